@@ -1,0 +1,117 @@
+/**
+ * Configuration (SPEC section 10): the only reader of process.env. One zod
+ * schema, parsed once at start-up; a bad value stops start-up with a message
+ * naming the variable. Secrets are never echoed back in messages.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
+import { compareDecimal, ONE, parseDecimal, type Decimal } from "./money.js";
+
+export interface Config {
+  dbPath: string;
+  creditUsdValue: Decimal;
+  markup: Decimal;
+  deploymentMode: DeploymentMode;
+  /** The organisation the stdio server acts for. */
+  org: string;
+  /** Deadline for one provider request, after which its outcome is unknown. */
+  providerTimeoutMs: number;
+  logLevel: LogLevel;
+  openrouter: { apiKey: string | undefined; baseUrl: string };
+  apify: { token: string | undefined; baseUrl: string; leadSignalActor: string };
+  socrata: { appToken: string | undefined; baseUrl: string | undefined };
+}
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Where the ledger lives when ECN_DB_PATH is not set: the platform's per-user data directory. */
+export function defaultDbPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  const home = homedir();
+  if (platform === "darwin") return join(home, "Library", "Application Support", "ecn-mcp", "ecn.db");
+  if (platform === "win32") return join(env.APPDATA ?? join(home, "AppData", "Roaming"), "ecn-mcp", "ecn.db");
+  return join(env.XDG_DATA_HOME || join(home, ".local", "share"), "ecn-mcp", "ecn.db");
+}
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value && value.trim() ? value.trim() : undefined));
+
+const httpUrl = z
+  .string()
+  .url({ message: "must be an http(s) URL" })
+  .refine((value) => /^https?:\/\//.test(value), { message: "must be an http(s) URL" })
+  .transform((value) => value.replace(/\/+$/, ""));
+
+function decimalVar(description: string, valid: (d: Decimal) => boolean) {
+  return z.string().transform((text, ctx) => {
+    try {
+      const value = parseDecimal(text);
+      if (valid(value)) return value;
+    } catch {
+      // reported below with the same message
+    }
+    ctx.addIssue({ code: "custom", message: `must be ${description} (got "${text}")` });
+    return z.NEVER;
+  });
+}
+
+const schema = z.object({
+  ECN_DB_PATH: z.string().min(1).optional(),
+  ECN_CREDIT_USD_VALUE: decimalVar("a positive decimal such as 0.01", (d) => d.units > 0n).prefault("0.01"),
+  ECN_MARKUP: decimalVar("a decimal number of at least 1, such as 1.25", (d) => compareDecimal(d, ONE) >= 0).prefault(
+    "1.25",
+  ),
+  ECN_DEPLOYMENT_MODE: z
+    .string()
+    .default("hosted")
+    .refine((v): v is DeploymentMode => (DEPLOYMENT_MODES as readonly string[]).includes(v), {
+      message: `must be one of ${DEPLOYMENT_MODES.join(", ")}`,
+    }),
+  ECN_ORG: z.string().trim().min(1).max(100).default("local"),
+  ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  OPENROUTER_API_KEY: optionalSecret,
+  OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
+  APIFY_API_TOKEN: optionalSecret,
+  APIFY_BASE_URL: httpUrl.default("https://api.apify.com"),
+  ECN_LEAD_SIGNAL_ACTOR: z.string().trim().min(1).default("apify/google-search-scraper"),
+  SOCRATA_APP_TOKEN: optionalSecret,
+  ECN_SOCRATA_BASE_URL: httpUrl.optional(),
+});
+
+/** Empty strings count as unset, as a shell user expects from `VAR= ecn-mcp`. */
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== "") out[key] = value;
+  return out;
+}
+
+/** Parses and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(withoutEmpty(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const v = parsed.data;
+  return {
+    dbPath: v.ECN_DB_PATH ?? defaultDbPath(env),
+    creditUsdValue: v.ECN_CREDIT_USD_VALUE,
+    markup: v.ECN_MARKUP,
+    deploymentMode: v.ECN_DEPLOYMENT_MODE as DeploymentMode,
+    org: v.ECN_ORG,
+    providerTimeoutMs: v.ECN_PROVIDER_TIMEOUT_MS,
+    logLevel: v.ECN_LOG_LEVEL,
+    openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL },
+    apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR },
+    socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Applies the committed drizzle-kit migrations. drizzle's own migrator reads
+ * the applied list outside its transaction, so two processes starting at once
+ * could both apply the same migration; this one takes the write lock first
+ * (BEGIN IMMEDIATE), then decides. It keeps drizzle's bookkeeping table, so
+ * drizzle-kit tooling still recognises the database.
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type Database from "better-sqlite3";
+import { readMigrationFiles } from "drizzle-orm/migrator";
+
+const MIGRATIONS_TABLE = "__drizzle_migrations";
+
+/** The drizzle/ folder shipped beside src/ and dist/ (found by walking up from this file). */
+export function migrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "drizzle");
+    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("cannot find the drizzle/ migrations folder next to the installed package");
+}
+
+/** Applies pending migrations; returns how many were applied. Safe to run from many processes at once. */
+export function applyMigrations(sqlite: Database.Database): number {
+  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder() });
+  const latest = () =>
+    sqlite.prepare(`SELECT max(created_at) AS latest FROM ${MIGRATIONS_TABLE}`).get() as { latest: number | bigint | null };
+  sqlite.exec(
+    `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+  );
+  const pending = (after: number) => migrations.filter((m) => m.folderMillis > after);
+  if (pending(Number(latest().latest ?? 0)).length === 0) return 0;
+
+  const apply = sqlite.transaction(() => {
+    const todo = pending(Number(latest().latest ?? 0));
+    const record = sqlite.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES (?, ?)`);
+    for (const migration of todo) {
+      for (const statement of migration.sql) if (statement.trim()) sqlite.exec(statement);
+      record.run(migration.hash, migration.folderMillis);
+    }
+    return todo.length;
+  });
+  return apply.immediate();
+}

@@ -1,0 +1,219 @@
+/**
+ * Ledger tables (SPEC section 11). Units are in the column names. Money
+ * columns are SQLite integers read back as BigInt (the connection runs with
+ * safe integers), so no amount ever passes through a float.
+ *
+ * Append-only: credit_transactions, usage_events, data_query_log. Updated in
+ * place: a tool call's state (and the fields that travel with it), a wallet's
+ * cached balance and holds, and operator settings (rate cards, budgets, keys).
+ */
+import { sql } from "drizzle-orm";
+import { customType, index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/** An integer amount of money, exact as BigInt. */
+const money = customType<{ data: bigint; driverData: bigint | number }>({
+  dataType: () => "integer",
+  fromDriver: (value) => BigInt(value),
+  toDriver: (value) => value,
+});
+
+/** A small integer (counts, tokens, epoch milliseconds) as a JS number. */
+const int = customType<{ data: number; driverData: bigint | number }>({
+  dataType: () => "integer",
+  fromDriver: (value) => Number(value),
+  toDriver: (value) => value,
+});
+
+/** A 0/1 integer flag. */
+const flag = customType<{ data: boolean; driverData: bigint | number }>({
+  dataType: () => "integer",
+  fromDriver: (value) => Number(value) === 1,
+  toDriver: (value) => (value ? 1 : 0),
+});
+
+export const orgs = sqliteTable("orgs", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  createdAt: int("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    name: text("name"),
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    createdAt: int("created_at").notNull(),
+    lastUsedAt: int("last_used_at"),
+    revokedAt: int("revoked_at"),
+  },
+  (t) => [index("api_keys_org_idx").on(t.orgId)],
+);
+
+export const wallets = sqliteTable("wallets", {
+  orgId: text("org_id")
+    .primaryKey()
+    .references(() => orgs.id),
+  balanceMicroCredits: money("balance_micro_credits").notNull().default(sql`0`),
+  heldMicroCredits: money("held_micro_credits").notNull().default(sql`0`),
+  updatedAt: int("updated_at").notNull(),
+});
+
+export const creditTransactions = sqliteTable(
+  "credit_transactions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    kind: text("kind", { enum: ["grant", "spend", "refund", "adjustment"] }).notNull(),
+    amountMicroCredits: money("amount_micro_credits").notNull(),
+    toolCallId: text("tool_call_id").references(() => toolCalls.id),
+    note: text("note"),
+    createdAt: int("created_at").notNull(),
+  },
+  (t) => [
+    index("credit_transactions_org_idx").on(t.orgId, t.createdAt),
+    // A tool call is charged at most once, whatever the code above does.
+    uniqueIndex("credit_transactions_one_spend_per_call")
+      .on(t.toolCallId)
+      .where(sql`kind = 'spend'`),
+  ],
+);
+
+export const toolCalls = sqliteTable(
+  "tool_calls",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    feature: text("feature").notNull(),
+    provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
+    state: text("state", { enum: ["held", "dispatched", "settled", "voided", "unknown"] }).notNull(),
+    deploymentMode: text("deployment_mode", { enum: ["hosted", "self_host"] }).notNull(),
+    /** What the call reserves against budgets while open. */
+    holdMicroCredits: money("hold_micro_credits").notNull(),
+    /** What the call reserves on the wallet while open (0 in self_host mode). */
+    walletHoldMicroCredits: money("wallet_hold_micro_credits").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash").notNull(),
+    /** JSON array of provider references (OpenRouter generation ids, Apify run ids), stored as soon as known. */
+    providerRefs: text("provider_refs").notNull().default("[]"),
+    /** The provider-derived result, kept so an idempotent replay returns it. */
+    resultJson: text("result_json"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    createdAt: int("created_at").notNull(),
+    dispatchedAt: int("dispatched_at"),
+    resolvedAt: int("resolved_at"),
+  },
+  (t) => [
+    uniqueIndex("tool_calls_idempotency")
+      .on(t.orgId, t.idempotencyKey)
+      .where(sql`idempotency_key IS NOT NULL AND state <> 'voided'`),
+    index("tool_calls_open_idx")
+      .on(t.orgId, t.feature)
+      .where(sql`state IN ('held', 'dispatched', 'unknown')`),
+  ],
+);
+
+export const usageEvents = sqliteTable(
+  "usage_events",
+  {
+    id: text("id").primaryKey(),
+    toolCallId: text("tool_call_id")
+      .notNull()
+      .references(() => toolCalls.id),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    feature: text("feature").notNull(),
+    provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
+    model: text("model"),
+    providerRequestId: text("provider_request_id"),
+    /** ok: the provider did the work; failed: it answered with an error. */
+    outcome: text("outcome", { enum: ["ok", "failed"] }).notNull(),
+    promptTokens: int("prompt_tokens"),
+    completionTokens: int("completion_tokens"),
+    totalTokens: int("total_tokens"),
+    costNanoUsd: money("cost_nano_usd").notNull(),
+    /** Where cost_nano_usd came from: the response, the provider's lookup endpoint, or the hold (estimated). */
+    costSource: text("cost_source", { enum: ["reported", "lookup", "estimated", "none"] }).notNull(),
+    markup: text("markup").notNull(),
+    creditUsdValue: text("credit_usd_value").notNull(),
+    chargedMicroCredits: money("charged_micro_credits").notNull(),
+    /** What the event counts against budgets: the charge, or in self_host mode the cost at markup 1. */
+    meteredMicroCredits: money("metered_micro_credits").notNull(),
+    overHold: flag("over_hold").notNull().default(false),
+    estimated: flag("estimated").notNull().default(false),
+    createdAt: int("created_at").notNull(),
+    settledAt: int("settled_at").notNull(),
+  },
+  (t) => [
+    index("usage_events_org_settled_idx").on(t.orgId, t.settledAt),
+    index("usage_events_org_feature_settled_idx").on(t.orgId, t.feature, t.settledAt),
+    index("usage_events_call_idx").on(t.toolCallId),
+  ],
+);
+
+export const dataQueryLog = sqliteTable(
+  "data_query_log",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    source: text("source").notNull(),
+    dataset: text("dataset").notNull(),
+    query: text("query").notNull(),
+    rowCount: int("row_count").notNull(),
+    createdAt: int("created_at").notNull(),
+  },
+  (t) => [index("data_query_log_org_idx").on(t.orgId, t.createdAt)],
+);
+
+export const rateCards = sqliteTable("rate_cards", {
+  feature: text("feature").primaryKey(),
+  provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
+  model: text("model"),
+  maxTokens: int("max_tokens"),
+  floorMicroCredits: money("floor_micro_credits").notNull(),
+  description: text("description").notNull(),
+  updatedAt: int("updated_at").notNull(),
+});
+
+export const budgets = sqliteTable(
+  "budgets",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    /** null: the budget covers every feature of the organisation. */
+    feature: text("feature"),
+    period: text("period", { enum: ["day", "month", "total"] }).notNull(),
+    limitMicroCredits: money("limit_micro_credits").notNull(),
+    hard: flag("hard").notNull(),
+    createdAt: int("created_at").notNull(),
+    updatedAt: int("updated_at").notNull(),
+  },
+  (t) => [index("budgets_org_idx").on(t.orgId)],
+);
+
+/** One row per soft budget and period once it was crossed, so the warning goes out once. */
+export const budgetNotices = sqliteTable(
+  "budget_notices",
+  {
+    budgetId: text("budget_id")
+      .notNull()
+      .references(() => budgets.id),
+    periodStart: int("period_start").notNull(),
+    createdAt: int("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.budgetId, t.periodStart] })],
+);

@@ -1,0 +1,106 @@
+/**
+ * The SQLite implementation of the Ledger interface. better-sqlite3 is
+ * synchronous: each method does its work (one immediate transaction where it
+ * checks then changes) and returns a settled promise.
+ */
+import type Database from "better-sqlite3";
+import type { Feature } from "../features.js";
+import { applicableBudgets, budgetStanding } from "./budget-usage.js";
+import { openDatabase, type LedgerDb } from "./open.js";
+import * as admin from "./sqlite-admin.js";
+import * as calls from "./sqlite-calls.js";
+import * as reports from "./sqlite-reports.js";
+import type {
+  BudgetInput,
+  HoldRequest,
+  Ledger,
+  RateCardPatch,
+  UsageEventInput,
+  UsageQuery,
+} from "./store.js";
+
+export class SqliteLedger implements Ledger {
+  constructor(
+    readonly sqlite: Database.Database,
+    private readonly db: LedgerDb,
+  ) {}
+
+  async createOrg(name: string, now: number) {
+    return admin.createOrg(this.db, name, now);
+  }
+  async findOrg(idOrName: string) {
+    return admin.findOrg(this.db, idOrName);
+  }
+  async ensureOrg(name: string, now: number) {
+    return admin.ensureOrg(this.db, name, now);
+  }
+  async listOrgs() {
+    return admin.listOrgs(this.db);
+  }
+  async getWallet(orgId: string) {
+    return admin.getWallet(this.db, orgId);
+  }
+  async grantCredits(orgId: string, amountMicroCredits: bigint, note: string | null, now: number) {
+    return admin.grantCredits(this.db, orgId, amountMicroCredits, note, now);
+  }
+  async listRateCards() {
+    return admin.listRateCards(this.db);
+  }
+  async getRateCard(feature: Feature) {
+    return admin.getRateCard(this.db, feature);
+  }
+  async updateRateCard(feature: Feature, patch: RateCardPatch, now: number) {
+    return admin.updateRateCard(this.db, feature, patch, now);
+  }
+  async setBudget(input: BudgetInput, now: number) {
+    return admin.setBudget(this.db, input, now);
+  }
+  async listBudgets(orgId?: string) {
+    return admin.listBudgets(this.db, orgId);
+  }
+  async budgetStandings(orgId: string, now: number) {
+    return applicableBudgets(this.db, orgId).map((budget) => budgetStanding(this.db, budget, now));
+  }
+  async placeHold(request: HoldRequest) {
+    return calls.placeHold(this.db, request);
+  }
+  async markDispatched(callId: string, now: number) {
+    return calls.markDispatched(this.db, callId, now);
+  }
+  async addProviderRef(callId: string, ref: string) {
+    calls.addProviderRef(this.db, callId, ref);
+  }
+  async markUnknown(callId: string, errorCode: string, errorMessage: string) {
+    return calls.markUnknown(this.db, callId, errorCode, errorMessage);
+  }
+  async settleCall(callId: string, events: UsageEventInput[], resultJson: string | null, now: number) {
+    return calls.settleCall(this.db, callId, events, resultJson, now);
+  }
+  async voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number) {
+    return calls.voidCall(this.db, callId, events, error, now);
+  }
+  async getCall(callId: string) {
+    return calls.getCall(this.db, callId);
+  }
+  async openCalls() {
+    return calls.openCalls(this.db);
+  }
+  async usageEventsOfCall(callId: string) {
+    return reports.usageEventsOfCall(this.db, callId);
+  }
+  async recentUsage(query: UsageQuery) {
+    return reports.recentUsage(this.db, query);
+  }
+  async featureTotals(orgId: string, since?: number, until?: number) {
+    return reports.featureTotals(this.db, orgId, since, until);
+  }
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+}
+
+/** Opens (creating and migrating if needed) the ledger file at `path`. */
+export function openLedger(path: string): SqliteLedger {
+  const { sqlite, db } = openDatabase(path);
+  return new SqliteLedger(sqlite, db);
+}

@@ -1,0 +1,205 @@
+/**
+ * The Ledger interface: everything the rest of the program may ask of the
+ * money store. The SQLite implementation lives beside it; a PostgreSQL store
+ * can implement the same interface (hence every method is async).
+ *
+ * Every operation that checks and then changes runs as ONE immediate
+ * (write-locked) transaction inside the implementation, so two processes on
+ * one ledger file can never both pass a check that only one of them may pass.
+ */
+import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
+
+export type CallState = "held" | "dispatched" | "settled" | "voided" | "unknown";
+export const OPEN_STATES: readonly CallState[] = ["held", "dispatched", "unknown"];
+export type TransactionKind = "grant" | "spend" | "refund" | "adjustment";
+
+export interface OrgRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface WalletRecord {
+  orgId: string;
+  balanceMicroCredits: bigint;
+  heldMicroCredits: bigint;
+}
+
+export interface RateCardRecord {
+  feature: Feature;
+  provider: PaidProvider;
+  model: string | null;
+  maxTokens: number | null;
+  floorMicroCredits: bigint;
+  description: string;
+  updatedAt: number;
+}
+
+export interface RateCardPatch {
+  model?: string;
+  maxTokens?: number;
+  floorMicroCredits?: bigint;
+}
+
+export interface BudgetRecord {
+  id: string;
+  orgId: string;
+  feature: Feature | null;
+  period: BudgetPeriod;
+  limitMicroCredits: bigint;
+  hard: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface BudgetInput {
+  orgId: string;
+  feature: Feature | null;
+  period: BudgetPeriod;
+  limitMicroCredits: bigint;
+  hard: boolean;
+}
+
+/** A budget with what has been used of it in its current period. */
+export interface BudgetStanding {
+  budget: BudgetRecord;
+  periodStart: number;
+  usedMicroCredits: bigint;
+}
+
+export interface ToolCallRecord {
+  id: string;
+  orgId: string;
+  feature: Feature;
+  provider: PaidProvider;
+  state: CallState;
+  deploymentMode: DeploymentMode;
+  holdMicroCredits: bigint;
+  walletHoldMicroCredits: bigint;
+  idempotencyKey: string | null;
+  requestHash: string;
+  providerRefs: string[];
+  resultJson: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: number;
+  dispatchedAt: number | null;
+  resolvedAt: number | null;
+}
+
+export interface HoldRequest {
+  orgId: string;
+  feature: Feature;
+  provider: PaidProvider;
+  deploymentMode: DeploymentMode;
+  /** Reserved against budgets while the call is open. */
+  holdMicroCredits: bigint;
+  /** Reserved on the wallet while the call is open; 0 when the wallet is not charged (self_host). */
+  walletHoldMicroCredits: bigint;
+  idempotencyKey: string | null;
+  requestHash: string;
+  now: number;
+}
+
+export interface SoftBudgetCrossing extends BudgetStanding {
+  /** True the first time this budget is crossed in this period: the moment to notify. */
+  firstNotice: boolean;
+}
+
+export type HoldOutcome =
+  | { kind: "placed"; call: ToolCallRecord; wallet: WalletRecord; softBudgetsCrossed: SoftBudgetCrossing[] }
+  | { kind: "existing"; call: ToolCallRecord }
+  | { kind: "insufficient_credits"; availableMicroCredits: bigint; neededMicroCredits: bigint }
+  | { kind: "budget_exceeded"; standing: BudgetStanding; neededMicroCredits: bigint };
+
+/** One provider request's outcome, priced by the metering core. */
+export interface UsageEventInput {
+  provider: PaidProvider;
+  model: string | null;
+  providerRequestId: string | null;
+  outcome: "ok" | "failed";
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+  costNanoUsd: bigint;
+  costSource: "reported" | "lookup" | "estimated" | "none";
+  markup: string;
+  creditUsdValue: string;
+  chargedMicroCredits: bigint;
+  meteredMicroCredits: bigint;
+  estimated: boolean;
+  createdAt: number;
+}
+
+export interface UsageEventRecord extends UsageEventInput {
+  id: string;
+  toolCallId: string;
+  orgId: string;
+  feature: Feature;
+  overHold: boolean;
+  settledAt: number;
+}
+
+export interface ResolveOutcome {
+  /** False when the call had already been settled or voided: the second resolution is a no-op. */
+  applied: boolean;
+  call: ToolCallRecord;
+  wallet: WalletRecord;
+}
+
+export interface UsageQuery {
+  orgId: string;
+  since?: number;
+  until?: number;
+  feature?: Feature;
+  limit: number;
+}
+
+export interface FeatureTotal {
+  feature: Feature;
+  events: number;
+  costNanoUsd: bigint;
+  chargedMicroCredits: bigint;
+}
+
+export interface Ledger {
+  // organisations and wallets
+  createOrg(name: string, now: number): Promise<OrgRecord>;
+  /** The organisation with this id or, failing that, this name. */
+  findOrg(idOrName: string): Promise<OrgRecord | null>;
+  /** Finds the organisation by name, creating it (and its wallet) if missing. */
+  ensureOrg(name: string, now: number): Promise<OrgRecord>;
+  listOrgs(): Promise<OrgRecord[]>;
+  getWallet(orgId: string): Promise<WalletRecord>;
+  grantCredits(orgId: string, amountMicroCredits: bigint, note: string | null, now: number): Promise<WalletRecord>;
+
+  // rate cards and budgets
+  listRateCards(): Promise<RateCardRecord[]>;
+  getRateCard(feature: Feature): Promise<RateCardRecord>;
+  updateRateCard(feature: Feature, patch: RateCardPatch, now: number): Promise<RateCardRecord>;
+  setBudget(input: BudgetInput, now: number): Promise<BudgetRecord>;
+  listBudgets(orgId?: string): Promise<BudgetRecord[]>;
+  budgetStandings(orgId: string, now: number): Promise<BudgetStanding[]>;
+
+  // the life of a paid call
+  placeHold(request: HoldRequest): Promise<HoldOutcome>;
+  markDispatched(callId: string, now: number): Promise<boolean>;
+  addProviderRef(callId: string, ref: string): Promise<void>;
+  markUnknown(callId: string, errorCode: string, errorMessage: string): Promise<boolean>;
+  settleCall(callId: string, events: UsageEventInput[], resultJson: string | null, now: number): Promise<ResolveOutcome>;
+  voidCall(
+    callId: string,
+    events: UsageEventInput[],
+    error: { code: string; message: string },
+    now: number,
+  ): Promise<ResolveOutcome>;
+  getCall(callId: string): Promise<ToolCallRecord | null>;
+  openCalls(): Promise<ToolCallRecord[]>;
+  usageEventsOfCall(callId: string): Promise<UsageEventRecord[]>;
+
+  // reporting
+  recentUsage(query: UsageQuery): Promise<UsageEventRecord[]>;
+  featureTotals(orgId: string, since?: number, until?: number): Promise<FeatureTotal[]>;
+
+  close(): void;
+}
