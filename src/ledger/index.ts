@@ -1,5 +1,5 @@
 export type * from "./store.js";
 export { OPEN_STATES } from "./store.js";
-export { openLedger, SqliteLedger } from "./sqlite-ledger.js";
+export { migrateLedger, openLedger, SqliteLedger } from "./sqlite-ledger.js";
 export { checkInvariants } from "./invariants.js";
 export { periodStart } from "./periods.js";

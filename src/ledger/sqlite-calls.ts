@@ -13,6 +13,7 @@ import { budgetNotices, creditTransactions, toolCalls, usageEvents, wallets } fr
 import { getWallet } from "./sqlite-admin.js";
 import {
   OPEN_STATES,
+  type CallResult,
   type HoldOutcome,
   type HoldRequest,
   type ResolveOutcome,
@@ -200,8 +201,12 @@ function resolveCall(db: LedgerDb, callId: string, events: UsageEventInput[], re
   );
 }
 
-export function settleCall(db: LedgerDb, callId: string, events: UsageEventInput[], resultJson: string | null, now: number) {
-  return resolveCall(db, callId, events, { state: "settled", resultJson, error: null }, now);
+export function settleCall(db: LedgerDb, callId: string, events: UsageEventInput[], result: CallResult, now: number) {
+  const resolution: Resolution =
+    "resultJson" in result
+      ? { state: "settled", resultJson: result.resultJson, error: null }
+      : { state: "settled", resultJson: null, error: result.error };
+  return resolveCall(db, callId, events, resolution, now);
 }
 
 export function voidCall(

@@ -6,12 +6,14 @@
 import type Database from "better-sqlite3";
 import type { Feature } from "../features.js";
 import { applicableBudgets, budgetStanding } from "./budget-usage.js";
+import { applyMigrations } from "./migrate.js";
 import { openDatabase, type LedgerDb } from "./open.js";
 import * as admin from "./sqlite-admin.js";
 import * as calls from "./sqlite-calls.js";
 import * as reports from "./sqlite-reports.js";
 import type {
   BudgetInput,
+  CallResult,
   HoldRequest,
   Ledger,
   RateCardPatch,
@@ -73,8 +75,8 @@ export class SqliteLedger implements Ledger {
   async markUnknown(callId: string, errorCode: string, errorMessage: string) {
     return calls.markUnknown(this.db, callId, errorCode, errorMessage);
   }
-  async settleCall(callId: string, events: UsageEventInput[], resultJson: string | null, now: number) {
-    return calls.settleCall(this.db, callId, events, resultJson, now);
+  async settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number) {
+    return calls.settleCall(this.db, callId, events, result, now);
   }
   async voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number) {
     return calls.voidCall(this.db, callId, events, error, now);
@@ -96,6 +98,16 @@ export class SqliteLedger implements Ledger {
   }
   close(): void {
     if (this.sqlite.open) this.sqlite.close();
+  }
+}
+
+/** Applies pending migrations to the ledger file at `path`; returns how many ran. */
+export function migrateLedger(path: string): number {
+  const { sqlite } = openDatabase(path, { migrate: false });
+  try {
+    return applyMigrations(sqlite);
+  } finally {
+    sqlite.close();
   }
 }
 

@@ -140,6 +140,9 @@ export interface UsageEventRecord extends UsageEventInput {
   settledAt: number;
 }
 
+/** How a settled call ended: a result to replay, or an error to repeat (the work was still paid for). */
+export type CallResult = { resultJson: string } | { error: { code: string; message: string } };
+
 export interface ResolveOutcome {
   /** False when the call had already been settled or voided: the second resolution is a no-op. */
   applied: boolean;
@@ -186,7 +189,7 @@ export interface Ledger {
   markDispatched(callId: string, now: number): Promise<boolean>;
   addProviderRef(callId: string, ref: string): Promise<void>;
   markUnknown(callId: string, errorCode: string, errorMessage: string): Promise<boolean>;
-  settleCall(callId: string, events: UsageEventInput[], resultJson: string | null, now: number): Promise<ResolveOutcome>;
+  settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Promise<ResolveOutcome>;
   voidCall(
     callId: string,
     events: UsageEventInput[],

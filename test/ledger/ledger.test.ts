@@ -89,7 +89,7 @@ describe("SQLite ledger", () => {
     await ledger.addProviderRef(first.call.id, "gen-1");
     await ledger.addProviderRef(first.call.id, "gen-1");
     assertInvariants(ledger);
-    const settled = await ledger.settleCall(first.call.id, [event(1_234_568n)], '{"text":"x"}', NOW);
+    const settled = await ledger.settleCall(first.call.id, [event(1_234_568n)], { resultJson: '{"text":"x"}' }, NOW);
     assertInvariants(ledger);
     expect(settled.applied).toBe(true);
     expect(settled.call.state).toBe("settled");
@@ -106,8 +106,8 @@ describe("SQLite ledger", () => {
     const org = await funded(ledger, 10n);
     const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
     if (placed.kind !== "placed") throw new Error("refused");
-    await ledger.settleCall(placed.call.id, [event(500_000n)], null, NOW);
-    const again = await ledger.settleCall(placed.call.id, [event(500_000n)], null, NOW);
+    await ledger.settleCall(placed.call.id, [event(500_000n)], { resultJson: "{}" }, NOW);
+    const again = await ledger.settleCall(placed.call.id, [event(500_000n)], { resultJson: "{}" }, NOW);
     const thenVoid = await ledger.voidCall(placed.call.id, [], { code: "x", message: "y" }, NOW);
     assertInvariants(ledger);
     expect(again.applied).toBe(false);
@@ -133,7 +133,7 @@ describe("SQLite ledger", () => {
     const org = await funded(ledger, 1n);
     const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
     if (placed.kind !== "placed") throw new Error("refused");
-    const settled = await ledger.settleCall(placed.call.id, [event(1_300_000n)], null, NOW);
+    const settled = await ledger.settleCall(placed.call.id, [event(1_300_000n)], { resultJson: "{}" }, NOW);
     assertInvariants(ledger);
     expect(settled.wallet.balanceMicroCredits).toBe(-300_000n);
     expect((await ledger.usageEventsOfCall(placed.call.id))[0]?.overHold).toBe(true);
@@ -147,7 +147,7 @@ describe("SQLite ledger", () => {
     await ledger.setBudget({ orgId: org.id, feature: "profile_draft", period: "day", limitMicroCredits: 5_000_000n, hard: true }, NOW);
     const a = await ledger.placeHold(hold(org.id, 2_000_000n));
     if (a.kind !== "placed") throw new Error("refused");
-    await ledger.settleCall(a.call.id, [event(2_000_000n)], null, NOW);
+    await ledger.settleCall(a.call.id, [event(2_000_000n)], { resultJson: "{}" }, NOW);
     const b = await ledger.placeHold(hold(org.id, 2_000_000n));
     expect(b.kind).toBe("placed");
     const c = await ledger.placeHold(hold(org.id, 2_000_000n));
@@ -188,7 +188,7 @@ describe("SQLite ledger", () => {
     await ledger.setBudget({ orgId: org.id, feature: null, period: "total", limitMicroCredits: 3_000_000n, hard: true }, NOW);
     const placed = await ledger.placeHold(hold(org.id, 2_000_000n, { deploymentMode: "self_host", walletHoldMicroCredits: 0n }));
     if (placed.kind !== "placed") throw new Error("refused");
-    await ledger.settleCall(placed.call.id, [event(0n, { meteredMicroCredits: 1_600_000n, costNanoUsd: 16_000_000n })], null, NOW);
+    await ledger.settleCall(placed.call.id, [event(0n, { meteredMicroCredits: 1_600_000n, costNanoUsd: 16_000_000n })], { resultJson: "{}" }, NOW);
     expect(await ledger.getWallet(org.id)).toMatchObject({ balanceMicroCredits: 0n, heldMicroCredits: 0n });
     const refused = await ledger.placeHold(hold(org.id, 2_000_000n, { deploymentMode: "self_host", walletHoldMicroCredits: 0n }));
     expect(refused).toMatchObject({ kind: "budget_exceeded", standing: { usedMicroCredits: 1_600_000n } });

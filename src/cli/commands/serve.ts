@@ -1,0 +1,29 @@
+import type { Command } from "commander";
+import { createServer } from "../../server/create-server.js";
+import { serveStdio } from "../../server/stdio.js";
+import { createApp } from "../app.js";
+import { currentConfig, reportFailure } from "../runner.js";
+
+/** The stdio MCP server: what an MCP client launches (`ecn-mcp` with no verb). */
+async function stdio(): Promise<void> {
+  let app;
+  try {
+    app = createApp(currentConfig());
+  } catch (error) {
+    return reportFailure(error);
+  }
+  const { ledger, metering, accounts, logger, config } = app;
+  const org = await ledger.ensureOrg(config.org, Date.now());
+  logger.info("serving MCP over stdio", {
+    org: org.name,
+    db: config.dbPath,
+    mode: config.deploymentMode,
+    openrouter: config.openrouter.apiKey ? "configured" : "not configured",
+  });
+  const server = createServer({ metering, accounts, logger, resolveOrg: async () => org });
+  await serveStdio({ server, metering, logger, close: app.close });
+}
+
+export function registerServeCommands(program: Command): void {
+  program.command("stdio", { isDefault: true }).description("serve MCP over stdio (the default)").action(stdio);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `ecn-mcp`: the stdio MCP server by default, plus the operator's verbs
+ * (SPEC section 9). The only place that reads argv, prints for humans or
+ * decides the exit code.
+ */
+import { Command } from "commander";
+import { migrateLedger } from "../ledger/index.js";
+import { SERVER_VERSION } from "../server/create-server.js";
+import { registerBudgetCommands } from "./commands/budget.js";
+import { registerCreditCommands } from "./commands/credits.js";
+import { registerOrgCommands } from "./commands/org.js";
+import { registerRateCardCommands } from "./commands/rate-card.js";
+import { registerServeCommands } from "./commands/serve.js";
+import { currentConfig, reportFailure, withApp } from "./runner.js";
+
+const program = new Command("ecn-mcp")
+  .description("A metered MCP server: paid tools charged at provider cost x markup, in credits.")
+  .version(SERVER_VERSION)
+  .showHelpAfterError();
+
+registerServeCommands(program);
+
+program
+  .command("migrate")
+  .option("--json", "machine-readable output")
+  .description("apply ledger migrations (also done automatically at start)")
+  .action(async (options: { json?: boolean }) => {
+    try {
+      const path = currentConfig().dbPath;
+      const applied = migrateLedger(path);
+      if (options.json) console.log(JSON.stringify({ db_path: path, applied }));
+      else console.log(`${path}: ${applied} migration(s) applied, ledger is up to date`);
+    } catch (error) {
+      reportFailure(error);
+    }
+  });
+
+registerOrgCommands(program, withApp);
+registerCreditCommands(program, withApp);
+registerRateCardCommands(program, withApp);
+registerBudgetCommands(program, withApp);
+
+await program.parseAsync(process.argv);

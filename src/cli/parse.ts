@@ -1,0 +1,41 @@
+/** Parsing and lookups shared by the CLI verbs; bad input becomes an `invalid_input` error. */
+import { EcnError } from "../errors.js";
+import { BUDGET_PERIODS, FEATURES, isFeature, type BudgetPeriod, type Feature } from "../features.js";
+import type { Ledger, OrgRecord } from "../ledger/index.js";
+import { creditsToMicro, parseDecimal } from "../money.js";
+
+/** A credit amount given on the command line ("10", "0.5") as micro-credits. */
+export function parseCredits(text: string, flag: string): bigint {
+  try {
+    return creditsToMicro(parseDecimal(text));
+  } catch {
+    throw new EcnError("invalid_input", `${flag} must be a plain decimal number of credits with at most 6 decimals (got "${text}")`);
+  }
+}
+
+export function parseFeature(text: string): Feature {
+  if (!isFeature(text)) throw new EcnError("invalid_input", `unknown feature "${text}"; one of: ${FEATURES.join(", ")}`);
+  return text;
+}
+
+export function parsePeriod(text: string): BudgetPeriod {
+  if (!(BUDGET_PERIODS as readonly string[]).includes(text)) {
+    throw new EcnError("invalid_input", `--period must be one of ${BUDGET_PERIODS.join(", ")} (got "${text}")`);
+  }
+  return text as BudgetPeriod;
+}
+
+export function parsePositiveInt(text: string, flag: string, max = 1_000_000): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new EcnError("invalid_input", `${flag} must be a whole number from 1 to ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+/** The organisation named by id or name, or a clear error listing how to create it. */
+export async function requireOrg(ledger: Ledger, idOrName: string): Promise<OrgRecord> {
+  const org = await ledger.findOrg(idOrName);
+  if (!org) throw new EcnError("invalid_input", `no organisation with id or name "${idOrName}". Create it with: ecn-mcp org create ${idOrName}`);
+  return org;
+}

@@ -1,0 +1,218 @@
+/**
+ * OpenRouter through the `openai` package (PROVIDERS.md). Chat completions are
+ * streamed so the generation id is known from the response headers before
+ * any token is generated: a crash or timeout after that point can still be
+ * priced from the generation endpoint. The client's own retries are off:
+ * every request that leaves must be seen (and metered) by the caller.
+ */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { decimalFromNumber, usdToNano } from "../money.js";
+import { ProviderFailure } from "./failure.js";
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface TokenUsage {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens: number;
+  signal: AbortSignal;
+  /** Called (and awaited) as soon as the generation id is known. */
+  onProviderRef: (generationId: string) => Promise<void>;
+}
+
+export interface ChatCompletion {
+  generationId: string | null;
+  model: string;
+  text: string;
+  finishReason: string | null;
+  usage: TokenUsage;
+  /** What the request cost; null only when neither the response nor the lookup said. */
+  costNanoUsd: bigint | null;
+  costSource: "reported" | "lookup";
+}
+
+export interface GenerationCost {
+  costNanoUsd: bigint;
+  model: string | null;
+  usage: TokenUsage;
+}
+
+export interface OpenRouterProvider {
+  chat(request: ChatRequest): Promise<ChatCompletion>;
+  /** The cost OpenRouter recorded for a generation, or null if it does not know the id (yet). */
+  generationCost(generationId: string, signal?: AbortSignal): Promise<GenerationCost | null>;
+}
+
+export interface OpenRouterOptions {
+  apiKey: string;
+  baseUrl: string;
+  /** How often to ask the generation endpoint while it still answers 404 (it lags the completion by about a second). */
+  lookupAttempts?: number;
+  lookupFirstDelayMs?: number;
+}
+
+interface OpenRouterUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+  cost?: number | null;
+  is_byok?: boolean;
+  cost_details?: { upstream_inference_cost?: number | null } | null;
+}
+
+/** USD cost of a response's usage block; BYOK adds the upstream spend the operator's own key paid. */
+export function usageCostNanoUsd(usage: OpenRouterUsage | null | undefined): bigint | null {
+  if (!usage || typeof usage.cost !== "number") return null;
+  let cost = usdToNano(decimalFromNumber(usage.cost));
+  const upstream = usage.cost_details?.upstream_inference_cost;
+  if (usage.is_byok && typeof upstream === "number") cost += usdToNano(decimalFromNumber(upstream));
+  return cost;
+}
+
+function tokenUsage(usage: OpenRouterUsage | null | undefined): TokenUsage {
+  return {
+    promptTokens: usage?.prompt_tokens ?? null,
+    completionTokens: usage?.completion_tokens ?? null,
+    totalTokens: usage?.total_tokens ?? null,
+  };
+}
+
+function causeCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** Maps whatever the client threw to a ProviderFailure that says whether the request may have cost money. */
+export function classifyOpenRouterError(error: unknown, providerRef: string | undefined): ProviderFailure {
+  const ref = providerRef ? { providerRef } : {};
+  if (error instanceof ProviderFailure) return error;
+  if (error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) {
+    return new ProviderFailure("openrouter", "unknown", "the OpenRouter request was cancelled or timed out", ref);
+  }
+  if (error instanceof APIConnectionError) {
+    const code = causeCode(error);
+    if (code && NEVER_CONNECTED.has(code)) {
+      return new ProviderFailure("openrouter", "none", `cannot reach OpenRouter (${code})`, ref);
+    }
+    return new ProviderFailure("openrouter", "unknown", `the connection to OpenRouter failed (${code ?? "no response"})`, ref);
+  }
+  if (error instanceof APIError) {
+    const body = error.error as { message?: string } | undefined;
+    const detail = body?.message ?? error.message;
+    if (error.status === undefined) {
+      // An error in-band after the stream began: work may have been done.
+      return new ProviderFailure("openrouter", "unknown", `OpenRouter failed mid-response: ${detail}`, ref);
+    }
+    const retryAfter = Number(error.headers?.get("retry-after"));
+    return new ProviderFailure("openrouter", "none", `OpenRouter refused the request (${error.status}): ${detail}`, {
+      ...ref,
+      status: error.status,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
+    });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderFailure("openrouter", "unknown", `OpenRouter request failed: ${message}`, ref);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider {
+  const client = new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseUrl,
+    maxRetries: 0,
+    defaultHeaders: { "HTTP-Referer": "https://github.com/ecn-mcp/ecn-mcp", "X-Title": "ecn-mcp" },
+  });
+  const lookupAttempts = options.lookupAttempts ?? 6;
+  const lookupFirstDelayMs = options.lookupFirstDelayMs ?? 250;
+
+  async function generationCost(generationId: string, signal?: AbortSignal): Promise<GenerationCost | null> {
+    for (let attempt = 0; attempt < lookupAttempts; attempt++) {
+      try {
+        const body = (await client.get("/generation", { query: { id: generationId }, signal })) as {
+          data?: { total_cost?: number | null; model?: string; tokens_prompt?: number; tokens_completion?: number };
+        };
+        const data = body.data;
+        if (data && typeof data.total_cost === "number") {
+          const prompt = data.tokens_prompt ?? null;
+          const completion = data.tokens_completion ?? null;
+          return {
+            costNanoUsd: usdToNano(decimalFromNumber(data.total_cost)),
+            model: data.model ?? null,
+            usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt !== null && completion !== null ? prompt + completion : null },
+          };
+        }
+      } catch (error) {
+        const retriable = error instanceof APIError && (error.status === 404 || error.status === undefined || error.status >= 500 || error.status === 429);
+        if (!retriable) throw classifyOpenRouterError(error, generationId);
+      }
+      if (attempt < lookupAttempts - 1) await sleep(lookupFirstDelayMs * 2 ** attempt, signal);
+    }
+    return null;
+  }
+
+  async function chat(request: ChatRequest): Promise<ChatCompletion> {
+    let generationId: string | undefined;
+    const remember = async (id: string | null | undefined) => {
+      if (!id || generationId) return;
+      generationId = id;
+      await request.onProviderRef(id);
+    };
+    try {
+      const { data: stream, response } = await client.chat.completions
+        .create(
+          { model: request.model, messages: request.messages, max_tokens: request.maxTokens, stream: true },
+          { signal: request.signal },
+        )
+        .withResponse();
+      await remember(response.headers.get("x-generation-id"));
+      let text = "";
+      let model = request.model;
+      let finishReason: string | null = null;
+      let usage: OpenRouterUsage | undefined;
+      for await (const chunk of stream) {
+        await remember(chunk.id);
+        if (chunk.model) model = chunk.model;
+        const choice = chunk.choices[0];
+        if (choice?.delta?.content) text += choice.delta.content;
+        if (choice?.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.usage) usage = chunk.usage as OpenRouterUsage;
+      }
+      let costNanoUsd = usageCostNanoUsd(usage);
+      let costSource: ChatCompletion["costSource"] = "reported";
+      let tokens = tokenUsage(usage);
+      if (costNanoUsd === null && generationId) {
+        const looked = await generationCost(generationId, request.signal);
+        if (looked) {
+          costNanoUsd = looked.costNanoUsd;
+          costSource = "lookup";
+          if (tokens.promptTokens === null) tokens = looked.usage;
+        }
+      }
+      return { generationId: generationId ?? null, model, text, finishReason, usage: tokens, costNanoUsd, costSource };
+    } catch (error) {
+      throw classifyOpenRouterError(error, generationId);
+    }
+  }
+
+  return { chat, generationCost };
+}

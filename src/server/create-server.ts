@@ -1,0 +1,112 @@
+/**
+ * createServer(deps) -> an MCP server with every tool registered.
+ *
+ * Built on the SDK's low-level Server rather than McpServer because SPEC
+ * section 7 fixes the error contract: a refused call is an `isError` result
+ * whose text begins with our code (`invalid_input: ...`). McpServer validates
+ * arguments itself and answers with its own wording, so we validate here with
+ * the same zod schemas we publish.
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { EcnError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { OrgRef } from "../metering/types.js";
+import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
+
+export const SERVER_NAME = "ecn-mcp";
+export const SERVER_VERSION = "0.1.0";
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export interface ServerDeps extends ToolDeps {
+  logger: Logger;
+  /** The organisation a request acts for (stdio: ECN_ORG; HTTP: the API key's). */
+  resolveOrg: (extra: Extra) => Promise<OrgRef>;
+  tools?: ToolDefinition[];
+}
+
+const INSTRUCTIONS =
+  "ecn-mcp tools cost credits: each paid call is charged the provider's real cost x markup. " +
+  "Check get_rate_card for prices and get_wallet_balance before long runs. " +
+  "Pass idempotency_key when you may retry a paid call, so a retry is never charged twice.";
+
+export function errorResult(error: EcnError): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: error.render() }] };
+}
+
+/** `invalid_input: field: problem; field: problem` from a zod error. */
+export function invalidInput(error: z.ZodError): EcnError {
+  const problems = error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join(".") : "arguments";
+    return `${path}: ${issue.message}`;
+  });
+  return new EcnError("invalid_input", `${problems.join("; ")}. Nothing was run or charged.`);
+}
+
+function contextFor(org: OrgRef, extra: Extra): ToolContext {
+  const progressToken = extra._meta?.progressToken;
+  return {
+    org,
+    signal: extra.signal,
+    notify: async (level, message) => {
+      await extra.sendNotification({ method: "notifications/message", params: { level, logger: SERVER_NAME, data: message } });
+    },
+    progress: async (progress, message, total) => {
+      if (progressToken === undefined) return;
+      await extra.sendNotification({
+        method: "notifications/progress",
+        params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+      });
+    },
+  };
+}
+
+export function createServer(deps: ServerDeps): Server {
+  const tools = deps.tools ?? TOOLS;
+  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  const server = new Server(
+    { name: SERVER_NAME, version: SERVER_VERSION },
+    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+  );
+
+  const listing = tools.map((tool) => ({
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as { type: "object" },
+    outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as { type: "object" },
+    annotations: tool.annotations,
+  }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listing }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const tool = byName.get(request.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
+    const parsed = tool.input.safeParse(request.params.arguments ?? {});
+    if (!parsed.success) return errorResult(invalidInput(parsed.error));
+    try {
+      const org = await deps.resolveOrg(extra);
+      const output = await tool.handler(parsed.data, contextFor(org, extra), deps);
+      return { content: [{ type: "text", text: JSON.stringify(output, null, 2) }], structuredContent: output as Record<string, unknown> };
+    } catch (error) {
+      if (error instanceof EcnError) {
+        deps.logger.info("tool call refused", { tool: tool.name, code: error.code });
+        return errorResult(error);
+      }
+      deps.logger.error("tool failed unexpectedly", { tool: tool.name, error: error instanceof Error ? error.stack : String(error) });
+      throw new McpError(ErrorCode.InternalError, `${tool.name} failed with an internal error; the server log has details`);
+    }
+  });
+  return server;
+}

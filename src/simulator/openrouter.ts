@@ -1,0 +1,298 @@
+/**
+ * A loopback fake of OpenRouter, faithful to PROVIDERS.md: chat completions
+ * (plain and streamed, usage block with cost, X-Generation-Id), embeddings,
+ * the generation endpoint (404 for a while after a completion), models, key
+ * status, error bodies. It keeps its own log of every request and what it
+ * billed, so tests can compare the provider's view with the ledger's.
+ *
+ * Behaviour is scripted per request: `behave()` queues outcomes for the next
+ * paid requests; `defaults` applies otherwise.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listenLoopback, readJson, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { estimateTokens, MODEL_PRICES, priceUsd, simulatedReply } from "./openrouter-content.js";
+
+export interface OpenRouterBehaviour {
+  /** Milliseconds before the response starts (headers). */
+  latencyMs?: number;
+  /** Milliseconds after the first streamed chunk before the rest (a stall mid-stream). */
+  stallMs?: number;
+  /** Exact USD cost to report and bill instead of the price-list cost. */
+  costUsd?: number;
+  /** Leave `usage.cost` out of the response (the generation endpoint still knows it). */
+  omitCost?: boolean;
+  /** Answer with this error status and message instead of a completion; nothing is billed. */
+  fail?: { status: number; message?: string; retryAfterSeconds?: number };
+  /** Fail in-band after the first chunk of a stream (HTTP 200, error chunk); the partial work is billed. */
+  inBandError?: string;
+  /** Reply text (or a function of the request body) instead of the generated one. */
+  reply?: string | ((body: ChatBody) => string);
+}
+
+export interface ChatBody {
+  model?: unknown;
+  messages?: { role?: string; content?: unknown }[];
+  max_tokens?: unknown;
+  stream?: unknown;
+  input?: unknown;
+}
+
+export interface SimulatedRequest {
+  seq: number;
+  method: string;
+  path: string;
+  /** True for requests OpenRouter bills (chat completions, embeddings). */
+  paid: boolean;
+  status: number;
+  model: string | null;
+  generationId: string | null;
+  /** USD the simulated OpenRouter billed for this request (0 when it refused it). */
+  billedUsd: number;
+  cancelled: boolean;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+interface Generation {
+  id: string;
+  model: string;
+  costUsd: number;
+  promptTokens: number;
+  completionTokens: number;
+  visibleAt: number;
+  cancelled: boolean;
+  streamed: boolean;
+}
+
+export interface OpenRouterSimulator {
+  baseUrl: string;
+  apiKey: string;
+  requests: SimulatedRequest[];
+  defaults: OpenRouterBehaviour & { generationLagMs: number };
+  behave(...next: OpenRouterBehaviour[]): void;
+  paidRequests(): SimulatedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startOpenRouterSimulator(options: { apiKey?: string; port?: number } = {}): Promise<OpenRouterSimulator> {
+  const apiKey = options.apiKey ?? "sk-or-sim-" + randomBytes(8).toString("hex");
+  const requests: SimulatedRequest[] = [];
+  const generations = new Map<string, Generation>();
+  const queue: OpenRouterBehaviour[] = [];
+  const defaults: OpenRouterSimulator["defaults"] = { generationLagMs: 0 };
+
+  const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
+    const record: SimulatedRequest = {
+      seq: requests.length + 1,
+      method: req.method ?? "GET",
+      path: url.pathname,
+      paid: false,
+      status: 200,
+      model: null,
+      generationId: null,
+      billedUsd: 0,
+      cancelled: false,
+      authorization: req.headers.authorization,
+      body: undefined,
+      ...entry,
+    };
+    requests.push(record);
+    return record;
+  };
+
+  const error = (res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) =>
+    sendJson(res, status, { error: { code: status, message } }, headers);
+
+  async function completion(req: IncomingMessage, res: ServerResponse, url: URL, embeddings: boolean) {
+    const body = ((await readJson(req)) ?? {}) as ChatBody;
+    const behaviour = { ...defaults, ...(queue.shift() ?? {}) };
+    const entry = log(req, url, { paid: true, body, model: typeof body.model === "string" ? body.model : null });
+    if (!(await waitUnlessClosed(res, behaviour.latencyMs ?? 0))) return void (entry.cancelled = true);
+    if (behaviour.fail) {
+      entry.status = behaviour.fail.status;
+      const headers: Record<string, string> = behaviour.fail.retryAfterSeconds ? { "retry-after": String(behaviour.fail.retryAfterSeconds) } : {};
+      return error(res, behaviour.fail.status, behaviour.fail.message ?? "Simulated failure", headers);
+    }
+    const model = entry.model;
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    if (!model || (!embeddings && messages.length === 0) || (embeddings && body.input === undefined)) {
+      entry.status = 400;
+      return error(res, 400, embeddings ? "model and input are required" : "model and messages are required");
+    }
+    const prices = MODEL_PRICES[model];
+    if (!prices) {
+      entry.status = 400;
+      return error(res, 400, `${model} is not a valid model ID`);
+    }
+    const id = `gen-${Date.now()}-${randomBytes(6).toString("hex")}`;
+    entry.generationId = id;
+    if (embeddings) return sendEmbeddings(res, body, id, model, behaviour, entry, generations, defaults.generationLagMs);
+
+    const promptText = messages.map((m) => String(m.content ?? "")).join("\n");
+    const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 1024;
+    const replyText = typeof behaviour.reply === "function" ? behaviour.reply(body) : (behaviour.reply ?? simulatedReply(body));
+    const promptTokens = estimateTokens(promptText);
+    const completionTokens = Math.min(maxTokens, estimateTokens(replyText));
+    const text = replyText.slice(0, completionTokens * 4);
+    const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, completionTokens);
+    const generation: Generation = { id, model, costUsd, promptTokens, completionTokens, visibleAt: 0, cancelled: false, streamed: body.stream === true };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+      ...(behaviour.omitCost ? {} : { cost: costUsd }),
+      is_byok: false,
+      cost_details: { upstream_inference_cost: null },
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    };
+    const finish = (billed: number, cancelled: boolean) => {
+      generation.costUsd = billed;
+      generation.cancelled = cancelled;
+      generation.visibleAt = Date.now() + defaults.generationLagMs;
+      generations.set(id, generation);
+      entry.billedUsd = billed;
+      entry.cancelled = cancelled;
+    };
+    const created = Math.floor(Date.now() / 1000);
+    if (body.stream !== true) {
+      finish(costUsd, false);
+      return sendJson(
+        res,
+        200,
+        {
+          id,
+          object: "chat.completion",
+          created,
+          model,
+          choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: "stop", native_finish_reason: "stop" }],
+          usage,
+        },
+        { "x-generation-id": id },
+      );
+    }
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-generation-id": id });
+    res.write(": OPENROUTER PROCESSING\n\n");
+    const frame = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+    const chunk = (delta: object, finishReason: string | null, extra: object = {}) =>
+      frame({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }], ...extra });
+    const pieces = text.match(/[\s\S]{1,40}/g) ?? [""];
+    chunk({ role: "assistant", content: pieces[0] }, null);
+    // From here on the generation exists and is billed, whatever happens to the connection.
+    const promptOnly = priceUsd(prices, promptTokens, 0);
+    if (!(await waitUnlessClosed(res, behaviour.stallMs ?? 0))) return finish(Math.min(promptOnly, costUsd), true);
+    if (behaviour.inBandError) {
+      finish(Math.min(promptOnly, costUsd), false);
+      frame({ id, object: "chat.completion.chunk", created, model, error: { code: 502, message: behaviour.inBandError }, choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] });
+      res.write("data: [DONE]\n\n");
+      return void res.end();
+    }
+    for (const piece of pieces.slice(1)) chunk({ content: piece }, null);
+    chunk({}, "stop");
+    frame({ id, object: "chat.completion.chunk", created, model, choices: [], usage });
+    res.write("data: [DONE]\n\n");
+    finish(costUsd, false);
+    res.end();
+  }
+
+  const server: LoopbackServer = await listenLoopback(async (req, res, url) => {
+    const path = url.pathname.replace(/^\/api\/v1/, "");
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      log(req, url, { status: 401 });
+      return error(res, 401, "No auth credentials found");
+    }
+    if (req.method === "POST" && path === "/chat/completions") return completion(req, res, url, false);
+    if (req.method === "POST" && path === "/embeddings") return completion(req, res, url, true);
+    if (req.method === "GET" && path === "/generation") {
+      const generation = generations.get(url.searchParams.get("id") ?? "");
+      const found = generation && Date.now() >= generation.visibleAt;
+      log(req, url, { status: found ? 200 : 404, generationId: url.searchParams.get("id") });
+      if (!found) return error(res, 404, "Generation not found");
+      return sendJson(res, 200, {
+        data: {
+          id: generation.id,
+          model: generation.model,
+          provider_name: "Simulated",
+          total_cost: generation.costUsd,
+          tokens_prompt: generation.promptTokens,
+          tokens_completion: generation.completionTokens,
+          native_tokens_prompt: generation.promptTokens,
+          native_tokens_completion: generation.completionTokens,
+          cancelled: generation.cancelled,
+          streamed: generation.streamed,
+          is_byok: false,
+        },
+      });
+    }
+    if (req.method === "GET" && path === "/models") {
+      log(req, url, {});
+      return sendJson(res, 200, {
+        data: Object.entries(MODEL_PRICES).map(([id, p]) => ({
+          id,
+          context_length: 128_000,
+          pricing: { prompt: p.prompt, completion: p.completion, request: "0" },
+          top_provider: { max_completion_tokens: 16_384 },
+        })),
+      });
+    }
+    if (req.method === "GET" && path === "/key") {
+      log(req, url, {});
+      return sendJson(res, 200, { data: { label: "simulated", limit: null, limit_remaining: null, usage: 0, is_free_tier: false } });
+    }
+    log(req, url, { status: 404 });
+    error(res, 404, "Not Found");
+  }, options.port);
+
+  return {
+    baseUrl: `${server.origin}/api/v1`,
+    apiKey,
+    requests,
+    defaults,
+    behave: (...next) => void queue.push(...next),
+    paidRequests: () => requests.filter((r) => r.paid),
+    close: () => server.close(),
+  };
+}
+
+function sendEmbeddings(
+  res: ServerResponse,
+  body: ChatBody,
+  id: string,
+  model: string,
+  behaviour: OpenRouterBehaviour,
+  entry: SimulatedRequest,
+  generations: Map<string, Generation>,
+  lagMs: number,
+) {
+  const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input)];
+  const promptTokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
+  const prices = MODEL_PRICES[model]!;
+  const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, 0);
+  generations.set(id, { id, model, costUsd, promptTokens, completionTokens: 0, visibleAt: Date.now() + lagMs, cancelled: false, streamed: false });
+  entry.billedUsd = costUsd;
+  sendJson(
+    res,
+    200,
+    {
+      object: "list",
+      id,
+      model,
+      data: inputs.map((text, index) => ({ object: "embedding", index, embedding: embed(text) })),
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, ...(behaviour.omitCost ? {} : { cost: costUsd }) },
+    },
+    { "x-generation-id": id },
+  );
+}
+
+/** A deterministic bag-of-words embedding: texts sharing words point the same way. */
+export function embed(text: string, dimensions = 64): number[] {
+  const vector = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    let hash = 2166136261;
+    for (const ch of word) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619);
+    vector[Math.abs(hash) % dimensions]! += 1;
+  }
+  const norm = Math.hypot(...vector) || 1;
+  return vector.map((v) => v / norm);
+}

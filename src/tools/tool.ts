@@ -1,0 +1,38 @@
+/** What a tool is: schemas, annotations and a handler that gets its dependencies passed in. */
+import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import type { Accounts } from "../metering/accounts.js";
+import type { Metering } from "../metering/meter.js";
+import type { Notify, OrgRef } from "../metering/types.js";
+
+export interface ToolContext {
+  /** The organisation the call acts for: from the server's configuration or the API key, never from arguments. */
+  org: OrgRef;
+  signal: AbortSignal;
+  notify: Notify;
+  /** Reports progress to clients that asked for it (no-op otherwise). */
+  progress: (progress: number, message?: string, total?: number) => Promise<void>;
+}
+
+export interface ToolDeps {
+  metering: Metering;
+  accounts: Accounts;
+}
+
+export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  handler: (args: z.output<I>, context: ToolContext, deps: ToolDeps) => Promise<z.output<O>>;
+}
+
+/** Keeps the handler's argument and result types tied to the schemas. */
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(tool: ToolDefinition<I, O>): ToolDefinition {
+  return tool as unknown as ToolDefinition;
+}
+
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
+export const PAID: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
