@@ -100,7 +100,8 @@ const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOS
 export function classifyOpenRouterError(error: unknown, providerRef: string | undefined): ProviderFailure {
   const ref = providerRef ? { providerRef } : {};
   if (error instanceof ProviderFailure) return error;
-  if (error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) {
+  const aborted = error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+  if (aborted || error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) {
     return new ProviderFailure("openrouter", "unknown", "the OpenRouter request was cancelled or timed out", ref);
   }
   if (error instanceof APIConnectionError) {

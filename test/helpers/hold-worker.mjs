@@ -1,0 +1,67 @@
+// A separate process placing and settling holds on a shared ledger file, for
+// the cross-process concurrency test. Uses the built ledger (dist/).
+import { openLedger } from "../../dist/ledger/index.js";
+
+const [path, orgId, attemptsText, holdText, chargeText, startAtText] = process.argv.slice(2);
+const attempts = Number(attemptsText);
+const hold = BigInt(holdText);
+const charge = BigInt(chargeText);
+const ledger = openLedger(path);
+
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAtText) - Date.now())));
+
+const placed = [];
+const refusals = {};
+const open = [];
+for (let i = 0; i < attempts; i++) {
+  const outcome = await ledger.placeHold({
+    orgId,
+    feature: "profile_draft",
+    provider: "openrouter",
+    deploymentMode: "hosted",
+    holdMicroCredits: hold,
+    walletHoldMicroCredits: hold,
+    idempotencyKey: null,
+    requestHash: "concurrency",
+    now: Date.now(),
+  });
+  if (outcome.kind !== "placed") {
+    refusals[outcome.kind] = (refusals[outcome.kind] ?? 0) + 1;
+    continue;
+  }
+  placed.push(outcome.call.id);
+  await ledger.markDispatched(outcome.call.id, Date.now());
+  // Half the calls settle at once, the rest stay open while others race.
+  if (i % 2 === 0) open.push(outcome.call.id);
+  else await settle(outcome.call.id);
+}
+for (const id of open) await settle(id);
+ledger.close();
+process.stdout.write(JSON.stringify({ placed, refusals }));
+
+async function settle(callId) {
+  await ledger.settleCall(
+    callId,
+    [
+      {
+        provider: "openrouter",
+        model: "m",
+        providerRequestId: `gen-${callId}`,
+        outcome: "ok",
+        promptTokens: 1,
+        completionTokens: 1,
+        totalTokens: 2,
+        costNanoUsd: charge * 8n,
+        costSource: "reported",
+        markup: "1.25",
+        creditUsdValue: "0.01",
+        chargedMicroCredits: charge,
+        meteredMicroCredits: charge,
+        estimated: false,
+        createdAt: Date.now(),
+      },
+    ],
+    { resultJson: "{}" },
+    Date.now(),
+  );
+}

@@ -1,0 +1,105 @@
+/**
+ * End-to-end harness: the built `ecn-mcp` spawned over stdio with the SDK's
+ * real Client, the OpenRouter simulator on loopback, and the ledger file
+ * opened read-side in the test for assertions.
+ */
+import { execFile } from "node:child_process";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach } from "vitest";
+import { openLedger, type SqliteLedger } from "../../src/ledger/index.js";
+import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
+import { tempDir } from "./temp-ledger.js";
+
+export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
+const run = promisify(execFile);
+
+export interface Stack {
+  client: Client;
+  sim: OpenRouterSimulator;
+  dbPath: string;
+  env: Record<string, string>;
+  stderr: () => string;
+  /** The ledger file, opened by the test (a second connection, as an operator would). */
+  ledger: SqliteLedger;
+  orgId: string;
+  cli: (...args: string[]) => Promise<{ stdout: string; stderr: string }>;
+  call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>;
+  close: () => Promise<void>;
+}
+
+const stacks: Stack[] = [];
+afterEach(async () => {
+  while (stacks.length) await stacks.pop()?.close();
+});
+
+export interface StackOptions {
+  credits?: string;
+  env?: Record<string, string>;
+  /** Leave OPENROUTER_API_KEY unset. */
+  withoutOpenRouter?: boolean;
+}
+
+export function cliRunner(env: Record<string, string>) {
+  return (...args: string[]) => run(process.execPath, [CLI, ...args], { env });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dbPath = join(tempDir(), "ecn.db");
+  const sim = await startOpenRouterSimulator();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
+    ECN_DB_PATH: dbPath,
+    ECN_ORG: "e2e",
+    OPENROUTER_BASE_URL: sim.baseUrl,
+    ...(options.withoutOpenRouter ? {} : { OPENROUTER_API_KEY: sim.apiKey }),
+    ...options.env,
+  };
+  const cli = cliRunner(env);
+  await cli("org", "create", "e2e");
+  if (options.credits !== "0") await cli("credits", "grant", "--org", "e2e", "--credits", options.credits ?? "10");
+
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: "ecn-e2e", version: "1.0.0" });
+  await client.connect(transport);
+  const ledger = openLedger(dbPath);
+  const org = await ledger.findOrg("e2e");
+  const stack: Stack = {
+    client,
+    sim,
+    dbPath,
+    env,
+    stderr: () => stderr,
+    ledger,
+    orgId: org!.id,
+    cli,
+    call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>,
+    close: async () => {
+      await client.close().catch(() => undefined);
+      ledger.close();
+      await sim.close();
+    },
+  };
+  stacks.push(stack);
+  return stack;
+}
+
+/** The text of a tool result's first content block. */
+export function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first && first.type === "text" ? first.text : "";
+}
+
+export const PROFILE_ARGS = {
+  business_name: "Northwind Roofing",
+  notes:
+    "Family-run roofing contractor in Austin since 1998. Residential re-roofs and storm repair, " +
+    "mostly asphalt shingle and metal. Customers are homeowners after hail storms. Friendly, plain-spoken.",
+  facts: ["Licensed and insured in Texas", "Free inspections within 48 hours"],
+};

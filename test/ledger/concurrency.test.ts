@@ -1,0 +1,57 @@
+/**
+ * Several processes, each with its own connection, placing holds on one
+ * wallet at once: no overspend, every success charged exactly once.
+ */
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { assertInvariants, tempLedger } from "../helpers/temp-ledger.js";
+
+const run = promisify(execFile);
+const WORKER = resolve(import.meta.dirname, "../helpers/hold-worker.mjs");
+
+describe("holds across processes", () => {
+  it("never overspends a wallet and charges every success once", async () => {
+    const { ledger, path } = tempLedger();
+    const org = await ledger.createOrg("race", Date.now());
+    await ledger.grantCredits(org.id, 10_000_000n, "race", Date.now()); // 10 credits
+    const processes = 4;
+    const attempts = 25; // 100 attempts of a 1-credit hold, each settling at 0.6 credits
+    const startAt = String(Date.now() + 1_500);
+    const results = await Promise.all(
+      Array.from({ length: processes }, () =>
+        run(process.execPath, [WORKER, path, org.id, String(attempts), "1000000", "600000", startAt]).then(
+          ({ stdout }) => JSON.parse(stdout) as { placed: string[]; refusals: Record<string, number> },
+        ),
+      ),
+    );
+    const placed = results.flatMap((r) => r.placed);
+    const refused = results.reduce((sum, r) => sum + Object.values(r.refusals).reduce((a, b) => a + b, 0), 0);
+    expect(placed.length + refused).toBe(processes * attempts);
+    expect(new Set(placed).size).toBe(placed.length);
+    for (const r of results) expect(Object.keys(r.refusals).filter((k) => k !== "insufficient_credits")).toEqual([]);
+
+    const wallet = await ledger.getWallet(org.id);
+    expect(wallet.heldMicroCredits).toBe(0n);
+    expect(wallet.balanceMicroCredits).toBe(10_000_000n - BigInt(placed.length) * 600_000n);
+    expect(wallet.balanceMicroCredits).toBeGreaterThanOrEqual(0n);
+    // With 1-credit holds settling at 0.6, at least 10 and at most 16 calls can succeed.
+    expect(placed.length).toBeGreaterThanOrEqual(10);
+    expect(placed.length).toBeLessThanOrEqual(16);
+    const spends = ledger.sqlite.prepare("SELECT tool_call_id FROM credit_transactions WHERE kind = 'spend'").all() as { tool_call_id: string }[];
+    expect(spends.map((s) => s.tool_call_id).sort()).toEqual([...placed].sort());
+    assertInvariants(ledger);
+  });
+
+  it("migrates safely when several processes open a fresh ledger at once", async () => {
+    const { path } = tempLedger();
+    const fresh = path.replace(/ledger\.db$/, "fresh.db");
+    const script = `import { openLedger } from ${JSON.stringify(resolve(import.meta.dirname, "../../dist/ledger/index.js"))};
+      const l = openLedger(${JSON.stringify(fresh)}); process.stdout.write(String((await l.listRateCards()).length)); l.close();`;
+    const outputs = await Promise.all(
+      Array.from({ length: 4 }, () => run(process.execPath, ["--input-type=module", "-e", script]).then((r) => r.stdout)),
+    );
+    expect(outputs).toEqual(["10", "10", "10", "10"]);
+  });
+});

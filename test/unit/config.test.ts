@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, defaultDbPath, loadConfig } from "../../src/config.js";
+import { formatDecimal } from "../../src/money.js";
+
+describe("configuration", () => {
+  it("has the SPEC defaults", () => {
+    const config = loadConfig({ HOME: "/home/u" });
+    expect(formatDecimal(config.markup)).toBe("1.25");
+    expect(formatDecimal(config.creditUsdValue)).toBe("0.01");
+    expect(config.deploymentMode).toBe("hosted");
+    expect(config.org).toBe("local");
+    expect(config.openrouter).toEqual({ apiKey: undefined, baseUrl: "https://openrouter.ai/api/v1" });
+    expect(config.apify.baseUrl).toBe("https://api.apify.com");
+    expect(config.socrata.baseUrl).toBeUndefined();
+  });
+
+  it("parses markup and credit value as exact decimals", () => {
+    const config = loadConfig({ ECN_MARKUP: "1.3333333333", ECN_CREDIT_USD_VALUE: "0.001" });
+    expect(config.markup).toEqual({ units: 13333333333n, scale: 10 });
+    expect(config.creditUsdValue).toEqual({ units: 1n, scale: 3 });
+  });
+
+  it.each([
+    ["ECN_MARKUP", "0.99"],
+    ["ECN_MARKUP", "0"],
+    ["ECN_MARKUP", "-2"],
+    ["ECN_MARKUP", "1e2"],
+    ["ECN_CREDIT_USD_VALUE", "0"],
+    ["ECN_CREDIT_USD_VALUE", "ten"],
+    ["ECN_DEPLOYMENT_MODE", "saas"],
+    ["OPENROUTER_BASE_URL", "ftp://x"],
+    ["ECN_PROVIDER_TIMEOUT_MS", "5"],
+  ])("refuses %s=%s naming the variable", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: `));
+  });
+
+  it("never echoes a secret in its messages", () => {
+    try {
+      loadConfig({ OPENROUTER_API_KEY: "sk-or-secret", ECN_MARKUP: "0" });
+    } catch (error) {
+      expect(String(error)).not.toContain("sk-or-secret");
+    }
+  });
+
+  it("treats empty values as unset and trims keys", () => {
+    const config = loadConfig({ ECN_MARKUP: "", OPENROUTER_API_KEY: "  sk-or-x  ", OPENROUTER_BASE_URL: "http://127.0.0.1:9/api/v1/" });
+    expect(formatDecimal(config.markup)).toBe("1.25");
+    expect(config.openrouter).toEqual({ apiKey: "sk-or-x", baseUrl: "http://127.0.0.1:9/api/v1" });
+  });
+
+  it("puts the ledger in the platform's per-user data directory", () => {
+    expect(defaultDbPath({ XDG_DATA_HOME: "/data" }, "linux")).toBe("/data/ecn-mcp/ecn.db");
+    expect(defaultDbPath({}, "darwin")).toMatch(/Library\/Application Support\/ecn-mcp\/ecn\.db$/);
+    expect(defaultDbPath({ APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, "win32")).toContain("ecn-mcp");
+  });
+});
