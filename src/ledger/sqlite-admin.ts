@@ -99,23 +99,28 @@ export function listRateCards(db: LedgerDb): RateCardRecord[] {
   return db.select().from(rateCards).orderBy(asc(rateCards.feature)).all().map(toRateCardRecord);
 }
 
-export function getRateCard(db: LedgerDb, feature: Feature): RateCardRecord {
+export function getRateCard(db: LedgerConn, feature: Feature): RateCardRecord {
   const row = db.select().from(rateCards).where(eq(rateCards.feature, feature)).get();
   if (!row) throw new EcnError("invalid_input", `no rate card for feature ${feature}`);
   return toRateCardRecord(row);
 }
 
 export function updateRateCard(db: LedgerDb, feature: Feature, patch: RateCardPatch, now: number): RateCardRecord {
-  const card = getRateCard(db, feature);
-  if (card.provider !== "openrouter" && (patch.model !== undefined || patch.maxTokens !== undefined)) {
-    throw new EcnError("invalid_input", `${feature} is not an LLM feature: it has no model or max_tokens`);
-  }
-  const changes: Partial<typeof rateCards.$inferInsert> = { updatedAt: now };
-  if (patch.model !== undefined) changes.model = patch.model;
-  if (patch.maxTokens !== undefined) changes.maxTokens = patch.maxTokens;
-  if (patch.floorMicroCredits !== undefined) changes.floorMicroCredits = patch.floorMicroCredits;
-  db.update(rateCards).set(changes).where(eq(rateCards.feature, feature)).run();
-  return getRateCard(db, feature);
+  return db.transaction(
+    (tx) => {
+      const card = getRateCard(tx, feature);
+      if (card.provider !== "openrouter" && (patch.model !== undefined || patch.maxTokens !== undefined)) {
+        throw new EcnError("invalid_input", `${feature} is not an LLM feature: it has no model or max_tokens`);
+      }
+      const changes: Partial<typeof rateCards.$inferInsert> = { updatedAt: now };
+      if (patch.model !== undefined) changes.model = patch.model;
+      if (patch.maxTokens !== undefined) changes.maxTokens = patch.maxTokens;
+      if (patch.floorMicroCredits !== undefined) changes.floorMicroCredits = patch.floorMicroCredits;
+      tx.update(rateCards).set(changes).where(eq(rateCards.feature, feature)).run();
+      return getRateCard(tx, feature);
+    },
+    { behavior: "immediate" },
+  );
 }
 
 /** Creates the budget or, when one exists for the same organisation, feature and period, replaces its limit. */
