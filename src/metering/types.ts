@@ -2,6 +2,8 @@
 import type { Feature, PaidProvider } from "../features.js";
 import type { ChatCompletion, ChatMessage } from "../providers/openrouter.js";
 
+export type { ChatCompletion, ChatMessage };
+
 /** The `metering` block of every paid tool result (SPEC section 7). */
 export interface MeteringBlock {
   tool_call_id: string;

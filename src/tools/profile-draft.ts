@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ChatMessage } from "../providers/openrouter.js";
+import type { ChatMessage } from "../metering/types.js";
 import { llmOptions, llmOutput } from "./shared.js";
 import { defineTool, PAID } from "./tool.js";
 
