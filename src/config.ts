@@ -16,10 +16,12 @@ export interface Config {
   deploymentMode: DeploymentMode;
   /** The organisation the stdio server acts for. */
   org: string;
-  /** Deadline for one provider request, after which its outcome is unknown. */
+  /** Deadline for one LLM provider request, after which its outcome is unknown. */
   providerTimeoutMs: number;
+  /** Deadline for one Apify actor run, after which the run is aborted. */
+  actorTimeoutMs: number;
   logLevel: LogLevel;
-  openrouter: { apiKey: string | undefined; baseUrl: string };
+  openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
   apify: { token: string | undefined; baseUrl: string; leadSignalActor: string };
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
 }
@@ -77,9 +79,11 @@ const schema = z.object({
     }),
   ECN_ORG: z.string().trim().min(1).max(100).default("local"),
   ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  ECN_ACTOR_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
   ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   OPENROUTER_API_KEY: optionalSecret,
   OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
+  ECN_EMBEDDING_MODEL: z.string().trim().min(3).default("openai/text-embedding-3-small"),
   APIFY_API_TOKEN: optionalSecret,
   APIFY_BASE_URL: httpUrl.default("https://api.apify.com"),
   ECN_LEAD_SIGNAL_ACTOR: z.string().trim().min(1).default("apify/google-search-scraper"),
@@ -109,8 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deploymentMode: v.ECN_DEPLOYMENT_MODE as DeploymentMode,
     org: v.ECN_ORG,
     providerTimeoutMs: v.ECN_PROVIDER_TIMEOUT_MS,
+    actorTimeoutMs: v.ECN_ACTOR_TIMEOUT_MS,
     logLevel: v.ECN_LOG_LEVEL,
-    openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL },
+    openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
   };

@@ -79,6 +79,11 @@ export function creditsToMicro(credits: Decimal): bigint {
   return scaled / divisor;
 }
 
+/** Credits decimal -> micro-credits, rounding finer amounts up. */
+export function creditsToMicroCeil(credits: Decimal): bigint {
+  return ceilDiv(credits.units * MICRO_PER_CREDIT, pow10(credits.scale));
+}
+
 /**
  * The price of a provider call in micro-credits:
  * ceil(cost_usd x markup / credit_usd_value), computed exactly.

@@ -8,7 +8,10 @@ import { createLogger, type Logger } from "../log.js";
 import { Accounts } from "../metering/accounts.js";
 import { Metering } from "../metering/meter.js";
 import type { PricingConfig } from "../metering/pricing.js";
+import { PublicData } from "../metering/public-data.js";
+import { createApify } from "../providers/apify.js";
 import { createOpenRouter } from "../providers/openrouter.js";
+import { createSocrata } from "../providers/socrata.js";
 
 export interface App {
   config: Config;
@@ -17,6 +20,7 @@ export interface App {
   pricing: PricingConfig;
   metering: Metering;
   accounts: Accounts;
+  publicData: PublicData;
   close(): void;
 }
 
@@ -30,12 +34,29 @@ export function createApp(config: Config, logger: Logger = createLogger(config.l
   const openrouter = config.openrouter.apiKey
     ? createOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl })
     : undefined;
+  const apify = config.apify.token ? createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
   const metering = new Metering({
     ledger,
     pricing,
-    providers: { openrouter },
+    providers: { openrouter, apify },
     providerTimeoutMs: config.providerTimeoutMs,
+    actorTimeoutMs: config.actorTimeoutMs,
     logger,
+    embeddingModel: config.openrouter.embeddingModel,
+    leadSignalActor: config.apify.leadSignalActor,
   });
-  return { config, logger, ledger, pricing, metering, accounts: new Accounts(ledger, pricing), close: () => ledger.close() };
+  const socrata = createSocrata({
+    ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}),
+    ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}),
+  });
+  return {
+    config,
+    logger,
+    ledger,
+    pricing,
+    metering,
+    accounts: new Accounts(ledger, pricing),
+    publicData: new PublicData(ledger, socrata),
+    close: () => ledger.close(),
+  };
 }

@@ -151,6 +151,8 @@ export const usageEvents = sqliteTable(
     meteredMicroCredits: money("metered_micro_credits").notNull(),
     overHold: flag("over_hold").notNull().default(false),
     estimated: flag("estimated").notNull().default(false),
+    /** The model's price was unknown when the hold was placed, so the hold was only the rate card floor. */
+    priceUnknown: flag("price_unknown").notNull().default(false),
     createdAt: int("created_at").notNull(),
     settledAt: int("settled_at").notNull(),
   },
@@ -217,3 +219,16 @@ export const budgetNotices = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.budgetId, t.periodStart] })],
 );
+
+/**
+ * OpenRouter's model prices (USD per token, exact decimal text as /models
+ * lists them), cached so worst-case holds survive a restart without network.
+ */
+export const modelPrices = sqliteTable("model_prices", {
+  model: text("model").primaryKey(),
+  promptUsd: text("prompt_usd").notNull(),
+  completionUsd: text("completion_usd").notNull(),
+  requestUsd: text("request_usd").notNull(),
+  maxCompletionTokens: int("max_completion_tokens"),
+  fetchedAt: int("fetched_at").notNull(),
+});

@@ -5,10 +5,12 @@ import type { Feature } from "../features.js";
 import { newId } from "../ids.js";
 import type { LedgerConn, LedgerDb } from "./open.js";
 import { toBudgetRecord, toRateCardRecord } from "./rows.js";
-import { budgets, creditTransactions, orgs, rateCards, wallets } from "./schema.js";
+import { budgets, creditTransactions, dataQueryLog, modelPrices, orgs, rateCards, wallets } from "./schema.js";
 import type {
   BudgetInput,
   BudgetRecord,
+  DataQueryInput,
+  ModelPriceRecord,
   OrgRecord,
   RateCardPatch,
   RateCardRecord,
@@ -154,4 +156,33 @@ export function listBudgets(db: LedgerDb, orgId?: string): BudgetRecord[] {
     .orderBy(asc(budgets.orgId), asc(budgets.createdAt))
     .all();
   return rows.map(toBudgetRecord);
+}
+
+export function loadModelPrices(db: LedgerConn): ModelPriceRecord[] {
+  return db.select().from(modelPrices).all();
+}
+
+export function saveModelPrices(db: LedgerDb, prices: ModelPriceRecord[]): void {
+  db.transaction(
+    (tx) => {
+      tx.delete(modelPrices).run();
+      // Chunked: SQLite limits the number of bound parameters per statement.
+      for (let i = 0; i < prices.length; i += 100) tx.insert(modelPrices).values(prices.slice(i, i + 100)).run();
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export function logDataQuery(db: LedgerDb, entry: DataQueryInput): void {
+  db.insert(dataQueryLog)
+    .values({
+      id: newId("dq"),
+      orgId: entry.orgId,
+      source: entry.source,
+      dataset: entry.dataset,
+      query: entry.query,
+      rowCount: entry.rowCount,
+      createdAt: entry.now,
+    })
+    .run();
 }

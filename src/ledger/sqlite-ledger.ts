@@ -14,8 +14,10 @@ import * as reports from "./sqlite-reports.js";
 import type {
   BudgetInput,
   CallResult,
+  DataQueryInput,
   HoldRequest,
   Ledger,
+  ModelPriceRecord,
   RateCardPatch,
   UsageEventInput,
   UsageQuery,
@@ -86,6 +88,15 @@ export class SqliteLedger implements Ledger {
   }
   async openCalls() {
     return calls.openCalls(this.db);
+  }
+  async logDataQuery(entry: DataQueryInput) {
+    admin.logDataQuery(this.db, entry);
+  }
+  async loadModelPrices() {
+    return admin.loadModelPrices(this.db);
+  }
+  async saveModelPrices(prices: ModelPriceRecord[]) {
+    admin.saveModelPrices(this.db, prices);
   }
   async usageEventsOfCall(callId: string) {
     return reports.usageEventsOfCall(this.db, callId);

@@ -128,6 +128,8 @@ export interface UsageEventInput {
   chargedMicroCredits: bigint;
   meteredMicroCredits: bigint;
   estimated: boolean;
+  /** The model price was unknown at preflight: the hold was only the floor. */
+  priceUnknown: boolean;
   createdAt: number;
 }
 
@@ -165,6 +167,25 @@ export interface FeatureTotal {
   chargedMicroCredits: bigint;
 }
 
+export interface DataQueryInput {
+  orgId: string;
+  source: string;
+  dataset: string;
+  query: string;
+  rowCount: number;
+  now: number;
+}
+
+/** A model's price as OpenRouter lists it: exact decimal USD per token / per request. */
+export interface ModelPriceRecord {
+  model: string;
+  promptUsd: string;
+  completionUsd: string;
+  requestUsd: string;
+  maxCompletionTokens: number | null;
+  fetchedAt: number;
+}
+
 export interface Ledger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
@@ -199,6 +220,15 @@ export interface Ledger {
   getCall(callId: string): Promise<ToolCallRecord | null>;
   openCalls(): Promise<ToolCallRecord[]>;
   usageEventsOfCall(callId: string): Promise<UsageEventRecord[]>;
+
+  // free public data
+  /** One row per free data query (SPEC section 3): no wallet, no charge. */
+  logDataQuery(entry: DataQueryInput): Promise<void>;
+
+  // model price cache
+  loadModelPrices(): Promise<ModelPriceRecord[]>;
+  /** Replaces the cached price list. */
+  saveModelPrices(prices: ModelPriceRecord[]): Promise<void>;
 
   // reporting
   recentUsage(query: UsageQuery): Promise<UsageEventRecord[]>;

@@ -4,8 +4,8 @@
  * three never disagree.
  */
 import type { Feature, PaidProvider } from "../features.js";
-import type { Ledger } from "../ledger/index.js";
-import { formatDecimal, microToCredits } from "../money.js";
+import type { Ledger, UsageEventRecord } from "../ledger/index.js";
+import { formatDecimal, microToCredits, nanoToUsd } from "../money.js";
 import type { PricingConfig } from "./pricing.js";
 
 export interface WalletView {
@@ -30,6 +30,48 @@ export interface RateCardView {
   credit_usd_value: number;
 }
 
+export interface UsageEventView {
+  id: string;
+  tool_call_id: string;
+  feature: Feature;
+  provider: PaidProvider;
+  model: string | null;
+  provider_request_id: string | null;
+  outcome: "ok" | "failed";
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  cost_usd: number;
+  credits_charged: number;
+  over_hold: boolean;
+  estimated: boolean;
+  settled_at: string;
+}
+
+export interface UsageView {
+  org_id: string;
+  events: UsageEventView[];
+  totals: { feature: Feature; events: number; cost_usd: number; credits_charged: number }[];
+}
+
+export function usageEventView(e: UsageEventRecord): UsageEventView {
+  return {
+    id: e.id,
+    tool_call_id: e.toolCallId,
+    feature: e.feature,
+    provider: e.provider,
+    model: e.model,
+    provider_request_id: e.providerRequestId,
+    outcome: e.outcome,
+    prompt_tokens: e.promptTokens,
+    completion_tokens: e.completionTokens,
+    cost_usd: nanoToUsd(e.costNanoUsd),
+    credits_charged: microToCredits(e.chargedMicroCredits),
+    over_hold: e.overHold,
+    estimated: e.estimated,
+    settled_at: new Date(e.settledAt).toISOString(),
+  };
+}
+
 export class Accounts {
   constructor(
     private readonly ledger: Ledger,
@@ -45,6 +87,22 @@ export class Accounts {
       available_credits: microToCredits(wallet.balanceMicroCredits - wallet.heldMicroCredits),
       credit_usd_value: Number(formatDecimal(this.pricing.creditUsdValue)),
       deployment_mode: this.pricing.deploymentMode,
+    };
+  }
+
+  /** Recent usage events (newest first) and per-feature totals over the same window. */
+  async usage(orgId: string, filter: { since?: number; feature?: Feature; limit: number }): Promise<UsageView> {
+    const events = await this.ledger.recentUsage({ orgId, ...filter });
+    const totals = (await this.ledger.featureTotals(orgId, filter.since)).filter((t) => !filter.feature || t.feature === filter.feature);
+    return {
+      org_id: orgId,
+      events: events.map(usageEventView),
+      totals: totals.map((t) => ({
+        feature: t.feature,
+        events: t.events,
+        cost_usd: nanoToUsd(t.costNanoUsd),
+        credits_charged: microToCredits(t.chargedMicroCredits),
+      })),
     };
   }
 

@@ -2,53 +2,57 @@
  * The metering core (SPEC section 4): preflight and hold in one transaction,
  * the provider work capped to the hold, then settle at the provider's real
  * cost x markup, void when the work certainly cost nothing, or `unknown`
- * when nobody can tell yet. Every paid tool runs through `run()`.
+ * when nobody can tell yet. Every paid tool runs through `runLlm()` or
+ * `runActor()`; nothing else in the program can reach a paid provider.
  */
 import { EcnError } from "../errors.js";
-import type { Ledger, ToolCallRecord } from "../ledger/index.js";
+import type { Ledger, RateCardRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
-import { ProviderFailure } from "../providers/failure.js";
+import { coveredCostNanoUsd, nanoToUsd, ONE } from "../money.js";
+import type { ApifyProvider } from "../providers/apify.js";
 import type { OpenRouterProvider } from "../providers/openrouter.js";
+import { concludeCall } from "./conclude.js";
 import { requestFingerprint } from "./fingerprint.js";
+import { promptTokenBound, worstCaseNanoUsd, type LlmCostShape } from "./llm-plan.js";
+import { ModelPrices } from "./model-prices.js";
+import { noteLoweredMaxTokens, preflightFixed, preflightLlm, type Existing, type Placed } from "./preflight.js";
 import { holdAmounts, type PricingConfig } from "./pricing.js";
-import {
-  budgetExceeded,
-  insufficientCredits,
-  providerError,
-  softBudgetMessage,
-  unresolvedError,
-  withChargeNote,
-} from "./refusals.js";
-import { meteringBlock, waitForResolution } from "./replay.js";
-import { PaidSession, type UnresolvedRequest } from "./session.js";
-import type { LlmSession, PaidCallRequest, PaidCallResult } from "./types.js";
+import { replayExisting } from "./replay.js";
+import { PaidSession, type SessionPlan } from "./session.js";
+import type { ActorCallRequest, ActorSession, LlmCallRequest, LlmSession, PaidCallRequest, PaidCallResult } from "./types.js";
 
 export interface MeteringDeps {
   ledger: Ledger;
   pricing: PricingConfig;
-  providers: { openrouter?: OpenRouterProvider | undefined };
+  providers: { openrouter?: OpenRouterProvider | undefined; apify?: ApifyProvider | undefined };
   providerTimeoutMs: number;
+  actorTimeoutMs: number;
   logger: Logger;
+  embeddingModel: string;
+  leadSignalActor: string;
   now?: () => number;
 }
 
+const PROVIDER_ENV: Record<RateCardRecord["provider"], string> = { openrouter: "OPENROUTER_API_KEY", apify: "APIFY_API_TOKEN" };
+
 export class Metering {
+  readonly prices: ModelPrices;
   private readonly now: () => number;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: MeteringDeps) {
     this.now = deps.now ?? Date.now;
+    this.prices = new ModelPrices(deps.ledger, deps.providers.openrouter, deps.logger, this.now);
   }
 
   /** Runs paid LLM work for a feature: the tool gets a session, the core does the money. */
-  async run<T>(request: PaidCallRequest, work: (session: LlmSession) => Promise<T>): Promise<PaidCallResult<T>> {
-    const running = this.runOnce(request, work, true);
-    this.inFlight.add(running);
-    try {
-      return await running;
-    } finally {
-      this.inFlight.delete(running);
-    }
+  runLlm<T>(request: LlmCallRequest, work: (session: LlmSession) => Promise<T>): Promise<PaidCallResult<T>> {
+    return this.track(this.llmOnce(request, work, true));
+  }
+
+  /** Runs one capped Apify actor run for a feature. */
+  runActor<T>(request: ActorCallRequest, work: (session: ActorSession) => Promise<T>): Promise<PaidCallResult<T>> {
+    return this.track(this.actorOnce(request, work, true));
   }
 
   /** Waits for paid calls in progress to settle (for a graceful shutdown), at most `timeoutMs`. */
@@ -62,175 +66,117 @@ export class Metering {
     return this.inFlight.size;
   }
 
-  private async runOnce<T>(
-    request: PaidCallRequest,
-    work: (session: LlmSession) => Promise<T>,
-    mayRetryFreedKey: boolean,
-  ): Promise<PaidCallResult<T>> {
-    const { ledger, pricing } = this.deps;
-    const card = await ledger.getRateCard(request.feature);
-    const openrouter = this.deps.providers.openrouter;
-    if (card.provider === "openrouter" && !openrouter) {
+  private async track<T>(running: Promise<T>): Promise<T> {
+    this.inFlight.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private async rateCardFor(request: PaidCallRequest): Promise<RateCardRecord> {
+    const card = await this.deps.ledger.getRateCard(request.feature);
+    if (!this.deps.providers[card.provider]) {
       throw new EcnError(
         "provider_not_configured",
-        `${request.feature} needs OpenRouter, but OPENROUTER_API_KEY is not set on this server. Set it in the server's environment and restart.`,
+        `${request.feature} needs ${card.provider === "openrouter" ? "OpenRouter" : "Apify"}, but ${PROVIDER_ENV[card.provider]} is not set on this server. Set it in the server's environment and restart.`,
       );
     }
-    const model = request.llm?.model ?? card.model ?? "";
-    const maxTokens = request.llm?.maxTokens ?? card.maxTokens ?? 1024;
-    const fingerprint = requestFingerprint(request.feature, request.args);
-    const amounts = holdAmounts(card.floorMicroCredits, null, pricing);
-    const outcome = await ledger.placeHold({
-      orgId: request.org.id,
-      feature: request.feature,
-      provider: card.provider,
-      deploymentMode: pricing.deploymentMode,
-      holdMicroCredits: amounts.hold,
-      walletHoldMicroCredits: amounts.walletHold,
-      idempotencyKey: request.idempotencyKey ?? null,
-      requestHash: fingerprint,
-      now: this.now(),
-    });
-    switch (outcome.kind) {
-      case "insufficient_credits":
-        throw insufficientCredits(request, outcome.availableMicroCredits, outcome.neededMicroCredits);
-      case "budget_exceeded":
-        throw budgetExceeded(request, outcome.standing, outcome.neededMicroCredits);
-      case "existing":
-        return this.replay(request, outcome.call, fingerprint, work, mayRetryFreedKey);
-      case "placed":
-        break;
-    }
-    for (const crossing of outcome.softBudgetsCrossed.filter((c) => c.firstNotice)) {
-      const message = softBudgetMessage(request, crossing, amounts.hold);
-      this.deps.logger.warn(message, { org: request.org.id });
-      await request.notify?.("warning", message).catch(() => undefined);
-    }
+    return card;
+  }
 
-    const timeout = AbortSignal.timeout(this.deps.providerTimeoutMs);
+  private get preflightDeps() {
+    return { ledger: this.deps.ledger, pricing: this.deps.pricing, logger: this.deps.logger, now: this.now };
+  }
+
+  private async llmOnce<T>(request: LlmCallRequest, work: (s: LlmSession) => Promise<T>, retryFreedKey: boolean): Promise<PaidCallResult<T>> {
+    const card = await this.rateCardFor(request);
+    const model = request.model ?? card.model ?? "";
+    const requestedMaxTokens = request.maxTokens ?? card.maxTokens ?? 1024;
+    const fingerprint = requestFingerprint(request.feature, request.args);
+    const shape = await this.costShape(model, request);
+    const { outcome, maxTokens } = await preflightLlm(this.preflightDeps, request, card, fingerprint, shape, requestedMaxTokens);
+    if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.llmOnce(request, work, false), retryFreedKey);
+    await noteLoweredMaxTokens(this.preflightDeps, request, requestedMaxTokens, maxTokens);
+    const plan = { ...this.basePlan(), model, maxTokens, priceUnknown: shape === null };
+    return this.execute(outcome, plan, request, work, this.deps.providerTimeoutMs);
+  }
+
+  private async actorOnce<T>(request: ActorCallRequest, work: (s: ActorSession) => Promise<T>, retryFreedKey: boolean): Promise<PaidCallResult<T>> {
+    const card = await this.rateCardFor(request);
+    const fingerprint = requestFingerprint(request.feature, request.args);
+    const { pricing } = this.deps;
+    // The cap is what the caller allows (default: the floor); the hold is at least the floor.
+    const capMicro = request.maxCostMicroCredits ?? card.floorMicroCredits;
+    const capMarkup = pricing.deploymentMode === "hosted" ? pricing.markup : ONE;
+    const capUsd = nanoToUsd(coveredCostNanoUsd(capMicro, capMarkup, pricing.creditUsdValue));
+    const amounts = holdAmounts(card.floorMicroCredits > capMicro ? card.floorMicroCredits : capMicro, null, pricing);
+    const outcome = await preflightFixed(this.preflightDeps, request, card, fingerprint, amounts);
+    if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.actorOnce(request, work, false), retryFreedKey);
+    const plan = { ...this.basePlan(), maxTotalChargeUsd: capUsd };
+    return this.execute(outcome, plan, request, work, this.deps.actorTimeoutMs);
+  }
+
+  private basePlan(): SessionPlan {
+    return {
+      model: "",
+      maxTokens: 0,
+      embeddingModel: this.deps.embeddingModel,
+      actorId: this.deps.leadSignalActor,
+      maxTotalChargeUsd: 0,
+      priceUnknown: false,
+    };
+  }
+
+  /** The worst-case cost shape of an LLM call, or null when a price is unknown (the hold is then the floor). */
+  private async costShape(model: string, request: LlmCallRequest): Promise<LlmCostShape | null> {
+    const price = await this.prices.priceOf(model);
+    if (!price) return null;
+    let extraNanoUsd = 0n;
+    if (request.embeddingText !== undefined) {
+      const embedding = await this.prices.priceOf(this.deps.embeddingModel);
+      if (!embedding) return null;
+      const tokens = promptTokenBound(request.embeddingText, 1);
+      extraNanoUsd = worstCaseNanoUsd({ price: embedding, promptTokens: tokens, extraNanoUsd: 0n }, 0);
+    }
+    return { price, promptTokens: promptTokenBound(request.promptText), extraNanoUsd };
+  }
+
+  private async execute<T, S extends LlmSession | ActorSession>(
+    placed: Placed,
+    plan: SessionPlan,
+    request: PaidCallRequest,
+    work: (session: S) => Promise<T>,
+    timeoutMs: number,
+  ): Promise<PaidCallResult<T>> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    const session = new PaidSession(outcome.call, model, maxTokens, {
-      ledger,
-      pricing,
-      openrouter,
+    const session = new PaidSession(placed.call, plan, {
+      ledger: this.deps.ledger,
+      pricing: this.deps.pricing,
+      openrouter: this.deps.providers.openrouter,
+      apify: this.deps.providers.apify,
       signal,
       now: this.now,
     });
     let value: T | undefined;
     let failure: unknown;
     try {
-      value = await work(session);
+      value = await work(session as unknown as S);
     } catch (error) {
       failure = error;
     }
-    return this.conclude(request, session, value, failure);
+    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now }, session, value, failure);
   }
 
-  /** Settles, voids or leaves the call unknown, then returns the result or throws the error the user sees. */
-  private async conclude<T>(
+  private replay<T>(
+    existing: Existing,
     request: PaidCallRequest,
-    session: PaidSession,
-    value: T | undefined,
-    failure: unknown,
-  ): Promise<PaidCallResult<T>> {
-    const { ledger } = this.deps;
-    const call = session.call;
-    if (session.unresolved.length > 0) {
-      const stillOpen = await this.resolveByLookup(session, session.unresolved);
-      const error = unresolvedError(session.unresolved[0]!.failure, stillOpen, call);
-      if (stillOpen) {
-        await ledger.markUnknown(call.id, error.code, error.message);
-        throw error;
-      }
-      await ledger.settleCall(call.id, session.events, { error: { code: error.code, message: error.message } }, this.now());
-      throw error;
-    }
-    if (failure === undefined) {
-      const settled = await ledger.settleCall(call.id, session.events, { resultJson: JSON.stringify(value) }, this.now());
-      return { value: value as T, metering: meteringBlock(settled.call, session.events, settled.wallet), replayed: false };
-    }
-    const base = failure instanceof ProviderFailure ? providerError(failure) : toEcnError(failure);
-    const charged = session.events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
-    const error = withChargeNote(base, charged, call);
-    const stored = { code: error.code, message: error.message };
-    if (session.didWork) await ledger.settleCall(call.id, session.events, { error: stored }, this.now());
-    else await ledger.voidCall(call.id, session.events, stored, this.now());
-    throw error;
-  }
-
-  /**
-   * Asks the provider what an unresolved request cost. Returns true when some
-   * request is still unpriced (the call must stay `unknown` for the reconciler).
-   */
-  private async resolveByLookup(session: PaidSession, unresolved: UnresolvedRequest[]): Promise<boolean> {
-    const openrouter = this.deps.providers.openrouter;
-    let stillOpen = false;
-    for (const request of unresolved) {
-      const looked = request.providerRef && openrouter ? await openrouter.generationCost(request.providerRef).catch(() => null) : null;
-      if (!looked) {
-        stillOpen = true;
-        continue;
-      }
-      session.recordEvent({
-        provider: "openrouter",
-        model: looked.model ?? request.model,
-        providerRequestId: request.providerRef,
-        outcome: "failed",
-        promptTokens: looked.usage.promptTokens,
-        completionTokens: looked.usage.completionTokens,
-        totalTokens: looked.usage.totalTokens,
-        costNanoUsd: looked.costNanoUsd,
-        costSource: "lookup",
-        estimated: false,
-        createdAt: request.createdAt,
-      });
-    }
-    return stillOpen;
-  }
-
-  /** Same organisation and key: replay the first result, or refuse when the arguments differ. */
-  private async replay<T>(
-    request: PaidCallRequest,
-    existing: ToolCallRecord,
     fingerprint: string,
-    work: (session: LlmSession) => Promise<T>,
-    mayRetryFreedKey: boolean,
+    rerun: () => Promise<PaidCallResult<T>>,
+    retryFreedKey: boolean,
   ): Promise<PaidCallResult<T>> {
-    if (existing.requestHash !== fingerprint) {
-      throw new EcnError(
-        "idempotency_conflict",
-        `idempotency_key "${request.idempotencyKey}" was already used with different arguments (call ${existing.id}). Use a new key for a new request.`,
-      );
-    }
-    const call = await waitForResolution(this.deps.ledger, existing.id, this.deps.providerTimeoutMs, request.signal);
-    if (call.state === "voided" && mayRetryFreedKey) return this.runOnce(request, work, false);
-    if (call.state === "settled") {
-      if (call.errorCode || call.resultJson === null) {
-        throw new EcnError(toCode(call.errorCode), call.errorMessage ?? "the earlier call with this key failed");
-      }
-      const events = await this.deps.ledger.usageEventsOfCall(call.id);
-      const wallet = await this.deps.ledger.getWallet(call.orgId);
-      return { value: JSON.parse(call.resultJson) as T, metering: meteringBlock(call, events, wallet), replayed: true };
-    }
-    throw new EcnError(
-      "idempotency_conflict",
-      call.state === "unknown"
-        ? `the earlier call with idempotency_key "${request.idempotencyKey}" (${call.id}) has an unknown outcome; it will be settled by \`ecn-mcp reconcile\`. Do not retry with this key.`
-        : `the earlier call with idempotency_key "${request.idempotencyKey}" (${call.id}) is still running; retry later for its result.`,
-    );
+    return replayExisting<T>(this.deps.ledger, existing.call, request, fingerprint, this.deps.providerTimeoutMs, retryFreedKey ? rerun : null);
   }
 }
-
-function toCode(code: string | null) {
-  return (code ?? "provider_error") as EcnError["code"];
-}
-
-function toEcnError(error: unknown): EcnError {
-  if (error instanceof EcnError) return error;
-  if (error instanceof Error && error.name === "AbortError") {
-    return new EcnError("provider_error", "the request was cancelled before the provider answered.");
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new EcnError("provider_error", `the tool failed: ${message}`);
-}
-

@@ -1,17 +1,13 @@
-/** Helpers for answering from an earlier call: waiting for it, and its metering block. */
+/** Answering from an earlier call with the same idempotency key. */
+import { EcnError } from "../errors.js";
 import type { Ledger, ToolCallRecord, UsageEventInput, WalletRecord } from "../ledger/index.js";
 import { microToCredits, nanoToUsd } from "../money.js";
-import type { MeteringBlock } from "./types.js";
+import type { MeteringBlock, PaidCallRequest, PaidCallResult } from "./types.js";
 
 const POLL_MS = 50;
 
 /** Waits until a call leaves held/dispatched (another process may be running it), or the wait runs out. */
-export async function waitForResolution(
-  ledger: Ledger,
-  callId: string,
-  maxWaitMs: number,
-  signal?: AbortSignal,
-): Promise<ToolCallRecord> {
+export async function waitForResolution(ledger: Ledger, callId: string, maxWaitMs: number, signal?: AbortSignal): Promise<ToolCallRecord> {
   const deadline = Date.now() + maxWaitMs;
   for (;;) {
     const call = await ledger.getCall(callId);
@@ -39,3 +35,40 @@ export function meteringBlock(
   };
 }
 
+/**
+ * Same organisation and key: replay the first result (waiting for it if it
+ * is still running), repeat its error, or refuse when the arguments differ.
+ * A key whose first call was voided is free again: `rerun` runs anew.
+ */
+export async function replayExisting<T>(
+  ledger: Ledger,
+  existing: ToolCallRecord,
+  request: PaidCallRequest,
+  fingerprint: string,
+  maxWaitMs: number,
+  rerun: (() => Promise<PaidCallResult<T>>) | null,
+): Promise<PaidCallResult<T>> {
+  const key = request.idempotencyKey;
+  if (existing.requestHash !== fingerprint) {
+    throw new EcnError(
+      "idempotency_conflict",
+      `idempotency_key "${key}" was already used with different arguments (call ${existing.id}). Use a new key for a new request.`,
+    );
+  }
+  const call = await waitForResolution(ledger, existing.id, maxWaitMs, request.signal);
+  if (call.state === "voided" && rerun) return rerun();
+  if (call.state === "settled") {
+    if (call.errorCode || call.resultJson === null) {
+      throw new EcnError((call.errorCode ?? "provider_error") as EcnError["code"], call.errorMessage ?? "the earlier call with this key failed");
+    }
+    const events = await ledger.usageEventsOfCall(call.id);
+    const wallet = await ledger.getWallet(call.orgId);
+    return { value: JSON.parse(call.resultJson) as T, metering: meteringBlock(call, events, wallet), replayed: true };
+  }
+  throw new EcnError(
+    "idempotency_conflict",
+    call.state === "unknown"
+      ? `the earlier call with idempotency_key "${key}" (${call.id}) has an unknown outcome; it will be settled by \`ecn-mcp reconcile\`. Do not retry with this key.`
+      : `the earlier call with idempotency_key "${key}" (${call.id}) is still running; retry later for its result.`,
+  );
+}

@@ -4,14 +4,18 @@
  * known, and turns every request's outcome into a priced usage event (or an
  * unresolved request the core must settle later).
  */
+import { EcnError } from "../errors.js";
+import type { PaidProvider } from "../features.js";
 import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
+import type { ApifyProvider, ApifyRunResult } from "../providers/apify.js";
 import { ProviderFailure } from "../providers/failure.js";
-import type { ChatCompletion, ChatMessage, OpenRouterProvider } from "../providers/openrouter.js";
+import type { ChatCompletion, ChatMessage, OpenRouterProvider, TokenUsage } from "../providers/openrouter.js";
 import { priceEvent, type PricingConfig } from "./pricing.js";
-import type { LlmSession } from "./types.js";
+import type { ActorSession, ApifyProgress, LlmSession } from "./types.js";
 
 /** A request whose cost is not known: the provider may have billed it. */
 export interface UnresolvedRequest {
+  provider: PaidProvider;
   providerRef: string | null;
   model: string | null;
   createdAt: number;
@@ -22,99 +26,191 @@ export interface SessionDeps {
   ledger: Ledger;
   pricing: PricingConfig;
   openrouter: OpenRouterProvider | undefined;
+  apify: ApifyProvider | undefined;
   signal: AbortSignal;
   now: () => number;
 }
 
-export class PaidSession implements LlmSession {
+export interface SessionPlan {
+  model: string;
+  maxTokens: number;
+  embeddingModel: string;
+  actorId: string;
+  maxTotalChargeUsd: number;
+  /** The hold was only the floor because the model's price was unknown. */
+  priceUnknown: boolean;
+}
+
+/** What a finished request reports about itself, for its usage event. */
+interface RequestReport {
+  model: string | null;
+  providerRequestId: string | null;
+  outcome: "ok" | "failed";
+  usage: TokenUsage;
+  costNanoUsd: bigint | null;
+  costSource: "reported" | "lookup";
+}
+
+type EventFacts = Omit<UsageEventInput, "chargedMicroCredits" | "meteredMicroCredits" | "markup" | "creditUsdValue" | "priceUnknown">;
+
+const NO_TOKENS: TokenUsage = { promptTokens: null, completionTokens: null, totalTokens: null };
+
+export class PaidSession implements LlmSession, ActorSession {
   readonly events: UsageEventInput[] = [];
   readonly unresolved: UnresolvedRequest[] = [];
   private dispatched = false;
 
   constructor(
     readonly call: ToolCallRecord,
-    readonly model: string,
-    readonly maxTokens: number,
+    private readonly plan: SessionPlan,
     private readonly deps: SessionDeps,
   ) {}
+
+  get model() {
+    return this.plan.model;
+  }
+  get maxTokens() {
+    return this.plan.maxTokens;
+  }
+  get actorId() {
+    return this.plan.actorId;
+  }
+  get maxTotalChargeUsd() {
+    return this.plan.maxTotalChargeUsd;
+  }
 
   /** True when some request did billable work (so the call settles rather than voids). */
   get didWork(): boolean {
     return this.events.some((e) => e.outcome === "ok" || e.costNanoUsd > 0n);
   }
 
-  private async dispatch(): Promise<void> {
-    this.deps.signal.throwIfAborted();
-    if (this.dispatched) return;
-    await this.deps.ledger.markDispatched(this.call.id, this.deps.now());
-    this.dispatched = true;
-  }
-
   /** Records a priced usage event for one provider request. */
-  recordEvent(event: Omit<UsageEventInput, keyof ReturnType<typeof priceEvent>>): void {
-    this.events.push({ ...event, ...priceEvent(event.costNanoUsd, this.deps.pricing) });
+  recordEvent(facts: EventFacts): void {
+    this.events.push({ ...facts, ...priceEvent(facts.costNanoUsd, this.deps.pricing), priceUnknown: this.plan.priceUnknown });
   }
 
-  async chat(messages: ChatMessage[]): Promise<ChatCompletion> {
-    const openrouter = this.deps.openrouter;
-    if (!openrouter) throw new ProviderFailure("openrouter", "none", "OpenRouter is not configured");
-    await this.dispatch();
+  /**
+   * Sends one provider request: dispatch mark first, reference stored as soon
+   * as known, then exactly one usage event (or one unresolved request).
+   */
+  private async request<R>(
+    provider: PaidProvider,
+    model: string,
+    send: (onProviderRef: (ref: string) => Promise<void>) => Promise<R>,
+    report: (result: R) => RequestReport,
+  ): Promise<R> {
+    this.deps.signal.throwIfAborted();
+    if (!this.dispatched) {
+      await this.deps.ledger.markDispatched(this.call.id, this.deps.now());
+      this.dispatched = true;
+    }
     const createdAt = this.deps.now();
     let ref: string | null = null;
-    let completion: ChatCompletion;
+    let result: R;
     try {
-      completion = await openrouter.chat({
-        model: this.model,
-        messages,
-        maxTokens: this.maxTokens,
-        signal: this.deps.signal,
-        onProviderRef: async (id) => {
-          ref = id;
-          await this.deps.ledger.addProviderRef(this.call.id, id);
-        },
+      result = await send(async (id) => {
+        ref = id;
+        await this.deps.ledger.addProviderRef(this.call.id, id);
       });
     } catch (error) {
-      const failure = error as ProviderFailure;
-      const providerRef = failure.details?.providerRef ?? ref;
+      const failure =
+        error instanceof ProviderFailure
+          ? error
+          : new ProviderFailure(provider, "unknown", `${provider} request failed: ${error instanceof Error ? error.message : String(error)}`);
+      const providerRef = failure.details.providerRef ?? ref;
       if (failure.billing === "none") {
         this.recordEvent({
-          provider: "openrouter",
-          model: this.model,
+          provider,
+          model,
           providerRequestId: providerRef,
           outcome: "failed",
-          promptTokens: null,
-          completionTokens: null,
-          totalTokens: null,
+          ...NO_TOKENS,
           costNanoUsd: 0n,
           costSource: "none",
           estimated: false,
           createdAt,
         });
       } else {
-        this.unresolved.push({ providerRef, model: this.model, createdAt, failure });
+        this.unresolved.push({ provider, providerRef, model, createdAt, failure });
       }
       throw failure;
     }
-    if (completion.costNanoUsd === null) {
-      const failure = new ProviderFailure("openrouter", "unknown", "OpenRouter did not report what the request cost", {
-        ...(completion.generationId ? { providerRef: completion.generationId } : {}),
+    const facts = report(result);
+    if (facts.costNanoUsd === null) {
+      const failure = new ProviderFailure(provider, "unknown", `${provider} did not report what the request cost`, {
+        ...(facts.providerRequestId ? { providerRef: facts.providerRequestId } : {}),
       });
-      this.unresolved.push({ providerRef: completion.generationId, model: completion.model, createdAt, failure });
+      this.unresolved.push({ provider, providerRef: facts.providerRequestId, model: facts.model, createdAt, failure });
       throw failure;
     }
     this.recordEvent({
-      provider: "openrouter",
-      model: completion.model,
-      providerRequestId: completion.generationId,
-      outcome: "ok",
-      promptTokens: completion.usage.promptTokens,
-      completionTokens: completion.usage.completionTokens,
-      totalTokens: completion.usage.totalTokens,
-      costNanoUsd: completion.costNanoUsd,
-      costSource: completion.costSource,
+      provider,
+      model: facts.model,
+      providerRequestId: facts.providerRequestId,
+      outcome: facts.outcome,
+      ...facts.usage,
+      costNanoUsd: facts.costNanoUsd,
+      costSource: facts.costSource,
       estimated: false,
       createdAt,
     });
-    return completion;
+    return result;
+  }
+
+  private openrouter(): OpenRouterProvider {
+    if (!this.deps.openrouter) throw new EcnError("provider_not_configured", "OpenRouter is not configured");
+    return this.deps.openrouter;
+  }
+
+  chat(messages: ChatMessage[], options: { json?: boolean } = {}): Promise<ChatCompletion> {
+    const openrouter = this.openrouter();
+    return this.request(
+      "openrouter",
+      this.plan.model,
+      (onProviderRef) =>
+        openrouter.chat({ model: this.plan.model, messages, maxTokens: this.plan.maxTokens, json: options.json, signal: this.deps.signal, onProviderRef }),
+      (c) => ({ model: c.model, providerRequestId: c.generationId, outcome: "ok", usage: c.usage, costNanoUsd: c.costNanoUsd, costSource: c.costSource }),
+    );
+  }
+
+  async embed(texts: string[]): Promise<number[][]> {
+    const openrouter = this.openrouter();
+    const result = await this.request(
+      "openrouter",
+      this.plan.embeddingModel,
+      (onProviderRef) => openrouter.embed({ model: this.plan.embeddingModel, input: texts, signal: this.deps.signal, onProviderRef }),
+      (e) => ({ model: e.model, providerRequestId: e.generationId, outcome: "ok", usage: e.usage, costNanoUsd: e.costNanoUsd, costSource: e.costSource }),
+    );
+    return result.vectors;
+  }
+
+  run(
+    input: Record<string, unknown>,
+    options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> },
+  ): Promise<ApifyRunResult> {
+    const apify = this.deps.apify;
+    if (!apify) throw new EcnError("provider_not_configured", "Apify is not configured");
+    return this.request(
+      "apify",
+      this.plan.actorId,
+      (onRunStarted) =>
+        apify.runActor({
+          actorId: this.plan.actorId,
+          input,
+          maxItems: options.maxItems,
+          maxTotalChargeUsd: this.plan.maxTotalChargeUsd,
+          signal: this.deps.signal,
+          onRunStarted,
+          onProgress: options.onProgress,
+        }),
+      (run) => ({
+        model: this.plan.actorId,
+        providerRequestId: run.runId,
+        outcome: run.status === "SUCCEEDED" ? "ok" : "failed",
+        usage: NO_TOKENS,
+        costNanoUsd: run.costNanoUsd,
+        costSource: "reported",
+      }),
+    );
   }
 }

@@ -1,8 +1,9 @@
 /** What the metering core offers the tools, and what it gives back. */
 import type { Feature, PaidProvider } from "../features.js";
+import type { ApifyProgress, ApifyRunResult } from "../providers/apify.js";
 import type { ChatCompletion, ChatMessage } from "../providers/openrouter.js";
 
-export type { ChatCompletion, ChatMessage };
+export type { ApifyProgress, ApifyRunResult, ChatCompletion, ChatMessage };
 
 /** The `metering` block of every paid tool result (SPEC section 7). */
 export interface MeteringBlock {
@@ -31,8 +32,21 @@ export interface PaidCallRequest {
   /** The MCP request's cancellation signal. */
   signal?: AbortSignal | undefined;
   notify?: Notify | undefined;
-  /** LLM features: caller overrides of the rate card's model and max_tokens. */
-  llm?: { model?: string | undefined; maxTokens?: number | undefined };
+}
+
+export interface LlmCallRequest extends PaidCallRequest {
+  /** Overrides of the rate card's model and max_tokens. */
+  model?: string | undefined;
+  maxTokens?: number | undefined;
+  /** Every character the chat prompt may contain (an upper bound), for the worst-case hold. */
+  promptText: string;
+  /** Text an embeddings request will send, when the tool ranks documents first. */
+  embeddingText?: string | undefined;
+}
+
+export interface ActorCallRequest extends PaidCallRequest {
+  /** The caller's cost cap in micro-credits (default: the rate card floor). */
+  maxCostMicroCredits?: bigint | undefined;
 }
 
 export interface PaidCallResult<T> {
@@ -43,12 +57,25 @@ export interface PaidCallResult<T> {
 }
 
 /**
- * The provider access a tool gets inside a paid call. Every request made
+ * The provider access an LLM tool gets inside a paid call. Every request made
  * through it is capped by the plan, recorded as a usage event and settled
  * with the call: there is no other way for a tool to reach a paid provider.
  */
 export interface LlmSession {
   readonly model: string;
   readonly maxTokens: number;
-  chat(messages: ChatMessage[]): Promise<ChatCompletion>;
+  chat(messages: ChatMessage[], options?: { json?: boolean }): Promise<ChatCompletion>;
+  /** Embeds texts (one metered request); vectors in input order. */
+  embed(texts: string[]): Promise<number[][]>;
+}
+
+/** The provider access of an Apify tool: one capped actor run. */
+export interface ActorSession {
+  readonly actorId: string;
+  /** The run's cost cap in USD, derived from the hold. */
+  readonly maxTotalChargeUsd: number;
+  run(
+    input: Record<string, unknown>,
+    options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> },
+  ): Promise<ApifyRunResult>;
 }

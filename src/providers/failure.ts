@@ -17,3 +17,15 @@ export class ProviderFailure extends Error {
     super(message);
   }
 }
+
+/** The first `code` (ECONNREFUSED, ...) along an error's cause chain. */
+export function causeCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+/** Connection errors that prove the request never reached the provider (so it cost nothing). */
+export const NEVER_CONNECTED: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);

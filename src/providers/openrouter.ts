@@ -7,7 +7,7 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { decimalFromNumber, usdToNano } from "../money.js";
-import { ProviderFailure } from "./failure.js";
+import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -24,6 +24,8 @@ export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   maxTokens: number;
+  /** Ask for a JSON object (OpenAI-compatible response_format). */
+  json?: boolean;
   signal: AbortSignal;
   /** Called (and awaited) as soon as the generation id is known. */
   onProviderRef: (generationId: string) => Promise<void>;
@@ -40,6 +42,31 @@ export interface ChatCompletion {
   costSource: "reported" | "lookup";
 }
 
+export interface EmbeddingRequest {
+  model: string;
+  input: string[];
+  signal: AbortSignal;
+  onProviderRef: (generationId: string) => Promise<void>;
+}
+
+export interface Embeddings {
+  generationId: string | null;
+  model: string;
+  vectors: number[][];
+  usage: TokenUsage;
+  costNanoUsd: bigint | null;
+  costSource: "reported" | "lookup";
+}
+
+/** A model's list price as /models gives it: exact decimal USD strings. */
+export interface ListedModel {
+  id: string;
+  promptUsd: string;
+  completionUsd: string;
+  requestUsd: string;
+  maxCompletionTokens: number | null;
+}
+
 export interface GenerationCost {
   costNanoUsd: bigint;
   model: string | null;
@@ -48,6 +75,9 @@ export interface GenerationCost {
 
 export interface OpenRouterProvider {
   chat(request: ChatRequest): Promise<ChatCompletion>;
+  embed(request: EmbeddingRequest): Promise<Embeddings>;
+  /** The model list with prices (free request). */
+  listModels(signal?: AbortSignal): Promise<ListedModel[]>;
   /** The cost OpenRouter recorded for a generation, or null if it does not know the id (yet). */
   generationCost(generationId: string, signal?: AbortSignal): Promise<GenerationCost | null>;
 }
@@ -85,16 +115,6 @@ function tokenUsage(usage: OpenRouterUsage | null | undefined): TokenUsage {
     totalTokens: usage?.total_tokens ?? null,
   };
 }
-
-function causeCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
-
-const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 
 /** Maps whatever the client threw to a ProviderFailure that says whether the request may have cost money. */
 export function classifyOpenRouterError(error: unknown, providerRef: string | undefined): ProviderFailure {
@@ -181,7 +201,13 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
     try {
       const { data: stream, response } = await client.chat.completions
         .create(
-          { model: request.model, messages: request.messages, max_tokens: request.maxTokens, stream: true },
+          {
+            model: request.model,
+            messages: request.messages,
+            max_tokens: request.maxTokens,
+            stream: true,
+            ...(request.json ? { response_format: { type: "json_object" as const } } : {}),
+          },
           { signal: request.signal },
         )
         .withResponse();
@@ -198,22 +224,64 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) usage = chunk.usage as OpenRouterUsage;
       }
-      let costNanoUsd = usageCostNanoUsd(usage);
-      let costSource: ChatCompletion["costSource"] = "reported";
-      let tokens = tokenUsage(usage);
-      if (costNanoUsd === null && generationId) {
-        const looked = await generationCost(generationId, request.signal);
-        if (looked) {
-          costNanoUsd = looked.costNanoUsd;
-          costSource = "lookup";
-          if (tokens.promptTokens === null) tokens = looked.usage;
-        }
-      }
-      return { generationId: generationId ?? null, model, text, finishReason, usage: tokens, costNanoUsd, costSource };
+      const cost = await priced(usage, generationId ?? null, request.signal);
+      return { generationId: generationId ?? null, model, text, finishReason, ...cost };
     } catch (error) {
       throw classifyOpenRouterError(error, generationId);
     }
   }
 
-  return { chat, generationCost };
+  /** The usage block's cost, or the generation endpoint's when the response left it out. */
+  async function priced(usage: OpenRouterUsage | undefined, generationId: string | null, signal: AbortSignal) {
+    let costNanoUsd = usageCostNanoUsd(usage);
+    let costSource: "reported" | "lookup" = "reported";
+    let tokens = tokenUsage(usage);
+    if (costNanoUsd === null && generationId) {
+      const looked = await generationCost(generationId, signal);
+      if (looked) {
+        costNanoUsd = looked.costNanoUsd;
+        costSource = "lookup";
+        if (tokens.promptTokens === null) tokens = looked.usage;
+      }
+    }
+    return { costNanoUsd, costSource, usage: tokens };
+  }
+
+  async function embed(request: EmbeddingRequest): Promise<Embeddings> {
+    let generationId: string | null = null;
+    try {
+      const { data, response } = await client.embeddings
+        // Plain floats: the client would otherwise ask for base64, which not every OpenRouter upstream honours.
+        .create({ model: request.model, input: request.input, encoding_format: "float" }, { signal: request.signal })
+        .withResponse();
+      generationId = response.headers.get("x-generation-id") ?? (data as { id?: string }).id ?? null;
+      if (generationId) await request.onProviderRef(generationId);
+      const vectors = [...data.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      const cost = await priced(data.usage as OpenRouterUsage, generationId, request.signal);
+      return { generationId, model: data.model ?? request.model, vectors, ...cost };
+    } catch (error) {
+      throw classifyOpenRouterError(error, generationId ?? undefined);
+    }
+  }
+
+  async function listModels(signal?: AbortSignal): Promise<ListedModel[]> {
+    const body = (await client.get("/models", { signal, maxRetries: 2 })) as {
+      data?: { id?: string; pricing?: { prompt?: string; completion?: string; request?: string }; top_provider?: { max_completion_tokens?: number | null } }[];
+    };
+    return (body.data ?? []).flatMap((m) =>
+      m.id && m.pricing?.prompt !== undefined && m.pricing.completion !== undefined
+        ? [
+            {
+              id: m.id,
+              promptUsd: String(m.pricing.prompt),
+              completionUsd: String(m.pricing.completion),
+              requestUsd: String(m.pricing.request ?? "0"),
+              maxCompletionTokens: m.top_provider?.max_completion_tokens ?? null,
+            },
+          ]
+        : [],
+    );
+  }
+
+  return { chat, embed, listModels, generationCost };
 }

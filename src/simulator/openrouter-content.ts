@@ -32,8 +32,18 @@ export function priceUsd(price: ModelPrice, promptTokens: number, completionToke
   return nanoToUsd(cost(price.prompt, promptTokens) + cost(price.completion, completionTokens));
 }
 
-/** A deterministic, plausible reply: it names the model and echoes the gist of the last user message. */
+/**
+ * A deterministic, plausible reply. Asked for JSON (response_format
+ * json_object), the simulated model answers with the example the system
+ * prompt shows (our prompts end with one); otherwise it names the model and
+ * echoes the gist of the last user message.
+ */
 export function simulatedReply(body: ChatBody): string {
+  if (body.response_format?.type === "json_object") {
+    const system = (body.messages ?? []).filter((m) => m.role === "system").map((m) => String(m.content ?? "")).join("\n");
+    const examples = [...system.matchAll(/```json\s*([\s\S]*?)```/g)];
+    return examples.at(-1)?.[1]?.trim() ?? "{}";
+  }
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const last = [...messages].reverse().find((m) => m.role === "user");
   const gist = String(last?.content ?? "").replace(/\s+/g, " ").trim().slice(0, 240);

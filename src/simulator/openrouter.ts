@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readJson, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
 import { estimateTokens, MODEL_PRICES, priceUsd, simulatedReply } from "./openrouter-content.js";
+import { sendEmbeddings } from "./openrouter-embeddings.js";
 
 export interface OpenRouterBehaviour {
   /** Milliseconds before the response starts (headers). */
@@ -36,6 +37,8 @@ export interface ChatBody {
   max_tokens?: unknown;
   stream?: unknown;
   input?: unknown;
+  response_format?: { type?: string };
+  encoding_format?: unknown;
 }
 
 export interface SimulatedRequest {
@@ -54,7 +57,7 @@ export interface SimulatedRequest {
   body: unknown;
 }
 
-interface Generation {
+export interface Generation {
   id: string;
   model: string;
   costUsd: number;
@@ -69,7 +72,13 @@ export interface OpenRouterSimulator {
   baseUrl: string;
   apiKey: string;
   requests: SimulatedRequest[];
-  defaults: OpenRouterBehaviour & { generationLagMs: number };
+  defaults: OpenRouterBehaviour & {
+    generationLagMs: number;
+    /** Answer GET /models with this error status. */
+    modelsFailure?: number;
+    /** Models served but left out of GET /models (their price is unknown to clients). */
+    unlistedModels: Set<string>;
+  };
   behave(...next: OpenRouterBehaviour[]): void;
   paidRequests(): SimulatedRequest[];
   close(): Promise<void>;
@@ -80,7 +89,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   const requests: SimulatedRequest[] = [];
   const generations = new Map<string, Generation>();
   const queue: OpenRouterBehaviour[] = [];
-  const defaults: OpenRouterSimulator["defaults"] = { generationLagMs: 0 };
+  const defaults: OpenRouterSimulator["defaults"] = { generationLagMs: 0, unlistedModels: new Set() };
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -226,9 +235,10 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       });
     }
     if (req.method === "GET" && path === "/models") {
-      log(req, url, {});
+      log(req, url, { status: defaults.modelsFailure ?? 200 });
+      if (defaults.modelsFailure) return error(res, defaults.modelsFailure, "Simulated models failure");
       return sendJson(res, 200, {
-        data: Object.entries(MODEL_PRICES).map(([id, p]) => ({
+        data: Object.entries(MODEL_PRICES).filter(([id]) => !defaults.unlistedModels.has(id)).map(([id, p]) => ({
           id,
           context_length: 128_000,
           pricing: { prompt: p.prompt, completion: p.completion, request: "0" },
@@ -253,46 +263,4 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     paidRequests: () => requests.filter((r) => r.paid),
     close: () => server.close(),
   };
-}
-
-function sendEmbeddings(
-  res: ServerResponse,
-  body: ChatBody,
-  id: string,
-  model: string,
-  behaviour: OpenRouterBehaviour,
-  entry: SimulatedRequest,
-  generations: Map<string, Generation>,
-  lagMs: number,
-) {
-  const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input)];
-  const promptTokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
-  const prices = MODEL_PRICES[model]!;
-  const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, 0);
-  generations.set(id, { id, model, costUsd, promptTokens, completionTokens: 0, visibleAt: Date.now() + lagMs, cancelled: false, streamed: false });
-  entry.billedUsd = costUsd;
-  sendJson(
-    res,
-    200,
-    {
-      object: "list",
-      id,
-      model,
-      data: inputs.map((text, index) => ({ object: "embedding", index, embedding: embed(text) })),
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, ...(behaviour.omitCost ? {} : { cost: costUsd }) },
-    },
-    { "x-generation-id": id },
-  );
-}
-
-/** A deterministic bag-of-words embedding: texts sharing words point the same way. */
-export function embed(text: string, dimensions = 64): number[] {
-  const vector = new Array<number>(dimensions).fill(0);
-  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-    let hash = 2166136261;
-    for (const ch of word) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619);
-    vector[Math.abs(hash) % dimensions]! += 1;
-  }
-  const norm = Math.hypot(...vector) || 1;
-  return vector.map((v) => v / norm);
 }

@@ -3,6 +3,7 @@ import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import type { Accounts } from "../metering/accounts.js";
 import type { Metering } from "../metering/meter.js";
+import type { PublicData } from "../metering/public-data.js";
 import type { Notify, OrgRef } from "../metering/types.js";
 
 export interface ToolContext {
@@ -17,6 +18,7 @@ export interface ToolContext {
 export interface ToolDeps {
   metering: Metering;
   accounts: Accounts;
+  publicData: PublicData;
 }
 
 export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {

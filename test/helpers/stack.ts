@@ -11,7 +11,9 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach } from "vitest";
 import { openLedger, type SqliteLedger } from "../../src/ledger/index.js";
+import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
+import { startSocrataSimulator, type SocrataSimulator } from "../../src/simulator/socrata.js";
 import { tempDir } from "./temp-ledger.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
@@ -20,6 +22,8 @@ const run = promisify(execFile);
 export interface Stack {
   client: Client;
   sim: OpenRouterSimulator;
+  apify: ApifySimulator;
+  socrata: SocrataSimulator;
   dbPath: string;
   env: Record<string, string>;
   stderr: () => string;
@@ -28,6 +32,8 @@ export interface Stack {
   orgId: string;
   cli: (...args: string[]) => Promise<{ stdout: string; stderr: string }>;
   call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>;
+  /** Stops the server process and starts a new one on the same ledger. */
+  restart: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -50,12 +56,17 @@ export function cliRunner(env: Record<string, string>) {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dbPath = join(tempDir(), "ecn.db");
   const sim = await startOpenRouterSimulator();
+  const apify = await startApifySimulator();
+  const socrata = await startSocrataSimulator();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
     ECN_DB_PATH: dbPath,
     ECN_ORG: "e2e",
     OPENROUTER_BASE_URL: sim.baseUrl,
+    APIFY_BASE_URL: apify.baseUrl,
+    APIFY_API_TOKEN: apify.token,
+    ECN_SOCRATA_BASE_URL: socrata.baseUrl,
     ...(options.withoutOpenRouter ? {} : { OPENROUTER_API_KEY: sim.apiKey }),
     ...options.env,
   };
@@ -63,27 +74,38 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await cli("org", "create", "e2e");
   if (options.credits !== "0") await cli("credits", "grant", "--org", "e2e", "--credits", options.credits ?? "10");
 
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: "pipe" });
   let stderr = "";
-  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const client = new Client({ name: "ecn-e2e", version: "1.0.0" });
-  await client.connect(transport);
+  const connect = async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: "pipe" });
+    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const client = new Client({ name: "ecn-e2e", version: "1.0.0" });
+    await client.connect(transport);
+    return client;
+  };
   const ledger = openLedger(dbPath);
   const org = await ledger.findOrg("e2e");
   const stack: Stack = {
-    client,
+    client: await connect(),
     sim,
+    apify,
+    socrata,
     dbPath,
     env,
     stderr: () => stderr,
     ledger,
     orgId: org!.id,
     cli,
-    call: (name, args = {}) => client.callTool({ name, arguments: args }) as Promise<CallToolResult>,
+    call: (name, args = {}) => stack.client.callTool({ name, arguments: args }) as Promise<CallToolResult>,
+    restart: async () => {
+      await stack.client.close();
+      stack.client = await connect();
+    },
     close: async () => {
-      await client.close().catch(() => undefined);
+      await stack.client.close().catch(() => undefined);
       ledger.close();
       await sim.close();
+      await apify.close();
+      await socrata.close();
     },
   };
   stacks.push(stack);

@@ -9,7 +9,11 @@ describe("configuration", () => {
     expect(formatDecimal(config.creditUsdValue)).toBe("0.01");
     expect(config.deploymentMode).toBe("hosted");
     expect(config.org).toBe("local");
-    expect(config.openrouter).toEqual({ apiKey: undefined, baseUrl: "https://openrouter.ai/api/v1" });
+    expect(config.openrouter).toEqual({
+      apiKey: undefined,
+      baseUrl: "https://openrouter.ai/api/v1",
+      embeddingModel: "openai/text-embedding-3-small",
+    });
     expect(config.apify.baseUrl).toBe("https://api.apify.com");
     expect(config.socrata.baseUrl).toBeUndefined();
   });
@@ -46,7 +50,7 @@ describe("configuration", () => {
   it("treats empty values as unset and trims keys", () => {
     const config = loadConfig({ ECN_MARKUP: "", OPENROUTER_API_KEY: "  sk-or-x  ", OPENROUTER_BASE_URL: "http://127.0.0.1:9/api/v1/" });
     expect(formatDecimal(config.markup)).toBe("1.25");
-    expect(config.openrouter).toEqual({ apiKey: "sk-or-x", baseUrl: "http://127.0.0.1:9/api/v1" });
+    expect(config.openrouter).toMatchObject({ apiKey: "sk-or-x", baseUrl: "http://127.0.0.1:9/api/v1" });
   });
 
   it("puts the ledger in the platform's per-user data directory", () => {

@@ -12,7 +12,7 @@ async function stdio(): Promise<void> {
   } catch (error) {
     return reportFailure(error);
   }
-  const { ledger, metering, accounts, logger, config } = app;
+  const { ledger, metering, accounts, publicData, logger, config } = app;
   const org = await ledger.ensureOrg(config.org, Date.now());
   logger.info("serving MCP over stdio", {
     org: org.name,
@@ -20,7 +20,7 @@ async function stdio(): Promise<void> {
     mode: config.deploymentMode,
     openrouter: config.openrouter.apiKey ? "configured" : "not configured",
   });
-  const server = createServer({ metering, accounts, logger, resolveOrg: async () => org });
+  const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
   await serveStdio({ server, metering, logger, close: app.close });
 }
 

@@ -1,0 +1,108 @@
+/**
+ * Preflight: place the hold in one ledger transaction, or refuse before any
+ * provider request. For LLM calls whose worst case does not fit, max_tokens
+ * is lowered to what the wallet and budgets can still cover (down to a
+ * sensible minimum) and the hold retried.
+ */
+import type { HoldOutcome, Ledger, RateCardRecord } from "../ledger/index.js";
+import type { Logger } from "../log.js";
+import { fitMaxTokens, llmHold, type LlmCostShape } from "./llm-plan.js";
+import type { HoldAmounts, PricingConfig } from "./pricing.js";
+import { budgetExceeded, insufficientCredits, softBudgetMessage } from "./refusals.js";
+import type { PaidCallRequest } from "./types.js";
+
+/** Below this many completion tokens a draft is not worth running: refuse instead. */
+export const MIN_COMPLETION_TOKENS = 256;
+
+export type Placed = Extract<HoldOutcome, { kind: "placed" }>;
+export type Existing = Extract<HoldOutcome, { kind: "existing" }>;
+
+export interface PreflightDeps {
+  ledger: Ledger;
+  pricing: PricingConfig;
+  logger: Logger;
+  now: () => number;
+}
+
+async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCardRecord, fingerprint: string, amounts: HoldAmounts) {
+  return deps.ledger.placeHold({
+    orgId: request.org.id,
+    feature: request.feature,
+    provider: card.provider,
+    deploymentMode: deps.pricing.deploymentMode,
+    holdMicroCredits: amounts.hold,
+    walletHoldMicroCredits: amounts.walletHold,
+    idempotencyKey: request.idempotencyKey ?? null,
+    requestHash: fingerprint,
+    now: deps.now(),
+  });
+}
+
+/** Throws the refusal the user sees; returns placed or existing holds. */
+async function accepted(deps: PreflightDeps, request: PaidCallRequest, outcome: HoldOutcome, hold: bigint): Promise<Placed | Existing> {
+  switch (outcome.kind) {
+    case "insufficient_credits":
+      throw insufficientCredits(request, outcome.availableMicroCredits, outcome.neededMicroCredits);
+    case "budget_exceeded":
+      throw budgetExceeded(request, outcome.standing, outcome.neededMicroCredits);
+    case "existing":
+      return outcome;
+    case "placed":
+      for (const crossing of outcome.softBudgetsCrossed.filter((c) => c.firstNotice)) {
+        const message = softBudgetMessage(request, crossing, hold);
+        deps.logger.warn(message, { org: request.org.id });
+        await request.notify?.("warning", message).catch(() => undefined);
+      }
+      return outcome;
+  }
+}
+
+/** A hold of a fixed size (the floor, or an Apify cap). */
+export async function preflightFixed(
+  deps: PreflightDeps,
+  request: PaidCallRequest,
+  card: RateCardRecord,
+  fingerprint: string,
+  amounts: HoldAmounts,
+): Promise<Placed | Existing> {
+  return accepted(deps, request, await place(deps, request, card, fingerprint, amounts), amounts.hold);
+}
+
+/**
+ * An LLM hold sized to the worst case at `maxTokens`; when refused for lack
+ * of room, retried at the largest max_tokens that fits. Returns the hold and
+ * the max_tokens it covers.
+ */
+export async function preflightLlm(
+  deps: PreflightDeps,
+  request: PaidCallRequest,
+  card: RateCardRecord,
+  fingerprint: string,
+  shape: LlmCostShape | null,
+  requestedMaxTokens: number,
+): Promise<{ outcome: Placed | Existing; maxTokens: number }> {
+  let maxTokens = requestedMaxTokens;
+  for (let attempt = 0; ; attempt++) {
+    const amounts = llmHold(card.floorMicroCredits, shape, maxTokens, deps.pricing);
+    const outcome = await place(deps, request, card, fingerprint, amounts);
+    const room =
+      outcome.kind === "insufficient_credits"
+        ? outcome.availableMicroCredits
+        : outcome.kind === "budget_exceeded"
+          ? outcome.standing.budget.limitMicroCredits - outcome.standing.usedMicroCredits
+          : null;
+    const minimum = Math.min(MIN_COMPLETION_TOKENS, requestedMaxTokens);
+    const fitted = room !== null && shape && attempt < 3 ? fitMaxTokens(room, card.floorMicroCredits, shape, maxTokens - 1, minimum, deps.pricing) : null;
+    if (fitted === null || maxTokens <= minimum) return { outcome: await accepted(deps, request, outcome, amounts.hold), maxTokens };
+    maxTokens = fitted;
+  }
+}
+
+/** Tells the client when its max_tokens was lowered to fit its credits. */
+export async function noteLoweredMaxTokens(deps: PreflightDeps, request: PaidCallRequest, requested: number, granted: number) {
+  if (granted >= requested) return;
+  const message = `${request.feature}: max_tokens lowered from ${requested} to ${granted} so the worst-case cost fits the credits available.`;
+  deps.logger.info(message, { org: request.org.id });
+  await request.notify?.("info", message).catch(() => undefined);
+}
+

@@ -1,0 +1,277 @@
+/**
+ * The run model of the fake Apify: a pay-per-event actor run whose state is a
+ * pure function of the clock. Items appear over the run's duration; every item
+ * and the start event are charged; the run stops early when `maxItems` is
+ * reached or when the next charge would pass `maxTotalChargeUsd`, so the
+ * charged total never exceeds the cap. Nothing here owns a timer: a run left
+ * alone costs nothing to keep, and closing the server leaves nothing behind.
+ */
+import { randomBytes } from "node:crypto";
+import { decimalFromNumber, nanoToUsd, usdToNano } from "../money.js";
+
+export interface ApifyBehaviour {
+  /** How the run ends when no cap or abort stops it first (default SUCCEEDED). */
+  outcome?: "SUCCEEDED" | "FAILED" | "TIMED-OUT";
+  /** How long the run takes if not capped (default 300). */
+  durationMs?: number;
+  /** How many dataset items it would produce (default 10). */
+  items?: number;
+  /** Charged at start (the actor-start event), default 0.005. */
+  startCostUsd?: number;
+  /** Charged per dataset item (default 0.002). */
+  costPerItemUsd?: number;
+  /** Refuse the start call with this error; no run is created. */
+  failStart?: { status: number; type: string; message: string };
+}
+
+export interface ApifySimulatedRun {
+  id: string;
+  actId: string;
+  status: string;
+  usageTotalUsd: number;
+  itemCount: number;
+  options: { maxItems?: number; maxTotalChargeUsd?: number };
+  input: unknown;
+  aborted: boolean;
+  startedAt: Date;
+  finishedAt: Date | null;
+  datasetId: string;
+}
+
+export interface RunSettings {
+  actId: string;
+  input: unknown;
+  inputBodyLen: number;
+  behaviour: Required<Omit<ApifyBehaviour, "failStart">>;
+  timeoutSecs: number;
+  memoryMbytes: number;
+  maxItems?: number;
+  maxTotalChargeUsd?: number;
+}
+
+/** Status changes that the platform does not make instantly. */
+const READY_MS = 15;
+const TRANSITION_MS = 60;
+export const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED-OUT", "ABORTED"]);
+
+export const apifyId = (): string => randomBytes(12).toString("base64url").replace(/[-_]/g, "x").slice(0, 17);
+const toNano = (usd: number): bigint => usdToNano(decimalFromNumber(usd));
+
+interface RunState {
+  status: string;
+  statusMessage: string | null;
+  itemCount: number;
+  usageNano: bigint;
+  /** Milliseconds after start when the run reached a terminal status, if it did. */
+  finishedMs: number | null;
+}
+
+export class SimulatedRun implements ApifySimulatedRun {
+  readonly id = apifyId();
+  readonly datasetId = apifyId();
+  readonly keyValueStoreId = apifyId();
+  readonly requestQueueId = apifyId();
+  readonly startedAt = new Date();
+  readonly actId: string;
+  readonly input: unknown;
+  readonly options: { maxItems?: number; maxTotalChargeUsd?: number };
+  private abortedAtMs: number | null = null;
+  private readonly startNano: bigint;
+  private readonly itemNano: bigint;
+  /** Items the run may produce before a cap stops it, and whether that cap is what ends it. */
+  private readonly limit: number;
+  private readonly capped: "charge" | "items" | null;
+
+  constructor(readonly settings: RunSettings) {
+    this.actId = settings.actId;
+    this.input = settings.input;
+    this.options = {
+      ...(settings.maxItems !== undefined ? { maxItems: settings.maxItems } : {}),
+      ...(settings.maxTotalChargeUsd !== undefined ? { maxTotalChargeUsd: settings.maxTotalChargeUsd } : {}),
+    };
+    const { behaviour } = settings;
+    const capNano = settings.maxTotalChargeUsd === undefined ? null : toNano(settings.maxTotalChargeUsd);
+    // An event that would pass the cap is not charged (and the actor stops).
+    this.startNano = capNano !== null && toNano(behaviour.startCostUsd) > capNano ? 0n : toNano(behaviour.startCostUsd);
+    this.itemNano = toNano(behaviour.costPerItemUsd);
+    let limit = behaviour.items;
+    let capped: SimulatedRun["capped"] = null;
+    if (settings.maxItems !== undefined && settings.maxItems < limit) [limit, capped] = [settings.maxItems, "items"];
+    if (capNano !== null && this.itemNano > 0n) {
+      const affordable = Number((capNano - this.startNano) / this.itemNano);
+      if (affordable < limit) [limit, capped] = [affordable, "charge"];
+    }
+    this.limit = limit;
+    this.capped = capped;
+  }
+
+  /** Asks the run to stop; work done so far stays charged. */
+  abort(): void {
+    const status = this.status;
+    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) this.abortedAtMs = Date.now() - this.startedAt.getTime();
+  }
+
+  get aborted(): boolean {
+    return this.abortedAtMs !== null;
+  }
+  get status(): string {
+    return this.state().status;
+  }
+  get statusMessage(): string | null {
+    return this.state().statusMessage;
+  }
+  get itemCount(): number {
+    return this.state().itemCount;
+  }
+  get usageNano(): bigint {
+    return this.state().usageNano;
+  }
+  get usageTotalUsd(): number {
+    return nanoToUsd(this.usageNano);
+  }
+  get finished(): boolean {
+    return TERMINAL.has(this.status);
+  }
+  get finishedAt(): Date | null {
+    const { finishedMs } = this.state();
+    return finishedMs === null ? null : new Date(this.startedAt.getTime() + finishedMs);
+  }
+
+  private itemsAt(ms: number): number {
+    const { items, durationMs } = this.settings.behaviour;
+    const produced = durationMs <= 0 ? items : Math.floor((items * Math.min(ms, durationMs)) / durationMs);
+    return Math.min(this.limit, produced);
+  }
+
+  private charged(itemCount: number): bigint {
+    return this.startNano + BigInt(itemCount) * this.itemNano;
+  }
+
+  /** The run as the platform would report it `now`. */
+  state(now = Date.now()): RunState {
+    const t = now - this.startedAt.getTime();
+    const { behaviour, timeoutSecs } = this.settings;
+    const timeoutMs = timeoutSecs * 1000;
+    // When the limit stops the actor: the moment its last allowed item appears.
+    const limitMs = this.capped === null ? Infinity : behaviour.items <= 0 ? 0 : Math.ceil((this.limit * behaviour.durationMs) / behaviour.items);
+    const endMs = Math.min(behaviour.durationMs, timeoutMs, limitMs);
+    const timesOut = endMs < limitMs && (timeoutMs < behaviour.durationMs || behaviour.outcome === "TIMED-OUT");
+    if (this.abortedAtMs !== null && this.abortedAtMs < endMs) {
+      const items = this.itemsAt(this.abortedAtMs);
+      const done = t >= this.abortedAtMs + TRANSITION_MS;
+      return {
+        status: done ? "ABORTED" : "ABORTING",
+        statusMessage: done ? "Run was aborted" : "Aborting run...",
+        itemCount: items,
+        usageNano: this.charged(items),
+        finishedMs: done ? this.abortedAtMs + TRANSITION_MS : null,
+      };
+    }
+    if (t < endMs) {
+      const items = this.itemsAt(t);
+      const status = t < READY_MS ? "READY" : "RUNNING";
+      return { status, statusMessage: status === "READY" ? null : `Scraped ${items} results`, itemCount: items, usageNano: this.charged(items), finishedMs: null };
+    }
+    const items = this.itemsAt(endMs);
+    const base = { itemCount: items, usageNano: this.charged(items) };
+    if (timesOut) {
+      const done = t >= endMs + TRANSITION_MS;
+      return { ...base, status: done ? "TIMED-OUT" : "TIMING-OUT", statusMessage: "Run timed out", finishedMs: done ? endMs + TRANSITION_MS : null };
+    }
+    if (endMs === limitMs) {
+      const statusMessage =
+        this.capped === "charge"
+          ? `Finished: the maximum total charge of $${this.settings.maxTotalChargeUsd} was reached after ${items} results`
+          : `Finished: reached the maximum number of items (${items})`;
+      return { ...base, status: "SUCCEEDED", statusMessage, finishedMs: endMs };
+    }
+    if (behaviour.outcome === "FAILED") return { ...base, status: "FAILED", statusMessage: "The actor process exited with code 1", finishedMs: endMs };
+    return { ...base, status: "SUCCEEDED", statusMessage: `Finished! Scraped ${items} results`, finishedMs: endMs };
+  }
+
+  /** The Run object of the API (`{"data": Run}`), dates as ISO strings. */
+  toJson(userId: string): Record<string, unknown> {
+    const state = this.state();
+    const end = state.finishedMs === null ? Date.now() : this.startedAt.getTime() + state.finishedMs;
+    const durationMillis = end - this.startedAt.getTime();
+    const computeUnits = (this.settings.memoryMbytes / 1024) * (durationMillis / 3_600_000);
+    const finished = TERMINAL.has(state.status);
+    return {
+      id: this.id,
+      actId: this.actId,
+      userId,
+      actorTaskId: null,
+      startedAt: this.startedAt.toISOString(),
+      finishedAt: state.finishedMs === null ? null : new Date(end).toISOString(),
+      status: state.status,
+      statusMessage: state.statusMessage,
+      isStatusMessageTerminal: finished,
+      meta: { origin: "API", userAgent: "ApifyClient" },
+      stats: {
+        inputBodyLen: this.settings.inputBodyLen,
+        restartCount: 0,
+        resurrectCount: 0,
+        durationMillis,
+        runTimeSecs: durationMillis / 1000,
+        computeUnits,
+      },
+      options: {
+        build: "latest",
+        timeoutSecs: this.settings.timeoutSecs,
+        memoryMbytes: this.settings.memoryMbytes,
+        diskMbytes: this.settings.memoryMbytes * 2,
+        ...this.options,
+      },
+      buildId: "simBuild00000001",
+      buildNumber: "0.0.1",
+      ...(finished ? { exitCode: state.status === "SUCCEEDED" ? 0 : 1 } : {}),
+      defaultKeyValueStoreId: this.keyValueStoreId,
+      defaultDatasetId: this.datasetId,
+      defaultRequestQueueId: this.requestQueueId,
+      containerUrl: `https://${this.id}.runs.apify.net`,
+      usage: { ACTOR_COMPUTE_UNITS: computeUnits, DATASET_WRITES: state.itemCount },
+      // Pay-per-event: platform usage is the developer's; the user pays the events.
+      usageUsd: { ACTOR_COMPUTE_UNITS: 0, DATASET_WRITES: 0 },
+      usageTotalUsd: nanoToUsd(state.usageNano),
+      pricingInfo: {
+        pricingModel: "PAY_PER_EVENT",
+        pricingPerEvent: {
+          actorChargeEvents: {
+            "actor-start": { eventTitle: "Actor start", eventPriceUsd: this.settings.behaviour.startCostUsd },
+            "result-item": { eventTitle: "Result", eventPriceUsd: this.settings.behaviour.costPerItemUsd },
+          },
+        },
+      },
+      chargedEventCounts: { "actor-start": this.startNano > 0n ? 1 : 0, "result-item": state.itemCount },
+      storageIds: {
+        datasets: { default: this.datasetId },
+        keyValueStores: { default: this.keyValueStoreId },
+        requestQueues: { default: this.requestQueueId },
+      },
+    };
+  }
+
+  /** The run's dataset items: search-result-like records, with a hidden field that `clean` removes. */
+  items(clean: boolean): Record<string, unknown>[] {
+    const query = searchQuery(this.input);
+    const slug = query.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "result";
+    return Array.from({ length: this.itemCount }, (_, i) => ({
+      title: `Result ${i + 1} for ${query}`,
+      url: `https://example.com/${slug}/${i + 1}`,
+      description: `A simulated search result about ${query} (position ${i + 1}).`,
+      position: i + 1,
+      query,
+      ...(clean ? {} : { "#debug": { runId: this.id, index: i } }),
+    }));
+  }
+}
+
+/** The search terms of a scraper input: `queries` (newline-separated), `query` or `searchStringsArray`. */
+function searchQuery(input: unknown): string {
+  if (!input || typeof input !== "object") return "apify";
+  const fields = input as Record<string, unknown>;
+  const text = [fields.queries, fields.query, fields.search, ...(Array.isArray(fields.searchStringsArray) ? fields.searchStringsArray : [])].find(
+    (value): value is string => typeof value === "string" && value.trim() !== "",
+  );
+  return text ? (text.split("\n")[0] ?? text).trim() : "apify";
+}

@@ -1,0 +1,91 @@
+/**
+ * lead_signal_fetch: one capped run of the lead-signal Apify actor. The cap
+ * (maxTotalChargeUsd) comes from the hold, progress is reported while the run
+ * goes, cancelling the MCP request aborts the run, and a run that failed or
+ * timed out is still charged what it cost.
+ */
+import { z } from "zod";
+import { EcnError } from "../errors.js";
+import { creditsToMicroCeil, decimalFromNumber } from "../money.js";
+import { idempotencyKeyOption, meteringSchema } from "./shared.js";
+import { defineTool, PAID } from "./tool.js";
+
+const itemSchema = z.object({
+  title: z.string().nullable(),
+  url: z.string().nullable(),
+  description: z.string().nullable(),
+  raw: z.record(z.string(), z.unknown()).describe("The item as the actor returned it."),
+});
+
+type Item = z.output<typeof itemSchema>;
+
+const text = (value: unknown) => (typeof value === "string" && value.trim() ? value.trim() : null);
+
+/** Dataset items in one shape; search-result pages are flattened into their results. */
+export function normaliseItems(items: Record<string, unknown>[], limit: number): Item[] {
+  const flat = items.flatMap((item) =>
+    Array.isArray(item.organicResults) ? (item.organicResults as Record<string, unknown>[]).filter((r) => r && typeof r === "object") : [item],
+  );
+  return flat.slice(0, limit).map((raw) => ({
+    title: text(raw.title) ?? text(raw.name),
+    url: text(raw.url) ?? text(raw.link) ?? text(raw.website),
+    description: text(raw.description) ?? text(raw.snippet) ?? text(raw.text),
+    raw,
+  }));
+}
+
+export const leadSignalFetch = defineTool({
+  name: "lead_signal_fetch",
+  title: "Fetch lead signals (Apify)",
+  description:
+    "Runs the lead-signal Apify actor (web search by default) for your query and returns what it finds (title, URL, " +
+    "description, raw item) with the run id. Reports progress while the run goes; cancelling aborts the run. " +
+    "Paid: the run's real Apify cost (usageTotalUsd) x markup; the run is capped at max_cost_credits (default: the rate card floor).",
+  input: z.strictObject({
+    query: z.string().trim().min(2).max(500).describe("What to look for, e.g. 'dental clinics Austin hiring front desk'."),
+    max_results: z.number().int().min(1).max(100).default(20).describe("Most items to return (also caps what the actor may charge for)."),
+    max_cost_credits: z
+      .number()
+      .positive()
+      .max(100_000)
+      .optional()
+      .describe("Most credits the run may cost; the run is stopped by Apify at this cap. Default: the rate card floor."),
+    idempotency_key: idempotencyKeyOption.optional(),
+  }),
+  output: z.object({
+    items: z.array(itemSchema),
+    run_id: z.string().describe("Apify run id."),
+    status: z.string().describe("How the run ended."),
+    metering: meteringSchema,
+  }),
+  annotations: { title: "Fetch lead signals (Apify)", ...PAID },
+  handler: async (args, context, deps) => {
+    const { value, metering } = await deps.metering.runActor(
+      {
+        org: context.org,
+        feature: "lead_signal_fetch",
+        args,
+        idempotencyKey: args.idempotency_key,
+        signal: context.signal,
+        notify: context.notify,
+        maxCostMicroCredits: args.max_cost_credits === undefined ? undefined : creditsToMicroCeil(decimalFromNumber(args.max_cost_credits)),
+      },
+      async (session) => {
+        await context.progress(0, `starting ${session.actorId} (cap $${session.maxTotalChargeUsd})`, args.max_results);
+        const run = await session.run(
+          { queries: args.query, maxPagesPerQuery: Math.ceil(args.max_results / 10), resultsPerPage: Math.min(args.max_results, 100) },
+          {
+            maxItems: args.max_results,
+            onProgress: (p) => context.progress(Math.min(p.itemCount, args.max_results), `${p.status}: ${p.itemCount} items so far`, args.max_results),
+          },
+        );
+        if (run.status !== "SUCCEEDED") {
+          const why = run.status === "ABORTED" && context.signal.aborted ? "was cancelled" : `ended ${run.status}`;
+          throw new EcnError("provider_error", `the Apify run ${run.runId} ${why}${run.statusMessage ? ` (${run.statusMessage})` : ""}.`);
+        }
+        return { items: normaliseItems(run.items, args.max_results), run_id: run.runId, status: run.status };
+      },
+    );
+    return { ...value, metering };
+  },
+});

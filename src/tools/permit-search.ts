@@ -1,0 +1,49 @@
+/**
+ * permit_search: building permits from four cities' Socrata open-data
+ * portals. Free: no hold, no charge, one data_query_log row per query.
+ */
+import { z } from "zod";
+import { PERMIT_CITIES } from "../metering/public-data.js";
+import { defineTool, READ_ONLY } from "./tool.js";
+
+const day = z.iso.date();
+
+const rowSchema = z.object({
+  permit_number: z.string().nullable(),
+  type: z.string().nullable(),
+  status: z.string().nullable(),
+  issued_date: z.string().nullable().describe("YYYY-MM-DD."),
+  address: z.string().nullable(),
+  cost: z.number().nullable().describe("Declared project cost in USD, where the city publishes one."),
+  description: z.string().nullable(),
+  raw: z.record(z.string(), z.string()).describe("The row exactly as the portal returned it (all values are strings)."),
+});
+
+export const permitSearch = defineTool({
+  name: "permit_search",
+  title: "Search building permits",
+  description:
+    "Searches building permits on the open-data portals of Chicago, New York City, San Francisco and Austin: newest first, " +
+    "filtered by issue date, permit type, minimum declared cost (not New York) and free text. Rows are normalised " +
+    "(number, type, status, issued date, address, cost, description) with the raw row and the source URL. Free.",
+  input: z.strictObject({
+    city: z.enum(PERMIT_CITIES).describe("Which city's permits."),
+    issued_since: day.optional().describe("First issue date to include (YYYY-MM-DD)."),
+    issued_until: day.optional().describe("Last issue date to include (YYYY-MM-DD, inclusive)."),
+    permit_type: z.string().trim().min(1).max(200).optional().describe("Part of the permit type, case-insensitive (e.g. 'new construction', 'electrical')."),
+    min_cost: z.number().nonnegative().max(1e12).optional().describe("Minimum declared cost in USD (Chicago, San Francisco, Austin)."),
+    text: z.string().trim().min(1).max(200).optional().describe("Free-text search over the whole permit (address, contractor, description...)."),
+    limit: z.number().int().min(1).max(1_000).default(25).describe("Most rows to return."),
+  }),
+  output: z.object({
+    rows: z.array(rowSchema),
+    dataset: z.string().describe("The dataset that answered."),
+    source_url: z.string().describe("The exact open-data request, to verify or reuse."),
+  }),
+  annotations: { title: "Search building permits", ...READ_ONLY, openWorldHint: true },
+  handler: async (args, context, deps) => {
+    const { city, ...filters } = args;
+    const result = await deps.publicData.searchPermits(context.org, city, filters, context.signal);
+    return { rows: result.rows, dataset: result.dataset, source_url: result.sourceUrl };
+  },
+});
