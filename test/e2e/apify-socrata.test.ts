@@ -1,0 +1,192 @@
+/**
+ * lead_signal_fetch (Apify), permit_search (Socrata) and get_usage end to
+ * end over stdio, against the loopback simulators.
+ */
+import { describe, expect, it } from "vitest";
+import { startStack, textOf, type Stack } from "../helpers/stack.js";
+import { assertInvariants } from "../helpers/temp-ledger.js";
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const startRequests = (stack: Stack) => stack.apify.requests.filter((r) => r.method === "POST" && /\/runs$/.test(r.path));
+const apifyEvents = (stack: Stack) =>
+  stack.ledger.sqlite.prepare("SELECT provider_request_id AS ref FROM usage_events WHERE provider = 'apify'").all() as { ref: string }[];
+
+/** Every run the simulated Apify started has exactly one usage event, and vice versa. */
+function assertOneEventPerRun(stack: Stack): void {
+  expect(apifyEvents(stack).map((e) => e.ref).sort()).toEqual(stack.apify.startedRuns().map((r) => r.id).sort());
+}
+
+describe("lead_signal_fetch", () => {
+  it("runs the actor capped by the hold and charges its usageTotalUsd x markup", async () => {
+    const stack = await startStack({ credits: "100" });
+    const result = await stack.call("lead_signal_fetch", { query: "dental clinics Austin hiring", max_results: 5 });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const out = result.structuredContent as { items: { title: string | null; url: string | null }[]; run_id: string; metering: Record<string, unknown> };
+    const [run] = stack.apify.startedRuns();
+    expect(out.run_id).toBe(run!.id);
+    expect(out.items).toHaveLength(5);
+    expect(out.items[0]).toMatchObject({ title: expect.any(String), url: expect.any(String) });
+    // The floor (50 credits = $0.50) at markup 1.25 caps the run at $0.40; max_results caps items.
+    expect(startRequests(stack)[0]!.query).toMatchObject({ maxTotalChargeUsd: "0.4", maxItems: "5" });
+    expect(run!.usageTotalUsd).toBeCloseTo(0.015, 9); // start 0.005 + 5 items x 0.002
+    expect(out.metering).toMatchObject({ provider: "apify", feature: "lead_signal_fetch", cost_usd: 0.015, credits_charged: 1.875, balance_credits: 98.125 });
+    assertOneEventPerRun(stack);
+    assertInvariants(stack.ledger);
+  });
+
+  it("lets the caller lower the cap with max_cost_credits, and the run stops there", async () => {
+    const stack = await startStack({ credits: "100" });
+    const result = await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 20, max_cost_credits: 1 });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    // 1 credit = $0.01 at markup 1.25 -> $0.008: the start event and one item fit.
+    expect(startRequests(stack)[0]!.query.maxTotalChargeUsd).toBe("0.008");
+    const out = result.structuredContent as { items: unknown[]; metering: { cost_usd: number; credits_charged: number } };
+    expect(out.items).toHaveLength(1);
+    expect(out.metering).toMatchObject({ cost_usd: 0.007, credits_charged: 0.875 });
+    assertOneEventPerRun(stack);
+  });
+
+  it("reports progress while the run goes", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.apify.behave({ durationMs: 4_500, items: 10 });
+    const progress: { progress: number; message?: string }[] = [];
+    const result = await stack.client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 10 } }, undefined, {
+      onprogress: (p) => void progress.push(p),
+      resetTimeoutOnProgress: true,
+    });
+    expect(result.isError).toBeFalsy();
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.some((p) => /RUNNING: \d+ items so far/.test(p.message ?? ""))).toBe(true);
+    const counts = progress.map((p) => p.progress);
+    expect([...counts].sort((a, b) => a - b)).toEqual(counts);
+  });
+
+  it("aborts the run when the MCP request is cancelled, and charges what the aborted run cost", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.apify.behave({ durationMs: 20_000, items: 50 });
+    const controller = new AbortController();
+    const pending = stack.client.callTool({ name: "lead_signal_fetch", arguments: { query: "gyms Miami" } }, undefined, { signal: controller.signal });
+    await waitFor(() => stack.apify.startedRuns().length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    controller.abort("user cancelled");
+    await expect(pending).rejects.toThrow();
+    const runId = stack.apify.startedRuns()[0]!.id;
+    await waitFor(() => stack.apify.requests.some((r) => r.path === `/v2/actor-runs/${runId}/abort`));
+    await waitFor(() => (stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").get() as { state: string }).state === "settled");
+    const run = stack.apify.runs.get(runId)!;
+    expect(run.status).toBe("ABORTED");
+    const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
+    expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(run.usageTotalUsd, 9);
+    expect(event!.costNanoUsd).toBeGreaterThan(0n);
+    assertOneEventPerRun(stack);
+    assertInvariants(stack.ledger);
+  });
+
+  it.each(["FAILED", "TIMED-OUT"] as const)("charges a %s run its real cost and says so", async (outcome) => {
+    const stack = await startStack({ credits: "100" });
+    stack.apify.behave({ outcome, items: 3, durationMs: 300 });
+    const result = await stack.call("lead_signal_fetch", { query: "plumbers Boston" });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(new RegExp(`^provider_error: the Apify run \\w+ ended ${outcome}.*charged: [\\d.]+ credits`));
+    const run = stack.apify.startedRuns()[0]!;
+    expect(run.usageTotalUsd).toBeGreaterThan(0);
+    const wallet = await stack.ledger.getWallet(stack.orgId);
+    expect(wallet.heldMicroCredits).toBe(0n);
+    expect(wallet.balanceMicroCredits).toBeLessThan(100_000_000n);
+    assertOneEventPerRun(stack);
+    assertInvariants(stack.ledger);
+  });
+
+  it("voids the hold when Apify refuses to start the run", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.apify.behave({ failStart: { status: 402, type: "not-enough-usage-to-run-paid-actor", message: "Not enough usage" } });
+    const result = await stack.call("lead_signal_fetch", { query: "florists Seattle" });
+    expect(textOf(result)).toMatch(/^provider_error: Apify refused the run \(402 not-enough-usage-to-run-paid-actor\).*Nothing was charged/);
+    expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 100_000_000n, heldMicroCredits: 0n });
+    expect(stack.apify.startedRuns()).toHaveLength(0);
+    assertInvariants(stack.ledger);
+  });
+
+  it("answers provider_not_configured without an Apify token", async () => {
+    const stack = await startStack({ env: { APIFY_API_TOKEN: "" } });
+    const result = await stack.call("lead_signal_fetch", { query: "florists Seattle" });
+    expect(textOf(result)).toMatch(/^provider_not_configured: .*APIFY_API_TOKEN/);
+    expect(stack.apify.requests).toHaveLength(0);
+  });
+});
+
+describe("permit_search", () => {
+  it("returns normalised rows with the source, charges nothing and logs the query", async () => {
+    const stack = await startStack({ credits: "3" });
+    const result = await stack.call("permit_search", { city: "chicago", issued_since: "2024-01-01", limit: 5 });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const out = result.structuredContent as { rows: Record<string, unknown>[]; dataset: string; source_url: string };
+    expect(out.rows.length).toBeGreaterThan(0);
+    expect(out.rows.length).toBeLessThanOrEqual(5);
+    expect(out.rows[0]).toMatchObject({ permit_number: expect.any(String), issued_date: expect.stringMatching(/^20(2[4-9])-/), raw: expect.any(Object) });
+    expect(out.source_url).toMatch(new RegExp(`^${stack.socrata.baseUrl}/resource/ydr8-5enu\\.json\\?`));
+    expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 3_000_000n, heldMicroCredits: 0n });
+    const log = stack.ledger.sqlite.prepare("SELECT source, dataset, row_count FROM data_query_log").all();
+    expect(log).toEqual([{ source: "socrata", dataset: "ydr8-5enu", row_count: BigInt(out.rows.length) }]);
+    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM tool_calls").get()).toEqual({ n: 0n });
+  });
+
+  it("quotes a hostile filter value instead of letting it change the query", async () => {
+    const stack = await startStack();
+    const hostile = "x' OR 1=1 OR permit_type like '%";
+    const result = await stack.call("permit_search", { city: "austin", permit_type: hostile });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect((result.structuredContent as { rows: unknown[] }).rows).toEqual([]);
+    const where = stack.socrata.requests.at(-1)!.query.$where!;
+    // One string literal: quotes doubled, LIKE wildcards in the value escaped.
+    expect(where).toBe("upper(permit_type_desc) like upper('%x'' OR 1=1 OR permit\\_type like ''\\%%')");
+    expect(stack.socrata.requests.at(-1)!.status).toBe(200);
+  });
+
+  it("turns a Socrata error into a clear tool error and logs nothing", async () => {
+    const stack = await startStack();
+    stack.socrata.behave({ fail: { status: 429, retryAfterSeconds: 30 } });
+    const result = await stack.call("permit_search", { city: "san_francisco" });
+    expect(textOf(result)).toMatch(/^provider_error: Socrata is throttling .*SOCRATA_APP_TOKEN.*retry after 30 s/);
+    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM data_query_log").get()).toEqual({ n: 0n });
+  });
+
+  it("refuses a filter the city cannot apply", async () => {
+    const stack = await startStack();
+    const result = await stack.call("permit_search", { city: "new_york", min_cost: 100_000 });
+    expect(textOf(result)).toMatch(/^invalid_input: .*min_cost/);
+    expect(stack.socrata.requests).toHaveLength(0);
+  });
+});
+
+describe("get_usage", () => {
+  it("lists the organisation's recent usage events and per-feature totals", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.sim.behave({ costUsd: 0.001 }, { costUsd: 0.002 });
+    const args = { business_name: "A", notes: "A bakery in Portland with sourdough and a friendly tone." };
+    await stack.call("profile_draft", args);
+    await stack.call("profile_draft", args);
+    await stack.call("lead_signal_fetch", { query: "bakeries", max_results: 2 });
+    const usage = (await stack.call("get_usage", {})).structuredContent as {
+      events: { feature: string; cost_usd: number }[];
+      totals: { feature: string; events: number; cost_usd: number; credits_charged: number }[];
+    };
+    expect(usage.events.map((e) => e.feature)).toEqual(["lead_signal_fetch", "profile_draft", "profile_draft"]);
+    expect(usage.totals).toEqual([
+      { feature: "lead_signal_fetch", events: 1, cost_usd: 0.009, credits_charged: 1.125 },
+      { feature: "profile_draft", events: 2, cost_usd: 0.003, credits_charged: 0.375 },
+    ]);
+    const filtered = (await stack.call("get_usage", { feature: "profile_draft", limit: 1 })).structuredContent as { events: unknown[]; totals: unknown[] };
+    expect(filtered.events).toHaveLength(1);
+    expect(filtered.totals).toHaveLength(1);
+    const future = (await stack.call("get_usage", { since: "2999-01-01" })).structuredContent as { events: unknown[] };
+    expect(future.events).toEqual([]);
+  });
+});
