@@ -55,6 +55,12 @@ export class ModelPrices {
     return this.prices!.get(model) ?? null;
   }
 
+  /** Loads the cached list and, when it is missing or stale, refreshes it in the background (at server start). */
+  async warm(): Promise<void> {
+    if (this.prices === null) await this.loadCached();
+    if (this.prices!.size === 0 || this.now() - this.fetchedAt > PRICE_LIST_MAX_AGE_MS) void this.refresh();
+  }
+
   private async loadCached(): Promise<void> {
     const records = await this.ledger.loadModelPrices();
     this.install(records);

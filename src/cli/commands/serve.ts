@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
+import { runDemo } from "../demo/run.js";
 import { currentConfig, reportFailure } from "../runner.js";
 
 /** The stdio MCP server: what an MCP client launches (`ecn-mcp` with no verb). */
@@ -20,10 +21,21 @@ async function stdio(): Promise<void> {
     mode: config.deploymentMode,
     openrouter: config.openrouter.apiKey ? "configured" : "not configured",
   });
+  await metering.prices.warm();
   const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
   await serveStdio({ server, metering, logger, close: app.close });
 }
 
 export function registerServeCommands(program: Command): void {
   program.command("stdio", { isDefault: true }).description("serve MCP over stdio (the default)").action(stdio);
+  program
+    .command("demo")
+    .description("run the whole loop against simulated providers in a throwaway ledger (no keys, no network)")
+    .action(async () => {
+      try {
+        await runDemo(currentConfig());
+      } catch (error) {
+        reportFailure(error);
+      }
+    });
 }

@@ -1,0 +1,17 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { CLI } from "../helpers/stack.js";
+
+const run = promisify(execFile);
+
+describe("ecn-mcp demo", () => {
+  it("runs the whole loop against simulated providers and exits 0", async () => {
+    const { stdout } = await run(process.execPath, [CLI, "demo"], { env: { PATH: process.env.PATH }, timeout: 60_000 });
+    expect(stdout).toContain("SIMULATED on loopback");
+    expect(stdout).toMatch(/Fetch lead signals[\s\S]*RUNNING: \d+ items so far/);
+    expect(stdout).toMatch(/refused before any provider request: budget_exceeded: /);
+    expect(stdout).toMatch(/Margin per feature[\s\S]*lead_signal_fetch[\s\S]*20%/);
+    expect(stdout).toMatch(/saw 3 paid requests; the ledger holds one usage event for each/);
+  });
+});
