@@ -156,8 +156,9 @@ describe("provider failures", () => {
   });
 
   it("an unreachable provider voids the hold", async () => {
-    const stack = await startStack({ credits: "10" });
-    await stack.sim.close();
+    // Port 2 on loopback: nothing listens there, and it is outside the ephemeral range the simulators bind
+    // (closing the simulator instead would free a port another test may take over).
+    const stack = await startStack({ credits: "10", env: { OPENROUTER_BASE_URL: "http://127.0.0.1:2/api/v1" } });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: cannot reach OpenRouter \(ECONNREFUSED\)/);
     expect(stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").all()).toEqual([{ state: "voided" }]);
