@@ -24,6 +24,15 @@ export interface Config {
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
   apify: { token: string | undefined; baseUrl: string; leadSignalActor: string };
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
+  http: {
+    /** Host header names accepted (DNS rebinding protection). */
+    allowedHosts: string[];
+    bodyLimitBytes: number;
+    /** Requests per minute per API key. */
+    rateLimitPerMinute: number;
+    /** Bearer token for GET /metrics; /metrics is off without it. */
+    metricsToken: string | undefined;
+  };
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -89,6 +98,16 @@ const schema = z.object({
   ECN_LEAD_SIGNAL_ACTOR: z.string().trim().min(1).default("apify/google-search-scraper"),
   SOCRATA_APP_TOKEN: optionalSecret,
   ECN_SOCRATA_BASE_URL: httpUrl.optional(),
+  ECN_HTTP_ALLOWED_HOSTS: z
+    .string()
+    .default("localhost,127.0.0.1,[::1]")
+    .transform((list) => list.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)), {
+      message: "must be a comma-separated list of host names (no ports), e.g. mcp.example.com,localhost",
+    }),
+  ECN_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(1024 * 1024),
+  ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  ECN_METRICS_TOKEN: optionalSecret,
 });
 
 /** Empty strings count as unset, as a shell user expects from `VAR= ecn-mcp`. */
@@ -118,5 +137,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
+    http: {
+      allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,
+      bodyLimitBytes: v.ECN_HTTP_BODY_LIMIT_BYTES,
+      rateLimitPerMinute: v.ECN_HTTP_RATE_LIMIT,
+      metricsToken: v.ECN_METRICS_TOKEN,
+    },
   };
 }

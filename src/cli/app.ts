@@ -9,6 +9,7 @@ import { Accounts } from "../metering/accounts.js";
 import { Metering } from "../metering/meter.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
+import type { MeteringObserver } from "../metering/types.js";
 import { createApify } from "../providers/apify.js";
 import { createOpenRouter } from "../providers/openrouter.js";
 import { createSocrata } from "../providers/socrata.js";
@@ -24,7 +25,14 @@ export interface App {
   close(): void;
 }
 
-export function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): App {
+export interface AppOptions {
+  logger?: Logger;
+  /** Told about the metering core's rejections and resolutions (metrics in HTTP mode). */
+  observe?: MeteringObserver;
+}
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
   const ledger = openLedger(config.dbPath);
   const pricing: PricingConfig = {
     markup: config.markup,
@@ -44,6 +52,7 @@ export function createApp(config: Config, logger: Logger = createLogger(config.l
     logger,
     embeddingModel: config.openrouter.embeddingModel,
     leadSignalActor: config.apify.leadSignalActor,
+    ...(options.observe ? { observe: options.observe } : {}),
   });
   const socrata = createSocrata({
     ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}),

@@ -9,6 +9,8 @@ import { migrateLedger } from "../ledger/index.js";
 import { SERVER_VERSION } from "../server/create-server.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerCreditCommands } from "./commands/credits.js";
+import { registerHttpCommand } from "./commands/http.js";
+import { registerKeyCommands } from "./commands/key.js";
 import { registerOrgCommands } from "./commands/org.js";
 import { registerRateCardCommands } from "./commands/rate-card.js";
 import { registerServeCommands } from "./commands/serve.js";
@@ -20,6 +22,7 @@ const program = new Command("ecn-mcp")
   .showHelpAfterError();
 
 registerServeCommands(program);
+registerHttpCommand(program);
 
 program
   .command("migrate")
@@ -37,6 +40,7 @@ program
   });
 
 registerOrgCommands(program, withApp);
+registerKeyCommands(program, withApp);
 registerCreditCommands(program, withApp);
 registerRateCardCommands(program, withApp);
 registerBudgetCommands(program, withApp);

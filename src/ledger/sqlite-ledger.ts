@@ -10,8 +10,10 @@ import { applyMigrations } from "./migrate.js";
 import { openDatabase, type LedgerDb } from "./open.js";
 import * as admin from "./sqlite-admin.js";
 import * as calls from "./sqlite-calls.js";
+import * as keys from "./sqlite-keys.js";
 import * as reports from "./sqlite-reports.js";
 import type {
+  ApiKeyRecord,
   BudgetInput,
   CallResult,
   DataQueryInput,
@@ -88,6 +90,21 @@ export class SqliteLedger implements Ledger {
   }
   async openCalls() {
     return calls.openCalls(this.db);
+  }
+  async createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">) {
+    return keys.createApiKey(this.db, key);
+  }
+  async listApiKeys(orgId?: string) {
+    return keys.listApiKeys(this.db, orgId);
+  }
+  async findApiKeyByHash(keyHash: string) {
+    return keys.findApiKeyByHash(this.db, keyHash);
+  }
+  async revokeApiKey(keyId: string, now: number) {
+    return keys.revokeApiKey(this.db, keyId, now);
+  }
+  async touchApiKey(keyId: string, now: number, minIntervalMs: number) {
+    keys.touchApiKey(this.db, keyId, now, minIntervalMs);
   }
   async logDataQuery(entry: DataQueryInput) {
     admin.logDataQuery(this.db, entry);

@@ -1,5 +1,5 @@
 /** Read-only usage reports over the SQLite ledger. */
-import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
 import type { Feature } from "../features.js";
 import type { LedgerConn } from "./open.js";
 import { toUsageRecord } from "./rows.js";
@@ -16,6 +16,12 @@ export function recentUsage(db: LedgerConn, query: UsageQuery): UsageEventRecord
         query.feature ? eq(usageEvents.feature, query.feature) : undefined,
         query.since !== undefined ? gte(usageEvents.settledAt, query.since) : undefined,
         query.until !== undefined ? lt(usageEvents.settledAt, query.until) : undefined,
+        query.before
+          ? or(
+              lt(usageEvents.settledAt, query.before.settledAt),
+              and(eq(usageEvents.settledAt, query.before.settledAt), lt(usageEvents.id, query.before.id)),
+            )
+          : undefined,
       ),
     )
     .orderBy(desc(usageEvents.settledAt), desc(usageEvents.id))

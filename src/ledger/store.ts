@@ -158,6 +158,8 @@ export interface UsageQuery {
   until?: number;
   feature?: Feature;
   limit: number;
+  /** Keyset pagination: only events older than this one (newest first). */
+  before?: { settledAt: number; id: string };
 }
 
 export interface FeatureTotal {
@@ -184,6 +186,18 @@ export interface ModelPriceRecord {
   requestUsd: string;
   maxCompletionTokens: number | null;
   fetchedAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  orgId: string;
+  name: string | null;
+  /** The key's first characters, shown so an operator can tell keys apart. */
+  prefix: string;
+  keyHash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
 }
 
 export interface Ledger {
@@ -220,6 +234,15 @@ export interface Ledger {
   getCall(callId: string): Promise<ToolCallRecord | null>;
   openCalls(): Promise<ToolCallRecord[]>;
   usageEventsOfCall(callId: string): Promise<UsageEventRecord[]>;
+
+  // API keys (only hashes are stored)
+  createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">): Promise<ApiKeyRecord>;
+  listApiKeys(orgId?: string): Promise<ApiKeyRecord[]>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** Revokes a key; false when no live key has that id. */
+  revokeApiKey(keyId: string, now: number): Promise<boolean>;
+  /** Records a use, at most once per `minIntervalMs` (so authentication is not a write per request). */
+  touchApiKey(keyId: string, now: number, minIntervalMs: number): Promise<void>;
 
   // free public data
   /** One row per free data query (SPEC section 3): no wallet, no charge. */

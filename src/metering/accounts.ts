@@ -3,6 +3,7 @@
  * (MCP tools, the REST API, the CLI's --json), built in one place so the
  * three never disagree.
  */
+import { EcnError } from "../errors.js";
 import type { Feature, PaidProvider } from "../features.js";
 import type { Ledger, UsageEventRecord } from "../ledger/index.js";
 import { formatDecimal, microToCredits, nanoToUsd } from "../money.js";
@@ -106,6 +107,33 @@ export class Accounts {
     };
   }
 
+  /**
+   * One page of usage events, newest first. The cursor is opaque to clients:
+   * the position of the last event of the previous page.
+   */
+  async usagePage(
+    orgId: string,
+    filter: { since?: number; until?: number; feature?: Feature; limit: number; cursor?: string },
+  ): Promise<{ org_id: string; events: UsageEventView[]; next_cursor: string | null }> {
+    const before = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const events = await this.ledger.recentUsage({
+      orgId,
+      limit: filter.limit + 1,
+      ...(filter.since !== undefined ? { since: filter.since } : {}),
+      ...(filter.until !== undefined ? { until: filter.until } : {}),
+      ...(filter.feature ? { feature: filter.feature } : {}),
+      ...(before ? { before } : {}),
+    });
+    const page = events.slice(0, filter.limit);
+    const last = page.at(-1);
+    const more = events.length > filter.limit && last;
+    return {
+      org_id: orgId,
+      events: page.map(usageEventView),
+      next_cursor: more ? Buffer.from(`${last.settledAt}:${last.id}`).toString("base64url") : null,
+    };
+  }
+
   async rateCard(): Promise<RateCardView> {
     const cards = await this.ledger.listRateCards();
     return {
@@ -121,4 +149,10 @@ export class Accounts {
       credit_usd_value: Number(formatDecimal(this.pricing.creditUsdValue)),
     };
   }
+}
+
+function decodeCursor(cursor: string): { settledAt: number; id: string } {
+  const match = /^(\d{1,15}):([\w-]{1,64})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match) throw new EcnError("invalid_input", "cursor is not one this server handed out");
+  return { settledAt: Number(match[1]), id: match[2]! };
 }

@@ -11,22 +11,47 @@ import type { OpenRouterProvider } from "../providers/openrouter.js";
 import { providerError, unresolvedError, withChargeNote } from "./refusals.js";
 import { meteringBlock } from "./replay.js";
 import type { PaidSession, UnresolvedRequest } from "./session.js";
-import type { PaidCallResult } from "./types.js";
+import type { MeteringObserver, PaidCallResult } from "./types.js";
 
 export interface ConcludeDeps {
   ledger: Ledger;
   providers: { openrouter?: OpenRouterProvider | undefined; apify?: ApifyProvider | undefined };
   now: () => number;
+  observe: MeteringObserver;
 }
 
 export async function concludeCall<T>(deps: ConcludeDeps, session: PaidSession, value: T | undefined, failure: unknown): Promise<PaidCallResult<T>> {
+  let outcome: "settled" | "voided" | "unknown" = "settled";
+  try {
+    return await conclude(deps, session, value, failure, (o) => (outcome = o));
+  } finally {
+    deps.observe({
+      kind: "resolved",
+      feature: session.call.feature,
+      provider: session.call.provider,
+      outcome,
+      costNanoUsd: session.events.reduce((sum, e) => sum + e.costNanoUsd, 0n),
+      chargedMicroCredits: session.events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n),
+    });
+  }
+}
+
+async function conclude<T>(
+  deps: ConcludeDeps,
+  session: PaidSession,
+  value: T | undefined,
+  failure: unknown,
+  resolvedAs: (outcome: "voided" | "unknown") => void,
+): Promise<PaidCallResult<T>> {
   const { ledger } = deps;
   const call = session.call;
   if (session.unresolved.length > 0) {
     const stillOpen = await resolveByLookup(deps, session, session.unresolved);
     const error = unresolvedError(session.unresolved[0]!.failure, stillOpen, call);
-    if (stillOpen) await ledger.markUnknown(call.id, error.code, error.message);
-    else await ledger.settleCall(call.id, session.events, { error: { code: error.code, message: error.message } }, deps.now());
+    if (stillOpen) {
+      resolvedAs("unknown");
+      await ledger.markUnknown(call.id, error.code, error.message);
+    } else await ledger.settleCall(call.id, session.events, { error: { code: error.code, message: error.message } }, deps.now());
     throw error;
   }
   if (failure === undefined) {
@@ -38,7 +63,10 @@ export async function concludeCall<T>(deps: ConcludeDeps, session: PaidSession, 
   const error = withChargeNote(base, charged, call);
   const stored = { code: error.code, message: error.message };
   if (session.didWork) await ledger.settleCall(call.id, session.events, { error: stored }, deps.now());
-  else await ledger.voidCall(call.id, session.events, stored, deps.now());
+  else {
+    resolvedAs("voided");
+    await ledger.voidCall(call.id, session.events, stored, deps.now());
+  }
   throw error;
 }
 

@@ -19,7 +19,15 @@ import { noteLoweredMaxTokens, preflightFixed, preflightLlm, type Existing, type
 import { holdAmounts, type PricingConfig } from "./pricing.js";
 import { replayExisting } from "./replay.js";
 import { PaidSession, type SessionPlan } from "./session.js";
-import type { ActorCallRequest, ActorSession, LlmCallRequest, LlmSession, PaidCallRequest, PaidCallResult } from "./types.js";
+import type {
+  ActorCallRequest,
+  ActorSession,
+  LlmCallRequest,
+  LlmSession,
+  MeteringObserver,
+  PaidCallRequest,
+  PaidCallResult,
+} from "./types.js";
 
 export interface MeteringDeps {
   ledger: Ledger;
@@ -31,6 +39,8 @@ export interface MeteringDeps {
   embeddingModel: string;
   leadSignalActor: string;
   now?: () => number;
+  /** Told about rejections and resolutions, for metrics. */
+  observe?: MeteringObserver;
 }
 
 const PROVIDER_ENV: Record<RateCardRecord["provider"], string> = { openrouter: "OPENROUTER_API_KEY", apify: "APIFY_API_TOKEN" };
@@ -38,10 +48,12 @@ const PROVIDER_ENV: Record<RateCardRecord["provider"], string> = { openrouter: "
 export class Metering {
   readonly prices: ModelPrices;
   private readonly now: () => number;
+  private readonly observe: MeteringObserver;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: MeteringDeps) {
     this.now = deps.now ?? Date.now;
+    this.observe = deps.observe ?? (() => undefined);
     this.prices = new ModelPrices(deps.ledger, deps.providers.openrouter, deps.logger, this.now);
   }
 
@@ -87,7 +99,7 @@ export class Metering {
   }
 
   private get preflightDeps() {
-    return { ledger: this.deps.ledger, pricing: this.deps.pricing, logger: this.deps.logger, now: this.now };
+    return { ledger: this.deps.ledger, pricing: this.deps.pricing, logger: this.deps.logger, now: this.now, observe: this.observe };
   }
 
   private async llmOnce<T>(request: LlmCallRequest, work: (s: LlmSession) => Promise<T>, retryFreedKey: boolean): Promise<PaidCallResult<T>> {
@@ -167,7 +179,7 @@ export class Metering {
     } catch (error) {
       failure = error;
     }
-    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now }, session, value, failure);
+    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, session, value, failure);
   }
 
   private replay<T>(

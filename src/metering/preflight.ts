@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 import { fitMaxTokens, llmHold, type LlmCostShape } from "./llm-plan.js";
 import type { HoldAmounts, PricingConfig } from "./pricing.js";
 import { budgetExceeded, insufficientCredits, softBudgetMessage } from "./refusals.js";
-import type { PaidCallRequest } from "./types.js";
+import type { MeteringObserver, PaidCallRequest } from "./types.js";
 
 /** Below this many completion tokens a draft is not worth running: refuse instead. */
 export const MIN_COMPLETION_TOKENS = 256;
@@ -22,6 +22,7 @@ export interface PreflightDeps {
   pricing: PricingConfig;
   logger: Logger;
   now: () => number;
+  observe: MeteringObserver;
 }
 
 async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCardRecord, fingerprint: string, amounts: HoldAmounts) {
@@ -42,8 +43,10 @@ async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCa
 async function accepted(deps: PreflightDeps, request: PaidCallRequest, outcome: HoldOutcome, hold: bigint): Promise<Placed | Existing> {
   switch (outcome.kind) {
     case "insufficient_credits":
+      deps.observe({ kind: "hold_rejected", feature: request.feature, reason: outcome.kind });
       throw insufficientCredits(request, outcome.availableMicroCredits, outcome.neededMicroCredits);
     case "budget_exceeded":
+      deps.observe({ kind: "hold_rejected", feature: request.feature, reason: outcome.kind });
       throw budgetExceeded(request, outcome.standing, outcome.neededMicroCredits);
     case "existing":
       return outcome;

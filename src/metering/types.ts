@@ -79,3 +79,17 @@ export interface ActorSession {
     options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> },
   ): Promise<ApifyRunResult>;
 }
+
+/** What the metering core reports as it works, for metrics. Implementations must not throw. */
+export type MeteringEvent =
+  | { kind: "hold_rejected"; feature: Feature; reason: "insufficient_credits" | "budget_exceeded" }
+  | {
+      kind: "resolved";
+      feature: Feature;
+      provider: PaidProvider;
+      outcome: "settled" | "voided" | "unknown";
+      costNanoUsd: bigint;
+      chargedMicroCredits: bigint;
+    };
+
+export type MeteringObserver = (event: MeteringEvent) => void;

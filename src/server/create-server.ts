@@ -17,6 +17,7 @@ import {
   type CallToolResult,
   type ServerNotification,
   type ServerRequest,
+  type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { EcnError } from "../errors.js";
@@ -34,6 +35,8 @@ export interface ServerDeps extends ToolDeps {
   /** The organisation a request acts for (stdio: ECN_ORG; HTTP: the API key's). */
   resolveOrg: (extra: Extra) => Promise<OrgRef>;
   tools?: ToolDefinition[];
+  /** Told about every tool call, for metrics. */
+  onToolCall?: (tool: string, outcome: "ok" | "error", seconds: number) => void;
 }
 
 const INSTRUCTIONS =
@@ -72,38 +75,57 @@ function contextFor(org: OrgRef, extra: Extra): ToolContext {
   };
 }
 
+type Listing = { tools: Tool[]; byName: Map<string, ToolDefinition> };
+const listings = new WeakMap<ToolDefinition[], Listing>();
+
+/** The published tool list, built once per tool set (HTTP mode builds a server per request). */
+function listingOf(tools: ToolDefinition[]): Listing {
+  let listing = listings.get(tools);
+  if (!listing) {
+    listing = {
+      byName: new Map(tools.map((tool) => [tool.name, tool])),
+      tools: tools.map((tool) => ({
+        name: tool.name,
+        title: tool.title,
+        description: tool.description,
+        inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
+        outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
+        annotations: tool.annotations,
+      })),
+    };
+    listings.set(tools, listing);
+  }
+  return listing;
+}
+
 export function createServer(deps: ServerDeps): Server {
-  const tools = deps.tools ?? TOOLS;
-  const byName = new Map(tools.map((tool) => [tool.name, tool]));
+  const { tools, byName } = listingOf(deps.tools ?? TOOLS);
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION },
     { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
-
-  const listing = tools.map((tool) => ({
-    name: tool.name,
-    title: tool.title,
-    description: tool.description,
-    inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as { type: "object" },
-    outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as { type: "object" },
-    annotations: tool.annotations,
-  }));
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: listing }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const tool = byName.get(request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
+    const started = performance.now();
+    const finish = (result: CallToolResult) => {
+      deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000);
+      return result;
+    };
     const parsed = tool.input.safeParse(request.params.arguments ?? {});
-    if (!parsed.success) return errorResult(invalidInput(parsed.error));
+    if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
     try {
       const org = await deps.resolveOrg(extra);
       const output = await tool.handler(parsed.data, contextFor(org, extra), deps);
-      return { content: [{ type: "text", text: JSON.stringify(output, null, 2) }], structuredContent: output as Record<string, unknown> };
+      return finish({ content: [{ type: "text", text: JSON.stringify(output, null, 2) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
       if (error instanceof EcnError) {
         deps.logger.info("tool call refused", { tool: tool.name, code: error.code });
-        return errorResult(error);
+        return finish(errorResult(error));
       }
+      deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000);
       deps.logger.error("tool failed unexpectedly", { tool: tool.name, error: error instanceof Error ? error.stack : String(error) });
       throw new McpError(ErrorCode.InternalError, `${tool.name} failed with an internal error; the server log has details`);
     }

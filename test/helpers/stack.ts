@@ -53,11 +53,20 @@ export function cliRunner(env: Record<string, string>) {
   return (...args: string[]) => run(process.execPath, [CLI, ...args], { env });
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export interface Providers {
+  sim: OpenRouterSimulator;
+  apify: ApifySimulator;
+  socrata: SocrataSimulator;
+  dbPath: string;
+  /** Environment pointing a server at the simulators and a fresh ledger. */
+  env: Record<string, string>;
+  close: () => Promise<void>;
+}
+
+/** The three loopback simulators and a server environment pointing at them. */
+export async function startProviders(options: Pick<StackOptions, "env" | "withoutOpenRouter"> = {}): Promise<Providers> {
   const dbPath = join(tempDir(), "ecn.db");
-  const sim = await startOpenRouterSimulator();
-  const apify = await startApifySimulator();
-  const socrata = await startSocrataSimulator();
+  const [sim, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
@@ -70,6 +79,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...(options.withoutOpenRouter ? {} : { OPENROUTER_API_KEY: sim.apiKey }),
     ...options.env,
   };
+  const close = async () => {
+    await Promise.all([sim.close(), apify.close(), socrata.close()]);
+  };
+  return { sim, apify, socrata, dbPath, env, close };
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const providers = await startProviders(options);
+  const { sim, apify, socrata, dbPath, env } = providers;
   const cli = cliRunner(env);
   await cli("org", "create", "e2e");
   if (options.credits !== "0") await cli("credits", "grant", "--org", "e2e", "--credits", options.credits ?? "10");
@@ -103,9 +121,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     close: async () => {
       await stack.client.close().catch(() => undefined);
       ledger.close();
-      await sim.close();
-      await apify.close();
-      await socrata.close();
+      await providers.close();
     },
   };
   stacks.push(stack);

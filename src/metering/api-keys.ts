@@ -1,0 +1,72 @@
+/**
+ * API keys for HTTP mode (SPEC section 8): long random tokens with a
+ * recognisable prefix, shown once, stored only as a SHA-256 hash (the token
+ * has 256 bits of entropy, so a fast hash is enough), compared in constant
+ * time, revocable with immediate effect (every request is checked against
+ * the ledger). The key alone decides the organisation.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { newId } from "../ids.js";
+import type { ApiKeyRecord, Ledger } from "../ledger/index.js";
+import type { OrgRef } from "./types.js";
+
+export const KEY_PREFIX = "ecn_sk_";
+/** Characters of a key kept in the clear, to tell keys apart in `key list`. */
+const SHOWN = KEY_PREFIX.length + 6;
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface IssuedKey {
+  /** The key itself: shown once, never stored. */
+  key: string;
+  record: ApiKeyRecord;
+}
+
+export interface Caller {
+  org: OrgRef;
+  keyId: string;
+}
+
+export function hashKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+export class ApiKeys {
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async issue(org: OrgRef, name: string | null): Promise<IssuedKey> {
+    const key = KEY_PREFIX + randomBytes(32).toString("base64url");
+    const record = await this.ledger.createApiKey({
+      id: newId("key"),
+      orgId: org.id,
+      name,
+      prefix: key.slice(0, SHOWN),
+      keyHash: hashKey(key),
+      createdAt: this.now(),
+    });
+    return { key, record };
+  }
+
+  list(orgId?: string): Promise<ApiKeyRecord[]> {
+    return this.ledger.listApiKeys(orgId);
+  }
+
+  revoke(keyId: string): Promise<boolean> {
+    return this.ledger.revokeApiKey(keyId, this.now());
+  }
+
+  /** The caller a bearer token stands for, or null for a missing, unknown or revoked key. */
+  async authenticate(token: string | undefined): Promise<Caller | null> {
+    if (!token || !token.startsWith(KEY_PREFIX) || token.length > 200) return null;
+    const hash = hashKey(token);
+    const record = await this.ledger.findApiKeyByHash(hash);
+    if (!record || !timingSafeEqual(Buffer.from(record.keyHash, "hex"), Buffer.from(hash, "hex"))) return null;
+    if (record.revokedAt !== null) return null;
+    const org = await this.ledger.findOrg(record.orgId);
+    if (!org) return null;
+    await this.ledger.touchApiKey(record.id, this.now(), TOUCH_INTERVAL_MS);
+    return { org: { id: org.id, name: org.name }, keyId: record.id };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The HTTP application: guards first (Host, then API key, then rate limit),
+ * then the MCP endpoint and the REST credit API, JSON errors last.
+ */
+import express, { type Express } from "express";
+import type { Logger } from "../../log.js";
+import type { ApiKeys } from "../../metering/api-keys.js";
+import type { ServerDeps } from "../create-server.js";
+import { errorHandler, sendError } from "./errors.js";
+import { allowHosts, limitPerKey, requireApiKey, sameSecret } from "./guards.js";
+import { mcpHandler } from "./mcp.js";
+import type { Metrics } from "./metrics.js";
+import { restRoutes } from "./rest.js";
+
+export interface HttpAppOptions {
+  deps: Omit<ServerDeps, "resolveOrg">;
+  keys: ApiKeys;
+  logger: Logger;
+  metrics: Metrics;
+  allowedHosts: readonly string[];
+  bodyLimitBytes: number;
+  rateLimitPerMinute: number;
+  metricsToken: string | undefined;
+  /** Checks the ledger answers, for /healthz. */
+  healthy: () => Promise<void>;
+}
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(allowHosts(options.allowedHosts));
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on("finish", () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
+      const seconds = (performance.now() - started) / 1000;
+      options.metrics.httpSeconds.observe({ route, status: String(res.statusCode) }, seconds);
+      options.logger.debug("http", { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) });
+    });
+    next();
+  });
+
+  app.get("/healthz", async (_req, res, next) => {
+    try {
+      await options.healthy();
+      res.json({ status: "ok" });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get("/metrics", async (req, res) => {
+    if (!options.metricsToken) return sendError(res, 404, "not_found", "metrics are off: set ECN_METRICS_TOKEN to turn them on");
+    if (!sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`)) {
+      return sendError(res, 401, "unauthorized", "send ECN_METRICS_TOKEN as a bearer token", { "WWW-Authenticate": 'Bearer realm="ecn-mcp-metrics"' });
+    }
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
+
+  app.use(requireApiKey(options.keys));
+  app.use(limitPerKey(options.rateLimitPerMinute));
+  app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), mcpHandler(options.deps));
+  app.all("/mcp", (_req, res) => sendError(res, 405, "method_not_allowed", "this server is stateless: POST JSON-RPC messages to /mcp", { Allow: "POST" }));
+  app.use(restRoutes(options.deps.accounts));
+  app.use((req, res) => sendError(res, 404, "not_found", `no route ${req.method} ${req.path}`));
+  app.use(errorHandler(options.logger));
+  return app;
+}

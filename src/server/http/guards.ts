@@ -1,0 +1,73 @@
+/**
+ * Request guards, in the order they run: Host allow-list (DNS rebinding),
+ * bearer API key (the key alone decides the organisation), per-key rate limit.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { RequestHandler, Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import type { ApiKeys, Caller } from "../../metering/api-keys.js";
+import { sendError } from "./errors.js";
+
+/** The authenticated caller of this request (set by requireApiKey). */
+export function callerOf(res: Response): Caller {
+  const caller = res.locals.caller as Caller | undefined;
+  if (!caller) throw new Error("route reached without authentication");
+  return caller;
+}
+
+export function allowHosts(allowed: readonly string[]): RequestHandler {
+  const names = new Set(allowed);
+  return (req, res, next) => {
+    let hostname: string | undefined;
+    try {
+      hostname = req.headers.host ? new URL(`http://${req.headers.host}`).hostname.toLowerCase() : undefined;
+    } catch {
+      hostname = undefined;
+    }
+    if (hostname && names.has(hostname)) return next();
+    sendError(res, 403, "forbidden_host", `Host ${JSON.stringify(req.headers.host ?? "")} is not allowed; set ECN_HTTP_ALLOWED_HOSTS to serve it`);
+  };
+}
+
+export function requireApiKey(keys: ApiKeys): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const header = req.headers.authorization ?? "";
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const caller = match ? await keys.authenticate(match[1]) : null;
+      if (!caller) {
+        const why = header ? "the API key is wrong or revoked" : "send an API key as `Authorization: Bearer <key>`";
+        return sendError(res, 401, "unauthorized", why, { "WWW-Authenticate": 'Bearer realm="ecn-mcp"' });
+      }
+      res.locals.caller = caller;
+      // The MCP transport hands req.auth to tool handlers as authInfo: the org comes from here, never from arguments.
+      (req as { auth?: unknown }).auth = { token: `key:${caller.keyId}`, clientId: caller.keyId, scopes: [], extra: { org: caller.org } };
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+export function limitPerKey(perMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    keyGenerator: (_req, res) => callerOf(res).keyId,
+    handler: (req, res) => {
+      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
+      sendError(res, 429, "rate_limited", `more than ${perMinute} requests a minute with this API key; retry after ${seconds} s`, {
+        "Retry-After": String(seconds),
+      });
+    },
+  });
+}
+
+/** Compares two secrets in constant time (through fixed-length digests). */
+export function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

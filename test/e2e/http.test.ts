@@ -1,0 +1,230 @@
+/**
+ * HTTP mode against the real server on a loopback port with real HTTP:
+ * statuses, tenant isolation, the SDK's Streamable HTTP client with a bearer
+ * key, revocation, hashed keys, graceful shutdown, metrics.
+ */
+import { readFileSync } from "node:fs";
+import { request } from "node:http";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
+import { assertInvariants } from "../helpers/temp-ledger.js";
+
+async function mcpClient(stack: HttpStack, key: string): Promise<Client> {
+  const client = new Client({ name: "http-e2e", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  return client;
+}
+
+async function errorBody(response: Response): Promise<{ code: string; message: string }> {
+  const text = await response.text();
+  expect(text).not.toMatch(/\n\s+at /); // never a stack trace
+  return (JSON.parse(text) as { error: { code: string; message: string } }).error;
+}
+
+/** A raw request with a chosen Host header (fetch does not let us forge one). */
+function rawGet(url: string, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url + path, { headers: { host } }, (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const LLM_ARGS = { business_name: "Acme", notes: "A bakery in Portland with sourdough bread and a friendly, warm tone." };
+
+describe("HTTP refusals", () => {
+  it("answers each refusal with its status and a JSON error", async () => {
+    const stack = await startHttpStack({ env: { ECN_HTTP_RATE_LIMIT: "6", ECN_LOG_LEVEL: "debug" } });
+    const key = stack.keys.acme!;
+    expect(await (await stack.get("/healthz")).json()).toEqual({ status: "ok" });
+
+    const missing = await stack.get("/api/v1/credits/wallet/");
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(await errorBody(missing)).toMatchObject({ code: "unauthorized" });
+    const wrong = await stack.get("/api/v1/credits/wallet/", key.slice(0, -2) + "xx");
+    expect(wrong.status).toBe(401);
+
+    const badHost = await rawGet(stack.url, "/api/v1/credits/wallet/", "evil.example:8787");
+    expect(badHost.status).toBe(403);
+    expect(JSON.parse(badHost.body)).toMatchObject({ error: { code: "forbidden_host" } });
+
+    const big = await fetch(`${stack.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(1_100_000) } }),
+    });
+    expect(big.status).toBe(413);
+    expect(await errorBody(big)).toMatchObject({ code: "payload_too_large" });
+
+    const malformed = await fetch(`${stack.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: "{not json",
+    });
+    expect(malformed.status).toBe(400);
+    expect(await errorBody(malformed)).toMatchObject({ code: "invalid_input" });
+
+    const unknown = await stack.get("/api/v1/nothing/", key);
+    expect(unknown.status).toBe(404);
+    expect(await errorBody(unknown)).toMatchObject({ code: "not_found" });
+    const getMcp = await stack.get("/mcp", key);
+    expect(getMcp.status).toBe(405);
+
+    const badQuery = await stack.get("/api/v1/usage/?limit=100000", key);
+    expect(badQuery.status).toBe(400);
+    expect(await errorBody(badQuery)).toMatchObject({ code: "invalid_input" });
+
+    // 5 authenticated requests so far; the 7th in the minute is refused.
+    await stack.get("/api/v1/credits/wallet/", key);
+    const limited = await stack.get("/api/v1/credits/wallet/", key);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await errorBody(limited)).toMatchObject({ code: "rate_limited" });
+    // Secrets never show up in the server's logs, even at debug level.
+    expect(stack.stderr()).toContain("debug http");
+    for (const secret of [key, stack.providers.sim.apiKey, stack.providers.apify.token]) expect(stack.stderr()).not.toContain(secret);
+  });
+
+  it("stops accepting a revoked key at once", async () => {
+    const stack = await startHttpStack();
+    const key = stack.keys.acme!;
+    expect((await stack.get("/api/v1/credits/wallet/", key)).status).toBe(200);
+    const [record] = await stack.ledger.listApiKeys();
+    await stack.cli("key", "revoke", record!.id);
+    const after = await stack.get("/api/v1/credits/wallet/", key);
+    expect(after.status).toBe(401);
+    expect(await errorBody(after)).toMatchObject({ code: "unauthorized", message: expect.stringMatching(/wrong or revoked/) });
+  });
+
+  it("never stores a key in clear", async () => {
+    const stack = await startHttpStack({ orgs: { acme: "1", beta: "1" } });
+    stack.ledger.sqlite.pragma("wal_checkpoint(TRUNCATE)");
+    const bytes = readFileSync(stack.providers.dbPath).toString("latin1");
+    for (const key of Object.values(stack.keys)) {
+      expect(bytes).not.toContain(key);
+      expect(bytes).not.toContain(key.slice(7)); // nor its random part
+    }
+    const rows = stack.ledger.sqlite.prepare("SELECT prefix, key_hash FROM api_keys").all() as { prefix: string; key_hash: string }[];
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.key_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.prefix).toMatch(/^ecn_sk_.{6}$/);
+    }
+  });
+});
+
+describe("tenant isolation", () => {
+  it("gives each key its own organisation's wallet and usage, whatever the request says", async () => {
+    const stack = await startHttpStack({ orgs: { acme: "100", beta: "50" } });
+    const acme = stack.keys.acme!;
+    const beta = stack.keys.beta!;
+    const client = await mcpClient(stack, acme);
+    const result = (await client.callTool({ name: "profile_draft", arguments: LLM_ARGS })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    await client.close();
+
+    const acmeWallet = (await (await stack.get("/api/v1/credits/wallet/", acme)).json()) as { org_id: string; balance_credits: number };
+    const betaWallet = (await (await stack.get(`/api/v1/credits/wallet/?org_id=${acmeWallet.org_id}`, beta)).json()) as { org_id: string; balance_credits: number };
+    expect(acmeWallet.org_id).toBe(stack.orgIds.acme);
+    expect(acmeWallet.balance_credits).toBeLessThan(100);
+    expect(betaWallet).toMatchObject({ org_id: stack.orgIds.beta, balance_credits: 50 });
+
+    const acmeUsage = (await (await stack.get("/api/v1/usage/", acme)).json()) as { events: unknown[] };
+    const betaUsage = (await (await stack.get(`/api/v1/usage/?org_id=${stack.orgIds.acme}&org=acme`, beta, { "x-org-id": stack.orgIds.acme! })).json()) as {
+      org_id: string;
+      events: unknown[];
+    };
+    expect(acmeUsage.events).toHaveLength(1);
+    expect(betaUsage).toEqual({ org_id: stack.orgIds.beta, events: [], next_cursor: null });
+    const rates = (await (await stack.get("/api/v1/credits/rate-cards/", beta)).json()) as { rate_cards: unknown[] };
+    expect(rates.rate_cards).toHaveLength(10);
+  });
+
+  it("pages through usage events with a cursor", async () => {
+    const stack = await startHttpStack();
+    const key = stack.keys.acme!;
+    const client = await mcpClient(stack, key);
+    for (let i = 0; i < 3; i++) await client.callTool({ name: "profile_draft", arguments: LLM_ARGS });
+    await client.close();
+    const first = (await (await stack.get("/api/v1/usage/?limit=2", key)).json()) as { events: { id: string }[]; next_cursor: string };
+    expect(first.events).toHaveLength(2);
+    const second = (await (await stack.get(`/api/v1/usage/?limit=2&cursor=${first.next_cursor}`, key)).json()) as {
+      events: { id: string }[];
+      next_cursor: string | null;
+    };
+    expect(second.events).toHaveLength(1);
+    expect(second.next_cursor).toBeNull();
+    expect(new Set([...first.events, ...second.events].map((e) => e.id)).size).toBe(3);
+    const filtered = (await (await stack.get("/api/v1/usage/?feature=lead_qualify", key)).json()) as { events: unknown[] };
+    expect(filtered.events).toEqual([]);
+  });
+});
+
+describe("Streamable HTTP MCP", () => {
+  it("runs a paid Apify call with a bearer key, streams progress, and charges the key's organisation", async () => {
+    const stack = await startHttpStack({ orgs: { acme: "100", beta: "100" } });
+    stack.providers.apify.defaults.durationMs = 4_500;
+    const client = await mcpClient(stack, stack.keys.beta!);
+    const progress: string[] = [];
+    const result = (await client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 5 } }, undefined, {
+      onprogress: (p) => void progress.push(p.message ?? ""),
+      resetTimeoutOnProgress: true,
+    })) as CallToolResult;
+    await client.close();
+    expect(result.isError).toBeFalsy();
+    expect(progress.filter((m) => /RUNNING/.test(m)).length).toBeGreaterThanOrEqual(1);
+    const metering = (result.structuredContent as { metering: { balance_credits: number; credits_charged: number } }).metering;
+    expect(metering.credits_charged).toBeGreaterThan(0);
+    expect(await stack.ledger.getWallet(stack.orgIds.beta!)).toMatchObject({ heldMicroCredits: 0n });
+    expect((await stack.ledger.getWallet(stack.orgIds.beta!)).balanceMicroCredits).toBeLessThan(100_000_000n);
+    expect((await stack.ledger.getWallet(stack.orgIds.acme!)).balanceMicroCredits).toBe(100_000_000n);
+    assertInvariants(stack.ledger);
+  });
+
+  it("lets a paid call in flight settle on SIGTERM, then exits with no open hold", async () => {
+    const stack = await startHttpStack();
+    stack.providers.apify.defaults.durationMs = 2_500;
+    const client = await mcpClient(stack, stack.keys.acme!);
+    const pending = client.callTool({ name: "lead_signal_fetch", arguments: { query: "roofers Denver", max_results: 3 } }, undefined, {
+      resetTimeoutOnProgress: true,
+    });
+    const deadline = Date.now() + 10_000;
+    while (stack.providers.apify.startedRuns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    stack.proc.kill("SIGTERM");
+    const result = (await pending) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(await stack.exited).toBe(0);
+    expect(await stack.ledger.openCalls()).toEqual([]);
+    expect(await stack.ledger.getWallet(stack.orgIds.acme!)).toMatchObject({ heldMicroCredits: 0n });
+    assertInvariants(stack.ledger);
+    await client.close().catch(() => undefined);
+  });
+
+  it("serves Prometheus metrics to the metrics token only", async () => {
+    const stack = await startHttpStack({ env: { ECN_METRICS_TOKEN: "metrics-secret-123" } });
+    const client = await mcpClient(stack, stack.keys.acme!);
+    await client.callTool({ name: "profile_draft", arguments: LLM_ARGS });
+    await client.close();
+    expect((await stack.get("/metrics")).status).toBe(401);
+    expect((await stack.get("/metrics", stack.keys.acme)).status).toBe(401);
+    const metrics = await (await stack.get("/metrics", "metrics-secret-123")).text();
+    expect(metrics).toMatch(/ecn_paid_calls_total\{feature="profile_draft",outcome="settled"\} 1/);
+    expect(metrics).toMatch(/ecn_tool_calls_total\{tool="profile_draft",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/ecn_credits_charged_total\{feature="profile_draft"\} [\d.e-]+/);
+    expect(metrics).toMatch(/ecn_provider_cost_usd_total\{feature="profile_draft",provider="openrouter"\}/);
+    expect(metrics).toMatch(/ecn_tool_call_duration_seconds_bucket/);
+  });
+
+  it("turns metrics off without a metrics token", async () => {
+    const stack = await startHttpStack();
+    expect((await stack.get("/metrics", stack.keys.acme)).status).toBe(404);
+  });
+});

@@ -1,0 +1,72 @@
+/** The built server in HTTP mode on a loopback port, with organisations, API keys and the simulators. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterEach } from "vitest";
+import { openLedger, type SqliteLedger } from "../../src/ledger/index.js";
+import { CLI, cliRunner, startProviders, type Providers } from "./stack.js";
+
+export interface HttpStack {
+  providers: Providers;
+  url: string;
+  proc: ChildProcess;
+  ledger: SqliteLedger;
+  /** API key per organisation name. */
+  keys: Record<string, string>;
+  orgIds: Record<string, string>;
+  cli: ReturnType<typeof cliRunner>;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  get: (path: string, key?: string, headers?: Record<string, string>) => Promise<Response>;
+}
+
+const running: HttpStack[] = [];
+afterEach(async () => {
+  while (running.length) {
+    const stack = running.pop()!;
+    if (stack.proc.exitCode === null) stack.proc.kill("SIGKILL");
+    await stack.exited;
+    stack.ledger.close();
+    await stack.providers.close();
+  }
+});
+
+export async function startHttpStack(options: { orgs?: Record<string, string>; env?: Record<string, string> } = {}): Promise<HttpStack> {
+  const providers = await startProviders({ env: options.env });
+  const cli = cliRunner(providers.env);
+  const keys: Record<string, string> = {};
+  for (const [name, credits] of Object.entries(options.orgs ?? { acme: "100" })) {
+    await cli("org", "create", name);
+    await cli("credits", "grant", "--org", name, "--credits", credits);
+    keys[name] = (JSON.parse((await cli("key", "create", "--org", name, "--name", "test", "--json")).stdout) as { key: string }).key;
+  }
+  const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env: providers.env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(stdout);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`http server exited ${code}: ${stderr}`)));
+  });
+  const ledger = openLedger(providers.dbPath);
+  const orgIds = Object.fromEntries((await ledger.listOrgs()).map((o) => [o.name, o.id]));
+  const stack: HttpStack = {
+    providers,
+    url,
+    proc,
+    ledger,
+    keys,
+    orgIds,
+    cli,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    get: (path, key, headers = {}) => fetch(url + path, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } }),
+  };
+  running.push(stack);
+  return stack;
+}
