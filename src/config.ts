@@ -6,6 +6,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
+import { FAILPOINTS, type Failpoint } from "./failpoints.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
 import { compareDecimal, ONE, parseDecimal, type Decimal } from "./money.js";
 
@@ -20,7 +21,11 @@ export interface Config {
   providerTimeoutMs: number;
   /** Deadline for one Apify actor run, after which the run is aborted. */
   actorTimeoutMs: number;
+  /** How long the reconciler leaves a call alone beyond its owner's deadline. */
+  reconcileGraceMs: number;
   logLevel: LogLevel;
+  /** Test-only: kill the process at this step of every paid call. */
+  failpoint: Failpoint | undefined;
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
   apify: { token: string | undefined; baseUrl: string; leadSignalActor: string };
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
@@ -89,6 +94,7 @@ const schema = z.object({
   ECN_ORG: z.string().trim().min(1).max(100).default("local"),
   ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   ECN_ACTOR_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+  ECN_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   OPENROUTER_API_KEY: optionalSecret,
   OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
@@ -108,6 +114,7 @@ const schema = z.object({
   ECN_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(1024 * 1024),
   ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ECN_METRICS_TOKEN: optionalSecret,
+  ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
 });
 
 /** Empty strings count as unset, as a shell user expects from `VAR= ecn-mcp`. */
@@ -133,7 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     org: v.ECN_ORG,
     providerTimeoutMs: v.ECN_PROVIDER_TIMEOUT_MS,
     actorTimeoutMs: v.ECN_ACTOR_TIMEOUT_MS,
+    reconcileGraceMs: v.ECN_RECONCILE_GRACE_MS,
     logLevel: v.ECN_LOG_LEVEL,
+    failpoint: v.ECN_FAILPOINT,
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },

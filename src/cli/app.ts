@@ -3,12 +3,14 @@
  * read models from the configuration, once, for whichever command runs.
  */
 import type { Config } from "../config.js";
+import { armFailpoint } from "../failpoints.js";
 import { openLedger, type SqliteLedger } from "../ledger/index.js";
 import { createLogger, type Logger } from "../log.js";
 import { Accounts } from "../metering/accounts.js";
 import { Metering } from "../metering/meter.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
+import { Reconciler, type ReconciledCall } from "../metering/reconcile.js";
 import type { MeteringObserver } from "../metering/types.js";
 import { createApify } from "../providers/apify.js";
 import { createOpenRouter } from "../providers/openrouter.js";
@@ -22,6 +24,9 @@ export interface App {
   metering: Metering;
   accounts: Accounts;
   publicData: PublicData;
+  reconciler: Reconciler;
+  /** One sweep of the reconciler with the configured deadlines. */
+  reconcile(): Promise<ReconciledCall[]>;
   close(): void;
 }
 
@@ -33,6 +38,8 @@ export interface AppOptions {
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
+  armFailpoint(config.failpoint ?? null);
+  if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
   const ledger = openLedger(config.dbPath);
   const pricing: PricingConfig = {
     markup: config.markup,
@@ -54,6 +61,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     leadSignalActor: config.apify.leadSignalActor,
     ...(options.observe ? { observe: options.observe } : {}),
   });
+  const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger });
   const socrata = createSocrata({
     ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}),
     ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}),
@@ -66,6 +74,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     metering,
     accounts: new Accounts(ledger, pricing),
     publicData: new PublicData(ledger, socrata),
+    reconciler,
+    reconcile: () =>
+      reconciler.run({
+        heldGraceMs: config.reconcileGraceMs,
+        llmDeadlineMs: config.providerTimeoutMs + config.reconcileGraceMs,
+        actorDeadlineMs: config.actorTimeoutMs + config.reconcileGraceMs,
+      }),
     close: () => ledger.close(),
   };
 }

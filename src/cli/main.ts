@@ -12,6 +12,7 @@ import { registerCreditCommands } from "./commands/credits.js";
 import { registerHttpCommand } from "./commands/http.js";
 import { registerKeyCommands } from "./commands/key.js";
 import { registerOrgCommands } from "./commands/org.js";
+import { registerReconcileCommand } from "./commands/reconcile.js";
 import { registerRateCardCommands } from "./commands/rate-card.js";
 import { registerServeCommands } from "./commands/serve.js";
 import { currentConfig, reportFailure, withApp } from "./runner.js";
@@ -44,5 +45,6 @@ registerKeyCommands(program, withApp);
 registerCreditCommands(program, withApp);
 registerRateCardCommands(program, withApp);
 registerBudgetCommands(program, withApp);
+registerReconcileCommand(program, withApp);
 
 await program.parseAsync(process.argv);

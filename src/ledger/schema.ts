@@ -102,6 +102,9 @@ export const toolCalls = sqliteTable(
     walletHoldMicroCredits: money("wallet_hold_micro_credits").notNull(),
     idempotencyKey: text("idempotency_key"),
     requestHash: text("request_hash").notNull(),
+    /** Pricing in force when the hold was placed, so a later reconcile charges what the caller was quoted. */
+    markup: text("markup"),
+    creditUsdValue: text("credit_usd_value"),
     /** JSON array of provider references (OpenRouter generation ids, Apify run ids), stored as soon as known. */
     providerRefs: text("provider_refs").notNull().default("[]"),
     /** The provider-derived result, kept so an idempotent replay returns it. */

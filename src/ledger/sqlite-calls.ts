@@ -5,6 +5,7 @@
  * the call terminal and changes nothing).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { failpoint } from "../failpoints.js";
 import { newId } from "../ids.js";
 import { applicableBudgets, budgetStanding } from "./budget-usage.js";
 import type { LedgerConn, LedgerDb } from "./open.js";
@@ -80,6 +81,8 @@ export function placeHold(db: LedgerDb, request: HoldRequest): HoldOutcome {
         walletHoldMicroCredits: request.walletHoldMicroCredits,
         idempotencyKey: request.idempotencyKey,
         requestHash: request.requestHash,
+        markup: request.markup,
+        creditUsdValue: request.creditUsdValue,
         providerRefs: "[]",
         resultJson: null,
         errorCode: null,
@@ -195,6 +198,7 @@ function resolveCall(db: LedgerDb, callId: string, events: UsageEventInput[], re
         resolvedAt: now,
       };
       tx.update(toolCalls).set(changes).where(eq(toolCalls.id, call.id)).run();
+      failpoint("inside_settle"); // a crash here must roll the whole resolution back
       return { applied: true, call: { ...call, ...changes }, wallet: getWallet(tx, call.orgId) };
     },
     { behavior: "immediate" },

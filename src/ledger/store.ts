@@ -78,6 +78,9 @@ export interface ToolCallRecord {
   walletHoldMicroCredits: bigint;
   idempotencyKey: string | null;
   requestHash: string;
+  /** Markup and credit value when the hold was placed (null on calls from before they were recorded). */
+  markup: string | null;
+  creditUsdValue: string | null;
   providerRefs: string[];
   resultJson: string | null;
   errorCode: string | null;
@@ -98,6 +101,8 @@ export interface HoldRequest {
   walletHoldMicroCredits: bigint;
   idempotencyKey: string | null;
   requestHash: string;
+  markup: string;
+  creditUsdValue: string;
   now: number;
 }
 

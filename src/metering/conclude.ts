@@ -4,6 +4,7 @@
  * cost nobody can confirm yet. Returns the result or throws what the user sees.
  */
 import { EcnError } from "../errors.js";
+import { failpoint } from "../failpoints.js";
 import type { Ledger } from "../ledger/index.js";
 import type { ApifyProvider } from "../providers/apify.js";
 import { ProviderFailure } from "../providers/failure.js";
@@ -43,6 +44,7 @@ async function conclude<T>(
   failure: unknown,
   resolvedAs: (outcome: "voided" | "unknown") => void,
 ): Promise<PaidCallResult<T>> {
+  failpoint("after_provider_response");
   const { ledger } = deps;
   const call = session.call;
   if (session.unresolved.length > 0) {

@@ -6,6 +6,7 @@
  * `runActor()`; nothing else in the program can reach a paid provider.
  */
 import { EcnError } from "../errors.js";
+import { CrashSignal, failpoint } from "../failpoints.js";
 import type { Ledger, RateCardRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { coveredCostNanoUsd, nanoToUsd, ONE } from "../money.js";
@@ -162,6 +163,7 @@ export class Metering {
     work: (session: S) => Promise<T>,
     timeoutMs: number,
   ): Promise<PaidCallResult<T>> {
+    failpoint("after_hold");
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     const session = new PaidSession(placed.call, plan, {
@@ -177,6 +179,7 @@ export class Metering {
     try {
       value = await work(session as unknown as S);
     } catch (error) {
+      if (error instanceof CrashSignal) throw error; // a simulated crash leaves the call as a dead process would
       failure = error;
     }
     return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, session, value, failure);

@@ -6,6 +6,7 @@
  */
 import type { HoldOutcome, Ledger, RateCardRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
+import { formatDecimal } from "../money.js";
 import { fitMaxTokens, llmHold, type LlmCostShape } from "./llm-plan.js";
 import type { HoldAmounts, PricingConfig } from "./pricing.js";
 import { budgetExceeded, insufficientCredits, softBudgetMessage } from "./refusals.js";
@@ -35,6 +36,8 @@ async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCa
     walletHoldMicroCredits: amounts.walletHold,
     idempotencyKey: request.idempotencyKey ?? null,
     requestHash: fingerprint,
+    markup: formatDecimal(deps.pricing.markup),
+    creditUsdValue: formatDecimal(deps.pricing.creditUsdValue),
     now: deps.now(),
   });
 }

@@ -5,6 +5,7 @@
  * unresolved request the core must settle later).
  */
 import { EcnError } from "../errors.js";
+import { failpoint } from "../failpoints.js";
 import type { PaidProvider } from "../features.js";
 import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { ApifyProvider, ApifyRunResult } from "../providers/apify.js";
@@ -103,6 +104,7 @@ export class PaidSession implements LlmSession, ActorSession {
     if (!this.dispatched) {
       await this.deps.ledger.markDispatched(this.call.id, this.deps.now());
       this.dispatched = true;
+      failpoint("after_dispatch");
     }
     const createdAt = this.deps.now();
     let ref: string | null = null;

@@ -23,6 +23,8 @@ for (let i = 0; i < attempts; i++) {
     walletHoldMicroCredits: hold,
     idempotencyKey: null,
     requestHash: "concurrency",
+    markup: "1.25",
+    creditUsdValue: "0.01",
     now: Date.now(),
   });
   if (outcome.kind !== "placed") {
@@ -58,6 +60,7 @@ async function settle(callId) {
         chargedMicroCredits: charge,
         meteredMicroCredits: charge,
         estimated: false,
+        priceUnknown: false,
         createdAt: Date.now(),
       },
     ],

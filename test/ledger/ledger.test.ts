@@ -14,6 +14,8 @@ function hold(orgId: string, micro: bigint, extra: Partial<HoldRequest> = {}): H
     walletHoldMicroCredits: micro,
     idempotencyKey: null,
     requestHash: "h",
+    markup: "1.25",
+    creditUsdValue: "0.01",
     now: NOW,
     ...extra,
   };
@@ -35,6 +37,7 @@ function event(charged: bigint, extra: Partial<UsageEventInput> = {}): UsageEven
     chargedMicroCredits: charged,
     meteredMicroCredits: charged,
     estimated: false,
+    priceUnknown: false,
     createdAt: NOW,
     ...extra,
   };

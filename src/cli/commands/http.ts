@@ -6,6 +6,7 @@ import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
 import { currentConfig, reportFailure } from "../runner.js";
+import { sweepOnStart } from "./reconcile.js";
 
 interface HttpOptions {
   host: string;
@@ -24,6 +25,7 @@ async function http(options: HttpOptions): Promise<void> {
       ? options.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)
       : config.http.allowedHosts;
     await app.metering.prices.warm();
+    sweepOnStart(app);
     const httpApp = createHttpApp({
       deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
       keys: new ApiKeys(app.ledger),

@@ -3,6 +3,7 @@ import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
 import { runDemo } from "../demo/run.js";
+import { sweepOnStart } from "./reconcile.js";
 import { currentConfig, reportFailure } from "../runner.js";
 
 /** The stdio MCP server: what an MCP client launches (`ecn-mcp` with no verb). */
@@ -22,6 +23,7 @@ async function stdio(): Promise<void> {
     openrouter: config.openrouter.apiKey ? "configured" : "not configured",
   });
   await metering.prices.warm();
+  sweepOnStart(app);
   const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
   await serveStdio({ server, metering, logger, close: app.close });
 }

@@ -1,0 +1,2 @@
+ALTER TABLE `tool_calls` ADD `markup` text;--> statement-breakpoint
+ALTER TABLE `tool_calls` ADD `credit_usd_value` text;
