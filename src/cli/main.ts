@@ -12,7 +12,9 @@ import { registerCreditCommands } from "./commands/credits.js";
 import { registerHttpCommand } from "./commands/http.js";
 import { registerKeyCommands } from "./commands/key.js";
 import { registerOrgCommands } from "./commands/org.js";
+import { registerMarginCommand } from "./commands/margins.js";
 import { registerReconcileCommand } from "./commands/reconcile.js";
+import { registerUsageCommand } from "./commands/usage.js";
 import { registerRateCardCommands } from "./commands/rate-card.js";
 import { registerServeCommands } from "./commands/serve.js";
 import { currentConfig, reportFailure, withApp } from "./runner.js";
@@ -46,5 +48,7 @@ registerCreditCommands(program, withApp);
 registerRateCardCommands(program, withApp);
 registerBudgetCommands(program, withApp);
 registerReconcileCommand(program, withApp);
+registerUsageCommand(program, withApp);
+registerMarginCommand(program, withApp);
 
 await program.parseAsync(process.argv);

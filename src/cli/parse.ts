@@ -39,3 +39,21 @@ export async function requireOrg(ledger: Ledger, idOrName: string): Promise<OrgR
   if (!org) throw new EcnError("invalid_input", `no organisation with id or name "${idOrName}". Create it with: ecn-mcp org create ${idOrName}`);
   return org;
 }
+
+/** An ISO 8601 date (UTC midnight) or date-time, as epoch milliseconds. */
+export function parseInstant(text: string, flag: string): number {
+  const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text);
+  const ms = ok ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : Number.NaN;
+  if (Number.isNaN(ms)) throw new EcnError("invalid_input", `${flag} must be an ISO date or date-time such as 2026-11-01 or 2026-11-01T12:00:00Z (got "${text}")`);
+  return ms;
+}
+
+export const FORMATS = ["table", "csv", "json"] as const;
+export type Format = (typeof FORMATS)[number];
+
+export function parseFormat(text: string | undefined, json: boolean | undefined, allowed: readonly Format[]): Format {
+  if (json) return "json";
+  const format = (text ?? "table") as Format;
+  if (!allowed.includes(format)) throw new EcnError("invalid_input", `--format must be one of ${allowed.join(", ")} (got "${text}")`);
+  return format;
+}

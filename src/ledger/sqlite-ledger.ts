@@ -11,6 +11,7 @@ import { openDatabase, type LedgerDb } from "./open.js";
 import * as admin from "./sqlite-admin.js";
 import * as calls from "./sqlite-calls.js";
 import * as keys from "./sqlite-keys.js";
+import * as margins from "./sqlite-margins.js";
 import * as reports from "./sqlite-reports.js";
 import type {
   ApiKeyRecord,
@@ -19,9 +20,11 @@ import type {
   DataQueryInput,
   HoldRequest,
   Ledger,
+  MarginQuery,
   ModelPriceRecord,
   RateCardPatch,
   UsageEventInput,
+  UsageFilter,
   UsageQuery,
 } from "./store.js";
 
@@ -123,6 +126,13 @@ export class SqliteLedger implements Ledger {
   }
   async featureTotals(orgId: string, since?: number, until?: number) {
     return reports.featureTotals(this.db, orgId, since, until);
+  }
+  async featureMargins(query: MarginQuery) {
+    return margins.featureMargins(this.sqlite, query);
+  }
+  async *iterateUsage(filter: UsageFilter) {
+    // Rows are handed out one by one; the iterator holds a read snapshot until it finishes.
+    yield* margins.iterateUsage(this.sqlite, filter);
   }
   close(): void {
     if (this.sqlite.open) this.sqlite.close();

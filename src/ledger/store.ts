@@ -167,6 +167,32 @@ export interface UsageQuery {
   before?: { settledAt: number; id: string };
 }
 
+export interface MarginQuery {
+  since?: number;
+  until?: number;
+  orgId?: string;
+}
+
+/** Per-feature money facts over settled hosted calls, plus what is still open or self-hosted. */
+export interface FeatureMargin {
+  feature: Feature;
+  calls: number;
+  events: number;
+  costNanoUsd: bigint;
+  chargedMicroCredits: bigint;
+  estimatedEvents: number;
+  overHoldEvents: number;
+  openCalls: number;
+  selfHostEvents: number;
+}
+
+export interface UsageFilter {
+  orgId?: string;
+  feature?: Feature;
+  since?: number;
+  until?: number;
+}
+
 export interface FeatureTotal {
   feature: Feature;
   events: number;
@@ -261,6 +287,9 @@ export interface Ledger {
   // reporting
   recentUsage(query: UsageQuery): Promise<UsageEventRecord[]>;
   featureTotals(orgId: string, since?: number, until?: number): Promise<FeatureTotal[]>;
+  featureMargins(query: MarginQuery): Promise<FeatureMargin[]>;
+  /** Usage events oldest first, one at a time (a million rows never sit in memory). */
+  iterateUsage(filter: UsageFilter): AsyncIterable<UsageEventRecord>;
 
   close(): void;
 }

@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import { marginReport } from "../../metering/margins.js";
+import { printJson, printTable } from "../output.js";
+import { parseFormat, parseInstant, requireOrg } from "../parse.js";
+import type { AppRunner } from "../runner.js";
+
+/** Exit code when a feature lost money: distinct from 1 (refused) so cron can tell them apart. */
+export const LOSS_EXIT_CODE = 3;
+
+interface MarginOptions {
+  since?: string;
+  until?: string;
+  org?: string;
+  format?: string;
+  json?: boolean;
+}
+
+export function registerMarginCommand(program: Command, withApp: AppRunner): void {
+  program
+    .command("check-margins")
+    .option("--since <when>", "only events settled at or after (ISO date or date-time)")
+    .option("--until <when>", "only events settled before (ISO date or date-time)")
+    .option("--org <org>", "one organisation only (id or name)")
+    .option("--format <format>", "table | json", "table")
+    .option("--json", "same as --format json")
+    .description(`realised gross margin per feature; exits ${LOSS_EXIT_CODE} when a feature lost money`)
+    .action(
+      withApp(async (app, options: MarginOptions) => {
+        const format = parseFormat(options.format, options.json, ["table", "json"]);
+        const org = options.org ? await requireOrg(app.ledger, options.org) : undefined;
+        const query = {
+          ...(options.since ? { since: parseInstant(options.since, "--since") } : {}),
+          ...(options.until ? { until: parseInstant(options.until, "--until") } : {}),
+          ...(org ? { orgId: org.id } : {}),
+        };
+        const report = marginReport(await app.ledger.featureMargins(query), app.config.markup, app.config.creditUsdValue);
+        if (format === "json") printJson({ ...report, since: options.since ?? null, until: options.until ?? null, org: org?.name ?? null });
+        else {
+          printTable(
+            ["feature", "calls", "cost (USD)", "revenue (USD)", "margin (USD)", "margin %", "estimated", "over hold", "unsettled", "flags"],
+            [...report.features, report.total].map((l) => [
+              l.feature,
+              l.calls,
+              l.cost_usd,
+              l.revenue_usd,
+              l.margin_usd,
+              l.margin_pct === null ? "" : `${l.margin_pct}%`,
+              l.estimated_events,
+              l.over_hold_events,
+              l.unsettled_calls,
+              l.flags.join(" "),
+            ]),
+          );
+          console.log(`Markup ${report.markup} implies a gross margin of ${report.implied_margin_pct}% of revenue.`);
+          if (report.losing_features.length) console.log(`LOSS on: ${report.losing_features.join(", ")}`);
+        }
+        if (report.losing_features.length) process.exitCode = LOSS_EXIT_CODE;
+      }),
+    );
+}

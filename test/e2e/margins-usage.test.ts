@@ -1,0 +1,138 @@
+/** `ecn-mcp check-margins` and `ecn-mcp usage` on real ledgers. */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { CLI, PROFILE_ARGS, startStack } from "../helpers/stack.js";
+
+const run = promisify(execFile);
+const QUALIFY = { lead: { name: "Dana Lee", company: "Acme" }, ideal_customer: "Dental practices in Texas with two or more locations" };
+
+interface MarginJson {
+  implied_margin_pct: number;
+  features: { feature: string; calls: number; cost_usd: number; revenue_usd: number; margin_usd: number; margin_pct: number; flags: string[] }[];
+  total: { margin_pct: number; calls: number };
+  losing_features: string[];
+}
+
+describe("check-margins", () => {
+  it("reports exactly the configured margin: 20% of revenue at markup 1.25", async () => {
+    const stack = await startStack({ credits: "100" });
+    // Costs that divide evenly, so no rounding up adds to the margin.
+    stack.sim.behave({ costUsd: 0.002 }, { costUsd: 0.004 }, { costUsd: 0.0008 });
+    await stack.call("profile_draft", PROFILE_ARGS);
+    await stack.call("profile_draft", PROFILE_ARGS);
+    await stack.call("lead_qualify", QUALIFY);
+    const { stdout } = await stack.cli("check-margins", "--format", "json");
+    const report = JSON.parse(stdout) as MarginJson;
+    expect(report.implied_margin_pct).toBe(20);
+    expect(report.features).toEqual([
+      expect.objectContaining({ feature: "lead_qualify", calls: 1, cost_usd: 0.0008, revenue_usd: 0.001, margin_usd: 0.0002, margin_pct: 20, flags: [] }),
+      expect.objectContaining({ feature: "profile_draft", calls: 2, cost_usd: 0.006, revenue_usd: 0.0075, margin_usd: 0.0015, margin_pct: 20, flags: [] }),
+    ]);
+    expect(report.total).toMatchObject({ calls: 3, margin_pct: 20 });
+    expect(report.losing_features).toEqual([]);
+    const table = await stack.cli("check-margins");
+    expect(table.stdout).toMatch(/profile_draft.*20%/);
+  });
+
+  it("flags a loss-making feature and exits non-zero, for cron", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.sim.behave({ costUsd: 0.002 });
+    await stack.call("profile_draft", PROFILE_ARGS);
+    // A call charged below cost (a markup of 0.8 set by mistake, written straight to the ledger).
+    const placed = await stack.ledger.placeHold({
+      orgId: stack.orgId,
+      feature: "lead_qualify",
+      provider: "openrouter",
+      deploymentMode: "hosted",
+      holdMicroCredits: 1_000_000n,
+      walletHoldMicroCredits: 1_000_000n,
+      idempotencyKey: null,
+      requestHash: "x",
+      markup: "0.8",
+      creditUsdValue: "0.01",
+      now: Date.now(),
+    });
+    if (placed.kind !== "placed") throw new Error("hold refused");
+    await stack.ledger.settleCall(
+      placed.call.id,
+      [
+        {
+          provider: "openrouter",
+          model: "openai/gpt-4o-mini",
+          providerRequestId: "gen-loss",
+          outcome: "ok",
+          promptTokens: 1,
+          completionTokens: 1,
+          totalTokens: 2,
+          costNanoUsd: 10_000_000n,
+          costSource: "reported",
+          markup: "0.8",
+          creditUsdValue: "0.01",
+          chargedMicroCredits: 800_000n,
+          meteredMicroCredits: 800_000n,
+          estimated: false,
+          priceUnknown: false,
+          createdAt: Date.now(),
+        },
+      ],
+      { resultJson: "{}" },
+      Date.now(),
+    );
+    const failure = await stack.cli("check-margins", "--json").then(
+      () => null,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failure?.code).toBe(3);
+    const report = JSON.parse(failure!.stdout) as MarginJson;
+    expect(report.losing_features).toEqual(["lead_qualify"]);
+    expect(report.features.find((f) => f.feature === "lead_qualify")).toMatchObject({ margin_usd: -0.002, flags: ["loss", "below_markup"] });
+    expect(report.features.find((f) => f.feature === "profile_draft")?.flags).toEqual([]);
+    // Narrowing the window to before the loss clears it.
+    const earlier = await stack.cli("check-margins", "--json", "--until", "2000-01-01");
+    expect(JSON.parse(earlier.stdout)).toMatchObject({ features: [], losing_features: [] });
+  });
+});
+
+describe("usage export", () => {
+  it("exports usage events as CSV, JSON and a table, filtered", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.sim.behave({ costUsd: 0.002 }, { costUsd: 0.001 });
+    await stack.call("profile_draft", PROFILE_ARGS);
+    await stack.call("lead_qualify", QUALIFY);
+    const csv = (await stack.cli("usage", "--format", "csv")).stdout.trim().split("\n");
+    expect(csv[0]).toBe(
+      "settled_at,id,tool_call_id,org_id,feature,provider,model,provider_request_id,outcome,prompt_tokens,completion_tokens,cost_usd,credits_charged,over_hold,estimated",
+    );
+    expect(csv).toHaveLength(3);
+    expect(csv[1]).toMatch(/,profile_draft,openrouter,openai\/gpt-4o-mini,gen-[^,]+,ok,\d+,\d+,0\.002,0\.25,false,false$/);
+    const json = JSON.parse((await stack.cli("usage", "--format", "json", "--feature", "lead_qualify", "--org", "e2e")).stdout) as { feature: string; cost_usd: number }[];
+    expect(json).toEqual([expect.objectContaining({ feature: "lead_qualify", cost_usd: 0.001 })]);
+    expect(JSON.parse((await stack.cli("usage", "--json", "--since", "2999-01-01")).stdout)).toEqual([]);
+    const table = await stack.cli("usage");
+    expect(table.stdout.split("\n")[0]).toMatch(/^settled_at\s+id\s+/);
+    expect(table.stderr).toContain("2 usage event(s)");
+  });
+
+  it("streams a large export in constant memory", async () => {
+    const stack = await startStack({ credits: "1" });
+    const rows = 200_000;
+    const now = Date.now();
+    stack.ledger.sqlite.exec(`
+      INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits, request_hash, created_at)
+        VALUES ('tc_bulk', '${stack.orgId}', 'profile_draft', 'openrouter', 'settled', 'hosted', 0, 0, 'bulk', ${now});
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+      INSERT INTO usage_events (id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, cost_nano_usd, cost_source,
+                                markup, credit_usd_value, charged_micro_credits, metered_micro_credits, created_at, settled_at)
+        SELECT 'ue_bulk_' || i, 'tc_bulk', '${stack.orgId}', 'profile_draft', 'openrouter', 'openai/gpt-4o-mini', 'gen-' || i, 'ok',
+               1000, 'reported', '1.25', '0.01', 125, 125, ${now} + i, ${now} + i FROM n;`);
+    // 200,000 rows as objects would need far more than a 48 MB heap: only a stream fits.
+    const { stdout } = await run(process.execPath, ["--max-old-space-size=48", CLI, "usage", "--format", "csv"], {
+      env: stack.env,
+      maxBuffer: 512 * 1024 * 1024,
+    });
+    const lines = stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(rows + 1);
+    expect(lines[rows]).toContain(`ue_bulk_${rows}`);
+  });
+});
