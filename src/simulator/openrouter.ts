@@ -81,6 +81,8 @@ export interface OpenRouterSimulator {
   };
   behave(...next: OpenRouterBehaviour[]): void;
   paidRequests(): SimulatedRequest[];
+  /** The most paid requests that were ever in progress at the same time. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -90,6 +92,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   const generations = new Map<string, Generation>();
   const queue: OpenRouterBehaviour[] = [];
   const defaults: OpenRouterSimulator["defaults"] = { generationLagMs: 0, unlistedModels: new Set() };
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -211,8 +215,11 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       log(req, url, { status: 401 });
       return error(res, 401, "No auth credentials found");
     }
-    if (req.method === "POST" && path === "/chat/completions") return completion(req, res, url, false);
-    if (req.method === "POST" && path === "/embeddings") return completion(req, res, url, true);
+    if (req.method === "POST" && (path === "/chat/completions" || path === "/embeddings")) {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      res.once("close", () => inFlight--);
+      return completion(req, res, url, path === "/embeddings");
+    }
     if (req.method === "GET" && path === "/generation") {
       const generation = generations.get(url.searchParams.get("id") ?? "");
       const found = generation && Date.now() >= generation.visibleAt;
@@ -261,6 +268,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     defaults,
     behave: (...next) => void queue.push(...next),
     paidRequests: () => requests.filter((r) => r.paid),
+    maxInFlight: () => maxInFlight,
     close: () => server.close(),
   };
 }

@@ -34,6 +34,8 @@ export interface Stack {
   call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>;
   /** Stops the server process and starts a new one on the same ledger. */
   restart: () => Promise<void>;
+  /** Another server process on the same ledger, with its own client (closed with the stack). */
+  anotherClient: () => Promise<Client>;
   close: () => Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await client.connect(transport);
     return client;
   };
+  const extra: Client[] = [];
   const ledger = openLedger(dbPath);
   const org = await ledger.findOrg("e2e");
   const stack: Stack = {
@@ -118,7 +121,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stack.client.close();
       stack.client = await connect();
     },
+    anotherClient: async () => {
+      const client = await connect();
+      extra.push(client);
+      return client;
+    },
     close: async () => {
+      for (const client of extra) await client.close().catch(() => undefined);
       await stack.client.close().catch(() => undefined);
       ledger.close();
       await providers.close();
