@@ -1,0 +1,69 @@
+/** Starting what the benchmark measures: the built server over stdio or HTTP, the echo floor, the simulators. */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const CLI = join(ROOT, "dist/cli/main.js");
+
+export function benchEnv(sims, dbPath) {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ECN_DB_PATH: dbPath,
+    ECN_ORG: "bench",
+    ECN_LOG_LEVEL: "warn",
+    ECN_HTTP_RATE_LIMIT: "1000000",
+    OPENROUTER_API_KEY: sims.openrouter.apiKey,
+    OPENROUTER_BASE_URL: sims.openrouter.baseUrl,
+    APIFY_API_TOKEN: sims.apify.token,
+    APIFY_BASE_URL: sims.apify.baseUrl,
+    ECN_SOCRATA_BASE_URL: sims.socrata.baseUrl,
+  };
+}
+
+export function freshDb() {
+  return join(mkdtempSync(join(tmpdir(), "ecn-bench-")), "bench.db");
+}
+
+export function cli(env, ...args) {
+  return execFileSync(process.execPath, [CLI, ...args], { env, encoding: "utf8" });
+}
+
+export async function stdioClient(command, args, env) {
+  const transport = new StdioClientTransport({ command, args, env, stderr: "inherit" });
+  const client = new Client({ name: "bench", version: "1.0.0" });
+  await client.connect(transport);
+  return { client, pid: () => transport.pid };
+}
+
+/** `ecn-mcp http` on a free port; resolves with its URL and process. */
+export async function httpServer(env) {
+  const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolveUrl, reject) => {
+    let out = "";
+    proc.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (match) resolveUrl(match[1]);
+    });
+    proc.once("exit", (code) => reject(new Error(`http server exited ${code}`)));
+  });
+  return { url, proc };
+}
+
+export async function httpClient(url, key) {
+  const client = new Client({ name: "bench-http", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  return client;
+}
+
+/** Resident set size of a process in MiB (Linux). */
+export function rssMiB(pid) {
+  const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench`: what metering adds, measured in one run against the floor.
+ *
+ *  1. latency, interleaved so machine noise hits every variant alike:
+ *     a bare MCP SDK echo server (no metering), a direct HTTP request to the
+ *     simulator endpoint the paid tool uses, and the metered profile_draft;
+ *  2. throughput at 1, 16 and 64 calls in flight over one stdio connection,
+ *     and over HTTP with several clients;
+ *  3. the ledger alone: hold+dispatch+settle cycles against raw better-sqlite3
+ *     doing the same commits with the same pragmas;
+ *  4. cost growth: wallet read, paid call, get_usage and check-margins at
+ *     0, 100k and 1M usage events; server RSS after 10k paid calls.
+ *
+ * Results print as tables and go to bench/results/latest.json.
+ * BENCH_QUICK=1 shrinks every section (a smoke run).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startApifySimulator } from "../dist/simulator/apify.js";
+import { startOpenRouterSimulator } from "../dist/simulator/openrouter.js";
+import { startSocrataSimulator } from "../dist/simulator/socrata.js";
+import { ledgerSection } from "./sections/ledger.mjs";
+import { growthSection } from "./sections/growth.mjs";
+import { latencySection } from "./sections/latency.mjs";
+import { throughputSection } from "./sections/throughput.mjs";
+import { ROOT } from "./lib/stack.mjs";
+
+const quick = process.env.BENCH_QUICK === "1";
+const only = process.env.BENCH_ONLY?.split(",");
+const want = (name) => !only || only.includes(name);
+
+const sims = {
+  openrouter: await startOpenRouterSimulator(),
+  apify: await startApifySimulator(),
+  socrata: await startSocrataSimulator(),
+};
+sims.openrouter.defaults.costUsd = 0.0001; // a cheap completion: the wallet never runs dry
+
+console.log(`ecn-mcp benchmark — node ${process.version}, ${quick ? "quick" : "full"} run, providers simulated on loopback with no latency`);
+const results = { date: new Date().toISOString(), node: process.version, quick };
+try {
+  if (want("latency")) results.latency = await latencySection(sims, { rounds: quick ? 150 : 1500 });
+  if (want("throughput")) results.throughput = await throughputSection(sims, { calls: quick ? 300 : 3000 });
+  if (want("ledger")) results.ledger = await ledgerSection({ ops: quick ? 500 : 5000 });
+  if (want("growth")) results.growth = await growthSection(sims, { sizes: quick ? [0, 20_000] : [0, 100_000, 1_000_000], samples: quick ? 50 : 300 });
+} finally {
+  await Promise.all(Object.values(sims).map((sim) => sim.close()));
+}
+mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+writeFileSync(join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2) + "\n");
+console.log("\nwritten to bench/results/latest.json");

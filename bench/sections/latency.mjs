@@ -1,0 +1,70 @@
+/** Latency of the metered paid call against the floor, interleaved round by round. */
+import { join } from "node:path";
+import { benchEnv, cli, CLI, freshDb, ROOT, stdioClient } from "../lib/stack.mjs";
+import { ms, now, summary, table } from "../lib/stats.mjs";
+
+const PROFILE = { business_name: "Bench Bakery", notes: "A sourdough bakery in Portland with a warm, plain-spoken voice and a cafe." };
+
+export async function latencySection(sims, { rounds }) {
+  const env = benchEnv(sims, freshDb());
+  cli(env, "org", "create", "bench");
+  cli(env, "credits", "grant", "--org", "bench", "--credits", "1000000");
+  const echo = await stdioClient(process.execPath, [join(ROOT, "bench/lib/echo-server.mjs")], env);
+  const ecn = await stdioClient(process.execPath, [CLI], env);
+  const body = JSON.stringify({
+    model: "openai/gpt-4o-mini",
+    max_tokens: 1200,
+    stream: true,
+    messages: [
+      { role: "system", content: "You are a senior brand strategist." },
+      { role: "user", content: PROFILE.notes },
+    ],
+  });
+  const variants = {
+    echo: () => echo.client.callTool({ name: "echo", arguments: { text: "hello" } }),
+    direct: async () => {
+      const response = await fetch(`${sims.openrouter.baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${sims.openrouter.apiKey}`, "content-type": "application/json" },
+        body,
+      });
+      await response.text();
+    },
+    paid: async () => {
+      const result = await ecn.client.callTool({ name: "profile_draft", arguments: PROFILE });
+      if (result.isError) throw new Error(result.content[0].text);
+    },
+    wallet: () => ecn.client.callTool({ name: "get_wallet_balance", arguments: {} }),
+  };
+  const names = Object.keys(variants);
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const warmup = Math.min(100, Math.floor(rounds / 5));
+  for (let round = 0; round < warmup + rounds; round++) {
+    // Rotate the order each round so no variant always runs first.
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length];
+      const started = now();
+      await variants[name]();
+      if (round >= warmup) samples[name].push(now() - started);
+    }
+  }
+  await echo.client.close();
+  await ecn.client.close();
+  const stats = Object.fromEntries(names.map((n) => [n, summary(samples[n])]));
+  const overhead = {
+    p50: stats.paid.p50 - stats.echo.p50 - stats.direct.p50,
+    p99: stats.paid.p99 - stats.echo.p99 - stats.direct.p99,
+  };
+  table(
+    `Latency over ${rounds} interleaved rounds (stdio, one call at a time)`,
+    ["variant", "p50", "p99", "mean"],
+    [
+      ["echo tool, bare MCP SDK server (floor)", ms(stats.echo.p50), ms(stats.echo.p99), ms(stats.echo.mean)],
+      ["direct HTTP request to the simulator (floor)", ms(stats.direct.p50), ms(stats.direct.p99), ms(stats.direct.mean)],
+      ["profile_draft, metered (hold, dispatch, reference, settle)", ms(stats.paid.p50), ms(stats.paid.p99), ms(stats.paid.mean)],
+      ["get_wallet_balance", ms(stats.wallet.p50), ms(stats.wallet.p99), ms(stats.wallet.mean)],
+      ["overhead = metered - echo - direct (target p50 <= 1, p99 <= 4)", ms(overhead.p50), ms(overhead.p99), ""],
+    ],
+  );
+  return { stats, overhead };
+}

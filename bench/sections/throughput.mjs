@@ -1,0 +1,77 @@
+/** Paid calls per second with many in flight: over one stdio connection, and over HTTP with several clients. */
+import Database from "better-sqlite3";
+import { benchEnv, cli, CLI, freshDb, httpClient, httpServer, rssMiB, stdioClient } from "../lib/stack.mjs";
+import { now, table } from "../lib/stats.mjs";
+
+const PROFILE = { business_name: "Bench Bakery", notes: "A sourdough bakery in Portland with a warm, plain-spoken voice and a cafe." };
+
+/** Runs `calls` paid calls through `clients`, keeping `inFlight` outstanding per client; returns calls/s. */
+async function drive(clients, calls, inFlight) {
+  let next = 0;
+  let failures = 0;
+  const started = now();
+  await Promise.all(
+    clients.flatMap((client) =>
+      Array.from({ length: inFlight }, async () => {
+        while (next < calls) {
+          next++;
+          const result = await client.callTool({ name: "profile_draft", arguments: PROFILE }, undefined, { timeout: 120_000 });
+          if (result.isError) failures++;
+        }
+      }),
+    ),
+  );
+  const seconds = (now() - started) / 1000;
+  return { perSecond: calls / seconds, seconds, failures };
+}
+
+function settledCalls(dbPath) {
+  const db = new Database(dbPath, { readonly: true });
+  const { n } = db.prepare("SELECT count(*) AS n FROM tool_calls WHERE state = 'settled'").get();
+  db.close();
+  return n;
+}
+
+export async function throughputSection(sims, { calls }) {
+  const dbPath = freshDb();
+  const env = benchEnv(sims, dbPath);
+  cli(env, "org", "create", "bench");
+  cli(env, "credits", "grant", "--org", "bench", "--credits", "1000000");
+  const server = await stdioClient(process.execPath, [CLI], env);
+  await drive([server.client], 100, 8); // warm up
+  const rows = [];
+  const results = {};
+  let total = 100;
+  for (const inFlight of [1, 16, 64]) {
+    const run = await drive([server.client], calls, inFlight);
+    total += calls;
+    results[`stdio_${inFlight}`] = run;
+    rows.push([`stdio, one connection, ${inFlight} in flight`, run.perSecond.toFixed(0), run.failures]);
+  }
+  // Top up to 10k paid calls through this server, then read its memory.
+  if (total < 10_000) await drive([server.client], 10_000 - total, 16);
+  results.rssMiBAfter10k = rssMiB(server.pid());
+  const durable = settledCalls(dbPath);
+  await server.client.close();
+
+  const httpEnv = benchEnv(sims, freshDb());
+  cli(httpEnv, "org", "create", "bench");
+  cli(httpEnv, "credits", "grant", "--org", "bench", "--credits", "1000000");
+  const key = JSON.parse(cli(httpEnv, "key", "create", "--org", "bench", "--json")).key;
+  const http = await httpServer(httpEnv);
+  const clients = await Promise.all([1, 2, 3, 4].map(() => httpClient(http.url, key)));
+  await drive(clients, 100, 4);
+  const httpRun = await drive(clients, calls, 16);
+  results.http_4x16 = httpRun;
+  rows.push(["HTTP, 4 clients x 16 in flight", httpRun.perSecond.toFixed(0), httpRun.failures]);
+  await Promise.all(clients.map((c) => c.close()));
+  http.proc.kill("SIGTERM");
+
+  table(`Throughput, ${calls} paid calls per row (target >= 1000/s at 64 in flight over stdio)`, ["setup", "paid calls/s", "failed"], rows);
+  table("Memory", ["measure", "value"], [
+    ["server RSS after 10k paid calls (target <= 150 MiB)", `${results.rssMiBAfter10k.toFixed(1)} MiB`],
+    ["settled calls in the ledger (every charge durable)", String(durable)],
+  ]);
+  results.durableSettled = durable;
+  return results;
+}
