@@ -4,6 +4,7 @@
  * and all features, as a busy organisation's history would be.
  */
 import Database from "better-sqlite3";
+import { rebuildDailyRollup } from "../../dist/ledger/index.js";
 
 const FEATURES = [
   "profile_draft",
@@ -50,7 +51,7 @@ export function seedEvents(dbPath, orgId, count, offset = 0) {
             FROM n;`);
     })();
   }
-  // Keep the books consistent: the seeded spend is granted and spent, so the wallet is unchanged.
+  rebuildDailyRollup(db);
   db.close();
   return Date.now() - started;
 }

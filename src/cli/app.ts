@@ -12,7 +12,6 @@ import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
 import { Reconciler, type ReconciledCall } from "../metering/reconcile.js";
 import type { MeteringObserver } from "../metering/types.js";
-import { createApify } from "../providers/apify.js";
 import { createOpenRouter } from "../providers/openrouter.js";
 import { createSocrata } from "../providers/socrata.js";
 
@@ -36,7 +35,7 @@ export interface AppOptions {
   observe?: MeteringObserver;
 }
 
-export function createApp(config: Config, options: AppOptions = {}): App {
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
   armFailpoint(config.failpoint ?? null);
   if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
@@ -49,7 +48,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const openrouter = config.openrouter.apiKey
     ? createOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl })
     : undefined;
-  const apify = config.apify.token ? createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
+  // apify-client (and its HTTP stack) loads only when a token says it will be used.
+  const apify = config.apify.token
+    ? (await import("../providers/apify.js")).createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl })
+    : undefined;
   const metering = new Metering({
     ledger,
     pricing,

@@ -32,7 +32,7 @@ export const withApp: AppRunner =
   async (...args) => {
     let app: App | undefined;
     try {
-      app = createApp(currentConfig());
+      app = await createApp(currentConfig());
       await action(app, ...args);
     } catch (error) {
       reportFailure(error);

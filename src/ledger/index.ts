@@ -3,3 +3,4 @@ export { OPEN_STATES } from "./store.js";
 export { migrateLedger, openLedger, SqliteLedger } from "./sqlite-ledger.js";
 export { checkInvariants } from "./invariants.js";
 export { periodStart } from "./periods.js";
+export { rebuildDailyRollup } from "./rollups.js";

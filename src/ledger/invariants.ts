@@ -14,6 +14,7 @@
  *  6. Every amount column holds an integer.
  *  7. Every event is charged at least cost x markup / credit value (hosted),
  *     or counted against budgets at least at cost (self_host).
+ *  8. The daily rollup (usage_daily) equals the events it sums.
  */
 import type Database from "better-sqlite3";
 import { chargeMicroCredits, ONE, parseDecimal } from "../money.js";
@@ -90,6 +91,25 @@ export function checkInvariants(db: Database.Database): string[] {
              UNION ALL SELECT 'usage_events', id FROM usage_events
                WHERE typeof(cost_nano_usd) <> 'integer' OR typeof(charged_micro_credits) <> 'integer'
                   OR typeof(metered_micro_credits) <> 'integer'`),
+  );
+
+  fail(
+    "daily rollup differs from the events",
+    all(db, `WITH actual AS (
+               SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000) AS day, c.deployment_mode AS mode,
+                      count(DISTINCT e.tool_call_id) AS calls, count(*) AS events, sum(e.cost_nano_usd) AS cost,
+                      sum(e.charged_micro_credits) AS charged, sum(e.metered_micro_credits) AS metered,
+                      sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold
+                 FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id GROUP BY 1, 2, 3, 4)
+             SELECT a.*, d.events AS rolled_events FROM actual a
+               LEFT JOIN usage_daily d ON d.org_id = a.org_id AND d.feature = a.feature AND d.day = a.day AND d.deployment_mode = a.mode
+              WHERE d.org_id IS NULL OR d.calls <> a.calls OR d.events <> a.events OR d.cost_nano_usd <> a.cost
+                 OR d.charged_micro_credits <> a.charged OR d.metered_micro_credits <> a.metered
+                 OR d.estimated_events <> a.estimated OR d.over_hold_events <> a.over_hold
+             UNION ALL
+             SELECT d.org_id, d.feature, d.day, d.deployment_mode, d.calls, d.events, 0, 0, 0, 0, 0, -1 FROM usage_daily d
+              WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.feature = d.feature
+                                  AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`),
   );
 
   const events = all(

@@ -160,6 +160,7 @@ export const usageEvents = sqliteTable(
     settledAt: int("settled_at").notNull(),
   },
   (t) => [
+    index("usage_events_settled_idx").on(t.settledAt),
     index("usage_events_org_settled_idx").on(t.orgId, t.settledAt),
     index("usage_events_org_feature_settled_idx").on(t.orgId, t.feature, t.settledAt),
     index("usage_events_call_idx").on(t.toolCallId),
@@ -235,3 +236,30 @@ export const modelPrices = sqliteTable("model_prices", {
   maxCompletionTokens: int("max_completion_tokens"),
   fetchedAt: int("fetched_at").notNull(),
 });
+
+/**
+ * Usage rolled up per organisation, feature, UTC day and deployment mode,
+ * written in the same transaction as the events it sums (like a wallet's
+ * cached balance). Budgets, usage totals and margins read these few rows
+ * instead of scanning every event, so their cost does not grow with history.
+ */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    feature: text("feature").notNull(),
+    /** Epoch ms of the UTC midnight the events settled on. */
+    day: int("day").notNull(),
+    deploymentMode: text("deployment_mode", { enum: ["hosted", "self_host"] }).notNull(),
+    calls: int("calls").notNull(),
+    events: int("events").notNull(),
+    costNanoUsd: money("cost_nano_usd").notNull(),
+    chargedMicroCredits: money("charged_micro_credits").notNull(),
+    meteredMicroCredits: money("metered_micro_credits").notNull(),
+    estimatedEvents: int("estimated_events").notNull(),
+    overHoldEvents: int("over_hold_events").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
+);

@@ -1,234 +1,216 @@
 /**
  * The life of a paid call in the SQLite ledger: hold, dispatch mark, provider
- * references, settle, void, unknown. Each check-then-change is one immediate
- * transaction; each transition happens once (a second settle or void finds
- * the call terminal and changes nothing).
+ * references, settle, void, unknown. Each write is synchronous and runs inside
+ * a transaction owned by the caller (the group commit), so a check and the
+ * change it guards are always one atomic step; each transition happens once
+ * (a second settle or void finds the call terminal and changes nothing).
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
+import type { Feature } from "../features.js";
 import { newId } from "../ids.js";
-import { applicableBudgets, budgetStanding } from "./budget-usage.js";
-import type { LedgerConn, LedgerDb } from "./open.js";
-import { toCallRecord } from "./rows.js";
-import { budgetNotices, creditTransactions, toolCalls, usageEvents, wallets } from "./schema.js";
-import { getWallet } from "./sqlite-admin.js";
+import { periodStart } from "./periods.js";
+import { callFromRow, walletFromRow, type Statements } from "./statements.js";
 import {
   OPEN_STATES,
+  type BudgetRecord,
+  type BudgetStanding,
   type CallResult,
   type HoldOutcome,
   type HoldRequest,
+  type RateCardRecord,
   type ResolveOutcome,
   type SoftBudgetCrossing,
   type ToolCallRecord,
   type UsageEventInput,
+  type WalletRecord,
 } from "./store.js";
+import { toBudgetRecord } from "./rows.js";
 
-export function getCall(db: LedgerConn, callId: string): ToolCallRecord | null {
-  const row = db.select().from(toolCalls).where(eq(toolCalls.id, callId)).get();
-  return row ? toCallRecord(row) : null;
+type Row = Record<string, unknown>;
+const DAY_MS = 86_400_000;
+
+export function getCall(st: Statements, callId: string): ToolCallRecord | null {
+  const row = st.call.get(callId) as Row | undefined;
+  return row ? callFromRow(row) : null;
 }
 
-function liveCallWithKey(db: LedgerConn, orgId: string, key: string): ToolCallRecord | null {
-  const row = db
-    .select()
-    .from(toolCalls)
-    .where(and(eq(toolCalls.orgId, orgId), eq(toolCalls.idempotencyKey, key), sql`${toolCalls.state} <> 'voided'`))
-    .get();
-  return row ? toCallRecord(row) : null;
+export function getWallet(st: Statements, orgId: string): WalletRecord {
+  const row = st.wallet.get(orgId) as Row | undefined;
+  if (!row) throw new EcnError("invalid_input", `no organisation with id ${orgId}`);
+  return walletFromRow(row);
+}
+
+export function getRateCard(st: Statements, feature: Feature): RateCardRecord {
+  const row = st.rateCard.get(feature) as Row | undefined;
+  if (!row) throw new EcnError("invalid_input", `no rate card for feature ${feature}`);
+  return {
+    feature: row.feature as Feature,
+    provider: row.provider as RateCardRecord["provider"],
+    model: (row.model as string | null) ?? null,
+    maxTokens: row.max_tokens === null ? null : Number(row.max_tokens),
+    floorMicroCredits: BigInt(row.floor_micro_credits as bigint),
+    description: String(row.description),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function budgetFromRow(row: Row): BudgetRecord {
+  return toBudgetRecord({
+    id: String(row.id),
+    orgId: String(row.org_id),
+    feature: (row.feature as string | null) ?? null,
+    period: row.period as BudgetRecord["period"],
+    limitMicroCredits: BigInt(row.limit_micro_credits as bigint),
+    hard: Number(row.hard) === 1,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  });
+}
+
+/** Settled spend in the budget's period (from the daily rollup) plus every open hold it covers. */
+export function budgetStanding(st: Statements, budget: BudgetRecord, now: number): BudgetStanding {
+  const start = periodStart(budget.period, now);
+  const settled = budget.feature
+    ? (st.meteredSinceForFeature.get(budget.orgId, budget.feature, start) as { n: bigint })
+    : (st.meteredSince.get(budget.orgId, start) as { n: bigint });
+  const held = budget.feature
+    ? (st.openHoldsForFeature.get(budget.orgId, budget.feature) as { n: bigint })
+    : (st.openHolds.get(budget.orgId) as { n: bigint });
+  return { budget, periodStart: start, usedMicroCredits: BigInt(settled.n) + BigInt(held.n) };
+}
+
+export function budgetsFor(st: Statements, orgId: string, feature: string | null): BudgetRecord[] {
+  return (st.budgetsFor.all(orgId, feature) as Row[]).map(budgetFromRow);
 }
 
 /**
- * Preflight and hold in one immediate transaction: idempotency, wallet
- * available balance, every hard budget, then the hold itself. Soft budgets
- * crossed by this hold are reported (and noted once per period).
+ * Preflight and hold in one step: idempotency, wallet available balance,
+ * every hard budget, then the hold itself. Soft budgets crossed by this hold
+ * are reported (and noted once per period).
  */
-export function placeHold(db: LedgerDb, request: HoldRequest): HoldOutcome {
-  return db.transaction(
-    (tx): HoldOutcome => {
-      if (request.idempotencyKey !== null) {
-        const existing = liveCallWithKey(tx, request.orgId, request.idempotencyKey);
-        if (existing) return { kind: "existing", call: existing };
-      }
-      const wallet = getWallet(tx, request.orgId);
-      const available = wallet.balanceMicroCredits - wallet.heldMicroCredits;
-      if (request.walletHoldMicroCredits > 0n && available < request.walletHoldMicroCredits) {
-        return {
-          kind: "insufficient_credits",
-          availableMicroCredits: available,
-          neededMicroCredits: request.walletHoldMicroCredits,
-        };
-      }
-      const softBudgetsCrossed: SoftBudgetCrossing[] = [];
-      for (const budget of applicableBudgets(tx, request.orgId, request.feature)) {
-        const standing = budgetStanding(tx, budget, request.now);
-        if (standing.usedMicroCredits + request.holdMicroCredits <= budget.limitMicroCredits) continue;
-        if (budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
-        const noted = tx
-          .insert(budgetNotices)
-          .values({ budgetId: budget.id, periodStart: standing.periodStart, createdAt: request.now })
-          .onConflictDoNothing()
-          .run();
-        softBudgetsCrossed.push({ ...standing, firstNotice: noted.changes > 0 });
-      }
-      const row = {
-        id: newId("tc"),
-        orgId: request.orgId,
-        feature: request.feature,
-        provider: request.provider,
-        state: "held" as const,
-        deploymentMode: request.deploymentMode,
-        holdMicroCredits: request.holdMicroCredits,
-        walletHoldMicroCredits: request.walletHoldMicroCredits,
-        idempotencyKey: request.idempotencyKey,
-        requestHash: request.requestHash,
-        markup: request.markup,
-        creditUsdValue: request.creditUsdValue,
-        providerRefs: "[]",
-        resultJson: null,
-        errorCode: null,
-        errorMessage: null,
-        createdAt: request.now,
-        dispatchedAt: null,
-        resolvedAt: null,
-      };
-      tx.insert(toolCalls).values(row).run();
-      if (request.walletHoldMicroCredits > 0n) {
-        tx.update(wallets)
-          .set({
-            heldMicroCredits: sql`${wallets.heldMicroCredits} + ${request.walletHoldMicroCredits}`,
-            updatedAt: request.now,
-          })
-          .where(eq(wallets.orgId, request.orgId))
-          .run();
-      }
-      return {
-        kind: "placed",
-        call: toCallRecord(row),
-        wallet: { ...wallet, heldMicroCredits: wallet.heldMicroCredits + request.walletHoldMicroCredits },
-        softBudgetsCrossed,
-      };
-    },
-    { behavior: "immediate" },
-  );
+export function placeHold(st: Statements, request: HoldRequest): HoldOutcome {
+  if (request.idempotencyKey !== null) {
+    const existing = st.liveCallWithKey.get(request.orgId, request.idempotencyKey) as Row | undefined;
+    if (existing) return { kind: "existing", call: callFromRow(existing) };
+  }
+  const wallet = getWallet(st, request.orgId);
+  const available = wallet.balanceMicroCredits - wallet.heldMicroCredits;
+  if (request.walletHoldMicroCredits > 0n && available < request.walletHoldMicroCredits) {
+    return { kind: "insufficient_credits", availableMicroCredits: available, neededMicroCredits: request.walletHoldMicroCredits };
+  }
+  const softBudgetsCrossed: SoftBudgetCrossing[] = [];
+  for (const budget of budgetsFor(st, request.orgId, request.feature)) {
+    const standing = budgetStanding(st, budget, request.now);
+    if (standing.usedMicroCredits + request.holdMicroCredits <= budget.limitMicroCredits) continue;
+    if (budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    const noted = st.insertNotice.run(budget.id, standing.periodStart, request.now);
+    softBudgetsCrossed.push({ ...standing, firstNotice: noted.changes > 0 });
+  }
+  const id = newId("tc");
+  st.insertCall.run({ ...request, id });
+  if (request.walletHoldMicroCredits > 0n) st.addHeld.run(request.walletHoldMicroCredits, request.now, request.orgId);
+  const call: ToolCallRecord = {
+    id,
+    orgId: request.orgId,
+    feature: request.feature,
+    provider: request.provider,
+    state: "held",
+    deploymentMode: request.deploymentMode,
+    holdMicroCredits: request.holdMicroCredits,
+    walletHoldMicroCredits: request.walletHoldMicroCredits,
+    idempotencyKey: request.idempotencyKey,
+    requestHash: request.requestHash,
+    markup: request.markup,
+    creditUsdValue: request.creditUsdValue,
+    providerRefs: [],
+    resultJson: null,
+    errorCode: null,
+    errorMessage: null,
+    createdAt: request.now,
+    dispatchedAt: null,
+    resolvedAt: null,
+  };
+  return {
+    kind: "placed",
+    call,
+    wallet: { ...wallet, heldMicroCredits: wallet.heldMicroCredits + request.walletHoldMicroCredits },
+    softBudgetsCrossed,
+  };
 }
 
 /** held -> dispatched, just before the provider request leaves. */
-export function markDispatched(db: LedgerDb, callId: string, now: number): boolean {
-  const result = db
-    .update(toolCalls)
-    .set({ state: "dispatched", dispatchedAt: now })
-    .where(and(eq(toolCalls.id, callId), eq(toolCalls.state, "held")))
-    .run();
-  return result.changes > 0;
+export function markDispatched(st: Statements, callId: string, now: number): boolean {
+  return st.markDispatched.run(now, callId).changes > 0;
 }
 
-/** Appends a provider reference the moment it is known (one atomic statement). */
-export function addProviderRef(db: LedgerDb, callId: string, ref: string): void {
-  db.update(toolCalls)
-    .set({ providerRefs: sql`json_insert(${toolCalls.providerRefs}, '$[#]', ${ref})` })
-    .where(and(eq(toolCalls.id, callId), sql`NOT EXISTS (SELECT 1 FROM json_each(${toolCalls.providerRefs}) WHERE value = ${ref})`))
-    .run();
+/** Appends a provider reference the moment it is known (once, however often it is reported). */
+export function addProviderRef(st: Statements, callId: string, ref: string): void {
+  st.addProviderRef.run({ call: callId, ref });
 }
 
-/** dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
-export function markUnknown(db: LedgerDb, callId: string, errorCode: string, errorMessage: string): boolean {
-  const result = db
-    .update(toolCalls)
-    .set({ state: "unknown", errorCode, errorMessage })
-    .where(and(eq(toolCalls.id, callId), inArray(toolCalls.state, ["held", "dispatched"])))
-    .run();
-  return result.changes > 0;
+/** held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
+export function markUnknown(st: Statements, callId: string, errorCode: string, errorMessage: string): boolean {
+  return st.markUnknown.run(errorCode, errorMessage, callId).changes > 0;
 }
 
-function insertEvents(tx: LedgerConn, call: ToolCallRecord, events: UsageEventInput[], overHold: boolean, now: number) {
-  if (events.length === 0) return;
-  tx.insert(usageEvents)
-    .values(
-      events.map((event) => ({
-        ...event,
-        id: newId("ue"),
-        toolCallId: call.id,
-        orgId: call.orgId,
-        feature: call.feature,
-        overHold,
-        settledAt: now,
-      })),
-    )
-    .run();
-}
+const flag = (value: boolean) => (value ? 1 : 0);
 
 type Resolution = { state: "settled" | "voided"; resultJson: string | null; error: { code: string; message: string } | null };
 
-/** Shared by settle and void: events in, hold released, spend written, state set, all at once. */
-function resolveCall(db: LedgerDb, callId: string, events: UsageEventInput[], resolution: Resolution, now: number): ResolveOutcome {
-  return db.transaction(
-    (tx): ResolveOutcome => {
-      const call = getCall(tx, callId);
-      if (!call) throw new Error(`no tool call ${callId}`);
-      if (!OPEN_STATES.includes(call.state)) return { applied: false, call, wallet: getWallet(tx, call.orgId) };
-      const charged = events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
-      const metered = events.reduce((sum, e) => sum + e.meteredMicroCredits, 0n);
-      insertEvents(tx, call, events, metered > call.holdMicroCredits, now);
-      if (charged > 0n) {
-        tx.insert(creditTransactions)
-          .values({
-            id: newId("ctx"),
-            orgId: call.orgId,
-            kind: "spend",
-            amountMicroCredits: -charged,
-            toolCallId: call.id,
-            note: call.feature,
-            createdAt: now,
-          })
-          .run();
-      }
-      tx.update(wallets)
-        .set({
-          balanceMicroCredits: sql`${wallets.balanceMicroCredits} - ${charged}`,
-          heldMicroCredits: sql`${wallets.heldMicroCredits} - ${call.walletHoldMicroCredits}`,
-          updatedAt: now,
-        })
-        .where(eq(wallets.orgId, call.orgId))
-        .run();
-      const changes = {
-        state: resolution.state,
-        resultJson: resolution.resultJson,
-        errorCode: resolution.error?.code ?? call.errorCode,
-        errorMessage: resolution.error?.message ?? call.errorMessage,
-        resolvedAt: now,
-      };
-      tx.update(toolCalls).set(changes).where(eq(toolCalls.id, call.id)).run();
-      failpoint("inside_settle"); // a crash here must roll the whole resolution back
-      return { applied: true, call: { ...call, ...changes }, wallet: getWallet(tx, call.orgId) };
-    },
-    { behavior: "immediate" },
-  );
+/** Shared by settle and void: events in, rollup updated, hold released, spend written, state set. */
+function resolveCall(st: Statements, callId: string, events: UsageEventInput[], resolution: Resolution, now: number): ResolveOutcome {
+  const call = getCall(st, callId);
+  if (!call) throw new Error(`no tool call ${callId}`);
+  if (!OPEN_STATES.includes(call.state)) return { applied: false, call, wallet: getWallet(st, call.orgId) };
+  const charged = events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
+  const metered = events.reduce((sum, e) => sum + e.meteredMicroCredits, 0n);
+  const overHold = metered > call.holdMicroCredits;
+  for (const event of events) {
+    st.insertEvent.run({
+      ...event,
+      id: newId("ue"),
+      toolCallId: call.id,
+      orgId: call.orgId,
+      feature: call.feature,
+      overHold: flag(overHold),
+      estimated: flag(event.estimated),
+      priceUnknown: flag(event.priceUnknown),
+      settledAt: now,
+    });
+  }
+  if (events.length > 0) {
+    st.addDaily.run({
+      orgId: call.orgId,
+      feature: call.feature,
+      day: now - (now % DAY_MS),
+      deploymentMode: call.deploymentMode,
+      events: events.length,
+      cost: events.reduce((sum, e) => sum + e.costNanoUsd, 0n),
+      charged,
+      metered,
+      estimated: events.filter((e) => e.estimated).length,
+      overHold: overHold ? events.length : 0,
+    });
+  }
+  if (charged > 0n) st.insertSpend.run(newId("ctx"), call.orgId, -charged, call.id, call.feature, now);
+  const wallet = walletFromRow(st.resolveWallet.get(charged, call.walletHoldMicroCredits, now, call.orgId) as Row);
+  const errorCode = resolution.error?.code ?? call.errorCode;
+  const errorMessage = resolution.error?.message ?? call.errorMessage;
+  st.resolveCall.run(resolution.state, resolution.resultJson, errorCode, errorMessage, now, call.id);
+  failpoint("inside_settle"); // a crash here must roll the whole resolution back
+  return { applied: true, call: { ...call, state: resolution.state, resultJson: resolution.resultJson, errorCode, errorMessage, resolvedAt: now }, wallet };
 }
 
-export function settleCall(db: LedgerDb, callId: string, events: UsageEventInput[], result: CallResult, now: number) {
+export function settleCall(st: Statements, callId: string, events: UsageEventInput[], result: CallResult, now: number): ResolveOutcome {
   const resolution: Resolution =
     "resultJson" in result
       ? { state: "settled", resultJson: result.resultJson, error: null }
       : { state: "settled", resultJson: null, error: result.error };
-  return resolveCall(db, callId, events, resolution, now);
+  return resolveCall(st, callId, events, resolution, now);
 }
 
-export function voidCall(
-  db: LedgerDb,
-  callId: string,
-  events: UsageEventInput[],
-  error: { code: string; message: string },
-  now: number,
-) {
+export function voidCall(st: Statements, callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number) {
   if (events.some((e) => e.chargedMicroCredits !== 0n)) throw new Error("a voided call cannot carry a charge");
-  return resolveCall(db, callId, events, { state: "voided", resultJson: null, error }, now);
-}
-
-export function openCalls(db: LedgerConn): ToolCallRecord[] {
-  return db
-    .select()
-    .from(toolCalls)
-    .where(inArray(toolCalls.state, [...OPEN_STATES]))
-    .all()
-    .map(toCallRecord);
+  return resolveCall(st, callId, events, { state: "voided", resultJson: null, error }, now);
 }

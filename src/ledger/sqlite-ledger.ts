@@ -1,18 +1,22 @@
 /**
- * The SQLite implementation of the Ledger interface. better-sqlite3 is
- * synchronous: each method does its work (one immediate transaction where it
- * checks then changes) and returns a settled promise.
+ * The SQLite implementation of the Ledger interface. Paid-call writes go
+ * through prepared statements and the group commit (many calls in flight
+ * share one durable commit); reads run directly; operator commands use
+ * drizzle. better-sqlite3 is synchronous, so every method returns a settled
+ * or soon-settled promise.
  */
 import type Database from "better-sqlite3";
 import type { Feature } from "../features.js";
-import { applicableBudgets, budgetStanding } from "./budget-usage.js";
+import { GroupCommit } from "./group-commit.js";
 import { applyMigrations } from "./migrate.js";
 import { openDatabase, type LedgerDb } from "./open.js";
+import { featureMargins, featureTotals } from "./rollups.js";
 import * as admin from "./sqlite-admin.js";
 import * as calls from "./sqlite-calls.js";
+import { iterateUsage } from "./sqlite-export.js";
 import * as keys from "./sqlite-keys.js";
-import * as margins from "./sqlite-margins.js";
 import * as reports from "./sqlite-reports.js";
+import { callFromRow, prepareStatements, type Statements } from "./statements.js";
 import type {
   ApiKeyRecord,
   BudgetInput,
@@ -29,10 +33,16 @@ import type {
 } from "./store.js";
 
 export class SqliteLedger implements Ledger {
+  readonly commits: GroupCommit;
+  private readonly st: Statements;
+
   constructor(
     readonly sqlite: Database.Database,
     private readonly db: LedgerDb,
-  ) {}
+  ) {
+    this.st = prepareStatements(sqlite);
+    this.commits = new GroupCommit(sqlite);
+  }
 
   async createOrg(name: string, now: number) {
     return admin.createOrg(this.db, name, now);
@@ -47,7 +57,7 @@ export class SqliteLedger implements Ledger {
     return admin.listOrgs(this.db);
   }
   async getWallet(orgId: string) {
-    return admin.getWallet(this.db, orgId);
+    return calls.getWallet(this.st, orgId);
   }
   async grantCredits(orgId: string, amountMicroCredits: bigint, note: string | null, now: number) {
     return admin.grantCredits(this.db, orgId, amountMicroCredits, note, now);
@@ -56,7 +66,7 @@ export class SqliteLedger implements Ledger {
     return admin.listRateCards(this.db);
   }
   async getRateCard(feature: Feature) {
-    return admin.getRateCard(this.db, feature);
+    return calls.getRateCard(this.st, feature);
   }
   async updateRateCard(feature: Feature, patch: RateCardPatch, now: number) {
     return admin.updateRateCard(this.db, feature, patch, now);
@@ -68,32 +78,35 @@ export class SqliteLedger implements Ledger {
     return admin.listBudgets(this.db, orgId);
   }
   async budgetStandings(orgId: string, now: number) {
-    return applicableBudgets(this.db, orgId).map((budget) => budgetStanding(this.db, budget, now));
+    return admin.listBudgets(this.db, orgId).map((budget) => calls.budgetStanding(this.st, budget, now));
   }
-  async placeHold(request: HoldRequest) {
-    return calls.placeHold(this.db, request);
+
+  // The life of a paid call: durable writes through the group commit.
+  placeHold(request: HoldRequest) {
+    return this.commits.run(() => calls.placeHold(this.st, request));
   }
-  async markDispatched(callId: string, now: number) {
-    return calls.markDispatched(this.db, callId, now);
+  markDispatched(callId: string, now: number) {
+    return this.commits.run(() => calls.markDispatched(this.st, callId, now));
   }
-  async addProviderRef(callId: string, ref: string) {
-    calls.addProviderRef(this.db, callId, ref);
+  addProviderRef(callId: string, ref: string) {
+    return this.commits.run(() => calls.addProviderRef(this.st, callId, ref));
   }
-  async markUnknown(callId: string, errorCode: string, errorMessage: string) {
-    return calls.markUnknown(this.db, callId, errorCode, errorMessage);
+  markUnknown(callId: string, errorCode: string, errorMessage: string) {
+    return this.commits.run(() => calls.markUnknown(this.st, callId, errorCode, errorMessage));
   }
-  async settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number) {
-    return calls.settleCall(this.db, callId, events, result, now);
+  settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number) {
+    return this.commits.run(() => calls.settleCall(this.st, callId, events, result, now));
   }
-  async voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number) {
-    return calls.voidCall(this.db, callId, events, error, now);
+  voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number) {
+    return this.commits.run(() => calls.voidCall(this.st, callId, events, error, now));
   }
   async getCall(callId: string) {
-    return calls.getCall(this.db, callId);
+    return calls.getCall(this.st, callId);
   }
   async openCalls() {
-    return calls.openCalls(this.db);
+    return (this.st.openCalls.all() as Record<string, unknown>[]).map(callFromRow);
   }
+
   async createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">) {
     return keys.createApiKey(this.db, key);
   }
@@ -102,6 +115,24 @@ export class SqliteLedger implements Ledger {
   }
   async findApiKeyByHash(keyHash: string) {
     return keys.findApiKeyByHash(this.db, keyHash);
+  }
+  async keyHolder(keyHash: string) {
+    const row = this.st.keyHolder.get(keyHash) as Record<string, unknown> | undefined;
+    if (!row) return null;
+    const when = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      key: {
+        id: String(row.id),
+        orgId: String(row.org_id),
+        name: (row.name as string | null) ?? null,
+        prefix: String(row.prefix),
+        keyHash: String(row.key_hash),
+        createdAt: Number(row.created_at),
+        lastUsedAt: when(row.last_used_at),
+        revokedAt: when(row.revoked_at),
+      },
+      orgName: String(row.org_name),
+    };
   }
   async revokeApiKey(keyId: string, now: number) {
     return keys.revokeApiKey(this.db, keyId, now);
@@ -125,17 +156,19 @@ export class SqliteLedger implements Ledger {
     return reports.recentUsage(this.db, query);
   }
   async featureTotals(orgId: string, since?: number, until?: number) {
-    return reports.featureTotals(this.db, orgId, since, until);
+    return featureTotals(this.sqlite, orgId, since, until);
   }
   async featureMargins(query: MarginQuery) {
-    return margins.featureMargins(this.sqlite, query);
+    return featureMargins(this.sqlite, query);
   }
   async *iterateUsage(filter: UsageFilter) {
     // Rows are handed out one by one; the iterator holds a read snapshot until it finishes.
-    yield* margins.iterateUsage(this.sqlite, filter);
+    yield* iterateUsage(this.sqlite, filter);
   }
   close(): void {
-    if (this.sqlite.open) this.sqlite.close();
+    if (!this.sqlite.open) return;
+    this.commits.flush();
+    this.sqlite.close();
   }
 }
 

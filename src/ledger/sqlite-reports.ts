@@ -1,10 +1,9 @@
 /** Read-only usage reports over the SQLite ledger. */
-import { and, desc, eq, gte, lt, or, sql } from "drizzle-orm";
-import type { Feature } from "../features.js";
+import { and, desc, eq, gte, lt, or } from "drizzle-orm";
 import type { LedgerConn } from "./open.js";
 import { toUsageRecord } from "./rows.js";
 import { usageEvents } from "./schema.js";
-import type { FeatureTotal, UsageEventRecord, UsageQuery } from "./store.js";
+import type { UsageEventRecord, UsageQuery } from "./store.js";
 
 export function recentUsage(db: LedgerConn, query: UsageQuery): UsageEventRecord[] {
   return db
@@ -32,31 +31,4 @@ export function recentUsage(db: LedgerConn, query: UsageQuery): UsageEventRecord
 
 export function usageEventsOfCall(db: LedgerConn, callId: string): UsageEventRecord[] {
   return db.select().from(usageEvents).where(eq(usageEvents.toolCallId, callId)).orderBy(usageEvents.createdAt).all().map(toUsageRecord);
-}
-
-export function featureTotals(db: LedgerConn, orgId: string, since?: number, until?: number): FeatureTotal[] {
-  const rows = db
-    .select({
-      feature: usageEvents.feature,
-      events: sql<bigint | number>`count(*)`,
-      costNanoUsd: sql<bigint | number>`coalesce(sum(${usageEvents.costNanoUsd}), 0)`,
-      chargedMicroCredits: sql<bigint | number>`coalesce(sum(${usageEvents.chargedMicroCredits}), 0)`,
-    })
-    .from(usageEvents)
-    .where(
-      and(
-        eq(usageEvents.orgId, orgId),
-        since !== undefined ? gte(usageEvents.settledAt, since) : undefined,
-        until !== undefined ? lt(usageEvents.settledAt, until) : undefined,
-      ),
-    )
-    .groupBy(usageEvents.feature)
-    .orderBy(usageEvents.feature)
-    .all();
-  return rows.map((row) => ({
-    feature: row.feature as Feature,
-    events: Number(row.events),
-    costNanoUsd: BigInt(row.costNanoUsd),
-    chargedMicroCredits: BigInt(row.chargedMicroCredits),
-  }));
 }

@@ -231,6 +231,11 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
+export interface KeyHolder {
+  key: ApiKeyRecord;
+  orgName: string;
+}
+
 export interface Ledger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
@@ -270,6 +275,8 @@ export interface Ledger {
   createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">): Promise<ApiKeyRecord>;
   listApiKeys(orgId?: string): Promise<ApiKeyRecord[]>;
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** The key with this hash and its organisation's name, in one read (every HTTP request does this). */
+  keyHolder(keyHash: string): Promise<KeyHolder | null>;
   /** Revokes a key; false when no live key has that id. */
   revokeApiKey(keyId: string, now: number): Promise<boolean>;
   /** Records a use, at most once per `minIntervalMs` (so authentication is not a write per request). */

@@ -61,12 +61,13 @@ export class ApiKeys {
   async authenticate(token: string | undefined): Promise<Caller | null> {
     if (!token || !token.startsWith(KEY_PREFIX) || token.length > 200) return null;
     const hash = hashKey(token);
-    const record = await this.ledger.findApiKeyByHash(hash);
-    if (!record || !timingSafeEqual(Buffer.from(record.keyHash, "hex"), Buffer.from(hash, "hex"))) return null;
-    if (record.revokedAt !== null) return null;
-    const org = await this.ledger.findOrg(record.orgId);
-    if (!org) return null;
-    await this.ledger.touchApiKey(record.id, this.now(), TOUCH_INTERVAL_MS);
-    return { org: { id: org.id, name: org.name }, keyId: record.id };
+    const holder = await this.ledger.keyHolder(hash);
+    if (!holder || !timingSafeEqual(Buffer.from(holder.key.keyHash, "hex"), Buffer.from(hash, "hex"))) return null;
+    const { key } = holder;
+    if (key.revokedAt !== null) return null;
+    const now = this.now();
+    // "Last used" is kept to the minute: not a durable write on every request.
+    if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_INTERVAL_MS) await this.ledger.touchApiKey(key.id, now, TOUCH_INTERVAL_MS);
+    return { org: { id: key.orgId, name: holder.orgName }, keyId: key.id };
   }
 }

@@ -44,6 +44,9 @@ export interface MeteringDeps {
   observe?: MeteringObserver;
 }
 
+/** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
+const fingerprintOf = (request: PaidCallRequest) => (request.idempotencyKey ? requestFingerprint(request.feature, request.args) : "");
+
 const PROVIDER_ENV: Record<RateCardRecord["provider"], string> = { openrouter: "OPENROUTER_API_KEY", apify: "APIFY_API_TOKEN" };
 
 export class Metering {
@@ -107,7 +110,7 @@ export class Metering {
     const card = await this.rateCardFor(request);
     const model = request.model ?? card.model ?? "";
     const requestedMaxTokens = request.maxTokens ?? card.maxTokens ?? 1024;
-    const fingerprint = requestFingerprint(request.feature, request.args);
+    const fingerprint = fingerprintOf(request);
     const shape = await this.costShape(model, request);
     const { outcome, maxTokens } = await preflightLlm(this.preflightDeps, request, card, fingerprint, shape, requestedMaxTokens);
     if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.llmOnce(request, work, false), retryFreedKey);
@@ -118,7 +121,7 @@ export class Metering {
 
   private async actorOnce<T>(request: ActorCallRequest, work: (s: ActorSession) => Promise<T>, retryFreedKey: boolean): Promise<PaidCallResult<T>> {
     const card = await this.rateCardFor(request);
-    const fingerprint = requestFingerprint(request.feature, request.args);
+    const fingerprint = fingerprintOf(request);
     const { pricing } = this.deps;
     // The cap is what the caller allows (default: the floor); the hold is at least the floor.
     const capMicro = request.maxCostMicroCredits ?? card.floorMicroCredits;
@@ -164,14 +167,19 @@ export class Metering {
     timeoutMs: number,
   ): Promise<PaidCallResult<T>> {
     failpoint("after_hold");
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    // One controller per call, released when the call ends: AbortSignal.timeout/any would keep every
+    // call's signals (and what they reference) alive until the timer fires, minutes later.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException("provider deadline passed", "TimeoutError")), timeoutMs);
+    const onCancel = () => controller.abort(request.signal?.reason);
+    request.signal?.addEventListener("abort", onCancel, { once: true });
+    if (request.signal?.aborted) onCancel();
     const session = new PaidSession(placed.call, plan, {
       ledger: this.deps.ledger,
       pricing: this.deps.pricing,
       openrouter: this.deps.providers.openrouter,
       apify: this.deps.providers.apify,
-      signal,
+      signal: controller.signal,
       now: this.now,
     });
     let value: T | undefined;
@@ -181,6 +189,9 @@ export class Metering {
     } catch (error) {
       if (error instanceof CrashSignal) throw error; // a simulated crash leaves the call as a dead process would
       failure = error;
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onCancel);
     }
     return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, session, value, failure);
   }

@@ -112,6 +112,9 @@ export class PaidSession implements LlmSession, ActorSession {
     try {
       result = await send(async (id) => {
         ref = id;
+        // Awaited: a crash any time after this still lets reconcile price the request from the provider.
+        // (Not awaiting saves a commit's wait, but a crash right after the response then loses the
+        // reference and the call is charged its whole hold; the crash tests caught exactly that.)
         await this.deps.ledger.addProviderRef(this.call.id, id);
       });
     } catch (error) {

@@ -8,6 +8,7 @@
  * the same zod schemas we publish.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
   CallToolRequestSchema,
@@ -98,11 +99,18 @@ function listingOf(tools: ToolDefinition[]): Listing {
   return listing;
 }
 
+/** One JSON Schema validator for every server: the SDK would build an Ajv instance per server (per HTTP request). */
+let sharedValidator: AjvJsonSchemaValidator | undefined;
+
 export function createServer(deps: ServerDeps): Server {
   const { tools, byName } = listingOf(deps.tools ?? TOOLS);
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: { tools: {}, logging: {} },
+      instructions: INSTRUCTIONS,
+      jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
+    },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
@@ -119,7 +127,7 @@ export function createServer(deps: ServerDeps): Server {
     try {
       const org = await deps.resolveOrg(extra);
       const output = await tool.handler(parsed.data, contextFor(org, extra), deps);
-      return finish({ content: [{ type: "text", text: JSON.stringify(output, null, 2) }], structuredContent: output as Record<string, unknown> });
+      return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
       if (error instanceof EcnError) {
         deps.logger.info("tool call refused", { tool: tool.name, code: error.code });

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
-import { runDemo } from "../demo/run.js";
 import { sweepOnStart } from "./reconcile.js";
 import { currentConfig, reportFailure } from "../runner.js";
 
@@ -10,7 +9,7 @@ import { currentConfig, reportFailure } from "../runner.js";
 async function stdio(): Promise<void> {
   let app;
   try {
-    app = createApp(currentConfig());
+    app = await createApp(currentConfig());
   } catch (error) {
     return reportFailure(error);
   }
@@ -35,6 +34,8 @@ export function registerServeCommands(program: Command): void {
     .description("run the whole loop against simulated providers in a throwaway ledger (no keys, no network)")
     .action(async () => {
       try {
+        // The demo's simulators and MCP client load only for the demo.
+        const { runDemo } = await import("../demo/run.js");
         await runDemo(currentConfig());
       } catch (error) {
         reportFailure(error);

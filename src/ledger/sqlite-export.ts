@@ -1,7 +1,7 @@
-/** Margin and export queries: plain SQL over the ledger, aggregated or streamed by SQLite. */
+/** The usage export: events streamed one row at a time straight from SQLite. */
 import type Database from "better-sqlite3";
 import type { Feature } from "../features.js";
-import type { FeatureMargin, MarginQuery, UsageEventRecord, UsageFilter } from "./store.js";
+import type { UsageEventRecord, UsageFilter } from "./store.js";
 
 type Row = Record<string, unknown>;
 
@@ -12,63 +12,6 @@ function window(column: string, query: { since?: number; until?: number; orgId?:
   if (query.until !== undefined) (clauses.push(`${column} < ?`), params.push(query.until));
   if (query.orgId !== undefined) (clauses.push(`${orgColumn} = ?`), params.push(query.orgId));
   return { where: clauses.length ? clauses.join(" AND ") : "1", params };
-}
-
-export function featureMargins(sqlite: Database.Database, query: MarginQuery): FeatureMargin[] {
-  const settled = window("e.settled_at", query, "e.org_id");
-  const rows = sqlite
-    .prepare(
-      // Self-hosted calls are counted apart: the operator paid their provider cost directly.
-      `SELECT e.feature AS feature,
-              count(DISTINCT CASE WHEN hosted THEN e.tool_call_id END) AS calls,
-              coalesce(sum(hosted), 0) AS events,
-              coalesce(sum(CASE WHEN hosted THEN e.cost_nano_usd ELSE 0 END), 0) AS cost,
-              coalesce(sum(CASE WHEN hosted THEN e.charged_micro_credits ELSE 0 END), 0) AS charged,
-              coalesce(sum(e.estimated), 0) AS estimated,
-              coalesce(sum(e.over_hold), 0) AS over_hold,
-              coalesce(sum(NOT hosted), 0) AS self_host
-         FROM (SELECT e.*, (c.deployment_mode = 'hosted') AS hosted
-                 FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id) e
-        WHERE ${settled.where}
-        GROUP BY e.feature`,
-    )
-    .safeIntegers(true)
-    .all(...settled.params) as Row[];
-  const opened = window("created_at", query, "org_id");
-  const open = sqlite
-    .prepare(`SELECT feature, count(*) AS n FROM tool_calls WHERE state IN ('held', 'dispatched', 'unknown') AND ${opened.where} GROUP BY feature`)
-    .safeIntegers(true)
-    .all(...opened.params) as Row[];
-  const byFeature = new Map<string, FeatureMargin>();
-  const blank = (feature: string): FeatureMargin => ({
-    feature: feature as Feature,
-    calls: 0,
-    events: 0,
-    costNanoUsd: 0n,
-    chargedMicroCredits: 0n,
-    estimatedEvents: 0,
-    overHoldEvents: 0,
-    openCalls: 0,
-    selfHostEvents: 0,
-  });
-  for (const row of rows) {
-    byFeature.set(String(row.feature), {
-      ...blank(String(row.feature)),
-      calls: Number(row.calls),
-      events: Number(row.events),
-      costNanoUsd: row.cost as bigint,
-      chargedMicroCredits: row.charged as bigint,
-      estimatedEvents: Number(row.estimated),
-      overHoldEvents: Number(row.over_hold),
-      selfHostEvents: Number(row.self_host),
-    });
-  }
-  for (const row of open) {
-    const entry = byFeature.get(String(row.feature)) ?? blank(String(row.feature));
-    entry.openCalls = Number(row.n);
-    byFeature.set(entry.feature, entry);
-  }
-  return [...byFeature.values()].sort((a, b) => a.feature.localeCompare(b.feature));
 }
 
 const USAGE_COLUMNS = `id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, prompt_tokens,

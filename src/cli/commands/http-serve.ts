@@ -1,0 +1,45 @@
+import { ApiKeys } from "../../metering/api-keys.js";
+import { createHttpApp } from "../../server/http/app.js";
+import { Metrics } from "../../server/http/metrics.js";
+import { serveHttp } from "../../server/http/serve.js";
+import { createApp } from "../app.js";
+import { parsePositiveInt } from "../parse.js";
+import { currentConfig, reportFailure } from "../runner.js";
+import { sweepOnStart } from "./reconcile.js";
+
+export interface HttpOptions {
+  host: string;
+  port: string;
+  allowedHosts?: string;
+}
+
+/** `ecn-mcp http`: Streamable HTTP MCP and the REST credit API, for many organisations. */
+export async function http(options: HttpOptions): Promise<void> {
+  try {
+    const config = currentConfig();
+    const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
+    const metrics = new Metrics();
+    const app = await createApp(config, { observe: metrics.observe });
+    const allowedHosts = options.allowedHosts
+      ? options.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)
+      : config.http.allowedHosts;
+    await app.metering.prices.warm();
+    sweepOnStart(app);
+    const httpApp = createHttpApp({
+      deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
+      keys: new ApiKeys(app.ledger),
+      logger: app.logger,
+      metrics,
+      allowedHosts,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      rateLimitPerMinute: config.http.rateLimitPerMinute,
+      metricsToken: config.http.metricsToken,
+      healthy: async () => void (await app.ledger.getRateCard("profile_draft")),
+    });
+    const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close });
+    console.log(`ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp; allowed hosts: ${allowedHosts.join(", ")})`);
+    await running.stopped;
+  } catch (error) {
+    reportFailure(error);
+  }
+}
