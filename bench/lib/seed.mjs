@@ -4,20 +4,9 @@
  * and all features, as a busy organisation's history would be.
  */
 import Database from "better-sqlite3";
+import { FEATURES } from "../../dist/features.js";
 import { rebuildDailyRollup } from "../../dist/ledger/index.js";
 
-const FEATURES = [
-  "profile_draft",
-  "context_author",
-  "context_refresh",
-  "context_pack_compile",
-  "lead_enrichment",
-  "lead_qualify",
-  "outreach_draft",
-  "x_reply_draft",
-  "funnel_generate",
-  "lead_signal_fetch",
-];
 
 /** Adds `count` settled calls (one event each) for the organisation; returns how long it took in ms. */
 export function seedEvents(dbPath, orgId, count, offset = 0) {

@@ -1,11 +1,7 @@
 /** Row <-> record mapping shared by the SQLite ledger's modules. */
 import type { Feature } from "../features.js";
-import { budgets, rateCards, toolCalls, usageEvents } from "./schema.js";
-import type { BudgetRecord, RateCardRecord, ToolCallRecord, UsageEventRecord } from "./store.js";
-
-export function toCallRecord(row: typeof toolCalls.$inferSelect): ToolCallRecord {
-  return { ...row, feature: row.feature as Feature, providerRefs: JSON.parse(row.providerRefs) as string[] };
-}
+import { budgets, rateCards, usageEvents } from "./schema.js";
+import type { BudgetRecord, RateCardRecord, UsageEventRecord } from "./store.js";
 
 export function toRateCardRecord(row: typeof rateCards.$inferSelect): RateCardRecord {
   return { ...row, feature: row.feature as Feature };

@@ -15,10 +15,6 @@ export function listApiKeys(db: LedgerConn, orgId?: string): ApiKeyRecord[] {
   return (orgId ? query.where(eq(apiKeys.orgId, orgId)) : query).orderBy(asc(apiKeys.createdAt)).all();
 }
 
-export function findApiKeyByHash(db: LedgerConn, keyHash: string): ApiKeyRecord | null {
-  return db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get() ?? null;
-}
-
 export function revokeApiKey(db: LedgerDb, keyId: string, now: number): boolean {
   return db.update(apiKeys).set({ revokedAt: now }).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt))).run().changes > 0;
 }

@@ -113,9 +113,6 @@ export class SqliteLedger implements Ledger {
   async listApiKeys(orgId?: string) {
     return keys.listApiKeys(this.db, orgId);
   }
-  async findApiKeyByHash(keyHash: string) {
-    return keys.findApiKeyByHash(this.db, keyHash);
-  }
   async keyHolder(keyHash: string) {
     const row = this.st.keyHolder.get(keyHash) as Record<string, unknown> | undefined;
     if (!row) return null;

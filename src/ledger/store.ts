@@ -8,6 +8,9 @@
  * one ledger file can never both pass a check that only one of them may pass.
  */
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
+import type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery } from "./report-types.js";
+
+export type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery };
 
 export type CallState = "held" | "dispatched" | "settled" | "voided" | "unknown";
 export const OPEN_STATES: readonly CallState[] = ["held", "dispatched", "unknown"];
@@ -157,48 +160,6 @@ export interface ResolveOutcome {
   wallet: WalletRecord;
 }
 
-export interface UsageQuery {
-  orgId: string;
-  since?: number;
-  until?: number;
-  feature?: Feature;
-  limit: number;
-  /** Keyset pagination: only events older than this one (newest first). */
-  before?: { settledAt: number; id: string };
-}
-
-export interface MarginQuery {
-  since?: number;
-  until?: number;
-  orgId?: string;
-}
-
-/** Per-feature money facts over settled hosted calls, plus what is still open or self-hosted. */
-export interface FeatureMargin {
-  feature: Feature;
-  calls: number;
-  events: number;
-  costNanoUsd: bigint;
-  chargedMicroCredits: bigint;
-  estimatedEvents: number;
-  overHoldEvents: number;
-  openCalls: number;
-  selfHostEvents: number;
-}
-
-export interface UsageFilter {
-  orgId?: string;
-  feature?: Feature;
-  since?: number;
-  until?: number;
-}
-
-export interface FeatureTotal {
-  feature: Feature;
-  events: number;
-  costNanoUsd: bigint;
-  chargedMicroCredits: bigint;
-}
 
 export interface DataQueryInput {
   orgId: string;
@@ -274,7 +235,6 @@ export interface Ledger {
   // API keys (only hashes are stored)
   createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">): Promise<ApiKeyRecord>;
   listApiKeys(orgId?: string): Promise<ApiKeyRecord[]>;
-  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
   /** The key with this hash and its organisation's name, in one read (every HTTP request does this). */
   keyHolder(keyHash: string): Promise<KeyHolder | null>;
   /** Revokes a key; false when no live key has that id. */

@@ -114,7 +114,7 @@ export function createApify(options: ApifyOptions): ApifyProvider {
     minDelayBetweenRetriesMillis: retryDelayMs,
     timeoutSecs: READ_TIMEOUT_SECS,
   });
-  // @apify/log prints INFO with console.log (stdout, the MCP channel in stdio mode) and retry
+  // @apify/log prints INFO to stdout (the MCP channel in stdio mode) and retry
   // warnings with stack traces; our failures say what matters. Each client has its own child logger.
   for (const client of [starter, reader]) client.logger.setLevel(1 /* LogLevel.ERROR */);
 

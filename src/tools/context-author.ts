@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const LENGTHS = { short: "about 300 words", medium: "about 700 words", long: "about 1,500 words" } as const;
@@ -48,18 +48,13 @@ export const contextAuthor = llmTool({
     length: z.enum(["short", "medium", "long"]).default("medium").describe("Target length: short ~300, medium ~700, long ~1,500 words."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Topic", args.topic],
-        ["Purpose", args.purpose],
-        ["Audience", args.audience ?? "an AI agent doing the job"],
-        ["Length", LENGTHS[args.length]],
-        ["Sources", args.sources.map((s, i) => `[${i + 1}] ${s.title}\n${s.content}`).join("\n\n")],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Topic", args.topic],
+    ["Purpose", args.purpose],
+    ["Audience", args.audience ?? "an AI agent doing the job"],
+    ["Length", LENGTHS[args.length]],
+    ["Sources", args.sources.map((s, i) => `[${i + 1}] ${s.title}\n${s.content}`).join("\n\n")],
   ],
   shape: (text) => ({ text }),
 });

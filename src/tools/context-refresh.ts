@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jsonExample } from "./model-json.js";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const answer = z.object({
@@ -34,16 +34,11 @@ export const contextRefresh = llmTool({
       .describe("Statements that are no longer true and must disappear from the document."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Current document", args.document],
-        ["New information", args.updates.map((u) => `- ${u}`).join("\n")],
-        ["No longer true", args.retired?.map((r) => `- ${r}`).join("\n")],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Current document", args.document],
+    ["New information", args.updates.map((u) => `- ${u}`).join("\n")],
+    ["No longer true", args.retired?.map((r) => `- ${r}`).join("\n")],
   ],
   json: answer,
   extraOutput: { changes: z.array(z.string()).describe("What was changed, one line each.") },

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jsonExample } from "./model-json.js";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const CHANNELS = ["ads", "social", "landing_page", "email", "webinar", "sms", "sales_call", "content"] as const;
@@ -41,19 +41,14 @@ export const funnelGenerate = llmTool({
     goal: z.string().trim().min(1).max(500).optional().describe("The end goal if not a sale, e.g. 'booked demo'."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Business", args.business],
-        ["Offer", args.offer],
-        ["Audience", args.audience],
-        ["Number of stages", String(args.stages)],
-        ["Preferred channels", args.channels?.join(", ")],
-        ["End goal", args.goal],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Business", args.business],
+    ["Offer", args.offer],
+    ["Audience", args.audience],
+    ["Number of stages", String(args.stages)],
+    ["Preferred channels", args.channels?.join(", ")],
+    ["End goal", args.goal],
   ],
   json: z.object({ stages: z.array(stageSchema).min(2).max(7) }),
   extraOutput: { stages: z.array(stageSchema).describe("The funnel, first stage first.") },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describeLead, leadSchema } from "./lead.js";
 import { jsonExample } from "./model-json.js";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const nullableText = z.string().nullable();
@@ -68,16 +68,11 @@ export const leadEnrichment = llmTool({
     selling: z.string().trim().min(1).max(2_000).optional().describe("What you sell, so signals and talking points are relevant to it."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Lead", describeLead(args.lead)],
-        ["What we sell", args.selling],
-        ["Raw data", args.raw_data],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Lead", describeLead(args.lead)],
+    ["What we sell", args.selling],
+    ["Raw data", args.raw_data],
   ],
   json: leadProfileSchema,
   extraOutput: { profile: leadProfileSchema.describe("The structured lead profile.") },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describeLead, leadSchema } from "./lead.js";
 import { jsonExample } from "./model-json.js";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const VERDICTS = ["qualified", "nurture", "disqualified"] as const;
@@ -37,17 +37,12 @@ export const leadQualify = llmTool({
     disqualifiers: z.array(z.string().trim().min(1).max(500)).max(20).optional().describe("Facts that rule a lead out."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Ideal customer profile", args.ideal_customer],
-        ["Criteria", args.criteria?.map((c) => `- ${c}`).join("\n")],
-        ["Disqualifiers", args.disqualifiers?.map((d) => `- ${d}`).join("\n")],
-        ["Lead", describeLead(args.lead)],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Ideal customer profile", args.ideal_customer],
+    ["Criteria", args.criteria?.map((c) => `- ${c}`).join("\n")],
+    ["Disqualifiers", args.disqualifiers?.map((d) => `- ${d}`).join("\n")],
+    ["Lead", describeLead(args.lead)],
   ],
   json: answer,
   extraOutput: {

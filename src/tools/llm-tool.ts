@@ -22,7 +22,10 @@ interface LlmToolSpec<I extends z.ZodObject, J extends z.ZodType | undefined = u
   title: string;
   description: string;
   input: I;
-  messages: (args: z.output<I>) => ChatMessage[];
+  /** The system prompt: the job, the rules, and (for JSON tools) the answer's shape. */
+  system: string;
+  /** The user message: labelled sections from the arguments (empty ones are left out). */
+  brief: (args: z.output<I>) => Section[];
   /** When set, the model is asked for JSON of this shape. */
   json?: J;
   /** Output fields besides text, model and metering. */
@@ -43,7 +46,10 @@ export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined =
     annotations: { title: spec.title, ...PAID },
     handler: async (args, context, deps) => {
       const options = args as z.output<I> & LlmOptionsArgs;
-      const messages = spec.messages(args);
+      const messages: ChatMessage[] = [
+        { role: "system", content: spec.system },
+        { role: "user", content: sections(spec.brief(args)) },
+      ];
       const { value, metering } = await deps.metering.runLlm(
         {
           org: context.org,
@@ -68,8 +74,10 @@ export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined =
   });
 }
 
+type Section = [label: string, content: string | undefined | null | false];
+
 /** Renders labelled sections of a user message, skipping empty ones. */
-export function sections(parts: [label: string, content: string | undefined | null | false][]): string {
+export function sections(parts: Section[]): string {
   return parts
     .filter(([, content]) => content)
     .map(([label, content]) => `${label}:\n${content}`)

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describeLead, leadSchema } from "./lead.js";
 import { jsonExample } from "./model-json.js";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const TONES = ["friendly", "professional", "direct", "playful", "formal"] as const;
@@ -36,20 +36,15 @@ export const outreachDraft = llmTool({
     max_words: z.number().int().min(20).max(400).default(120).describe("Upper bound on the message length in words."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Lead", describeLead(args.lead)],
-        ["Offer", args.offer],
-        ["Tone", args.tone],
-        ["Channel", args.channel],
-        ["Call to action", args.call_to_action ?? "a short reply or a quick call"],
-        ["Sender", args.sender],
-        ["Word limit", String(args.max_words)],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Lead", describeLead(args.lead)],
+    ["Offer", args.offer],
+    ["Tone", args.tone],
+    ["Channel", args.channel],
+    ["Call to action", args.call_to_action ?? "a short reply or a quick call"],
+    ["Sender", args.sender],
+    ["Word limit", String(args.max_words)],
   ],
   json: answer,
   extraOutput: {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 const SYSTEM_PROMPT = `You are a senior brand strategist. From the notes and facts you are given, draft a business profile that a sales or marketing team (and the AI agents working for them) can reuse.
@@ -42,17 +42,12 @@ export const profileDraft = llmTool({
     website: z.string().url().max(500).optional().describe("The business's website, for reference in the profile."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Business", args.business_name],
-        ["Website", args.website],
-        ["Notes", args.notes],
-        ["Facts (authoritative)", args.facts?.map((fact) => `- ${fact}`).join("\n")],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Business", args.business_name],
+    ["Website", args.website],
+    ["Notes", args.notes],
+    ["Facts (authoritative)", args.facts?.map((fact) => `- ${fact}`).join("\n")],
   ],
   shape: (text) => ({ text }),
 });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { EcnError } from "../errors.js";
 import { jsonExample } from "./model-json.js";
-import { llmTool, sections } from "./llm-tool.js";
+import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
 /** X's limit for a post without a premium account. */
@@ -35,18 +35,13 @@ export const xReplyDraft = llmTool({
     avoid: z.array(z.string().trim().min(1).max(200)).max(20).optional().describe("Topics or words to stay away from."),
     ...llmOptions,
   }),
-  messages: (args) => [
-    { role: "system", content: SYSTEM_PROMPT },
-    {
-      role: "user",
-      content: sections([
-        ["Post", args.post_author ? `${args.post_author}: ${args.post_text}` : args.post_text],
-        ["Brand voice", args.brand_voice],
-        ["Goal", args.goal],
-        ["Variants", String(args.variants)],
-        ["Avoid", args.avoid?.join(", ")],
-      ]),
-    },
+  system: SYSTEM_PROMPT,
+  brief: (args) => [
+    ["Post", args.post_author ? `${args.post_author}: ${args.post_text}` : args.post_text],
+    ["Brand voice", args.brand_voice],
+    ["Goal", args.goal],
+    ["Variants", String(args.variants)],
+    ["Avoid", args.avoid?.join(", ")],
   ],
   json: answer,
   extraOutput: { replies: z.array(z.string().max(X_POST_LIMIT)).describe(`Reply options, best first, each at most ${X_POST_LIMIT} characters.`) },

@@ -53,8 +53,8 @@ export async function runDemo(config: Config): Promise<void> {
     console.log(`Throwaway ledger ${dbPath}: organisation "${DEMO_ORG}" granted ${DEMO_CREDITS} credits.`);
     console.log(`Pricing: provider cost x ${formatDecimal(config.markup)}, 1 credit = $${formatDecimal(config.creditUsdValue)}.\n`);
 
+    // The SDK adds the safe defaults (PATH, HOME, ...) to this environment; the server gets no other keys.
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
       ECN_DB_PATH: dbPath,
       ECN_ORG: DEMO_ORG,
       ECN_MARKUP: formatDecimal(config.markup),
