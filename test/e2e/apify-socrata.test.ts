@@ -55,7 +55,7 @@ describe("lead_signal_fetch", () => {
 
   it("reports progress while the run goes", async () => {
     const stack = await startStack({ credits: "100" });
-    stack.apify.behave({ durationMs: 4_500, items: 10 });
+    stack.apify.behave({ durationMs: 6_500, items: 10 }); // progress comes about every 2 s: at least 3 reports, with margin
     const progress: { progress: number; message?: string }[] = [];
     const result = await stack.client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 10 } }, undefined, {
       onprogress: (p) => void progress.push(p),
