@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { ChatMessage } from "../metering/types.js";
 import { sections } from "./llm-tool.js";
 import { llmOptions, llmOutput } from "./shared.js";
-import { defineTool, PAID } from "./tool.js";
+import { defineTool, PAID, paidCall } from "./tool.js";
 
 /** How much of each document the ranking embeds. */
 const EMBED_CHARS = 8_000;
@@ -106,12 +106,7 @@ export const contextPackCompile = defineTool({
   handler: async (args, context, deps) => {
     const { value, metering } = await deps.metering.runLlm(
       {
-        org: context.org,
-        feature: "context_pack_compile",
-        args,
-        idempotencyKey: args.idempotency_key,
-        signal: context.signal,
-        notify: context.notify,
+        ...paidCall(context, "context_pack_compile", args),
         model: args.model,
         maxTokens: args.max_tokens ?? args.token_budget,
         promptText: promptBound(args),

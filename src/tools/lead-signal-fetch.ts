@@ -8,7 +8,7 @@ import { z } from "zod";
 import { EcnError } from "../errors.js";
 import { creditsToMicroCeil, decimalFromNumber } from "../money.js";
 import { idempotencyKeyOption, meteringSchema } from "./shared.js";
-import { defineTool, PAID } from "./tool.js";
+import { defineTool, PAID, paidCall } from "./tool.js";
 
 const itemSchema = z.object({
   title: z.string().nullable(),
@@ -62,12 +62,7 @@ export const leadSignalFetch = defineTool({
   handler: async (args, context, deps) => {
     const { value, metering } = await deps.metering.runActor(
       {
-        org: context.org,
-        feature: "lead_signal_fetch",
-        args,
-        idempotencyKey: args.idempotency_key,
-        signal: context.signal,
-        notify: context.notify,
+        ...paidCall(context, "lead_signal_fetch", args),
         maxCostMicroCredits: args.max_cost_credits === undefined ? undefined : creditsToMicroCeil(decimalFromNumber(args.max_cost_credits)),
       },
       async (session) => {

@@ -9,7 +9,7 @@ import type { Feature } from "../features.js";
 import type { ChatMessage } from "../metering/types.js";
 import { parseModelJson } from "./model-json.js";
 import { llmOutput } from "./shared.js";
-import { defineTool, PAID, type ToolDefinition } from "./tool.js";
+import { defineTool, PAID, paidCall, type ToolDefinition } from "./tool.js";
 
 interface LlmOptionsArgs {
   model?: string | undefined;
@@ -52,12 +52,7 @@ export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined =
       ];
       const { value, metering } = await deps.metering.runLlm(
         {
-          org: context.org,
-          feature: spec.name,
-          args: args as Record<string, unknown>,
-          idempotencyKey: options.idempotency_key,
-          signal: context.signal,
-          notify: context.notify,
+          ...paidCall(context, spec.name, options),
           model: options.model,
           maxTokens: options.max_tokens,
           promptText: messages.map((m) => m.content).join("\n"),

@@ -4,7 +4,8 @@ import type { z } from "zod";
 import type { Accounts } from "../metering/accounts.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
-import type { Notify, OrgRef } from "../metering/types.js";
+import type { Feature } from "../features.js";
+import type { Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
 
 export interface ToolContext {
   /** The organisation the call acts for: from the server's configuration or the API key, never from arguments. */
@@ -38,3 +39,15 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(tool: ToolD
 
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
 export const PAID: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
+
+/** The part of every paid call's request that comes from the MCP call itself: who, what, and its signals. */
+export function paidCall(context: ToolContext, feature: Feature, args: { idempotency_key?: string | undefined }): PaidCallRequest {
+  return {
+    org: context.org,
+    feature,
+    args: args as Record<string, unknown>,
+    idempotencyKey: args.idempotency_key,
+    signal: context.signal,
+    notify: context.notify,
+  };
+}
