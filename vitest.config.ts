@@ -8,5 +8,8 @@ export default defineConfig({
     // End-to-end files spawn servers and child processes: keep the two cores
     // of a CI machine from being oversubscribed.
     maxWorkers: 2,
+    // Every random choice comes from one printed seed, so any failure replays.
+    globalSetup: ["test/helpers/global-seed.ts"],
+    setupFiles: ["test/helpers/seeded.ts"],
   },
 });

@@ -1,5 +1,5 @@
 /**
- * Configuration (SPEC section 10): the only reader of process.env. One zod
+ * Configuration: the only reader of process.env. One zod
  * schema, parsed once at start-up; a bad value stops start-up with a message
  * naming the variable. Secrets are never echoed back in messages.
  */
@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { FAILPOINTS, type Failpoint } from "./failpoints.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
-import { compareDecimal, ONE, parseDecimal, type Decimal } from "./money.js";
+import { compareDecimal, MAX_MARKUP, MIN_CREDIT_USD_VALUE, ONE, parseDecimal, type Decimal } from "./money.js";
+import { registerSecrets } from "./redact.js";
 
 export interface Config {
   dbPath: string;
@@ -81,8 +82,10 @@ function decimalVar(description: string, valid: (d: Decimal) => boolean) {
 
 const schema = z.object({
   ECN_DB_PATH: z.string().min(1).optional(),
-  ECN_CREDIT_USD_VALUE: decimalVar("a positive decimal such as 0.01", (d) => d.units > 0n).prefault("0.01"),
-  ECN_MARKUP: decimalVar("a decimal number of at least 1, such as 1.25", (d) => compareDecimal(d, ONE) >= 0).prefault(
+  ECN_CREDIT_USD_VALUE: decimalVar("a decimal of at least 0.001 (a tenth of a cent), such as 0.01", (d) => compareDecimal(d, MIN_CREDIT_USD_VALUE) >= 0).prefault(
+    "0.01",
+  ),
+  ECN_MARKUP: decimalVar("a decimal number from 1 to 100, such as 1.25", (d) => compareDecimal(d, ONE) >= 0 && compareDecimal(d, MAX_MARKUP) <= 0).prefault(
     "1.25",
   ),
   ECN_DEPLOYMENT_MODE: z
@@ -132,6 +135,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const v = parsed.data;
+  // From here on no message that leaves the process can carry these values.
+  registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN);
   return {
     dbPath: v.ECN_DB_PATH ?? defaultDbPath(env),
     creditUsdValue: v.ECN_CREDIT_USD_VALUE,

@@ -1,8 +1,11 @@
 /**
- * One error family for everything a user can be told (SPEC section 7). The
- * tool layer renders it as an `isError` result whose text starts with the
- * code; the HTTP layer as a JSON body; the CLI as a message on stderr.
+ * One error family for everything a user can be told. The tool layer renders
+ * it as an `isError` result whose text starts with the code; the HTTP layer
+ * as a JSON body; the CLI as a message on stderr. Every message is redacted
+ * when it is made, so a credential a provider echoed can never travel on.
  */
+import { redact } from "./redact.js";
+
 export const ERROR_CODES = [
   "insufficient_credits",
   "budget_exceeded",
@@ -11,9 +14,14 @@ export const ERROR_CODES = [
   "provider_not_configured",
   "idempotency_conflict",
   "unauthorized",
+  "ledger_unavailable",
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(value);
+}
 
 export class EcnError extends Error {
   override readonly name = "EcnError";
@@ -22,15 +30,11 @@ export class EcnError extends Error {
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
+    super(redact(message));
   }
 
   /** The text a tool result or CLI shows: the code first, then what to do. */
   render(): string {
     return `${this.code}: ${this.message}`;
   }
-}
-
-export function isEcnError(error: unknown): error is EcnError {
-  return error instanceof EcnError;
 }

@@ -1,5 +1,5 @@
 /**
- * The metered features of the rate card (SPEC section 5). Each is also the
+ * The metered features of the rate card. Each is also the
  * name of the MCP tool that uses it.
  */
 export const LLM_FEATURES = [
@@ -28,3 +28,6 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
 export const DEPLOYMENT_MODES = ["hosted", "self_host"] as const;
 export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number];
+
+/** An OpenRouter model id: vendor/model, with an optional variant suffix such as `:nitro`. */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9][\w.-]*\/[\w.:-]+$/;

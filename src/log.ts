@@ -1,8 +1,10 @@
 /**
  * Logging to stderr only: in stdio mode stdout carries the MCP protocol.
- * Callers pass structured fields; never a provider key or an API key.
+ * Callers pass structured fields; every line is redacted before it is
+ * written, so a credential inside an error text never reaches a log.
  */
 import type { LogLevel } from "./config.js";
+import { redact } from "./redact.js";
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -25,7 +27,7 @@ function render(fields: Record<string, unknown> | undefined): string {
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   const at = (eventLevel: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
     if (SEVERITY[eventLevel] < SEVERITY[level]) return;
-    write(`${new Date().toISOString()} ${eventLevel} ${message}${render(fields)}\n`);
+    write(redact(`${new Date().toISOString()} ${eventLevel} ${message}${render(fields)}`) + "\n");
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

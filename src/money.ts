@@ -1,5 +1,5 @@
 /**
- * Exact money arithmetic (SPEC section 1).
+ * Exact money arithmetic.
  *
  * The ledger holds integers only: credits as micro-credits, provider cost as
  * nano-USD. Markup and credit value are exact decimals. Every conversion that
@@ -8,6 +8,19 @@
 
 export const NANO_PER_USD = 1_000_000_000n;
 export const MICRO_PER_CREDIT = 1_000_000n;
+
+/**
+ * Bounds that keep every sum the ledger keeps far inside a signed 64-bit
+ * integer (9.2e18): one amount (a grant, a budget, a floor, a cost cap) is at
+ * most a billion credits, and a wallet's balance at most a trillion. Per
+ * event, a provider cost is capped at $10,000 where it is read, the markup at
+ * 100 and the credit value at no less than $0.001, so one charge is at most a
+ * billion credits (10^15 micro-credits) and thousands of them fit in a sum.
+ */
+export const MAX_AMOUNT_MICRO_CREDITS = 1_000_000_000n * MICRO_PER_CREDIT;
+export const MAX_BALANCE_MICRO_CREDITS = 1_000_000_000_000n * MICRO_PER_CREDIT;
+export const MAX_MARKUP: Decimal = { units: 100n, scale: 0 };
+export const MIN_CREDIT_USD_VALUE: Decimal = { units: 1n, scale: 3 };
 
 /** An exact non-negative decimal: value = units / 10^scale. */
 export interface Decimal {
@@ -66,7 +79,7 @@ function pow10(n: number): bigint {
   return 10n ** BigInt(n);
 }
 
-/** USD decimal -> nano-USD, rounded up (SPEC: converting a provider cost rounds up). */
+/** USD decimal -> nano-USD, rounded up: a provider cost is never recorded below what it was. */
 export function usdToNano(usd: Decimal): bigint {
   return ceilDiv(usd.units * NANO_PER_USD, pow10(usd.scale));
 }

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /**
- * `ecn-mcp`: the stdio MCP server by default, plus the operator's verbs
- * (SPEC section 9). The only place that reads argv, prints for humans or
- * decides the exit code.
+ * `ecn-mcp`: the stdio MCP server by default, plus the operator's verbs.
+ * The only place that reads argv, prints for humans or decides the exit code.
  */
 import { Command } from "commander";
 import { migrateLedger } from "../ledger/index.js";

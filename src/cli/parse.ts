@@ -1,16 +1,38 @@
 /** Parsing and lookups shared by the CLI verbs; bad input becomes an `invalid_input` error. */
 import { EcnError } from "../errors.js";
-import { BUDGET_PERIODS, FEATURES, isFeature, type BudgetPeriod, type Feature } from "../features.js";
+import { BUDGET_PERIODS, FEATURES, isFeature, MODEL_ID_PATTERN, type BudgetPeriod, type Feature } from "../features.js";
 import type { Ledger, OrgRecord } from "../ledger/index.js";
-import { creditsToMicro, parseDecimal } from "../money.js";
+import { compareDecimal, creditsToMicro, formatDecimal, MAX_AMOUNT_MICRO_CREDITS, microToCreditsText, parseDecimal } from "../money.js";
 
-/** A credit amount given on the command line ("10", "0.5") as micro-credits. */
+/** A credit amount given on the command line ("10", "0.5") as micro-credits, at most a billion credits. */
 export function parseCredits(text: string, flag: string): bigint {
+  let micro: bigint;
   try {
-    return creditsToMicro(parseDecimal(text));
+    micro = creditsToMicro(parseDecimal(text));
   } catch {
     throw new EcnError("invalid_input", `${flag} must be a plain decimal number of credits with at most 6 decimals (got "${text}")`);
   }
+  if (micro > MAX_AMOUNT_MICRO_CREDITS) {
+    throw new EcnError("invalid_input", `${flag} may be at most ${microToCreditsText(MAX_AMOUNT_MICRO_CREDITS)} credits (got "${text.length > 40 ? `${text.slice(0, 40)}...` : text}")`);
+  }
+  return micro;
+}
+
+/** A price in USD ("0.0000025" per token), a plain decimal from 0 to `max`. */
+export function parseUsd(text: string, flag: string, max: string): string {
+  try {
+    const value = parseDecimal(text);
+    if (compareDecimal(value, parseDecimal(max)) <= 0) return formatDecimal(value);
+  } catch {
+    // reported below
+  }
+  throw new EcnError("invalid_input", `${flag} must be a plain decimal number of US dollars from 0 to ${max} (got "${text}")`);
+}
+
+/** An OpenRouter model id such as openai/gpt-4o-mini. */
+export function parseModel(text: string, flag: string): string {
+  if (text.length > 200 || !MODEL_ID_PATTERN.test(text)) throw new EcnError("invalid_input", `${flag} must be an OpenRouter model id such as openai/gpt-4o-mini`);
+  return text;
 }
 
 export function parseFeature(text: string): Feature {

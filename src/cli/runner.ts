@@ -1,10 +1,14 @@
-/** Runs a CLI verb with the app built from the configuration, turning known errors into messages and exit codes. */
+/** Runs a CLI verb with the app built from the configuration, turning failures into messages and exit codes. */
 import { ConfigError, loadConfig, type Config } from "../config.js";
-import { EcnError } from "../errors.js";
+import { classifyFailure } from "../metering/failures.js";
+import { redact } from "../redact.js";
 import { createApp, type App } from "./app.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AppRunner = <A extends any[]>(action: (app: App, ...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+
+/** Exit codes: what a script or service manager can tell apart. */
+export const EXIT = { ok: 0, refused: 1, config: 2, loss: 3, ledger: 4, internal: 70 } as const;
 
 let config: Config | undefined;
 
@@ -13,18 +17,26 @@ export function currentConfig(): Config {
   return (config ??= loadConfig());
 }
 
-/** Prints a failure the way a user can act on it and sets the exit code. */
+/**
+ * Prints a failure the way a user can act on it (one line; a bug also gets
+ * its stack, for the report) and sets the exit code.
+ */
 export function reportFailure(error: unknown): void {
-  if (error instanceof EcnError) {
-    console.error(`error: ${error.render()}`);
-    process.exitCode = 1;
-  } else if (error instanceof ConfigError) {
+  if (error instanceof ConfigError) {
     console.error(`ecn-mcp: ${error.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exitCode = 70;
+    process.exitCode = EXIT.config;
+    return;
   }
+  const failure = classifyFailure(error);
+  if (failure.kind === "programming") {
+    const cause = failure.cause;
+    console.error(`ecn-mcp: internal error: ${redact(cause instanceof Error ? cause.message : String(cause))} (a bug: please report it with the trace below)`);
+    if (cause instanceof Error && cause.stack) console.error(redact(cause.stack));
+    process.exitCode = EXIT.internal;
+    return;
+  }
+  console.error(`error: ${failure.error.render()}`);
+  process.exitCode = failure.kind === "ledger" ? EXIT.ledger : EXIT.refused;
 }
 
 export const withApp: AppRunner =

@@ -1,5 +1,5 @@
 /**
- * Ledger tables (SPEC section 11). Units are in the column names. Money
+ * Ledger tables. Units are in the column names. Money
  * columns are SQLite integers read back as BigInt (the connection runs with
  * safe integers), so no amount ever passes through a float.
  *
@@ -230,11 +230,41 @@ export const budgetNotices = sqliteTable(
  */
 export const modelPrices = sqliteTable("model_prices", {
   model: text("model").primaryKey(),
+  /** Per token; a negative price ("-1") marks a router whose price is that of the model it picks. */
+  promptUsd: text("prompt_usd").notNull(),
+  completionUsd: text("completion_usd").notNull(),
+  /** Per request. */
+  requestUsd: text("request_usd").notNull(),
+  /** Per prompt token read from or written to the provider's cache (a cache write can cost more than a prompt token). */
+  inputCacheReadUsd: text("input_cache_read_usd").notNull().default("0"),
+  inputCacheWriteUsd: text("input_cache_write_usd").notNull().default("0"),
+  /** Per reasoning token, where it differs from a completion token. */
+  internalReasoningUsd: text("internal_reasoning_usd").notNull().default("0"),
+  /** Per web search the model runs itself. */
+  webSearchUsd: text("web_search_usd").notNull().default("0"),
+  maxCompletionTokens: int("max_completion_tokens"),
+  fetchedAt: int("fetched_at").notNull(),
+});
+
+/**
+ * Prices the operator gives models (`ecn-mcp rate-card price set`): a model
+ * OpenRouter does not list (a variant such as `:nitro`, a private model) can
+ * only be used once it has one. Where OpenRouter lists the model too, each
+ * component's larger price is used, so a hold never falls below the list.
+ */
+export const modelPriceOverrides = sqliteTable("model_price_overrides", {
+  model: text("model").primaryKey(),
   promptUsd: text("prompt_usd").notNull(),
   completionUsd: text("completion_usd").notNull(),
   requestUsd: text("request_usd").notNull(),
-  maxCompletionTokens: int("max_completion_tokens"),
-  fetchedAt: int("fetched_at").notNull(),
+  note: text("note"),
+  updatedAt: int("updated_at").notNull(),
+});
+
+/** One row, rewritten by every health check: proof that a durable commit to the ledger still succeeds. */
+export const ledgerHealth = sqliteTable("ledger_health", {
+  id: int("id").primaryKey(),
+  checkedAt: int("checked_at").notNull(),
 });
 
 /**

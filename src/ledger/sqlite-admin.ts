@@ -1,15 +1,17 @@
 /** Organisations, wallets, grants, rate cards and budgets in the SQLite ledger. */
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
-import { EcnError } from "../errors.js";
+import { LedgerRefusal } from "./errors.js";
 import type { Feature } from "../features.js";
 import { newId } from "../ids.js";
+import { MAX_AMOUNT_MICRO_CREDITS, MAX_BALANCE_MICRO_CREDITS, microToCreditsText } from "../money.js";
 import type { LedgerConn, LedgerDb } from "./open.js";
 import { toBudgetRecord, toRateCardRecord } from "./rows.js";
-import { budgets, creditTransactions, dataQueryLog, modelPrices, orgs, rateCards, wallets } from "./schema.js";
+import { budgets, creditTransactions, dataQueryLog, modelPriceOverrides, modelPrices, orgs, rateCards, wallets } from "./schema.js";
 import type {
   BudgetInput,
   BudgetRecord,
   DataQueryInput,
+  ModelPriceOverride,
   ModelPriceRecord,
   OrgRecord,
   RateCardPatch,
@@ -21,7 +23,7 @@ export function createOrg(db: LedgerDb, name: string, now: number): OrgRecord {
   return db.transaction(
     (tx) => {
       const existing = tx.select().from(orgs).where(eq(orgs.name, name)).get();
-      if (existing) throw new EcnError("invalid_input", `an organisation named "${name}" already exists (${existing.id})`);
+      if (existing) throw new LedgerRefusal("conflict", `an organisation named "${name}" already exists (${existing.id})`);
       const org = { id: newId("org"), name, createdAt: now };
       tx.insert(orgs).values(org).run();
       tx.insert(wallets).values({ orgId: org.id, updatedAt: now }).run();
@@ -59,6 +61,13 @@ export function listOrgs(db: LedgerDb): OrgRecord[] {
   return db.select().from(orgs).orderBy(asc(orgs.createdAt), asc(orgs.name)).all();
 }
 
+/** Refuses an amount outside [minimum, MAX_AMOUNT_MICRO_CREDITS], so no sum the ledger keeps can overflow. */
+function requireAmount(micro: bigint, what: string, minimum = 0n): void {
+  if (micro < minimum || micro > MAX_AMOUNT_MICRO_CREDITS) {
+    throw new LedgerRefusal("out_of_range", `${what} must be from ${microToCreditsText(minimum)} to ${microToCreditsText(MAX_AMOUNT_MICRO_CREDITS)} credits`);
+  }
+}
+
 export function getWallet(db: LedgerConn, orgId: string): WalletRecord {
   const row = db
     .select({
@@ -69,7 +78,7 @@ export function getWallet(db: LedgerConn, orgId: string): WalletRecord {
     .from(wallets)
     .where(eq(wallets.orgId, orgId))
     .get();
-  if (!row) throw new EcnError("invalid_input", `no organisation with id ${orgId}`);
+  if (!row) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
   return row;
 }
 
@@ -80,10 +89,13 @@ export function grantCredits(
   note: string | null,
   now: number,
 ): WalletRecord {
-  if (amountMicroCredits <= 0n) throw new EcnError("invalid_input", "a grant must be a positive amount of credits");
+  requireAmount(amountMicroCredits, "a grant", 1n);
   return db.transaction(
     (tx) => {
-      getWallet(tx, orgId);
+      const wallet = getWallet(tx, orgId);
+      if (wallet.balanceMicroCredits + amountMicroCredits > MAX_BALANCE_MICRO_CREDITS) {
+        throw new LedgerRefusal("out_of_range", `this grant would take the balance above ${microToCreditsText(MAX_BALANCE_MICRO_CREDITS)} credits, the most a wallet holds`);
+      }
       tx.insert(creditTransactions)
         .values({ id: newId("ctx"), orgId, kind: "grant", amountMicroCredits, note, createdAt: now })
         .run();
@@ -103,7 +115,7 @@ export function listRateCards(db: LedgerDb): RateCardRecord[] {
 
 export function getRateCard(db: LedgerConn, feature: Feature): RateCardRecord {
   const row = db.select().from(rateCards).where(eq(rateCards.feature, feature)).get();
-  if (!row) throw new EcnError("invalid_input", `no rate card for feature ${feature}`);
+  if (!row) throw new LedgerRefusal("not_found", `no rate card for feature ${feature}`);
   return toRateCardRecord(row);
 }
 
@@ -112,12 +124,15 @@ export function updateRateCard(db: LedgerDb, feature: Feature, patch: RateCardPa
     (tx) => {
       const card = getRateCard(tx, feature);
       if (card.provider !== "openrouter" && (patch.model !== undefined || patch.maxTokens !== undefined)) {
-        throw new EcnError("invalid_input", `${feature} is not an LLM feature: it has no model or max_tokens`);
+        throw new LedgerRefusal("conflict", `${feature} is not an LLM feature: it has no model or max_tokens`);
       }
       const changes: Partial<typeof rateCards.$inferInsert> = { updatedAt: now };
       if (patch.model !== undefined) changes.model = patch.model;
       if (patch.maxTokens !== undefined) changes.maxTokens = patch.maxTokens;
-      if (patch.floorMicroCredits !== undefined) changes.floorMicroCredits = patch.floorMicroCredits;
+      if (patch.floorMicroCredits !== undefined) {
+        requireAmount(patch.floorMicroCredits, "a floor");
+        changes.floorMicroCredits = patch.floorMicroCredits;
+      }
       tx.update(rateCards).set(changes).where(eq(rateCards.feature, feature)).run();
       return getRateCard(tx, feature);
     },
@@ -127,6 +142,7 @@ export function updateRateCard(db: LedgerDb, feature: Feature, patch: RateCardPa
 
 /** Creates the budget or, when one exists for the same organisation, feature and period, replaces its limit. */
 export function setBudget(db: LedgerDb, input: BudgetInput, now: number): BudgetRecord {
+  requireAmount(input.limitMicroCredits, "a budget");
   return db.transaction(
     (tx) => {
       const featureMatch = input.feature === null ? isNull(budgets.feature) : eq(budgets.feature, input.feature);
@@ -171,6 +187,27 @@ export function saveModelPrices(db: LedgerDb, prices: ModelPriceRecord[]): void 
     },
     { behavior: "immediate" },
   );
+}
+
+/** The operator's price of one model, prepared once: it is read on every paid LLM call. */
+export function preparePriceOverride(db: LedgerDb) {
+  return db.select().from(modelPriceOverrides).where(eq(modelPriceOverrides.model, sql.placeholder("model"))).prepare();
+}
+
+export function listModelPriceOverrides(db: LedgerConn): ModelPriceOverride[] {
+  return db.select().from(modelPriceOverrides).orderBy(asc(modelPriceOverrides.model)).all();
+}
+
+export function setModelPriceOverride(db: LedgerDb, price: ModelPriceOverride): ModelPriceOverride {
+  db.insert(modelPriceOverrides)
+    .values(price)
+    .onConflictDoUpdate({ target: modelPriceOverrides.model, set: { ...price } })
+    .run();
+  return price;
+}
+
+export function removeModelPriceOverride(db: LedgerDb, model: string): boolean {
+  return db.delete(modelPriceOverrides).where(eq(modelPriceOverrides.model, model)).run().changes > 0;
 }
 
 export function logDataQuery(db: LedgerDb, entry: DataQueryInput): void {

@@ -5,7 +5,7 @@
  * change it guards are always one atomic step; each transition happens once
  * (a second settle or void finds the call terminal and changes nothing).
  */
-import { EcnError } from "../errors.js";
+import { LedgerRefusal } from "./errors.js";
 import { failpoint } from "../failpoints.js";
 import type { Feature } from "../features.js";
 import { newId } from "../ids.js";
@@ -37,13 +37,13 @@ export function getCall(st: Statements, callId: string): ToolCallRecord | null {
 
 export function getWallet(st: Statements, orgId: string): WalletRecord {
   const row = st.wallet.get(orgId) as Row | undefined;
-  if (!row) throw new EcnError("invalid_input", `no organisation with id ${orgId}`);
+  if (!row) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
   return walletFromRow(row);
 }
 
 export function getRateCard(st: Statements, feature: Feature): RateCardRecord {
   const row = st.rateCard.get(feature) as Row | undefined;
-  if (!row) throw new EcnError("invalid_input", `no rate card for feature ${feature}`);
+  if (!row) throw new LedgerRefusal("not_found", `no rate card for feature ${feature}`);
   return {
     feature: row.feature as Feature,
     provider: row.provider as RateCardRecord["provider"],

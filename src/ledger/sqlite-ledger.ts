@@ -9,7 +9,7 @@ import type Database from "better-sqlite3";
 import type { Feature } from "../features.js";
 import { GroupCommit } from "./group-commit.js";
 import { applyMigrations } from "./migrate.js";
-import { openDatabase, type LedgerDb } from "./open.js";
+import { checkFileIntegrity, openDatabase, type LedgerDb } from "./open.js";
 import { featureMargins, featureTotals } from "./rollups.js";
 import * as admin from "./sqlite-admin.js";
 import * as calls from "./sqlite-calls.js";
@@ -25,6 +25,7 @@ import type {
   HoldRequest,
   Ledger,
   MarginQuery,
+  ModelPriceOverride,
   ModelPriceRecord,
   RateCardPatch,
   UsageEventInput,
@@ -35,6 +36,7 @@ import type {
 export class SqliteLedger implements Ledger {
   readonly commits: GroupCommit;
   private readonly st: Statements;
+  private readonly priceOverride: ReturnType<typeof admin.preparePriceOverride>;
 
   constructor(
     readonly sqlite: Database.Database,
@@ -42,6 +44,7 @@ export class SqliteLedger implements Ledger {
   ) {
     this.st = prepareStatements(sqlite);
     this.commits = new GroupCommit(sqlite);
+    this.priceOverride = admin.preparePriceOverride(db);
   }
 
   async createOrg(name: string, now: number) {
@@ -145,6 +148,24 @@ export class SqliteLedger implements Ledger {
   }
   async saveModelPrices(prices: ModelPriceRecord[]) {
     admin.saveModelPrices(this.db, prices);
+  }
+  async modelPriceOverride(model: string) {
+    return this.priceOverride.get({ model }) ?? null;
+  }
+  async listModelPriceOverrides() {
+    return admin.listModelPriceOverrides(this.db);
+  }
+  async setModelPriceOverride(price: ModelPriceOverride) {
+    return admin.setModelPriceOverride(this.db, price);
+  }
+  async removeModelPriceOverride(model: string) {
+    return admin.removeModelPriceOverride(this.db, model);
+  }
+  checkWritable(now: number): Promise<void> {
+    return this.commits.run(() => void this.st.touchHealth.run(now));
+  }
+  async checkIntegrity(): Promise<string | null> {
+    return checkFileIntegrity(this.sqlite.name);
   }
   async usageEventsOfCall(callId: string) {
     return reports.usageEventsOfCall(this.db, callId);

@@ -55,6 +55,7 @@ export function prepareStatements(sqlite: Database.Database) {
     liveCallWithKey: prepare("SELECT * FROM tool_calls WHERE org_id = ? AND idempotency_key = ? AND state <> 'voided'"),
     wallet: prepare("SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = ?"),
     rateCard: prepare("SELECT * FROM rate_cards WHERE feature = ?"),
+    touchHealth: prepare("INSERT INTO ledger_health (id, checked_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"),
     budgetsFor: prepare("SELECT * FROM budgets WHERE org_id = ? AND (feature IS NULL OR feature = ?)"),
     meteredSince: prepare("SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = ? AND day >= ?"),
     meteredSinceForFeature: prepare(

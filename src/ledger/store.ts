@@ -170,14 +170,28 @@ export interface DataQueryInput {
   now: number;
 }
 
-/** A model's price as OpenRouter lists it: exact decimal USD per token / per request. */
+/** A model's price as OpenRouter lists it: exact decimal USD per token / per request / per search. */
 export interface ModelPriceRecord {
   model: string;
   promptUsd: string;
   completionUsd: string;
   requestUsd: string;
+  inputCacheReadUsd: string;
+  inputCacheWriteUsd: string;
+  internalReasoningUsd: string;
+  webSearchUsd: string;
   maxCompletionTokens: number | null;
   fetchedAt: number;
+}
+
+/** A price the operator gave a model: USD per prompt token, per completion token, per request. */
+export interface ModelPriceOverride {
+  model: string;
+  promptUsd: string;
+  completionUsd: string;
+  requestUsd: string;
+  note: string | null;
+  updatedAt: number;
 }
 
 export interface ApiKeyRecord {
@@ -243,13 +257,24 @@ export interface Ledger {
   touchApiKey(keyId: string, now: number, minIntervalMs: number): Promise<void>;
 
   // free public data
-  /** One row per free data query (SPEC section 3): no wallet, no charge. */
+  /** One row per free data query: no wallet, no charge. */
   logDataQuery(entry: DataQueryInput): Promise<void>;
 
-  // model price cache
+  // model price cache and the operator's own prices
   loadModelPrices(): Promise<ModelPriceRecord[]>;
   /** Replaces the cached price list. */
   saveModelPrices(prices: ModelPriceRecord[]): Promise<void>;
+  /** The operator's price for a model, if any (read on every paid call, so a change needs no restart). */
+  modelPriceOverride(model: string): Promise<ModelPriceOverride | null>;
+  listModelPriceOverrides(): Promise<ModelPriceOverride[]>;
+  setModelPriceOverride(price: ModelPriceOverride): Promise<ModelPriceOverride>;
+  /** False when the model had no operator price. */
+  removeModelPriceOverride(model: string): Promise<boolean>;
+
+  /** Proves the ledger can still make a durable commit (a one-row write); throws what the storage said otherwise. */
+  checkWritable(now: number): Promise<void>;
+  /** Reads the whole store back from scratch (not from a cache); null when sound, otherwise what is wrong. */
+  checkIntegrity(): Promise<string | null>;
 
   // reporting
   recentUsage(query: UsageQuery): Promise<UsageEventRecord[]>;

@@ -1,5 +1,5 @@
 /**
- * API keys for HTTP mode (SPEC section 8): long random tokens with a
+ * API keys for HTTP mode: long random tokens with a
  * recognisable prefix, shown once, stored only as a SHA-256 hash (the token
  * has 256 bits of entropy, so a fast hash is enough), compared in constant
  * time, revocable with immediate effect (every request is checked against
@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { newId } from "../ids.js";
-import type { ApiKeyRecord, Ledger } from "../ledger/index.js";
+import { storageFailure, type ApiKeyRecord, type Ledger } from "../ledger/index.js";
 import type { OrgRef } from "./types.js";
 
 export const KEY_PREFIX = "ecn_sk_";
@@ -66,8 +66,13 @@ export class ApiKeys {
     const { key } = holder;
     if (key.revokedAt !== null) return null;
     const now = this.now();
-    // "Last used" is kept to the minute: not a durable write on every request.
-    if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_INTERVAL_MS) await this.ledger.touchApiKey(key.id, now, TOUCH_INTERVAL_MS);
+    // "Last used" is kept to the minute: not a durable write on every request. It is advisory: a ledger
+    // that cannot take the write must not turn away a caller whose request may need no write at all.
+    if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_INTERVAL_MS) {
+      await this.ledger.touchApiKey(key.id, now, TOUCH_INTERVAL_MS).catch((error: unknown) => {
+        if (!storageFailure(error)) throw error;
+      });
+    }
     return { org: { id: key.orgId, name: holder.orgName }, keyId: key.id };
   }
 }

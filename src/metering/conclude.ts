@@ -1,49 +1,73 @@
 /**
  * The end of a paid call: settle at the real cost, void when nothing was
  * billed, or leave it `unknown` when the provider may have billed work whose
- * cost nobody can confirm yet. Returns the result or throws what the user sees.
+ * cost nobody can confirm yet. Returns the result or throws what the user
+ * sees. What the answer says was charged is always what the ledger holds:
+ * if another process resolved the call first, its record is reported.
  */
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
-import type { Ledger } from "../ledger/index.js";
-import type { ApifyProvider } from "../providers/apify.js";
-import { ProviderFailure } from "../providers/failure.js";
-import type { OpenRouterProvider } from "../providers/openrouter.js";
-import { providerError, unresolvedError, withChargeNote } from "./refusals.js";
+import { storageFailure, type Ledger, type ResolveOutcome, type UsageEventInput } from "../ledger/index.js";
+import { classifyFailure, ledgerUnavailable, PaidWorkDefect } from "./failures.js";
+import { lookUpCost, type ProviderAccess } from "./provider-costs.js";
+import { unresolvedError, withChargeNote } from "./refusals.js";
 import { meteringBlock } from "./replay.js";
 import type { PaidSession, UnresolvedRequest } from "./session.js";
 import type { MeteringObserver, PaidCallResult } from "./types.js";
 
 export interface ConcludeDeps {
   ledger: Ledger;
-  providers: { openrouter?: OpenRouterProvider | undefined; apify?: ApifyProvider | undefined };
+  providers: ProviderAccess;
   now: () => number;
   observe: MeteringObserver;
 }
 
 export async function concludeCall<T>(deps: ConcludeDeps, session: PaidSession, value: T | undefined, failure: unknown): Promise<PaidCallResult<T>> {
   let outcome: "settled" | "voided" | "unknown" = "settled";
+  let events: UsageEventInput[] = [];
   try {
-    return await conclude(deps, session, value, failure, (o) => (outcome = o));
+    return await conclude(deps, session, value, failure, {
+      resolvedAs: (o) => (outcome = o),
+      recorded: (e) => (events = e),
+    });
   } finally {
     deps.observe({
       kind: "resolved",
       feature: session.call.feature,
       provider: session.call.provider,
       outcome,
-      costNanoUsd: session.events.reduce((sum, e) => sum + e.costNanoUsd, 0n),
-      chargedMicroCredits: session.events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n),
+      costNanoUsd: events.reduce((sum, e) => sum + e.costNanoUsd, 0n),
+      chargedMicroCredits: events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n),
     });
   }
 }
 
-async function conclude<T>(
-  deps: ConcludeDeps,
-  session: PaidSession,
-  value: T | undefined,
-  failure: unknown,
-  resolvedAs: (outcome: "voided" | "unknown") => void,
-): Promise<PaidCallResult<T>> {
+interface Report {
+  resolvedAs: (outcome: "voided" | "unknown") => void;
+  recorded: (events: UsageEventInput[]) => void;
+}
+
+/** A ledger write at the end of a call; if the ledger cannot take it, the call stays open for the reconciler and the user is told. */
+async function write<R>(session: PaidSession, action: () => Promise<R>): Promise<R> {
+  try {
+    return await action();
+  } catch (error) {
+    const reason = storageFailure(error);
+    if (!reason) throw error;
+    throw ledgerUnavailable(
+      reason,
+      `The provider work may be done, but this call's charge could not be recorded: call ${session.call.id} stays open with its hold, ` +
+        "and `ecn-mcp reconcile` settles it at the provider's cost once the ledger is writable.",
+    );
+  }
+}
+
+/** The events the ledger holds for the call: ours if our resolution applied, otherwise whoever resolved it first. */
+async function recordedEvents(deps: ConcludeDeps, outcome: ResolveOutcome, ours: UsageEventInput[]): Promise<UsageEventInput[]> {
+  return outcome.applied ? ours : deps.ledger.usageEventsOfCall(outcome.call.id);
+}
+
+async function conclude<T>(deps: ConcludeDeps, session: PaidSession, value: T | undefined, failure: unknown, report: Report): Promise<PaidCallResult<T>> {
   failpoint("after_provider_response");
   const { ledger } = deps;
   const call = session.call;
@@ -51,24 +75,38 @@ async function conclude<T>(
     const stillOpen = await resolveByLookup(deps, session, session.unresolved);
     const error = unresolvedError(session.unresolved[0]!.failure, stillOpen, call);
     if (stillOpen) {
-      resolvedAs("unknown");
-      await ledger.markUnknown(call.id, error.code, error.message);
-    } else await ledger.settleCall(call.id, session.events, { error: { code: error.code, message: error.message } }, deps.now());
+      report.resolvedAs("unknown");
+      await write(session, () => ledger.markUnknown(call.id, error.code, error.message));
+    } else {
+      const events = session.settlementEvents();
+      const done = await write(session, () => ledger.settleCall(call.id, events, { error: { code: error.code, message: error.message } }, deps.now()));
+      report.recorded(await recordedEvents(deps, done, events));
+    }
     throw error;
   }
+  const events = session.settlementEvents();
   if (failure === undefined) {
-    const settled = await ledger.settleCall(call.id, session.events, { resultJson: JSON.stringify(value) }, deps.now());
-    return { value: value as T, metering: meteringBlock(settled.call, session.events, settled.wallet), replayed: false };
+    const done = await write(session, () => ledger.settleCall(call.id, events, { resultJson: JSON.stringify(value) }, deps.now()));
+    const recorded = await recordedEvents(deps, done, events);
+    report.recorded(recorded);
+    return { value: value as T, metering: meteringBlock(done.call, recorded, done.wallet), replayed: false };
   }
-  const base = failure instanceof ProviderFailure ? providerError(failure) : toEcnError(failure);
-  const charged = session.events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
-  const error = withChargeNote(base, charged, call);
-  const stored = { code: error.code, message: error.message };
-  if (session.didWork) await ledger.settleCall(call.id, session.events, { error: stored }, deps.now());
+  const classified = classifyFailure(failure);
+  // A bug is stored (and repeated to an idempotent retry) without its details, which only the log has.
+  const shown =
+    classified.kind === "programming" ? new EcnError("provider_error", `${call.feature} failed with an internal error (the server log has details).`) : classified.error;
+  const stored = { code: shown.code, message: shown.message };
+  let done: ResolveOutcome;
+  if (session.didWork) done = await write(session, () => ledger.settleCall(call.id, events, { error: stored }, deps.now()));
   else {
-    resolvedAs("voided");
-    await ledger.voidCall(call.id, session.events, stored, deps.now());
+    report.resolvedAs("voided");
+    done = await write(session, () => ledger.voidCall(call.id, events, stored, deps.now()));
   }
+  const recorded = await recordedEvents(deps, done, events);
+  report.recorded(recorded);
+  const charged = recorded.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
+  const error = withChargeNote(shown, charged, call);
+  if (classified.kind === "programming") throw new PaidWorkDefect(error.message, classified.cause);
   throw error;
 }
 
@@ -80,56 +118,22 @@ async function conclude<T>(
 export async function resolveByLookup(deps: ConcludeDeps, session: PaidSession, unresolved: UnresolvedRequest[]): Promise<boolean> {
   let stillOpen = false;
   for (const request of unresolved) {
-    const looked = request.providerRef ? await lookupCost(deps, request.provider, request.providerRef) : null;
-    if (!looked) {
-      stillOpen = true;
-      continue;
-    }
-    session.recordEvent({
-      provider: request.provider,
-      model: looked.model ?? request.model,
-      providerRequestId: request.providerRef,
-      outcome: "failed",
-      promptTokens: looked.promptTokens,
-      completionTokens: looked.completionTokens,
-      totalTokens: looked.totalTokens,
-      costNanoUsd: looked.costNanoUsd,
-      costSource: "lookup",
-      estimated: false,
-      createdAt: request.createdAt,
-    });
+    const looked = request.providerRef ? await lookUpCost(deps.providers, request.provider, request.providerRef) : null;
+    if (looked?.kind === "impossible") {
+      session.recordImpossibleCost({ ...request, usage: { promptTokens: null, completionTokens: null, totalTokens: null }, reported: looked.reported });
+    } else if (looked?.kind === "priced") {
+      session.recordEvent({
+        provider: request.provider,
+        model: looked.model ?? request.model,
+        providerRequestId: request.providerRef,
+        outcome: "failed",
+        ...looked.usage,
+        costNanoUsd: looked.costNanoUsd,
+        costSource: "lookup",
+        estimated: false,
+        createdAt: request.createdAt,
+      });
+    } else stillOpen = true;
   }
   return stillOpen;
-}
-
-interface LookedUpCost {
-  costNanoUsd: bigint;
-  model: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  totalTokens: number | null;
-}
-
-/** The provider's final word on what a request cost, or null when it has none (yet). */
-export async function lookupCost(deps: ConcludeDeps, provider: UnresolvedRequest["provider"], ref: string): Promise<LookedUpCost | null> {
-  try {
-    if (provider === "openrouter") {
-      const cost = await deps.providers.openrouter?.generationCost(ref);
-      return cost ? { costNanoUsd: cost.costNanoUsd, model: cost.model, ...cost.usage } : null;
-    }
-    const run = await deps.providers.apify?.runCost(ref);
-    if (!run || !run.finished || run.costNanoUsd === null) return null;
-    return { costNanoUsd: run.costNanoUsd, model: null, promptTokens: null, completionTokens: null, totalTokens: null };
-  } catch {
-    return null;
-  }
-}
-
-function toEcnError(error: unknown): EcnError {
-  if (error instanceof EcnError) return error;
-  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
-    return new EcnError("provider_error", "the request was cancelled or timed out before the provider answered.");
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new EcnError("provider_error", `the tool failed: ${message}`);
 }

@@ -30,8 +30,8 @@ export function worstCaseNanoUsd(shape: LlmCostShape, maxTokens: number): bigint
   return times(shape.price.prompt, shape.promptTokens) + times(shape.price.completion, maxTokens) + times(shape.price.request, 1) + shape.extraNanoUsd;
 }
 
-export function llmHold(floor: bigint, shape: LlmCostShape | null, maxTokens: number, pricing: PricingConfig): HoldAmounts {
-  return holdAmounts(floor, shape ? worstCaseNanoUsd(shape, maxTokens) : null, pricing);
+export function llmHold(floor: bigint, shape: LlmCostShape, maxTokens: number, pricing: PricingConfig): HoldAmounts {
+  return holdAmounts(floor, worstCaseNanoUsd(shape, maxTokens), pricing);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The metering core (SPEC section 4): preflight and hold in one transaction,
+ * The metering core: preflight and hold in one transaction,
  * the provider work capped to the hold, then settle at the provider's real
  * cost x markup, void when the work certainly cost nothing, or `unknown`
  * when nobody can tell yet. Every paid tool runs through `runLlm()` or
@@ -11,13 +11,15 @@ import type { Ledger, RateCardRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { coveredCostNanoUsd, nanoToUsd, ONE } from "../money.js";
 import type { ApifyProvider } from "../providers/apify.js";
+import { ProviderFailure } from "../providers/failure.js";
 import type { OpenRouterProvider } from "../providers/openrouter.js";
 import { concludeCall } from "./conclude.js";
 import { requestFingerprint } from "./fingerprint.js";
 import { promptTokenBound, worstCaseNanoUsd, type LlmCostShape } from "./llm-plan.js";
-import { ModelPrices } from "./model-prices.js";
+import { ModelPrices, type ModelPrice } from "./model-prices.js";
 import { noteLoweredMaxTokens, preflightFixed, preflightLlm, type Existing, type Placed } from "./preflight.js";
 import { holdAmounts, type PricingConfig } from "./pricing.js";
+import { unpricedModel, type ModelChoice } from "./refusals.js";
 import { replayExisting } from "./replay.js";
 import { PaidSession, type SessionPlan } from "./session.js";
 import type {
@@ -115,7 +117,7 @@ export class Metering {
     const { outcome, maxTokens } = await preflightLlm(this.preflightDeps, request, card, fingerprint, shape, requestedMaxTokens);
     if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.llmOnce(request, work, false), retryFreedKey);
     await noteLoweredMaxTokens(this.preflightDeps, request, requestedMaxTokens, maxTokens);
-    const plan = { ...this.basePlan(), model, maxTokens, priceUnknown: shape === null };
+    const plan = { ...this.basePlan(), model, maxTokens };
     return this.execute(outcome, plan, request, work, this.deps.providerTimeoutMs);
   }
 
@@ -141,18 +143,22 @@ export class Metering {
       embeddingModel: this.deps.embeddingModel,
       actorId: this.deps.leadSignalActor,
       maxTotalChargeUsd: 0,
-      priceUnknown: false,
     };
   }
 
-  /** The worst-case cost shape of an LLM call, or null when a price is unknown (the hold is then the floor). */
-  private async costShape(model: string, request: LlmCallRequest): Promise<LlmCostShape | null> {
-    const price = await this.prices.priceOf(model);
-    if (!price) return null;
+  /** A model's worst-case price, or the refusal that says why it has none (nothing is held or sent without one). */
+  private async priceOf(request: PaidCallRequest, model: string, choice: ModelChoice): Promise<ModelPrice> {
+    const found = await this.prices.lookup(model);
+    if (found.kind === "priced") return found.price;
+    throw unpricedModel(request, model, choice, found.kind === "list_unavailable");
+  }
+
+  /** The worst-case cost shape of an LLM call: its chat request and, when it ranks documents first, its embeddings request. */
+  private async costShape(model: string, request: LlmCallRequest): Promise<LlmCostShape> {
+    const price = await this.priceOf(request, model, request.model !== undefined ? "caller" : "rate_card");
     let extraNanoUsd = 0n;
     if (request.embeddingText !== undefined) {
-      const embedding = await this.prices.priceOf(this.deps.embeddingModel);
-      if (!embedding) return null;
+      const embedding = await this.priceOf(request, this.deps.embeddingModel, "embedding");
       const tokens = promptTokenBound(request.embeddingText, 1);
       extraNanoUsd = worstCaseNanoUsd({ price: embedding, promptTokens: tokens, extraNanoUsd: 0n }, 0);
     }
@@ -180,6 +186,7 @@ export class Metering {
       openrouter: this.deps.providers.openrouter,
       apify: this.deps.providers.apify,
       signal: controller.signal,
+      logger: this.deps.logger,
       now: this.now,
     });
     let value: T | undefined;
@@ -189,6 +196,10 @@ export class Metering {
     } catch (error) {
       if (error instanceof CrashSignal) throw error; // a simulated crash leaves the call as a dead process would
       failure = error;
+      // The call's own deadline or the client's cancel, thrown as the bare abort reason between requests.
+      if (controller.signal.aborted && !(error instanceof ProviderFailure) && !(error instanceof EcnError)) {
+        failure = new EcnError("provider_error", "the request was cancelled or timed out before the provider answered.");
+      }
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onCancel);

@@ -1,42 +1,89 @@
 /**
- * OpenRouter's price list, for worst-case holds. Loaded from the ledger's
- * cache (so a restart needs no network), refreshed from `GET /models` when
- * older than a day: in the background when a list exists, in line (briefly)
- * when there is none yet.
+ * What a model may cost per token, for worst-case holds. The rule: a call
+ * runs only on a model whose worst case is known.
+ *
+ *  - OpenRouter's price list (`GET /models`), cached in the ledger (a restart
+ *    needs no network) and refreshed when older than a day: in the background
+ *    when a list exists, in line (briefly) when there is none yet. Each token
+ *    is counted at its dearest listed rate (a prompt token at the larger of
+ *    the prompt and cache-write prices, a generated token at the larger of the
+ *    completion and reasoning prices), plus per-request and web-search fees.
+ *  - A router (listed with a negative price, such as `openrouter/auto`) is
+ *    priced at the most expensive listed model, for it may route to any.
+ *  - The operator's own price (`ecn-mcp rate-card price set`), read on every
+ *    call. Where OpenRouter lists the model too, the larger of the two prices
+ *    counts, so a hold never falls below the list.
+ *  - Anything else (a model the list does not name, such as a `:nitro`
+ *    variant, or every model while no list could ever be loaded) has no price,
+ *    and the call is refused before anything is held or sent.
  */
-import type { Ledger, ModelPriceRecord } from "../ledger/index.js";
+import type { Ledger, ModelPriceOverride, ModelPriceRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
-import { parseDecimal, type Decimal } from "../money.js";
+import { compareDecimal, parseDecimal, type Decimal } from "../money.js";
 import type { OpenRouterProvider } from "../providers/openrouter.js";
 
 export interface ModelPrice {
   model: string;
-  /** USD per prompt token. */
+  /** Worst-case USD per prompt token. */
   prompt: Decimal;
-  /** USD per completion token. */
+  /** Worst-case USD per generated token (reasoning tokens included). */
   completion: Decimal;
-  /** USD per request. */
+  /** USD per request, including the web searches a model may run by itself. */
   request: Decimal;
 }
 
+export type PriceLookup =
+  | { kind: "priced"; price: ModelPrice; source: "list" | "router" | "operator" }
+  /** The price list is loaded and does not name the model, and the operator gave it no price. */
+  | { kind: "unlisted" }
+  /** No price list could be loaded (and none is cached), and the operator gave the model no price. */
+  | { kind: "list_unavailable" };
+
 export const PRICE_LIST_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 const FIRST_FETCH_TIMEOUT_MS = 5_000;
+/** OpenRouter's web search returns five results by default; each is billed at `web_search`. */
+const WEB_SEARCHES_PER_REQUEST = 5n;
 
-function toPrice(record: ModelPriceRecord): ModelPrice | null {
+const larger = (a: Decimal, b: Decimal) => (compareDecimal(a, b) >= 0 ? a : b);
+const times = (d: Decimal, n: bigint): Decimal => ({ units: d.units * n, scale: d.scale });
+const plus = (a: Decimal, b: Decimal): Decimal => {
+  const scale = Math.max(a.scale, b.scale);
+  return { units: a.units * 10n ** BigInt(scale - a.scale) + b.units * 10n ** BigInt(scale - b.scale), scale };
+};
+
+/** The worst case of a listed model; "router" for a negative (routing) price; null when a price cannot be read. */
+function fromList(record: ModelPriceRecord): ModelPrice | "router" | null {
+  const texts = [record.promptUsd, record.completionUsd, record.requestUsd, record.inputCacheReadUsd, record.inputCacheWriteUsd, record.internalReasoningUsd, record.webSearchUsd];
+  if (texts.some((t) => t.trim().startsWith("-"))) return "router";
   try {
+    const [prompt, completion, request, cacheRead, cacheWrite, reasoning, webSearch] = texts.map((t) => parseDecimal(t || "0")) as Decimal[];
     return {
       model: record.model,
-      prompt: parseDecimal(record.promptUsd),
-      completion: parseDecimal(record.completionUsd),
-      request: parseDecimal(record.requestUsd || "0"),
+      prompt: larger(larger(prompt!, cacheRead!), cacheWrite!),
+      completion: larger(completion!, reasoning!),
+      request: plus(request!, times(webSearch!, WEB_SEARCHES_PER_REQUEST)),
     };
   } catch {
-    return null; // e.g. "-1": a router whose price depends on the model it picks
+    return null;
   }
 }
 
+function fromOperator(override: ModelPriceOverride): ModelPrice {
+  return {
+    model: override.model,
+    prompt: parseDecimal(override.promptUsd),
+    completion: parseDecimal(override.completionUsd),
+    request: parseDecimal(override.requestUsd),
+  };
+}
+
+/** Each component's larger price. */
+function dearest(model: string, a: ModelPrice, b: ModelPrice): ModelPrice {
+  return { model, prompt: larger(a.prompt, b.prompt), completion: larger(a.completion, b.completion), request: larger(a.request, b.request) };
+}
+
 export class ModelPrices {
-  private prices: Map<string, ModelPrice> | null = null;
+  private prices: Map<string, { price: ModelPrice; router: boolean }> | null = null;
   private fetchedAt = 0;
   private refreshing: Promise<void> | null = null;
 
@@ -47,12 +94,18 @@ export class ModelPrices {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The model's price, or null when OpenRouter does not list one we can use. */
-  async priceOf(model: string): Promise<ModelPrice | null> {
+  /** The model's worst-case price, or why it has none. */
+  async lookup(model: string): Promise<PriceLookup> {
+    const override = await this.ledger.modelPriceOverride(model);
     if (this.prices === null) await this.loadCached();
-    if (this.prices!.size === 0) await this.refresh(FIRST_FETCH_TIMEOUT_MS);
-    else if (this.now() - this.fetchedAt > PRICE_LIST_MAX_AGE_MS) void this.refresh();
-    return this.prices!.get(model) ?? null;
+    if (this.prices!.size === 0) {
+      if (override) void this.refresh();
+      else await this.refresh(FIRST_FETCH_TIMEOUT_MS);
+    } else if (this.now() - this.fetchedAt > PRICE_LIST_MAX_AGE_MS) void this.refresh();
+    const listed = this.prices!.get(model);
+    if (override) return { kind: "priced", price: listed ? dearest(model, listed.price, fromOperator(override)) : fromOperator(override), source: "operator" };
+    if (listed) return { kind: "priced", price: listed.price, source: listed.router ? "router" : "list" };
+    return this.prices!.size === 0 ? { kind: "list_unavailable" } : { kind: "unlisted" };
   }
 
   /** Loads the cached list and, when it is missing or stale, refreshes it in the background (at server start). */
@@ -62,16 +115,22 @@ export class ModelPrices {
   }
 
   private async loadCached(): Promise<void> {
-    const records = await this.ledger.loadModelPrices();
-    this.install(records);
+    this.install(await this.ledger.loadModelPrices());
   }
 
   private install(records: ModelPriceRecord[]): void {
-    const prices = new Map<string, ModelPrice>();
+    const prices = new Map<string, { price: ModelPrice; router: boolean }>();
+    const routers: string[] = [];
+    let ceiling: ModelPrice | null = null;
     for (const record of records) {
-      const price = toPrice(record);
-      if (price) prices.set(record.model, price);
+      const price = fromList(record);
+      if (price === "router") routers.push(record.model);
+      else if (price) {
+        prices.set(record.model, { price, router: false });
+        ceiling = ceiling ? dearest("", ceiling, price) : price;
+      }
     }
+    for (const model of routers) if (ceiling) prices.set(model, { price: { ...ceiling, model }, router: true });
     this.prices = prices;
     this.fetchedAt = records.reduce((latest, r) => Math.max(latest, r.fetchedAt), 0);
   }
@@ -84,20 +143,16 @@ export class ModelPrices {
       try {
         const listed = await openrouter.listModels(AbortSignal.timeout(timeoutMs));
         const fetchedAt = this.now();
-        const records = listed.map((m) => ({
-          model: m.id,
-          promptUsd: m.promptUsd,
-          completionUsd: m.completionUsd,
-          requestUsd: m.requestUsd,
-          maxCompletionTokens: m.maxCompletionTokens,
-          fetchedAt,
-        }));
+        const records: ModelPriceRecord[] = listed.map(({ id, ...prices }) => ({ model: id, ...prices, fetchedAt }));
         if (records.length === 0) return;
-        await this.ledger.saveModelPrices(records);
         this.install(records);
         this.logger.info("model prices refreshed", { models: records.length });
+        // Kept for the next start; a ledger that cannot take it does not make the list unusable now.
+        await this.ledger.saveModelPrices(records).catch((error: unknown) =>
+          this.logger.warn("could not keep the model price list in the ledger", { error: error instanceof Error ? error.message : String(error) }),
+        );
       } catch (error) {
-        this.logger.warn("could not refresh model prices; holds fall back to the rate card floor where a price is missing", {
+        this.logger.warn("could not refresh model prices; models without a cached or operator price are refused", {
           error: error instanceof Error ? error.message : String(error),
         });
         this.prices ??= new Map();

@@ -84,7 +84,7 @@ export async function preflightLlm(
   request: PaidCallRequest,
   card: RateCardRecord,
   fingerprint: string,
-  shape: LlmCostShape | null,
+  shape: LlmCostShape,
   requestedMaxTokens: number,
 ): Promise<{ outcome: Placed | Existing; maxTokens: number }> {
   let maxTokens = requestedMaxTokens;
@@ -98,7 +98,7 @@ export async function preflightLlm(
           ? outcome.standing.budget.limitMicroCredits - outcome.standing.usedMicroCredits
           : null;
     const minimum = Math.min(MIN_COMPLETION_TOKENS, requestedMaxTokens);
-    const fitted = room !== null && shape && attempt < 3 ? fitMaxTokens(room, card.floorMicroCredits, shape, maxTokens - 1, minimum, deps.pricing) : null;
+    const fitted = room !== null && attempt < 3 ? fitMaxTokens(room, card.floorMicroCredits, shape, maxTokens - 1, minimum, deps.pricing) : null;
     if (fitted === null || maxTokens <= minimum) return { outcome: await accepted(deps, request, outcome, amounts.hold), maxTokens };
     maxTokens = fitted;
   }

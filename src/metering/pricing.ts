@@ -1,9 +1,10 @@
 /**
- * Pricing rules (SPEC sections 1, 2 and 4): what an event is charged, what it
+ * Pricing rules: what an event is charged, what it
  * counts against budgets, and how much a call holds before it runs.
  */
 import type { DeploymentMode } from "../features.js";
-import { chargeMicroCredits, formatDecimal, ONE, type Decimal } from "../money.js";
+import type { ToolCallRecord, UsageEventInput } from "../ledger/index.js";
+import { chargeMicroCredits, coveredCostNanoUsd, formatDecimal, ONE, parseDecimal, type Decimal } from "../money.js";
 
 export interface PricingConfig {
   markup: Decimal;
@@ -50,4 +51,38 @@ export function holdAmounts(floorMicroCredits: bigint, worstCaseNanoUsd: bigint 
   const worst = worstCaseNanoUsd === null ? 0n : priceEvent(worstCaseNanoUsd, pricing).meteredMicroCredits;
   const hold = worst > floorMicroCredits ? worst : floorMicroCredits;
   return { hold, walletHold: pricing.deploymentMode === "hosted" ? hold : 0n };
+}
+
+/** The pricing a call was held at (stored with it), so whoever resolves it charges what the caller was quoted. */
+export function callPricing(call: Pick<ToolCallRecord, "markup" | "creditUsdValue" | "deploymentMode">, current: PricingConfig): PricingConfig {
+  return {
+    markup: call.markup ? parseDecimal(call.markup) : current.markup,
+    creditUsdValue: call.creditUsdValue ? parseDecimal(call.creditUsdValue) : current.creditUsdValue,
+    deploymentMode: call.deploymentMode,
+  };
+}
+
+/**
+ * The price of work whose cost nobody can tell (no provider reference, or a
+ * cost the provider reported that no request can have): what is left of the
+ * call's hold after its other events. The hold is the worst case the call was
+ * capped at, so this is never below the real cost. The recorded cost is the
+ * provider cost that charge covers.
+ */
+export function estimatedPrice(
+  call: Pick<ToolCallRecord, "holdMicroCredits" | "walletHoldMicroCredits">,
+  others: Pick<UsageEventInput, "meteredMicroCredits" | "chargedMicroCredits">[],
+  pricing: PricingConfig,
+): EventPrice & { costNanoUsd: bigint } {
+  const left = (total: bigint, used: bigint) => (total > used ? total - used : 0n);
+  const metered = left(call.holdMicroCredits, others.reduce((sum, e) => sum + e.meteredMicroCredits, 0n));
+  const charged = left(call.walletHoldMicroCredits, others.reduce((sum, e) => sum + e.chargedMicroCredits, 0n));
+  const hosted = pricing.deploymentMode === "hosted";
+  return {
+    costNanoUsd: coveredCostNanoUsd(metered, hosted ? pricing.markup : ONE, pricing.creditUsdValue),
+    chargedMicroCredits: hosted ? charged : 0n,
+    meteredMicroCredits: metered,
+    markup: formatDecimal(pricing.markup),
+    creditUsdValue: formatDecimal(pricing.creditUsdValue),
+  };
 }

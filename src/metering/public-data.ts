@@ -1,5 +1,5 @@
 /**
- * Free public data (SPEC section 3): no hold, no charge, one data_query_log
+ * Free public data: no hold, no charge, one data_query_log
  * row per query answered. Tools reach the open-data provider only through
  * here, so every query is on record like every paid call.
  */

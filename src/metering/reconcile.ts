@@ -1,5 +1,5 @@
 /**
- * The reconciler (SPEC 4.6): resolves calls a dead process left open.
+ * The reconciler: resolves calls a dead process left open.
  *
  *  - never dispatched (`held`) -> voided: no request left, nothing to pay;
  *  - provider references known -> settled at what the provider says each
@@ -7,7 +7,9 @@
  *    usageTotalUsd); an Apify run still going is left alone and reported;
  *  - dispatched with no reference -> charged the hold (the worst case the
  *    call was capped at) and flagged `estimated`: a call may never be billed
- *    below its cost.
+ *    below its cost;
+ *  - a reference the provider prices impossibly (1e300, negative, not a
+ *    number) -> charged what is left of the hold, flagged `estimated`.
  *
  * Safe beside live servers and other reconcilers: only calls older than their
  * owner's deadline are touched (a live process resolves its own calls before
@@ -15,10 +17,10 @@
  */
 import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
-import { coveredCostNanoUsd, formatDecimal, microToCredits, nanoToUsd, parseDecimal } from "../money.js";
-import type { ApifyProvider } from "../providers/apify.js";
-import type { OpenRouterProvider } from "../providers/openrouter.js";
-import { priceEvent, type PricingConfig } from "./pricing.js";
+import { microToCredits, nanoToUsd } from "../money.js";
+import { redact } from "../redact.js";
+import { callPricing, estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
+import { lookUpCost, type ProviderAccess } from "./provider-costs.js";
 
 export type ReconcileAction = "voided" | "settled" | "estimated" | "left_running" | "left_unknown" | "already_resolved" | "too_recent";
 
@@ -35,7 +37,7 @@ export interface ReconciledCall {
 
 export interface ReconcileDeps {
   ledger: Ledger;
-  providers: { openrouter?: OpenRouterProvider | undefined; apify?: ApifyProvider | undefined };
+  providers: ProviderAccess;
   pricing: PricingConfig;
   logger: Logger;
   now?: () => number;
@@ -49,7 +51,7 @@ export interface ReconcileOptions {
   actorDeadlineMs: number;
 }
 
-type Priced = { events: UsageEventInput[]; running: string[]; unknown: string[] };
+type Priced = { events: UsageEventInput[]; running: string[]; unknown: string[]; impossible: string[] };
 
 export class Reconciler {
   private readonly now: () => number;
@@ -76,15 +78,7 @@ export class Reconciler {
       action,
       cost_usd: priced ? nanoToUsd(events.reduce((sum, e) => sum + e.costNanoUsd, 0n)) : null,
       credits_charged: priced ? microToCredits(events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n)) : null,
-      note,
-    };
-  }
-
-  private pricingOf(call: ToolCallRecord): PricingConfig {
-    return {
-      markup: call.markup ? parseDecimal(call.markup) : this.deps.pricing.markup,
-      creditUsdValue: call.creditUsdValue ? parseDecimal(call.creditUsdValue) : this.deps.pricing.creditUsdValue,
-      deploymentMode: call.deploymentMode,
+      note: redact(note),
     };
   }
 
@@ -99,37 +93,43 @@ export class Reconciler {
     if (call.state === "dispatched" && now - (call.dispatchedAt ?? call.createdAt) < deadline) {
       return this.entry(call, "too_recent", "dispatched within its deadline; its process may still settle it");
     }
+    const pricing = callPricing(call, this.deps.pricing);
     if (call.providerRefs.length > 0) {
-      const priced = await this.priceRefs(call);
+      const priced = await this.priceRefs(call, pricing);
       if (priced.running.length) return this.entry(call, "left_running", `Apify run ${priced.running.join(", ")} is still going; reconcile again later`);
-      if (priced.unknown.length) return this.entry(call, "left_unknown", `the provider does not know ${priced.unknown.join(", ")} yet`);
-      const message = `settled by reconcile at the cost ${call.provider} reported`;
+      if (priced.unknown.length) return this.entry(call, "left_unknown", priced.unknown.join("; "));
+      const estimated = priced.impossible.length > 0;
+      const message = estimated
+        ? `settled by reconcile: ${call.provider} reported an impossible cost (${priced.impossible.join(", ")}), so the rest of the hold was charged (estimated)`
+        : `settled by reconcile at the cost ${call.provider} reported`;
+      if (estimated) this.deps.logger.warn("a provider reported an impossible cost; charged the rest of the hold, flagged estimated", { call: call.id });
       const done = await this.deps.ledger.settleCall(call.id, priced.events, { error: { code: "provider_error", message } }, now);
-      return this.entry(call, done.applied ? "settled" : "already_resolved", message, priced.events);
+      return this.entry(call, done.applied ? (estimated ? "estimated" : "settled") : "already_resolved", message, priced.events);
     }
-    const events = [this.estimatedEvent(call, now)];
+    const events = [this.estimatedEvent(call, [], pricing, null, call.dispatchedAt ?? now)];
     const message = "dispatched but the provider reference was never stored: charged the hold (estimated)";
     const done = await this.deps.ledger.settleCall(call.id, events, { error: { code: "provider_error", message } }, now);
     return this.entry(call, done.applied ? "estimated" : "already_resolved", message, events);
   }
 
-  /** One usage event per provider reference, priced from the provider. */
-  private async priceRefs(call: ToolCallRecord): Promise<Priced> {
-    const pricing = this.pricingOf(call);
-    const priced: Priced = { events: [], running: [], unknown: [] };
+  /** One usage event per provider reference, priced from the provider; impossibly priced ones share the rest of the hold. */
+  private async priceRefs(call: ToolCallRecord, pricing: PricingConfig): Promise<Priced> {
+    const priced: Priced = { events: [], running: [], unknown: [], impossible: [] };
+    const estimatedRefs: string[] = [];
     for (const ref of call.providerRefs) {
-      const found = await this.costOf(call.provider, ref);
-      if (found === "running") priced.running.push(ref);
-      else if (found === null) priced.unknown.push(ref);
-      else {
+      const found = await lookUpCost(this.deps.providers, call.provider, ref);
+      if (found.kind === "running") priced.running.push(ref);
+      else if (found.kind === "unknown") priced.unknown.push(found.why);
+      else if (found.kind === "impossible") {
+        priced.impossible.push(`${ref}: ${found.reported}`);
+        estimatedRefs.push(ref);
+      } else {
         priced.events.push({
           provider: call.provider,
           model: found.model,
           providerRequestId: ref,
           outcome: found.costNanoUsd > 0n ? "ok" : "failed",
-          promptTokens: found.promptTokens,
-          completionTokens: found.completionTokens,
-          totalTokens: found.promptTokens !== null && found.completionTokens !== null ? found.promptTokens + found.completionTokens : null,
+          ...found.usage,
           costNanoUsd: found.costNanoUsd,
           costSource: "lookup",
           ...priceEvent(found.costNanoUsd, pricing),
@@ -139,43 +139,28 @@ export class Reconciler {
         });
       }
     }
+    const others = [...priced.events];
+    for (const [i, ref] of estimatedRefs.entries()) {
+      priced.events.push(this.estimatedEvent(i === 0 ? call : { ...call, holdMicroCredits: 0n, walletHoldMicroCredits: 0n }, others, pricing, ref, call.dispatchedAt ?? call.createdAt));
+    }
     return priced;
   }
 
-  private async costOf(provider: ToolCallRecord["provider"], ref: string) {
-    if (provider === "openrouter") {
-      const cost = await this.deps.providers.openrouter?.generationCost(ref);
-      return cost ? { costNanoUsd: cost.costNanoUsd, model: cost.model, promptTokens: cost.usage.promptTokens, completionTokens: cost.usage.completionTokens } : null;
-    }
-    const run = await this.deps.providers.apify?.runCost(ref);
-    if (!run) return null;
-    if (!run.finished) return "running" as const;
-    if (run.costNanoUsd === null) return null;
-    return { costNanoUsd: run.costNanoUsd, model: null, promptTokens: null, completionTokens: null };
-  }
-
-  /** The hold as the charge, with the cost it covers at the call's pricing, flagged estimated. */
-  private estimatedEvent(call: ToolCallRecord, now: number): UsageEventInput {
-    const pricing = this.pricingOf(call);
-    const hosted = pricing.deploymentMode === "hosted";
-    const costNanoUsd = coveredCostNanoUsd(call.holdMicroCredits, hosted ? pricing.markup : { units: 1n, scale: 0 }, pricing.creditUsdValue);
+  /** What is left of the hold as the charge, with the cost it covers at the call's pricing, flagged estimated. */
+  private estimatedEvent(call: ToolCallRecord, others: UsageEventInput[], pricing: PricingConfig, ref: string | null, createdAt: number): UsageEventInput {
     return {
       provider: call.provider,
       model: null,
-      providerRequestId: null,
+      providerRequestId: ref,
       outcome: "failed",
       promptTokens: null,
       completionTokens: null,
       totalTokens: null,
-      costNanoUsd,
+      ...estimatedPrice(call, others, pricing),
       costSource: "estimated",
-      markup: formatDecimal(pricing.markup),
-      creditUsdValue: formatDecimal(pricing.creditUsdValue),
-      chargedMicroCredits: call.walletHoldMicroCredits,
-      meteredMicroCredits: call.holdMicroCredits,
       estimated: true,
       priceUnknown: false,
-      createdAt: call.dispatchedAt ?? now,
+      createdAt,
     };
   }
 }

@@ -44,13 +44,6 @@ export function softBudgetMessage(request: PaidCallRequest, standing: BudgetStan
   );
 }
 
-export function providerError(failure: ProviderFailure): EcnError {
-  const retry = failure.details.retryAfterSeconds ? ` Retry after ${failure.details.retryAfterSeconds} s.` : "";
-  return new EcnError("provider_error", `${failure.message}.${retry}`, {
-    ...(failure.details.status ? { status: failure.details.status } : {}),
-  });
-}
-
 /** The error a failed call ends in, saying what it cost the user. */
 export function withChargeNote(error: EcnError, chargedMicroCredits: bigint, call: ToolCallRecord): EcnError {
   const note =
@@ -74,4 +67,29 @@ export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, ca
     `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`,
     { tool_call_id: call.id },
   );
+}
+
+/** Who chose a model: the caller's `model` argument, the feature's rate card, or the server's embedding model. */
+export type ModelChoice = "caller" | "rate_card" | "embedding";
+
+const PRICE_HOW = (model: string) => `ecn-mcp rate-card price set ${model} --prompt USD_PER_TOKEN --completion USD_PER_TOKEN`;
+
+/** A model with no known worst-case price: the call is refused before anything is held or sent. */
+export function unpricedModel(request: PaidCallRequest, model: string, choice: ModelChoice, listUnavailable: boolean): EcnError {
+  if (listUnavailable) {
+    return new EcnError(
+      "provider_error",
+      `OpenRouter's price list (GET /models) cannot be loaded and this ledger has no copy of it, so ${request.feature} cannot be held at its ` +
+        `worst case. Nothing was run or charged. Retry shortly; the operator can also price the model with: ${PRICE_HOW(model)}`,
+    );
+  }
+  const why = `model "${model}" has no known price: OpenRouter's price list does not name it (a variant such as ":nitro" or ":online" is priced only when listed as such)`;
+  if (choice === "caller") {
+    return new EcnError("invalid_input", `${why}, so no hold could cover its worst case. Nothing was run or charged. Pick a listed model, or ask the operator to price it with: ${PRICE_HOW(model)}`);
+  }
+  const fix =
+    choice === "embedding"
+      ? `price it with: ${PRICE_HOW(model)}, or set ECN_EMBEDDING_MODEL to a listed model`
+      : `price it with: ${PRICE_HOW(model)}, or choose another with: ecn-mcp rate-card set ${request.feature} --model MODEL`;
+  return new EcnError("provider_not_configured", `${request.feature} uses ${why}. Nothing was run or charged. The operator must ${fix}.`);
 }

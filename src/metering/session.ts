@@ -1,17 +1,21 @@
 /**
  * One paid call's provider session: marks the call dispatched just before
- * the first request leaves, stores provider references the moment they are
- * known, and turns every request's outcome into a priced usage event (or an
- * unresolved request the core must settle later).
+ * the first request leaves (and sends nothing if that transition no longer
+ * applies), stores provider references the moment they are known, and turns
+ * every request's outcome into a priced usage event, an unresolved request
+ * the core must settle later, or an estimate when the provider reported a
+ * cost no request can have.
  */
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import type { PaidProvider } from "../features.js";
 import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
+import type { Logger } from "../log.js";
 import type { ApifyProvider, ApifyRunResult } from "../providers/apify.js";
+import type { ReportedCost } from "../providers/cost.js";
 import { ProviderFailure } from "../providers/failure.js";
 import type { ChatCompletion, ChatMessage, OpenRouterProvider, TokenUsage } from "../providers/openrouter.js";
-import { priceEvent, type PricingConfig } from "./pricing.js";
+import { estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
 import type { ActorSession, ApifyProgress, LlmSession } from "./types.js";
 
 /** A request whose cost is not known: the provider may have billed it. */
@@ -23,12 +27,23 @@ export interface UnresolvedRequest {
   failure: ProviderFailure;
 }
 
+/** A request the provider priced impossibly: it will be charged what is left of the hold. */
+export interface EstimatedRequest {
+  provider: PaidProvider;
+  providerRef: string | null;
+  model: string | null;
+  usage: TokenUsage;
+  createdAt: number;
+  reported: string;
+}
+
 export interface SessionDeps {
   ledger: Ledger;
   pricing: PricingConfig;
   openrouter: OpenRouterProvider | undefined;
   apify: ApifyProvider | undefined;
   signal: AbortSignal;
+  logger: Logger;
   now: () => number;
 }
 
@@ -38,8 +53,6 @@ export interface SessionPlan {
   embeddingModel: string;
   actorId: string;
   maxTotalChargeUsd: number;
-  /** The hold was only the floor because the model's price was unknown. */
-  priceUnknown: boolean;
 }
 
 /** What a finished request reports about itself, for its usage event. */
@@ -48,7 +61,7 @@ interface RequestReport {
   providerRequestId: string | null;
   outcome: "ok" | "failed";
   usage: TokenUsage;
-  costNanoUsd: bigint | null;
+  cost: ReportedCost;
   costSource: "reported" | "lookup";
 }
 
@@ -59,6 +72,7 @@ const NO_TOKENS: TokenUsage = { promptTokens: null, completionTokens: null, tota
 export class PaidSession implements LlmSession, ActorSession {
   readonly events: UsageEventInput[] = [];
   readonly unresolved: UnresolvedRequest[] = [];
+  readonly estimates: EstimatedRequest[] = [];
   private dispatched = false;
 
   constructor(
@@ -82,17 +96,72 @@ export class PaidSession implements LlmSession, ActorSession {
 
   /** True when some request did billable work (so the call settles rather than voids). */
   get didWork(): boolean {
-    return this.events.some((e) => e.outcome === "ok" || e.costNanoUsd > 0n);
+    return this.estimates.length > 0 || this.events.some((e) => e.outcome === "ok" || e.costNanoUsd > 0n);
   }
 
   /** Records a priced usage event for one provider request. */
   recordEvent(facts: EventFacts): void {
-    this.events.push({ ...facts, ...priceEvent(facts.costNanoUsd, this.deps.pricing), priceUnknown: this.plan.priceUnknown });
+    this.events.push({ ...facts, ...priceEvent(facts.costNanoUsd, this.deps.pricing), priceUnknown: false });
+  }
+
+  /** Notes a request whose reported cost is impossible: it is charged what is left of the hold, and the operator is told. */
+  recordImpossibleCost(request: EstimatedRequest): void {
+    this.estimates.push(request);
+    this.deps.logger.warn("a provider reported an impossible cost; the request is charged the rest of its hold, flagged estimated", {
+      call: this.call.id,
+      provider: request.provider,
+      ref: request.providerRef,
+      reported: request.reported,
+    });
+  }
+
+  /**
+   * Every event the call settles with: the priced ones, then one per
+   * impossibly priced request, the first charged what is left of the hold
+   * (the worst case the call was capped at), the rest nothing more.
+   */
+  settlementEvents(): UsageEventInput[] {
+    const out = [...this.events];
+    for (const [i, estimate] of this.estimates.entries()) {
+      const price = estimatedPrice(i === 0 ? this.call : { holdMicroCredits: 0n, walletHoldMicroCredits: 0n }, this.events, this.deps.pricing);
+      out.push({
+        provider: estimate.provider,
+        model: estimate.model,
+        providerRequestId: estimate.providerRef,
+        outcome: "ok",
+        ...estimate.usage,
+        ...price,
+        costSource: "estimated",
+        estimated: true,
+        priceUnknown: false,
+        createdAt: estimate.createdAt,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * held -> dispatched, as a checked transition: if the call is no longer
+   * held (a reconciler voided it while this process stalled), nothing is sent.
+   */
+  private async markDispatched(): Promise<void> {
+    if (this.dispatched) return;
+    if (!(await this.deps.ledger.markDispatched(this.call.id, this.deps.now()))) {
+      const now = await this.deps.ledger.getCall(this.call.id);
+      throw new EcnError(
+        "provider_error",
+        `call ${this.call.id} was resolved (${now?.state ?? "gone"}) before its request was sent: this server stalled for longer than ` +
+          "the reconcile grace and another process closed the call as never sent. Nothing was sent to the provider; retry the call.",
+        { tool_call_id: this.call.id },
+      );
+    }
+    this.dispatched = true;
+    failpoint("after_dispatch");
   }
 
   /**
    * Sends one provider request: dispatch mark first, reference stored as soon
-   * as known, then exactly one usage event (or one unresolved request).
+   * as known, then exactly one usage event (or one unresolved request, or one estimate).
    */
   private async request<R>(
     provider: PaidProvider,
@@ -101,11 +170,7 @@ export class PaidSession implements LlmSession, ActorSession {
     report: (result: R) => RequestReport,
   ): Promise<R> {
     this.deps.signal.throwIfAborted();
-    if (!this.dispatched) {
-      await this.deps.ledger.markDispatched(this.call.id, this.deps.now());
-      this.dispatched = true;
-      failpoint("after_dispatch");
-    }
+    await this.markDispatched();
     const createdAt = this.deps.now();
     let ref: string | null = null;
     let result: R;
@@ -141,12 +206,17 @@ export class PaidSession implements LlmSession, ActorSession {
       throw failure;
     }
     const facts = report(result);
-    if (facts.costNanoUsd === null) {
+    const { cost } = facts;
+    if (cost.kind === "missing") {
       const failure = new ProviderFailure(provider, "unknown", `${provider} did not report what the request cost`, {
         ...(facts.providerRequestId ? { providerRef: facts.providerRequestId } : {}),
       });
       this.unresolved.push({ provider, providerRef: facts.providerRequestId, model: facts.model, createdAt, failure });
       throw failure;
+    }
+    if (cost.kind === "impossible") {
+      this.recordImpossibleCost({ provider, providerRef: facts.providerRequestId, model: facts.model, usage: facts.usage, createdAt, reported: cost.reported });
+      return result;
     }
     this.recordEvent({
       provider,
@@ -154,7 +224,7 @@ export class PaidSession implements LlmSession, ActorSession {
       providerRequestId: facts.providerRequestId,
       outcome: facts.outcome,
       ...facts.usage,
-      costNanoUsd: facts.costNanoUsd,
+      costNanoUsd: cost.nanoUsd,
       costSource: facts.costSource,
       estimated: false,
       createdAt,
@@ -174,7 +244,7 @@ export class PaidSession implements LlmSession, ActorSession {
       this.plan.model,
       (onProviderRef) =>
         openrouter.chat({ model: this.plan.model, messages, maxTokens: this.plan.maxTokens, json: options.json, signal: this.deps.signal, onProviderRef }),
-      (c) => ({ model: c.model, providerRequestId: c.generationId, outcome: "ok", usage: c.usage, costNanoUsd: c.costNanoUsd, costSource: c.costSource }),
+      (c) => ({ model: c.model, providerRequestId: c.generationId, outcome: "ok", usage: c.usage, cost: c.cost, costSource: c.costSource }),
     );
   }
 
@@ -184,7 +254,7 @@ export class PaidSession implements LlmSession, ActorSession {
       "openrouter",
       this.plan.embeddingModel,
       (onProviderRef) => openrouter.embed({ model: this.plan.embeddingModel, input: texts, signal: this.deps.signal, onProviderRef }),
-      (e) => ({ model: e.model, providerRequestId: e.generationId, outcome: "ok", usage: e.usage, costNanoUsd: e.costNanoUsd, costSource: e.costSource }),
+      (e) => ({ model: e.model, providerRequestId: e.generationId, outcome: "ok", usage: e.usage, cost: e.cost, costSource: e.costSource }),
     );
     return result.vectors;
   }
@@ -213,7 +283,7 @@ export class PaidSession implements LlmSession, ActorSession {
         providerRequestId: run.runId,
         outcome: run.status === "SUCCEEDED" ? "ok" : "failed",
         usage: NO_TOKENS,
-        costNanoUsd: run.costNanoUsd,
+        cost: run.cost,
         costSource: "reported",
       }),
     );

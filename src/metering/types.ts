@@ -5,7 +5,7 @@ import type { ChatCompletion, ChatMessage } from "../providers/openrouter.js";
 
 export type { ApifyProgress, ApifyRunResult, ChatCompletion, ChatMessage };
 
-/** The `metering` block of every paid tool result (SPEC section 7). */
+/** The `metering` block of every paid tool result. */
 export interface MeteringBlock {
   tool_call_id: string;
   feature: Feature;

@@ -1,5 +1,5 @@
 /**
- * Apify actor runs through `apify-client` (PROVIDERS.md). A run is started
+ * Apify actor runs through `apify-client`. A run is started
  * (never `call()`ed: that streams the actor log to stdout) by a client that
  * does not retry, because a retried POST could start a second paid run. From
  * the moment the run id is known the run is never let go: the caller records
@@ -9,7 +9,7 @@
  * FAILED, TIMED-OUT and ABORTED runs are results, not errors: they cost money.
  */
 import { ApifyApiError, ApifyClient, type ActorRun, type PaginatedList } from "apify-client";
-import { decimalFromNumber, usdToNano } from "../money.js";
+import { readProviderCost, type ReportedCost } from "./cost.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ApifyProgress {
@@ -40,8 +40,8 @@ export interface ApifyRunResult {
   runId: string;
   status: "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
   statusMessage: string | null;
-  /** The run's usageTotalUsd in nano-USD, null if Apify did not report it. */
-  costNanoUsd: bigint | null;
+  /** The run's usageTotalUsd: missing when Apify did not report it (an unknown cost, never $0). */
+  cost: ReportedCost;
   /** The default dataset's items (clean), at most maxItems. */
   items: Record<string, unknown>[];
   /** How many items the run's dataset holds (may exceed items.length). */
@@ -51,7 +51,7 @@ export interface ApifyRunResult {
 export interface ApifyRunCost {
   status: string;
   finished: boolean;
-  costNanoUsd: bigint | null;
+  cost: ReportedCost;
 }
 
 export interface ApifyProvider {
@@ -78,9 +78,9 @@ const CLIENT_READ_RETRIES = 3;
 /** Our own attempts on top of the client's, so a blip does not lose a run. */
 const RUN_READ_ATTEMPTS = 4;
 
-/** A run's usageTotalUsd as nano-USD (rounded up), null when absent. */
-export function runCostNanoUsd(run: Pick<ActorRun, "usageTotalUsd">): bigint | null {
-  return typeof run.usageTotalUsd === "number" ? usdToNano(decimalFromNumber(run.usageTotalUsd)) : null;
+/** A run's usageTotalUsd, read through the one gate every provider cost passes. */
+export function reportedRunCost(run: Pick<ActorRun, "usageTotalUsd">): ReportedCost {
+  return readProviderCost(run.usageTotalUsd);
 }
 
 /** The reason only: client errors carry request configs (with the token) that must not travel. */
@@ -176,7 +176,7 @@ export function createApify(options: ApifyOptions): ApifyProvider {
       if (rest > 0) await (abortSent ? sleep(rest) : Promise.race([sleep(rest), cancelled]));
     }
     const { items, itemCount } = await readItems(runId, run.defaultDatasetId, request.maxItems);
-    return { runId, status: run.status as FinalStatus, statusMessage: run.statusMessage ?? null, costNanoUsd: runCostNanoUsd(run), items, itemCount };
+    return { runId, status: run.status as FinalStatus, statusMessage: run.statusMessage ?? null, cost: reportedRunCost(run), items, itemCount };
   }
 
   async function runActor(request: ApifyRunRequest): Promise<ApifyRunResult> {
@@ -209,7 +209,7 @@ export function createApify(options: ApifyOptions): ApifyProvider {
     }
   }
 
-  async function runCost(runId: string): Promise<ApifyRunCost | null> {
+  async function runCostOf(runId: string): Promise<ApifyRunCost | null> {
     let run: ActorRun | undefined;
     try {
       run = await reader.run(runId).get();
@@ -217,8 +217,8 @@ export function createApify(options: ApifyOptions): ApifyProvider {
       throw new ProviderFailure("apify", "unknown", `cannot read Apify run ${runId} (${describe(error)})`, { providerRef: runId });
     }
     if (!run) return null;
-    return { status: run.status, finished: FINAL_STATUSES.has(run.status), costNanoUsd: runCostNanoUsd(run) };
+    return { status: run.status, finished: FINAL_STATUSES.has(run.status), cost: reportedRunCost(run) };
   }
 
-  return { runActor, runCost };
+  return { runActor, runCost: runCostOf };
 }

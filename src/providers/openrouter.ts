@@ -1,12 +1,12 @@
 /**
- * OpenRouter through the `openai` package (PROVIDERS.md). Chat completions are
+ * OpenRouter through the `openai` package. Chat completions are
  * streamed so the generation id is known from the response headers before
  * any token is generated: a crash or timeout after that point can still be
  * priced from the generation endpoint. The client's own retries are off:
  * every request that leaves must be seen (and metered) by the caller.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
-import { decimalFromNumber, usdToNano } from "../money.js";
+import { addCosts, MISSING_COST, readProviderCost, type ReportedCost } from "./cost.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ChatMessage {
@@ -37,8 +37,8 @@ export interface ChatCompletion {
   text: string;
   finishReason: string | null;
   usage: TokenUsage;
-  /** What the request cost; null only when neither the response nor the lookup said. */
-  costNanoUsd: bigint | null;
+  /** What the request cost: missing only when neither the response nor the lookup said; impossible when either said nonsense. */
+  cost: ReportedCost;
   costSource: "reported" | "lookup";
 }
 
@@ -54,21 +54,28 @@ export interface Embeddings {
   model: string;
   vectors: number[][];
   usage: TokenUsage;
-  costNanoUsd: bigint | null;
+  cost: ReportedCost;
   costSource: "reported" | "lookup";
 }
 
-/** A model's list price as /models gives it: exact decimal USD strings. */
+/** A model's list price as /models gives it: exact decimal USD strings ("0" where a price is not listed). */
 export interface ListedModel {
   id: string;
   promptUsd: string;
   completionUsd: string;
   requestUsd: string;
+  inputCacheReadUsd: string;
+  inputCacheWriteUsd: string;
+  internalReasoningUsd: string;
+  webSearchUsd: string;
   maxCompletionTokens: number | null;
 }
 
+type ListedPricing = Partial<Record<"prompt" | "completion" | "request" | "input_cache_read" | "input_cache_write" | "internal_reasoning" | "web_search", unknown>>;
+
 export interface GenerationCost {
-  costNanoUsd: bigint;
+  /** Known, or impossible when the endpoint reported nonsense (never missing: then there is no GenerationCost). */
+  cost: ReportedCost;
   model: string | null;
   usage: TokenUsage;
 }
@@ -94,18 +101,17 @@ interface OpenRouterUsage {
   prompt_tokens?: number;
   completion_tokens?: number;
   total_tokens?: number;
-  cost?: number | null;
+  cost?: unknown;
   is_byok?: boolean;
-  cost_details?: { upstream_inference_cost?: number | null } | null;
+  cost_details?: { upstream_inference_cost?: unknown } | null;
 }
 
 /** USD cost of a response's usage block; BYOK adds the upstream spend the operator's own key paid. */
-export function usageCostNanoUsd(usage: OpenRouterUsage | null | undefined): bigint | null {
-  if (!usage || typeof usage.cost !== "number") return null;
-  let cost = usdToNano(decimalFromNumber(usage.cost));
-  const upstream = usage.cost_details?.upstream_inference_cost;
-  if (usage.is_byok && typeof upstream === "number") cost += usdToNano(decimalFromNumber(upstream));
-  return cost;
+export function usageCost(usage: OpenRouterUsage | null | undefined): ReportedCost {
+  if (!usage) return MISSING_COST;
+  const cost = readProviderCost(usage.cost);
+  if (!usage.is_byok) return cost;
+  return addCosts(cost, readProviderCost(usage.cost_details?.upstream_inference_cost ?? 0));
 }
 
 function tokenUsage(usage: OpenRouterUsage | null | undefined): TokenUsage {
@@ -170,14 +176,15 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
     for (let attempt = 0; attempt < lookupAttempts; attempt++) {
       try {
         const body = (await client.get("/generation", { query: { id: generationId }, signal })) as {
-          data?: { total_cost?: number | null; model?: string; tokens_prompt?: number; tokens_completion?: number };
+          data?: { total_cost?: unknown; is_byok?: boolean; upstream_inference_cost?: unknown; model?: string; tokens_prompt?: number; tokens_completion?: number };
         };
         const data = body.data;
-        if (data && typeof data.total_cost === "number") {
+        const reported = readProviderCost(data?.total_cost);
+        if (data && reported.kind !== "missing") {
           const prompt = data.tokens_prompt ?? null;
           const completion = data.tokens_completion ?? null;
           return {
-            costNanoUsd: usdToNano(decimalFromNumber(data.total_cost)),
+            cost: data.is_byok ? addCosts(reported, readProviderCost(data.upstream_inference_cost ?? 0)) : reported,
             model: data.model ?? null,
             usage: { promptTokens: prompt, completionTokens: completion, totalTokens: prompt !== null && completion !== null ? prompt + completion : null },
           };
@@ -231,20 +238,20 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
     }
   }
 
-  /** The usage block's cost, or the generation endpoint's when the response left it out. */
+  /** The usage block's cost, or the generation endpoint's when the response left it out or reported nonsense. */
   async function priced(usage: OpenRouterUsage | undefined, generationId: string | null, signal: AbortSignal) {
-    let costNanoUsd = usageCostNanoUsd(usage);
+    let cost = usageCost(usage);
     let costSource: "reported" | "lookup" = "reported";
     let tokens = tokenUsage(usage);
-    if (costNanoUsd === null && generationId) {
+    if (cost.kind !== "known" && generationId) {
       const looked = await generationCost(generationId, signal);
-      if (looked) {
-        costNanoUsd = looked.costNanoUsd;
+      if (looked && (looked.cost.kind === "known" || cost.kind === "missing")) {
+        cost = looked.cost;
         costSource = "lookup";
         if (tokens.promptTokens === null) tokens = looked.usage;
       }
     }
-    return { costNanoUsd, costSource, usage: tokens };
+    return { cost, costSource, usage: tokens };
   }
 
   async function embed(request: EmbeddingRequest): Promise<Embeddings> {
@@ -266,16 +273,22 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
 
   async function listModels(signal?: AbortSignal): Promise<ListedModel[]> {
     const body = (await client.get("/models", { signal, maxRetries: 2 })) as {
-      data?: { id?: string; pricing?: { prompt?: string; completion?: string; request?: string }; top_provider?: { max_completion_tokens?: number | null } }[];
+      data?: { id?: string; pricing?: ListedPricing; top_provider?: { max_completion_tokens?: number | null } }[];
     };
+    // Prices are decimal strings; anything else is kept as text for the price rules to refuse.
+    const price = (value: unknown) => (value === undefined || value === null ? "0" : String(value));
     return (body.data ?? []).flatMap((m) =>
       m.id && m.pricing?.prompt !== undefined && m.pricing.completion !== undefined
         ? [
             {
               id: m.id,
-              promptUsd: String(m.pricing.prompt),
-              completionUsd: String(m.pricing.completion),
-              requestUsd: String(m.pricing.request ?? "0"),
+              promptUsd: price(m.pricing.prompt),
+              completionUsd: price(m.pricing.completion),
+              requestUsd: price(m.pricing.request),
+              inputCacheReadUsd: price(m.pricing.input_cache_read),
+              inputCacheWriteUsd: price(m.pricing.input_cache_write),
+              internalReasoningUsd: price(m.pricing.internal_reasoning),
+              webSearchUsd: price(m.pricing.web_search),
               maxCompletionTokens: m.top_provider?.max_completion_tokens ?? null,
             },
           ]

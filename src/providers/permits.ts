@@ -1,5 +1,5 @@
 /**
- * The four cities' building-permit datasets on Socrata (PROVIDERS.md) and how
+ * The four cities' building-permit datasets on Socrata and how
  * the common permit filters map onto each one's columns. Column names come
  * from the portals' published schemas (unverified against live metadata); the
  * SoQL builder only ever writes the names listed here into a query.

@@ -1,5 +1,5 @@
 /**
- * Socrata SODA 2 over plain `fetch` (PROVIDERS.md): building-permit searches
+ * Socrata SODA 2 over plain `fetch`: building-permit searches
  * on the four cities' open-data portals. Free, so nothing is metered here;
  * failures become `provider_error` with a message that says what to do. The
  * app token travels only in the `X-App-Token` header and is never logged or

@@ -1,9 +1,9 @@
 /**
  * createServer(deps) -> an MCP server with every tool registered.
  *
- * Built on the SDK's low-level Server rather than McpServer because SPEC
- * section 7 fixes the error contract: a refused call is an `isError` result
- * whose text begins with our code (`invalid_input: ...`). McpServer validates
+ * Built on the SDK's low-level Server rather than McpServer because of the
+ * error contract: a refused call is an `isError` result whose text begins
+ * with our code (`invalid_input: ...`). McpServer validates
  * arguments itself and answers with its own wording, so we validate here with
  * the same zod schemas we publish.
  */
@@ -21,10 +21,13 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { classifyFailure, logFailure } from "../metering/failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
+import { RawArguments } from "./raw-arguments.js";
 
 export const SERVER_NAME = "ecn-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -102,9 +105,19 @@ function listingOf(tools: ToolDefinition[]): Listing {
 /** One JSON Schema validator for every server: the SDK would build an Ajv instance per server (per HTTP request). */
 let sharedValidator: AjvJsonSchemaValidator | undefined;
 
+/** The SDK's Server, seeing each call's arguments as the client sent them. */
+class EcnServer extends Server {
+  readonly rawArguments = new RawArguments();
+
+  override async connect(transport: Transport): Promise<void> {
+    this.rawArguments.watch(transport);
+    await super.connect(transport);
+  }
+}
+
 export function createServer(deps: ServerDeps): Server {
   const { tools, byName } = listingOf(deps.tools ?? TOOLS);
-  const server = new Server(
+  const server = new EcnServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
     {
       capabilities: { tools: {}, logging: {} },
@@ -115,6 +128,7 @@ export function createServer(deps: ServerDeps): Server {
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const sent = server.rawArguments.take(extra.requestId);
     const tool = byName.get(request.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
     const started = performance.now();
@@ -122,20 +136,18 @@ export function createServer(deps: ServerDeps): Server {
       deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000);
       return result;
     };
-    const parsed = tool.input.safeParse(request.params.arguments ?? {});
+    const parsed = tool.input.safeParse(sent ?? request.params.arguments ?? {});
     if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
     try {
       const org = await deps.resolveOrg(extra);
       const output = await tool.handler(parsed.data, contextFor(org, extra), deps);
       return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
-      if (error instanceof EcnError) {
-        deps.logger.info("tool call refused", { tool: tool.name, code: error.code });
-        return finish(errorResult(error));
-      }
+      const failure = classifyFailure(error);
+      logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
+      if (failure.kind !== "programming") return finish(errorResult(failure.error));
       deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000);
-      deps.logger.error("tool failed unexpectedly", { tool: tool.name, error: error instanceof Error ? error.stack : String(error) });
-      throw new McpError(ErrorCode.InternalError, `${tool.name} failed with an internal error; the server log has details`);
+      throw new McpError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
     }
   });
   return server;

@@ -22,6 +22,10 @@ export interface ApifyBehaviour {
   costPerItemUsd?: number;
   /** Refuse the start call with this error; no run is created. */
   failStart?: { status: number; type: string; message: string };
+  /** A misbehaving platform (or proxy): echo the request's Authorization header in failStart's message. */
+  echoCredentials?: boolean;
+  /** A misbehaving platform: report this as the run's usageTotalUsd (1e300, -1, "0.5", ...) while billing the real usage. */
+  reportedUsageTotalUsd?: unknown;
 }
 
 export interface ApifySimulatedRun {
@@ -42,7 +46,7 @@ export interface RunSettings {
   actId: string;
   input: unknown;
   inputBodyLen: number;
-  behaviour: Required<Omit<ApifyBehaviour, "failStart">>;
+  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd">> & Pick<ApifyBehaviour, "reportedUsageTotalUsd">;
   timeoutSecs: number;
   memoryMbytes: number;
   maxItems?: number;
@@ -232,7 +236,7 @@ export class SimulatedRun implements ApifySimulatedRun {
       usage: { ACTOR_COMPUTE_UNITS: computeUnits, DATASET_WRITES: state.itemCount },
       // Pay-per-event: platform usage is the developer's; the user pays the events.
       usageUsd: { ACTOR_COMPUTE_UNITS: 0, DATASET_WRITES: 0 },
-      usageTotalUsd: nanoToUsd(state.usageNano),
+      usageTotalUsd: "reportedUsageTotalUsd" in this.settings.behaviour ? this.settings.behaviour.reportedUsageTotalUsd : nanoToUsd(state.usageNano),
       pricingInfo: {
         pricingModel: "PAY_PER_EVENT",
         pricingPerEvent: {

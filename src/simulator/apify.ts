@@ -1,5 +1,5 @@
 /**
- * A loopback fake of the Apify API, faithful to PROVIDERS.md: actor runs
+ * A loopback fake of the Apify API, faithful to the real one: actor runs
  * started through `POST /v2/acts|actors/{user~name}/runs` (query options
  * timeout, memory, waitForFinish, maxItems, maxTotalChargeUsd; br/gzip
  * bodies), runs that progress in real time and never charge past their cap,
@@ -170,7 +170,10 @@ export async function startApifySimulator(options: { token?: string; port?: numb
     if (!json) return fail(400, "invalid-input", "Input is not a valid JSON");
 
     const behaviour = { ...BEHAVIOUR_DEFAULTS, ...defaults, ...(queue.shift() ?? {}) };
-    if (behaviour.failStart) return fail(behaviour.failStart.status, behaviour.failStart.type, behaviour.failStart.message);
+    if (behaviour.failStart) {
+      const echo = behaviour.echoCredentials ? ` (request had Authorization: ${req.headers.authorization ?? "none"})` : "";
+      return fail(behaviour.failStart.status, behaviour.failStart.type, behaviour.failStart.message + echo);
+    }
     const run = new SimulatedRun({
       actId: actor.id,
       input: entry.body,

@@ -18,7 +18,8 @@ export function sendEmbeddings(
   const promptTokens = inputs.reduce((sum, text) => sum + estimateTokens(text), 0);
   const prices = MODEL_PRICES[model]!;
   const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, 0);
-  generations.set(id, { id, model, costUsd, promptTokens, completionTokens: 0, visibleAt: Date.now() + lagMs, cancelled: false, streamed: false });
+  const reported = "reportedCost" in behaviour ? behaviour.reportedCost : costUsd;
+  generations.set(id, { id, model, costUsd, reportedCost: reported, promptTokens, completionTokens: 0, visibleAt: Date.now() + lagMs, cancelled: false, streamed: false });
   entry.billedUsd = costUsd;
   sendJson(
     res,
@@ -28,7 +29,7 @@ export function sendEmbeddings(
       id,
       model,
       data: inputs.map((text, index) => ({ object: "embedding", index, embedding: encode(embed(text), body.encoding_format) })),
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, ...(behaviour.omitCost ? {} : { cost: costUsd }) },
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, ...(behaviour.omitCost ? {} : { cost: reported }) },
     },
     { "x-generation-id": id },
   );

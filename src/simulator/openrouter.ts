@@ -1,5 +1,5 @@
 /**
- * A loopback fake of OpenRouter, faithful to PROVIDERS.md: chat completions
+ * A loopback fake of OpenRouter, faithful to the real API: chat completions
  * (plain and streamed, usage block with cost, X-Generation-Id), embeddings,
  * the generation endpoint (404 for a while after a completion), models, key
  * status, error bodies. It keeps its own log of every request and what it
@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readJson, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
-import { estimateTokens, MODEL_PRICES, priceUsd, simulatedReply } from "./openrouter-content.js";
+import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
 
 export interface OpenRouterBehaviour {
@@ -29,6 +29,13 @@ export interface OpenRouterBehaviour {
   inBandError?: string;
   /** Reply text (or a function of the request body) instead of the generated one. */
   reply?: string | ((body: ChatBody) => string);
+  /**
+   * A misbehaving provider: report this as `usage.cost` and as the generation's `total_cost` (1e300, -1,
+   * "0.01", ...) while billing the real cost.
+   */
+  reportedCost?: unknown;
+  /** A misbehaving provider (or proxy): echo the request's Authorization header in the error message of `fail`. */
+  echoCredentials?: boolean;
 }
 
 export interface ChatBody {
@@ -61,6 +68,8 @@ export interface Generation {
   id: string;
   model: string;
   costUsd: number;
+  /** What the generation endpoint reports as total_cost (normally costUsd). */
+  reportedCost: unknown;
   promptTokens: number;
   completionTokens: number;
   visibleAt: number;
@@ -125,19 +134,21 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     if (behaviour.fail) {
       entry.status = behaviour.fail.status;
       const headers: Record<string, string> = behaviour.fail.retryAfterSeconds ? { "retry-after": String(behaviour.fail.retryAfterSeconds) } : {};
-      return error(res, behaviour.fail.status, behaviour.fail.message ?? "Simulated failure", headers);
+      const echo = behaviour.echoCredentials ? ` (request had Authorization: ${req.headers.authorization ?? "none"})` : "";
+      return error(res, behaviour.fail.status, (behaviour.fail.message ?? "Simulated failure") + echo, headers);
     }
-    const model = entry.model;
+    const requested = entry.model;
     const messages = Array.isArray(body.messages) ? body.messages : [];
-    if (!model || (!embeddings && messages.length === 0) || (embeddings && body.input === undefined)) {
+    if (!requested || (!embeddings && messages.length === 0) || (embeddings && body.input === undefined)) {
       entry.status = 400;
       return error(res, 400, embeddings ? "model and input are required" : "model and messages are required");
     }
-    const prices = MODEL_PRICES[model];
-    if (!prices) {
+    const served = serveModel(requested);
+    if (!served) {
       entry.status = 400;
-      return error(res, 400, `${model} is not a valid model ID`);
+      return error(res, 400, `${requested} is not a valid model ID`);
     }
+    const { model, price: prices } = served;
     const id = `gen-${Date.now()}-${randomBytes(6).toString("hex")}`;
     entry.generationId = id;
     if (embeddings) return sendEmbeddings(res, body, id, model, behaviour, entry, generations, defaults.generationLagMs);
@@ -146,21 +157,35 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 1024;
     const replyText = typeof behaviour.reply === "function" ? behaviour.reply(body) : (behaviour.reply ?? simulatedReply(body));
     const promptTokens = estimateTokens(promptText);
-    const completionTokens = Math.min(maxTokens, estimateTokens(replyText));
-    const text = replyText.slice(0, completionTokens * 4);
-    const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, completionTokens);
-    const generation: Generation = { id, model, costUsd, promptTokens, completionTokens, visibleAt: 0, cancelled: false, streamed: body.stream === true };
+    const visibleTokens = Math.min(maxTokens, estimateTokens(replyText));
+    const reasoning = reasoningTokens(prices, maxTokens, visibleTokens);
+    const completionTokens = visibleTokens + reasoning;
+    const text = replyText.slice(0, visibleTokens * 4);
+    const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, visibleTokens, reasoning, served.webSearches);
+    const reported = "reportedCost" in behaviour ? behaviour.reportedCost : costUsd;
+    const generation: Generation = {
+      id,
+      model,
+      costUsd,
+      reportedCost: reported,
+      promptTokens,
+      completionTokens,
+      visibleAt: 0,
+      cancelled: false,
+      streamed: body.stream === true,
+    };
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      ...(behaviour.omitCost ? {} : { cost: costUsd }),
+      ...(behaviour.omitCost ? {} : { cost: reported }),
       is_byok: false,
       cost_details: { upstream_inference_cost: null },
       prompt_tokens_details: { cached_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: reasoning },
     };
     const finish = (billed: number, cancelled: boolean) => {
+      if (generation.reportedCost === generation.costUsd) generation.reportedCost = billed;
       generation.costUsd = billed;
       generation.cancelled = cancelled;
       generation.visibleAt = Date.now() + defaults.generationLagMs;
@@ -230,7 +255,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
           id: generation.id,
           model: generation.model,
           provider_name: "Simulated",
-          total_cost: generation.costUsd,
+          total_cost: generation.reportedCost,
           tokens_prompt: generation.promptTokens,
           tokens_completion: generation.completionTokens,
           native_tokens_prompt: generation.promptTokens,
@@ -248,7 +273,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
         data: Object.entries(MODEL_PRICES).filter(([id]) => !defaults.unlistedModels.has(id)).map(([id, p]) => ({
           id,
           context_length: 128_000,
-          pricing: { prompt: p.prompt, completion: p.completion, request: "0" },
+          pricing: { request: "0", image: "0", ...p },
           top_provider: { max_completion_tokens: 16_384 },
         })),
       });

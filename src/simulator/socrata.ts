@@ -1,5 +1,5 @@
 /**
- * A loopback fake of the Socrata SODA 2 API, faithful to PROVIDERS.md:
+ * A loopback fake of the Socrata SODA 2 API, faithful to the real one:
  * `GET /resource/{dataset}.json` over the four permit datasets, with `$where`,
  * `$q`, `$order`, `$limit`, `$offset`, `$select` and simple `column=value`
  * filters really evaluated; SODA error bodies (`{code, error, message, data}`)
@@ -21,6 +21,8 @@ export interface SocrataBehaviour {
   latencyMs?: number;
   /** Answer with this status and a SODA error body instead of rows. */
   fail?: { status: number; code?: string; message?: string; retryAfterSeconds?: number };
+  /** A misbehaving portal (or proxy): echo the request's X-App-Token in the error message of `fail`. */
+  echoCredentials?: boolean;
 }
 
 export interface SocrataRequest {
@@ -89,7 +91,8 @@ export async function startSocrataSimulator(options: SocrataSimulatorOptions = {
     if (behaviour.fail) {
       const { status, code, message, retryAfterSeconds } = behaviour.fail;
       const headers: Record<string, string> = retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {};
-      return sodaError(res, entry, status, code ?? DEFAULT_CODES[status] ?? "error", message ?? "Simulated failure", {}, headers);
+      const echo = behaviour.echoCredentials ? ` (request had X-App-Token: ${entry.appToken ?? "none"})` : "";
+      return sodaError(res, entry, status, code ?? DEFAULT_CODES[status] ?? "error", (message ?? "Simulated failure") + echo, {}, headers);
     }
     if (entry.appToken !== undefined && entry.appToken !== options.appToken) {
       return sodaError(res, entry, 403, "invalid_app_token", "Invalid app_token specified");

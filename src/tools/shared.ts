@@ -1,6 +1,6 @@
 /** Schema pieces every paid tool shares. */
 import { z } from "zod";
-import { FEATURES } from "../features.js";
+import { FEATURES, MODEL_ID_PATTERN } from "../features.js";
 
 export const meteringSchema = z
   .object({
@@ -17,7 +17,7 @@ export const modelOption = z
   .string()
   .min(3)
   .max(200)
-  .regex(/^[A-Za-z0-9][\w.-]*\/[\w.:-]+$/, "an OpenRouter model id such as openai/gpt-4o-mini")
+  .regex(MODEL_ID_PATTERN, "an OpenRouter model id such as openai/gpt-4o-mini")
   .describe("OpenRouter model id (vendor/model). Default: the rate card's model for this feature.");
 
 export const maxTokensOption = z

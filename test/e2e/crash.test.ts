@@ -63,6 +63,20 @@ describe("crash at each failpoint, then reconcile", () => {
     expect(await reconcile(stack)).toEqual([]);
   });
 
+  it("charges the hold, flagged estimated, when the provider tells the reconciler a cost no request can have", async () => {
+    const stack = await startStack({ credits: "10", env: { ...FAST, ECN_FAILPOINT: "after_provider_response" } });
+    stack.sim.behave({ reportedCost: 1e300 });
+    await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+    const [open] = await stack.ledger.openCalls();
+    expect(open!.providerRefs).toHaveLength(1);
+    await sleep(1_100);
+    expect(await reconcile(stack)).toEqual([expect.objectContaining({ tool_call_id: open!.id, action: "estimated" })]);
+    const [event] = await stack.ledger.usageEventsOfCall(open!.id);
+    expect(event).toMatchObject({ estimated: true, providerRequestId: open!.providerRefs[0], chargedMicroCredits: open!.walletHoldMicroCredits });
+    expect(await stack.ledger.openCalls()).toEqual([]);
+    assertInvariants(stack.ledger);
+  });
+
   it("the next server's start-up sweep resolves a crashed call by itself", async () => {
     const stack = await startStack({ credits: "10", env: { ...FAST, ECN_FAILPOINT: "after_provider_response" } });
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();

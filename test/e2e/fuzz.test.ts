@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TOOLS } from "../../src/tools/index.js";
-import { PROFILE_ARGS, startStack, textOf, type Stack } from "../helpers/stack.js";
+import { countRows, PROFILE_ARGS, startStack, textOf, type Stack } from "../helpers/stack.js";
 
 const RUNS = Number(process.env.ECN_FUZZ_RUNS ?? 100);
 
@@ -52,12 +52,11 @@ function mutated(valid: Record<string, unknown>): fc.Arbitrary<Record<string, un
 }
 
 function sideEffects(stack: Stack) {
-  const count = (table: string) => (stack.ledger.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: bigint }).n;
   return {
     provider: stack.sim.requests.filter((r) => r.paid).length + stack.apify.requests.length + stack.socrata.requests.length,
-    calls: count("tool_calls"),
-    queries: count("data_query_log"),
-    transactions: count("credit_transactions"),
+    calls: countRows(stack, "tool_calls"),
+    queries: countRows(stack, "data_query_log"),
+    transactions: countRows(stack, "credit_transactions"),
   };
 }
 

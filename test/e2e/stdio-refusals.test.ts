@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Stack } from "../helpers/stack.js";
-import { CLI, PROFILE_ARGS, startStack, textOf } from "../helpers/stack.js";
+import { CLI, countRows, PROFILE_ARGS, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants, tempDir } from "../helpers/temp-ledger.js";
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -15,10 +15,6 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-function count(stack: Stack, table: string): bigint {
-  return (stack.ledger.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: bigint }).n;
 }
 
 /** Every paid request the simulator received has exactly one usage event, and vice versa. */
@@ -42,8 +38,8 @@ describe("refused before anything happens", () => {
         "Nothing was charged. Add credits with: ecn-mcp credits grant --org e2e --credits 10",
     );
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(count(stack, "tool_calls")).toBe(0n);
-    expect(count(stack, "usage_events")).toBe(0n);
+    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(countRows(stack, "usage_events")).toBe(0n);
   });
 
   it.each([
@@ -55,13 +51,17 @@ describe("refused before anything happens", () => {
     ["a non-printable idempotency key", { ...PROFILE_ARGS, idempotency_key: "a\u0000b" }, /^invalid_input: idempotency_key: /],
     ["a model that is not a model id", { ...PROFILE_ARGS, model: "../../etc/passwd" }, /^invalid_input: model: /],
     ["wrong types", { business_name: 42, notes: ["a"] }, /^invalid_input: /],
+    // JSON.parse makes "__proto__" an own key; a plain object copy would turn it into a prototype and lose it.
+    ["an argument named __proto__", { ...PROFILE_ARGS, ["__proto__"]: { max_tokens: 16 } }, /^invalid_input: arguments: Unrecognized key: "__proto__"/],
+    ["a null __proto__", { ...PROFILE_ARGS, ["__proto__"]: null }, /^invalid_input: arguments: Unrecognized key: "__proto__"/],
+    ["a __proto__ holding a number (which a copy would silently drop)", { ...PROFILE_ARGS, ["__proto__"]: 5 }, /^invalid_input: arguments: Unrecognized key: "__proto__"/],
   ])("refuses %s with invalid_input and no side effect", async (_name, args, pattern) => {
     const stack = await startStack();
     const result = await stack.call("profile_draft", args as Record<string, unknown>);
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(pattern);
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(count(stack, "tool_calls")).toBe(0n);
+    expect(countRows(stack, "tool_calls")).toBe(0n);
     // The server keeps answering.
     expect((await stack.call("get_wallet_balance")).isError).toBeFalsy();
   });
@@ -71,7 +71,7 @@ describe("refused before anything happens", () => {
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_not_configured: .*OPENROUTER_API_KEY/);
     expect(stack.sim.requests).toHaveLength(0);
-    expect(count(stack, "tool_calls")).toBe(0n);
+    expect(countRows(stack, "tool_calls")).toBe(0n);
   });
 });
 
@@ -159,6 +159,8 @@ describe("provider failures", () => {
     // Port 2 on loopback: nothing listens there, and it is outside the ephemeral range the simulators bind
     // (closing the simulator instead would free a port another test may take over).
     const stack = await startStack({ credits: "10", env: { OPENROUTER_BASE_URL: "http://127.0.0.1:2/api/v1" } });
+    // /models is unreachable too, so the model needs the operator's price before anything can be held.
+    await stack.cli("rate-card", "price", "set", "openai/gpt-4o-mini", "--prompt", "0.00000015", "--completion", "0.0000006");
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: cannot reach OpenRouter \(ECONNREFUSED\)/);
     expect(stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").all()).toEqual([{ state: "voided" }]);
@@ -173,6 +175,8 @@ describe("configuration", () => {
     ["ECN_MARKUP", "abc"],
     ["ECN_CREDIT_USD_VALUE", "0"],
     ["ECN_CREDIT_USD_VALUE", "-1"],
+    ["ECN_CREDIT_USD_VALUE", "0.0001"],
+    ["ECN_MARKUP", "100.01"],
     ["ECN_DEPLOYMENT_MODE", "cloud"],
   ])("%s=%s stops start-up with a message naming the variable", (name, value) => {
     const run = spawnSync(process.execPath, [CLI], {

@@ -150,3 +150,8 @@ export const PROFILE_ARGS = {
     "mostly asphalt shingle and metal. Customers are homeowners after hail storms. Friendly, plain-spoken.",
   facts: ["Licensed and insured in Texas", "Free inspections within 48 hours"],
 };
+
+/** Rows in a ledger table, read through the test's own connection. */
+export function countRows(stack: Pick<Stack, "ledger">, table: string): bigint {
+  return (stack.ledger.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: bigint }).n;
+}

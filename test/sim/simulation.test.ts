@@ -5,6 +5,9 @@
  * apify-client packages and the loopback simulators. Every invariant is
  * checked after every step; a failure names the seed that reproduces it.
  *
+ * Every random choice (the step, the provider's behaviour, the cost it
+ * reports) comes from the seed, so a failing seed replays the same steps:
+ *
  *   ECN_SIM_SEED=1234 ECN_SIM_STEPS=20000 npx vitest run test/sim
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
+import { TEST_SEED } from "../helpers/seeded.js";
 import { armFailpoint, CrashSignal, FAILPOINTS } from "../../src/failpoints.js";
 import type { Feature } from "../../src/features.js";
 import { checkInvariants, openLedger, type SqliteLedger } from "../../src/ledger/index.js";
@@ -27,7 +31,7 @@ import { createOpenRouter } from "../../src/providers/openrouter.js";
 import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
 import { startOpenRouterSimulator, type OpenRouterBehaviour, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
 
-const SEED = Number(process.env.ECN_SIM_SEED ?? Date.now() % 1_000_000);
+const SEED = Number(process.env.ECN_SIM_SEED ?? TEST_SEED);
 const STEPS = Number(process.env.ECN_SIM_STEPS ?? 1_500);
 
 /** mulberry32: small, fast, good enough to drive a simulation reproducibly. */
@@ -66,10 +70,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+type Rng = ReturnType<typeof random>;
+
 /** The provider behaviours a paid LLM call may meet, with their weights. */
-const LLM_OUTCOMES: [weight: number, behaviour: () => OpenRouterBehaviour][] = [
+const LLM_OUTCOMES: [weight: number, behaviour: (rng: Rng) => OpenRouterBehaviour][] = [
   [40, () => ({})],
-  [10, () => ({ costUsd: 0.02 + Math.random() * 0.03 })], // above the 1-credit hold: over_hold
+  // Billed above the listed price (a price change since the list was read): charged in full, flagged over_hold.
+  [10, (rng) => ({ costUsd: Number((0.02 + rng.next() * 0.03).toFixed(9)) })],
   [6, () => ({ fail: { status: 402, message: "Insufficient credits" } })],
   [4, () => ({ fail: { status: 429, message: "Rate limit exceeded", retryAfterSeconds: 1 } })],
   [5, () => ({ fail: { status: 500, message: "Internal Server Error" } })],
@@ -77,12 +84,16 @@ const LLM_OUTCOMES: [weight: number, behaviour: () => OpenRouterBehaviour][] = [
   [3, () => ({ inBandError: "upstream disconnected" })],
   [2, () => ({ stallMs: 400 })], // times out after the generation id is known
   [2, () => ({ latencyMs: 400 })], // times out before any response: unknown, no reference
+  [3, (rng) => ({ reportedCost: rng.pick([1e300, -0.25, "0.001"]) })], // nonsense in both cost fields: charged the hold, estimated
 ];
 
-function pickWeighted<T>(rng: ReturnType<typeof random>, options: [number, () => T][]): T {
+/** The models a call may name: listed, a router, a reasoning model, and one no list prices (refused). */
+const MODELS = [undefined, undefined, undefined, "openrouter/auto", "deepseek/deepseek-r1", "openai/gpt-4o-mini:nitro"] as const;
+
+function pickWeighted<T>(rng: Rng, options: [number, (rng: Rng) => T][]): T {
   let roll = rng.next() * options.reduce((sum, [w]) => sum + w, 0);
-  for (const [weight, make] of options) if ((roll -= weight) < 0) return make();
-  return options[0]![1]();
+  for (const [weight, make] of options) if ((roll -= weight) < 0) return make(rng);
+  return options[0]![1](rng);
 }
 
 describe("seeded fault simulation", () => {
@@ -122,7 +133,11 @@ describe("seeded fault simulation", () => {
         keys.push({ key, args });
       }
       openrouterSim.behave(pickWeighted(rng, LLM_OUTCOMES));
-      await metering.runLlm({ org, feature, args, idempotencyKey: key, promptText: "x".repeat(200) }, async (session) => {
+      const model = rng.pick(MODELS);
+      // Sometimes the owner stalls between its hold and its dispatch mark while another process reconciles.
+      const stall = rng.chance(0.03);
+      await metering.runLlm({ org, feature, args, model, idempotencyKey: key, promptText: "x".repeat(200) }, async (session) => {
+        if (stall) await reconciler.run({ heldGraceMs: 0, llmDeadlineMs: 0, actorDeadlineMs: 0 });
         const completion = await session.chat([{ role: "user", content: `simulate ${feature}` }]);
         return { text: completion.text };
       });

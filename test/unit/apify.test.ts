@@ -62,7 +62,7 @@ describe("Apify adapter", () => {
     expect(result.status).toBe("SUCCEEDED");
     expect(run.status).toBe("SUCCEEDED");
     expect(run.usageTotalUsd).toBe(0.025); // 0.005 start + 10 x 0.002
-    expect(result.costNanoUsd).toBe(25_000_000n);
+    expect(result.cost).toEqual({ kind: "known", nanoUsd: 25_000_000n });
     expect(result.itemCount).toBe(10);
     expect(result.items).toHaveLength(10);
     expect(result.items[0]).toEqual({
@@ -92,7 +92,7 @@ describe("Apify adapter", () => {
     // 0.005 + 4 x 0.002 = 0.013: a fifth item would pass the cap.
     expect(result.status).toBe("SUCCEEDED");
     expect(result.statusMessage).toMatch(/maximum total charge/);
-    expect(result.costNanoUsd).toBe(13_000_000n);
+    expect(result.cost).toEqual({ kind: "known", nanoUsd: 13_000_000n });
     expect(result.items).toHaveLength(4);
   });
 
@@ -100,7 +100,7 @@ describe("Apify adapter", () => {
     sim.behave({ items: 10 });
     const result = await apify.runActor(request({ maxItems: 3 }));
     expect(result.items.map((i) => i.position)).toEqual([1, 2, 3]);
-    expect(result.costNanoUsd).toBe(11_000_000n);
+    expect(result.cost).toEqual({ kind: "known", nanoUsd: 11_000_000n });
   });
 
   it("aborting the signal aborts the run on Apify and returns ABORTED with the partial cost", async () => {
@@ -120,7 +120,7 @@ describe("Apify adapter", () => {
     expect(run.status).toBe("ABORTED");
     expect(run.itemCount).toBeGreaterThanOrEqual(3);
     expect(run.itemCount).toBeLessThan(30);
-    expect(result.costNanoUsd).toBe(5_000_000n + BigInt(run.itemCount) * 2_000_000n);
+    expect(result.cost).toEqual({ kind: "known", nanoUsd: 5_000_000n + BigInt(run.itemCount) * 2_000_000n });
     expect(result.items).toHaveLength(run.itemCount);
   });
 
@@ -128,7 +128,7 @@ describe("Apify adapter", () => {
     sim.behave({ outcome, items: 3, durationMs: 100 });
     const result = await apify.runActor(request());
     expect(result.status).toBe(outcome);
-    expect(result.costNanoUsd).toBe(11_000_000n);
+    expect(result.cost).toEqual({ kind: "known", nanoUsd: 11_000_000n });
     expect(sim.runs.get(result.runId)!.status).toBe(outcome);
     expect(result.items).toHaveLength(3);
   });
@@ -206,7 +206,7 @@ describe("Apify adapter", () => {
   it("runCost reports a known run's cost and state, and null for an unknown run", async () => {
     sim.behave({ items: 2, durationMs: 50 });
     const result = await apify.runActor(request());
-    expect(await apify.runCost(result.runId)).toEqual({ status: "SUCCEEDED", finished: true, costNanoUsd: 9_000_000n });
+    expect(await apify.runCost(result.runId)).toEqual({ status: "SUCCEEDED", finished: true, cost: { kind: "known", nanoUsd: 9_000_000n } });
     expect(await apify.runCost("noSuchRun1234567")).toBeNull();
   });
 });

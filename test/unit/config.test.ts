@@ -31,6 +31,8 @@ describe("configuration", () => {
     ["ECN_MARKUP", "1e2"],
     ["ECN_CREDIT_USD_VALUE", "0"],
     ["ECN_CREDIT_USD_VALUE", "ten"],
+    ["ECN_CREDIT_USD_VALUE", "0.0009"],
+    ["ECN_MARKUP", "101"],
     ["ECN_DEPLOYMENT_MODE", "saas"],
     ["OPENROUTER_BASE_URL", "ftp://x"],
     ["ECN_PROVIDER_TIMEOUT_MS", "5"],

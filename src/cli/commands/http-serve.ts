@@ -1,9 +1,11 @@
 import { ApiKeys } from "../../metering/api-keys.js";
+import { LedgerHealth } from "../../metering/health.js";
 import { createHttpApp } from "../../server/http/app.js";
 import { Metrics } from "../../server/http/metrics.js";
 import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
+import { ConfigError } from "../../config.js";
 import { currentConfig, reportFailure } from "../runner.js";
 import { sweepOnStart } from "./reconcile.js";
 
@@ -25,6 +27,7 @@ export async function http(options: HttpOptions): Promise<void> {
       : config.http.allowedHosts;
     await app.metering.prices.warm();
     sweepOnStart(app);
+    const health = new LedgerHealth(app.ledger);
     const httpApp = createHttpApp({
       deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
       keys: new ApiKeys(app.ledger),
@@ -34,9 +37,18 @@ export async function http(options: HttpOptions): Promise<void> {
       bodyLimitBytes: config.http.bodyLimitBytes,
       rateLimitPerMinute: config.http.rateLimitPerMinute,
       metricsToken: config.http.metricsToken,
-      healthy: async () => void (await app.ledger.getRateCard("profile_draft")),
+      health: () => health.check(),
     });
-    const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close });
+    const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close }).catch(
+      (error: unknown) => {
+        app.close();
+        const code = (error as { code?: string }).code;
+        if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+          throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
+        }
+        throw error;
+      },
+    );
     console.log(`ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp; allowed hosts: ${allowedHosts.join(", ")})`);
     await running.stopped;
   } catch (error) {

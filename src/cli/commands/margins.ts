@@ -2,10 +2,7 @@ import type { Command } from "commander";
 import { marginReport } from "../../metering/margins.js";
 import { printJson, printTable } from "../output.js";
 import { parseFormat, parseInstant, requireOrg } from "../parse.js";
-import type { AppRunner } from "../runner.js";
-
-/** Exit code when a feature lost money: distinct from 1 (refused) so cron can tell them apart. */
-export const LOSS_EXIT_CODE = 3;
+import { EXIT, type AppRunner } from "../runner.js";
 
 interface MarginOptions {
   since?: string;
@@ -23,7 +20,7 @@ export function registerMarginCommand(program: Command, withApp: AppRunner): voi
     .option("--org <org>", "one organisation only (id or name)")
     .option("--format <format>", "table | json", "table")
     .option("--json", "same as --format json")
-    .description(`realised gross margin per feature; exits ${LOSS_EXIT_CODE} when a feature lost money`)
+    .description(`realised gross margin per feature; exits ${EXIT.loss} when a feature lost money`)
     .action(
       withApp(async (app, options: MarginOptions) => {
         const format = parseFormat(options.format, options.json, ["table", "json"]);
@@ -54,7 +51,7 @@ export function registerMarginCommand(program: Command, withApp: AppRunner): voi
           console.log(`Markup ${report.markup} implies a gross margin of ${report.implied_margin_pct}% of revenue.`);
           if (report.losing_features.length) console.log(`LOSS on: ${report.losing_features.join(", ")}`);
         }
-        if (report.losing_features.length) process.exitCode = LOSS_EXIT_CODE;
+        if (report.losing_features.length) process.exitCode = EXIT.loss;
       }),
     );
 }

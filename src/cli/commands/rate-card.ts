@@ -1,16 +1,20 @@
 import type { Command } from "commander";
 import { EcnError } from "../../errors.js";
 import type { RateCardPatch } from "../../ledger/index.js";
-import { respond } from "../output.js";
-import { parseCredits, parseFeature, parsePositiveInt } from "../parse.js";
+import { isoTime, respond } from "../output.js";
+import { parseCredits, parseFeature, parseModel, parsePositiveInt, parseUsd } from "../parse.js";
 import type { AppRunner } from "../runner.js";
 
-const MODEL_ID = /^[A-Za-z0-9][\w.-]*\/[\w.:-]+$/;
+type App = Parameters<Parameters<AppRunner>[0]>[0];
+
+/** Per-token prices above a dollar are typos, not models. */
+const MAX_TOKEN_PRICE_USD = "1";
+const MAX_REQUEST_PRICE_USD = "100";
 
 export function registerRateCardCommands(program: Command, withApp: AppRunner): void {
-  const rateCard = program.command("rate-card").description("what each feature costs: provider, model, max_tokens, hold floor");
+  const rateCard = program.command("rate-card").description("what each feature costs: provider, model, max_tokens, hold floor; and model prices");
 
-  const list = async (app: Parameters<Parameters<AppRunner>[0]>[0], options: { json?: boolean }) => {
+  const list = async (app: App, options: { json?: boolean }) => {
     const view = await app.accounts.rateCard();
     respond(
       options,
@@ -36,14 +40,76 @@ export function registerRateCardCommands(program: Command, withApp: AppRunner): 
         const feature = parseFeature(featureName);
         const patch: RateCardPatch = {};
         if (options.floor !== undefined) patch.floorMicroCredits = parseCredits(options.floor, "--floor");
-        if (options.model !== undefined) {
-          if (!MODEL_ID.test(options.model)) throw new EcnError("invalid_input", `--model must be an OpenRouter model id such as openai/gpt-4o-mini`);
-          patch.model = options.model;
-        }
+        if (options.model !== undefined) patch.model = parseModel(options.model, "--model");
         if (options.maxTokens !== undefined) patch.maxTokens = parsePositiveInt(options.maxTokens, "--max-tokens", 200_000);
         if (Object.keys(patch).length === 0) throw new EcnError("invalid_input", "nothing to change: give --floor, --model or --max-tokens");
         await app.ledger.updateRateCard(feature, patch, Date.now());
         await list(app, options);
+        if (patch.model !== undefined && (await app.metering.prices.lookup(patch.model)).kind !== "priced") {
+          console.error(
+            `warning: ${patch.model} has no known price, so ${feature} calls are refused until it has one: ` +
+              `ecn-mcp rate-card price set ${patch.model} --prompt USD --completion USD`,
+          );
+        }
+      }),
+    );
+
+  registerPriceCommands(rateCard.command("price").description("prices you give models OpenRouter does not list (a call needs a known worst case)"), withApp);
+}
+
+function registerPriceCommands(price: Command, withApp: AppRunner): void {
+  const listPrices = async (app: App, options: { json?: boolean }) => {
+    const prices = await app.ledger.listModelPriceOverrides();
+    const rows = prices.map((p) => ({
+      model: p.model,
+      prompt_usd: p.promptUsd,
+      completion_usd: p.completionUsd,
+      request_usd: p.requestUsd,
+      note: p.note,
+      updated_at: isoTime(p.updatedAt),
+    }));
+    respond(
+      options,
+      rows,
+      ["model", "USD / prompt token", "USD / completion token", "USD / request", "note", "updated"],
+      rows.map((r) => [r.model, r.prompt_usd, r.completion_usd, r.request_usd, r.note, r.updated_at]),
+    );
+  };
+
+  price
+    .command("set")
+    .argument("<model>", "OpenRouter model id, e.g. openai/gpt-4o-mini:nitro")
+    .requiredOption("--prompt <usd>", "worst-case USD per prompt token")
+    .requiredOption("--completion <usd>", "worst-case USD per completion (and reasoning) token")
+    .option("--request <usd>", "USD per request", "0")
+    .option("--note <text>", "why (kept with the price)")
+    .option("--json", "machine-readable output")
+    .description("give a model a worst-case price; where OpenRouter lists it too, the larger price counts")
+    .action(
+      withApp(async (app, model: string, options: { prompt: string; completion: string; request: string; note?: string; json?: boolean }) => {
+        await app.ledger.setModelPriceOverride({
+          model: parseModel(model, "MODEL"),
+          promptUsd: parseUsd(options.prompt, "--prompt", MAX_TOKEN_PRICE_USD),
+          completionUsd: parseUsd(options.completion, "--completion", MAX_TOKEN_PRICE_USD),
+          requestUsd: parseUsd(options.request, "--request", MAX_REQUEST_PRICE_USD),
+          note: options.note ?? null,
+          updatedAt: Date.now(),
+        });
+        await listPrices(app, options);
+      }),
+    );
+
+  price.command("list").option("--json", "machine-readable output").description("list the prices you gave models").action(withApp(listPrices));
+
+  price
+    .command("remove")
+    .argument("<model>", "model id")
+    .option("--json", "machine-readable output")
+    .description("remove your price of a model (it then needs OpenRouter's list price)")
+    .action(
+      withApp(async (app, model: string, options: { json?: boolean }) => {
+        if (!(await app.ledger.removeModelPriceOverride(model))) throw new EcnError("invalid_input", `${model} has no price of yours to remove`);
+        await listPrices(app, options);
       }),
     );
 }

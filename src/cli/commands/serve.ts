@@ -10,21 +10,22 @@ async function stdio(): Promise<void> {
   let app;
   try {
     app = await createApp(currentConfig());
+    const { ledger, metering, accounts, publicData, logger, config } = app;
+    const org = await ledger.ensureOrg(config.org, Date.now());
+    logger.info("serving MCP over stdio", {
+      org: org.name,
+      db: config.dbPath,
+      mode: config.deploymentMode,
+      openrouter: config.openrouter.apiKey ? "configured" : "not configured",
+    });
+    await metering.prices.warm();
+    sweepOnStart(app);
+    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
+    await serveStdio({ server, metering, logger, close: app.close });
   } catch (error) {
-    return reportFailure(error);
+    app?.close();
+    reportFailure(error);
   }
-  const { ledger, metering, accounts, publicData, logger, config } = app;
-  const org = await ledger.ensureOrg(config.org, Date.now());
-  logger.info("serving MCP over stdio", {
-    org: org.name,
-    db: config.dbPath,
-    mode: config.deploymentMode,
-    openrouter: config.openrouter.apiKey ? "configured" : "not configured",
-  });
-  await metering.prices.warm();
-  sweepOnStart(app);
-  const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
-  await serveStdio({ server, metering, logger, close: app.close });
 }
 
 export function registerServeCommands(program: Command): void {

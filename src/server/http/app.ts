@@ -4,12 +4,14 @@
  */
 import express, { type Express } from "express";
 import type { Logger } from "../../log.js";
+import type { HealthReport } from "../../metering/health.js";
 import type { ApiKeys } from "../../metering/api-keys.js";
 import type { ServerDeps } from "../create-server.js";
 import { errorHandler, sendError } from "./errors.js";
-import { allowHosts, limitPerKey, requireApiKey, sameSecret } from "./guards.js";
+import { allowHosts, requireApiKey, sameSecret } from "./guards.js";
 import { mcpHandler } from "./mcp.js";
 import type { Metrics } from "./metrics.js";
+import { KeyRateLimiter } from "./rate-limit.js";
 import { restRoutes } from "./rest.js";
 
 export interface HttpAppOptions {
@@ -21,8 +23,8 @@ export interface HttpAppOptions {
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
   metricsToken: string | undefined;
-  /** Checks the ledger answers, for /healthz. */
-  healthy: () => Promise<void>;
+  /** The ledger's real state, for /healthz. */
+  health: () => Promise<HealthReport>;
 }
 
 export function createHttpApp(options: HttpAppOptions): Express {
@@ -43,8 +45,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.get("/healthz", async (_req, res, next) => {
     try {
-      await options.healthy();
-      res.json({ status: "ok" });
+      const report = await options.health();
+      res.status(report.status === "ok" ? 200 : 503).json(report);
     } catch (error) {
       next(error);
     }
@@ -57,9 +59,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
+  const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
   app.use(requireApiKey(options.keys));
-  app.use(limitPerKey(options.rateLimitPerMinute));
-  app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), mcpHandler(options.deps));
+  app.use(limiter.perRequest());
+  app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), limiter.perBatchMessage(), mcpHandler(options.deps));
   app.all("/mcp", (_req, res) => sendError(res, 405, "method_not_allowed", "this server is stateless: POST JSON-RPC messages to /mcp", { Allow: "POST" }));
   app.use(restRoutes(options.deps.accounts));
   app.use((req, res) => sendError(res, 404, "not_found", `no route ${req.method} ${req.path}`));

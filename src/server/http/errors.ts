@@ -3,8 +3,9 @@
  * fits, rendered in one place; a stack trace never leaves the process.
  */
 import type { ErrorRequestHandler, Response } from "express";
-import { EcnError, type ErrorCode } from "../../errors.js";
+import type { ErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
+import { classifyFailure, logFailure } from "../../metering/failures.js";
 
 export type HttpErrorCode = ErrorCode | "forbidden_host" | "not_found" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal";
 
@@ -20,18 +21,20 @@ const ECN_STATUS: Partial<Record<ErrorCode, number>> = {
   idempotency_conflict: 409,
   provider_not_configured: 503,
   provider_error: 502,
+  ledger_unavailable: 503,
 };
 
-/** The last middleware: body-parser errors, EcnErrors, and anything unexpected (logged, not shown). */
+/** The last middleware: body-parser errors, then every other failure as the one classification says. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
+  return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const type = (error as { type?: string }).type;
     if (type === "entity.too.large") return sendError(res, 413, "payload_too_large", "the request body is larger than this server accepts");
     if (type === "entity.parse.failed") return sendError(res, 400, "invalid_input", "the request body is not valid JSON");
     if (type === "encoding.unsupported" || type === "charset.unsupported") return sendError(res, 400, "invalid_input", "unsupported body encoding");
-    if (error instanceof EcnError) return sendError(res, ECN_STATUS[error.code] ?? 400, error.code, error.message);
-    logger.error("HTTP request failed", { error: error instanceof Error ? error.stack : String(error) });
-    sendError(res, 500, "internal", "internal error; the server log has details");
+    const failure = classifyFailure(error);
+    logFailure(logger, failure, "HTTP request failed", { method: req.method, path: req.path });
+    if (failure.kind === "programming") return sendError(res, 500, "internal", failure.publicMessage);
+    sendError(res, ECN_STATUS[failure.error.code] ?? 400, failure.error.code, failure.error.message);
   };
 }

@@ -1,10 +1,10 @@
 /**
  * Request guards, in the order they run: Host allow-list (DNS rebinding),
- * bearer API key (the key alone decides the organisation), per-key rate limit.
+ * bearer API key (the key alone decides the organisation). The per-key rate
+ * limit is in rate-limit.ts.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler, Response } from "express";
-import { rateLimit } from "express-rate-limit";
 import type { ApiKeys, Caller } from "../../metering/api-keys.js";
 import { sendError } from "./errors.js";
 
@@ -47,23 +47,6 @@ export function requireApiKey(keys: ApiKeys): RequestHandler {
       next(error);
     }
   };
-}
-
-export function limitPerKey(perMinute: number): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: "draft-7",
-    legacyHeaders: false,
-    keyGenerator: (_req, res) => callerOf(res).keyId,
-    handler: (req, res) => {
-      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
-      sendError(res, 429, "rate_limited", `more than ${perMinute} requests a minute with this API key; retry after ${seconds} s`, {
-        "Retry-After": String(seconds),
-      });
-    },
-  });
 }
 
 /** Compares two secrets in constant time (through fixed-length digests). */

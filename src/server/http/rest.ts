@@ -1,4 +1,4 @@
-/** The REST credit API (SPEC section 8): the key's organisation only, whatever the query says. */
+/** The REST credit API: the key's organisation only, whatever the query says. */
 import { Router } from "express";
 import { z } from "zod";
 import { FEATURES } from "../../features.js";

@@ -1,0 +1,71 @@
+/**
+ * Errors classified once, wherever they surface (a tool call, an HTTP
+ * request, a CLI verb, a paid call's end):
+ *
+ *  - user: a refusal the caller can act on (an EcnError, or a ledger refusal
+ *    such as an unknown organisation, shown as `invalid_input`);
+ *  - provider: the provider refused or failed (`provider_error`);
+ *  - ledger: the ledger cannot be read or written (`ledger_unavailable`);
+ *    the operator has to act, so it is logged at error level;
+ *  - programming: anything else is a bug. It is logged with its stack at
+ *    error level and shown only as an internal error (no code of ours).
+ *
+ * Every message shown is redacted (EcnError does it when it is made), and so
+ * is every log line (the logger does it), so credentials never travel on.
+ */
+import { EcnError } from "../errors.js";
+import { LedgerRefusal, storageFailure } from "../ledger/index.js";
+import type { Logger } from "../log.js";
+import { ProviderFailure } from "../providers/failure.js";
+
+export type Failure = { kind: "user" | "provider" | "ledger"; error: EcnError } | { kind: "programming"; cause: unknown; publicMessage: string };
+
+/** A bug met inside paid work after the call was settled or voided: the message says what was charged. */
+export class PaidWorkDefect extends Error {
+  override readonly name = "PaidWorkDefect";
+  constructor(
+    readonly publicMessage: string,
+    cause: unknown,
+  ) {
+    super(publicMessage, { cause });
+  }
+}
+
+const INTERNAL = "an internal error occurred; the server log has details";
+
+export function providerError(failure: ProviderFailure): EcnError {
+  const retry = failure.details.retryAfterSeconds ? ` Retry after ${failure.details.retryAfterSeconds} s.` : "";
+  return new EcnError("provider_error", `${failure.message}.${retry}`, {
+    ...(failure.details.status ? { status: failure.details.status } : {}),
+  });
+}
+
+/** The ledger could not be used; `consequence` says what that meant for this request. */
+export function ledgerUnavailable(reason: string, consequence = "Nothing was charged or sent to a provider; the operator must fix the ledger."): EcnError {
+  return new EcnError("ledger_unavailable", `the ledger cannot be used: ${reason}. ${consequence}`);
+}
+
+export function classifyFailure(error: unknown): Failure {
+  if (error instanceof EcnError) {
+    const kind = error.code === "provider_error" ? "provider" : error.code === "ledger_unavailable" ? "ledger" : "user";
+    return { kind, error };
+  }
+  if (error instanceof ProviderFailure) return { kind: "provider", error: providerError(error) };
+  if (error instanceof LedgerRefusal) return { kind: "user", error: new EcnError("invalid_input", error.message) };
+  const storage = storageFailure(error);
+  if (storage) return { kind: "ledger", error: ledgerUnavailable(storage) };
+  if (error instanceof PaidWorkDefect) return { kind: "programming", cause: error.cause, publicMessage: error.publicMessage };
+  return { kind: "programming", cause: error, publicMessage: INTERNAL };
+}
+
+/** Logs a failure at the level its kind deserves: bugs with their stack, ledger failures as errors, refusals quietly. */
+export function logFailure(logger: Logger, failure: Failure, message: string, fields: Record<string, unknown> = {}): void {
+  if (failure.kind === "programming") {
+    const cause = failure.cause;
+    logger.error(`${message}: internal error`, { ...fields, error: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause) });
+  } else if (failure.kind === "ledger") {
+    logger.error(`${message}: ledger unavailable`, { ...fields, error: failure.error.message });
+  } else {
+    logger.info(message, { ...fields, code: failure.error.code });
+  }
+}
