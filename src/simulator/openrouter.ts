@@ -10,13 +10,18 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenLoopback, readJson, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { listenLoopback, readJson, sendJson, sleep, waitUnlessClosed, type LoopbackServer } from "./http.js";
 import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
 
 export interface OpenRouterBehaviour {
   /** Milliseconds before the response starts (headers). */
   latencyMs?: number;
+  /**
+   * Do the work (and bill it) even if the client went away during `latencyMs`, as a provider does
+   * that notices a disconnect only after it started: the client never learns the generation id.
+   */
+  ignoreDisconnect?: boolean;
   /** Milliseconds after the first streamed chunk before the rest (a stall mid-stream). */
   stallMs?: number;
   /** Exact USD cost to report and bill instead of the price-list cost. */
@@ -130,7 +135,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     const body = ((await readJson(req)) ?? {}) as ChatBody;
     const behaviour = { ...defaults, ...(queue.shift() ?? {}) };
     const entry = log(req, url, { paid: true, body, model: typeof body.model === "string" ? body.model : null });
-    if (!(await waitUnlessClosed(res, behaviour.latencyMs ?? 0))) return void (entry.cancelled = true);
+    if (behaviour.ignoreDisconnect) await sleep(behaviour.latencyMs ?? 0);
+    else if (!(await waitUnlessClosed(res, behaviour.latencyMs ?? 0))) return void (entry.cancelled = true);
     if (behaviour.fail) {
       entry.status = behaviour.fail.status;
       const headers: Record<string, string> = behaviour.fail.retryAfterSeconds ? { "retry-after": String(behaviour.fail.retryAfterSeconds) } : {};
