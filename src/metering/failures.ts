@@ -45,6 +45,11 @@ export function ledgerUnavailable(reason: string, consequence = "Nothing was cha
   return new EcnError("ledger_unavailable", `the ledger cannot be used: ${reason}. ${consequence}`);
 }
 
+/** A request its caller cancelled, or whose deadline passed, before the provider answered. */
+export function cancellation(): EcnError {
+  return new EcnError("provider_error", "the request was cancelled or timed out before the provider answered.");
+}
+
 export function classifyFailure(error: unknown): Failure {
   if (error instanceof EcnError) {
     const kind = error.code === "provider_error" ? "provider" : error.code === "ledger_unavailable" ? "ledger" : "user";
@@ -54,6 +59,7 @@ export function classifyFailure(error: unknown): Failure {
   if (error instanceof LedgerRefusal) return { kind: "user", error: new EcnError("invalid_input", error.message) };
   const storage = storageFailure(error);
   if (storage) return { kind: "ledger", error: ledgerUnavailable(storage) };
+  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return { kind: "provider", error: cancellation() };
   if (error instanceof PaidWorkDefect) return { kind: "programming", cause: error.cause, publicMessage: error.publicMessage };
   return { kind: "programming", cause: error, publicMessage: INTERNAL };
 }

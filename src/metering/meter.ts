@@ -19,6 +19,7 @@ import { promptTokenBound, worstCaseNanoUsd, type LlmCostShape } from "./llm-pla
 import { ModelPrices, type ModelPrice } from "./model-prices.js";
 import { noteLoweredMaxTokens, preflightFixed, preflightLlm, type Existing, type Placed } from "./preflight.js";
 import { holdAmounts, type PricingConfig } from "./pricing.js";
+import { cancellation } from "./failures.js";
 import { unpricedModel, type ModelChoice } from "./refusals.js";
 import { replayExisting } from "./replay.js";
 import { PaidSession, type SessionPlan } from "./session.js";
@@ -197,9 +198,7 @@ export class Metering {
       if (error instanceof CrashSignal) throw error; // a simulated crash leaves the call as a dead process would
       failure = error;
       // The call's own deadline or the client's cancel, thrown as the bare abort reason between requests.
-      if (controller.signal.aborted && !(error instanceof ProviderFailure) && !(error instanceof EcnError)) {
-        failure = new EcnError("provider_error", "the request was cancelled or timed out before the provider answered.");
-      }
+      if (controller.signal.aborted && !(error instanceof ProviderFailure) && !(error instanceof EcnError)) failure = cancellation();
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onCancel);

@@ -24,7 +24,7 @@ import { z } from "zod";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { classifyFailure, logFailure } from "../metering/failures.js";
+import { cancellation, classifyFailure, logFailure } from "../metering/failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { RawArguments } from "./raw-arguments.js";
@@ -143,7 +143,8 @@ export function createServer(deps: ServerDeps): Server {
       const output = await tool.handler(parsed.data, contextFor(org, extra), deps);
       return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
-      const failure = classifyFailure(error);
+      // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
+      const failure = classifyFailure(extra.signal.aborted && !(error instanceof EcnError) ? cancellation() : error);
       logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
       if (failure.kind !== "programming") return finish(errorResult(failure.error));
       deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000);
