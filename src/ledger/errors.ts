@@ -23,7 +23,7 @@ export class LedgerUnavailable extends Error {
   }
 }
 
-/** SQLite result codes (better-sqlite3's `error.code`) and file-system codes that mean the storage failed. */
+/** SQLite result codes (better-sqlite3's `error.code`, extended codes included) that mean the storage failed. */
 const STORAGE_FAILURES: [prefix: string, reason: string][] = [
   ["SQLITE_FULL", "the disk is full"],
   ["SQLITE_IOERR", "the disk reported an I/O error"],
@@ -36,6 +36,10 @@ const STORAGE_FAILURES: [prefix: string, reason: string][] = [
   ["SQLITE_BUSY", "the ledger stayed locked by another process past the busy timeout"],
   ["SQLITE_LOCKED", "the ledger is locked"],
   ["SQLITE_PROTOCOL", "the ledger's lock protocol failed"],
+];
+
+/** File-system codes met while creating or opening the ledger file (only there: elsewhere they mean something else). */
+const FILE_FAILURES: [code: string, reason: string][] = [
   ["ENOSPC", "the disk is full"],
   ["EDQUOT", "the disk quota is used up"],
   ["EROFS", "the ledger's file system is read-only"],
@@ -45,17 +49,26 @@ const STORAGE_FAILURES: [prefix: string, reason: string][] = [
   ["EISDIR", "the ledger path is a directory"],
 ];
 
+function reasonFor(error: unknown, table: [string, string][]): string | null {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    const match = table.find(([prefix]) => code === prefix || code.startsWith(`${prefix}_`));
+    if (match) return match[1];
+  }
+  return null;
+}
+
 /**
  * Why the storage failed, in words an operator can act on, or null when the
  * error is not a storage failure (then it is a refusal or a bug).
  */
 export function storageFailure(error: unknown): string | null {
   if (error instanceof LedgerUnavailable) return error.message;
-  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code !== "string") continue;
-    const match = STORAGE_FAILURES.find(([prefix]) => code === prefix || code.startsWith(`${prefix}_`));
-    if (match) return match[1];
-  }
-  return null;
+  return reasonFor(error, STORAGE_FAILURES);
+}
+
+/** Like storageFailure, and file-system errors too: for the moment the ledger file is created or opened. */
+export function openFailure(error: unknown): string | null {
+  return storageFailure(error) ?? reasonFor(error, FILE_FAILURES);
 }

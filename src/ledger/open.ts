@@ -15,7 +15,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
-import { LedgerUnavailable, storageFailure } from "./errors.js";
+import { LedgerUnavailable, openFailure } from "./errors.js";
 import { applyMigrations } from "./migrate.js";
 import * as schema from "./schema.js";
 
@@ -73,7 +73,7 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   } catch (error) {
     sqlite?.close();
     if (error instanceof LedgerUnavailable) throw error;
-    const reason = storageFailure(error);
+    const reason = openFailure(error);
     if (reason) throw new LedgerUnavailable(`cannot open the ledger ${path}: ${reason}`, { cause: error });
     throw error;
   }
@@ -94,7 +94,7 @@ export function checkFileIntegrity(path: string): string | null {
     const verdict = rows[0]?.quick_check ?? "no answer";
     return verdict === "ok" ? null : `the ledger file is corrupt (${verdict})`;
   } catch (error) {
-    return storageFailure(error) ?? `the ledger file cannot be checked: ${error instanceof Error ? error.message : String(error)}`;
+    return openFailure(error) ?? `the ledger file cannot be checked: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
     check?.close();
   }

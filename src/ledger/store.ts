@@ -8,6 +8,7 @@
  * one ledger file can never both pass a check that only one of them may pass.
  */
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
+import type { ModelListPrices } from "../model-list-prices.js";
 import type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery } from "./report-types.js";
 
 export type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery };
@@ -170,17 +171,9 @@ export interface DataQueryInput {
   now: number;
 }
 
-/** A model's price as OpenRouter lists it: exact decimal USD per token / per request / per search. */
-export interface ModelPriceRecord {
+/** A model's price as OpenRouter lists it, cached. */
+export interface ModelPriceRecord extends ModelListPrices {
   model: string;
-  promptUsd: string;
-  completionUsd: string;
-  requestUsd: string;
-  inputCacheReadUsd: string;
-  inputCacheWriteUsd: string;
-  internalReasoningUsd: string;
-  webSearchUsd: string;
-  maxCompletionTokens: number | null;
   fetchedAt: number;
 }
 

@@ -6,6 +6,7 @@
  * every request that leaves must be seen (and metered) by the caller.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import type { ModelListPrices } from "../model-list-prices.js";
 import { addCosts, MISSING_COST, readProviderCost, type ReportedCost } from "./cost.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
@@ -58,17 +59,9 @@ export interface Embeddings {
   costSource: "reported" | "lookup";
 }
 
-/** A model's list price as /models gives it: exact decimal USD strings ("0" where a price is not listed). */
-export interface ListedModel {
+/** A model and its list prices as /models gives them. */
+export interface ListedModel extends ModelListPrices {
   id: string;
-  promptUsd: string;
-  completionUsd: string;
-  requestUsd: string;
-  inputCacheReadUsd: string;
-  inputCacheWriteUsd: string;
-  internalReasoningUsd: string;
-  webSearchUsd: string;
-  maxCompletionTokens: number | null;
 }
 
 type ListedPricing = Partial<Record<"prompt" | "completion" | "request" | "input_cache_read" | "input_cache_write" | "internal_reasoning" | "web_search", unknown>>;
