@@ -1,15 +1,41 @@
 import { defineConfig } from "vitest/config";
 
+/** Test files that are about one store only: they run in that store's project. */
+const SQLITE_ONLY = ["test/unit/**", "test/ledger/group-commit.test.ts", "test/e2e/sqlite-ledger-file.test.ts"];
+const POSTGRES_ONLY = ["test/e2e/postgres-*.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // End-to-end files spawn servers and child processes: keep the two cores
     // of a CI machine from being oversubscribed.
     maxWorkers: 2,
     // Every random choice comes from one printed seed, so any failure replays.
-    globalSetup: ["test/helpers/global-seed.ts"],
     setupFiles: ["test/helpers/seeded.ts"],
+    // The whole suite runs against both stores: one ledger file per test, and one database per test on a real
+    // PostgreSQL server (ECN_TEST_DATABASE_URL, or one the suite starts itself and removes afterwards).
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "sqlite",
+          include: ["test/**/*.test.ts"],
+          exclude: POSTGRES_ONLY,
+          env: { ECN_TEST_STORE: "sqlite" },
+          globalSetup: ["test/helpers/global-seed.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "postgres",
+          include: ["test/**/*.test.ts"],
+          exclude: SQLITE_ONLY,
+          env: { ECN_TEST_STORE: "postgres" },
+          globalSetup: ["test/helpers/global-seed.ts", "test/helpers/postgres-server.ts"],
+        },
+      },
+    ],
   },
 });

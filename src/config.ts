@@ -12,7 +12,12 @@ import { compareDecimal, MAX_MARKUP, MIN_CREDIT_USD_VALUE, ONE, parseDecimal, ty
 import { registerSecrets } from "./redact.js";
 
 export interface Config {
+  /** The SQLite ledger file (used when databaseUrl is not set). */
   dbPath: string;
+  /** A postgres:// URL: the PostgreSQL store for every verb. */
+  databaseUrl: string | undefined;
+  /** Connections per process to PostgreSQL. */
+  pgPoolMax: number;
   creditUsdValue: Decimal;
   markup: Decimal;
   deploymentMode: DeploymentMode;
@@ -80,8 +85,14 @@ function decimalVar(description: string, valid: (d: Decimal) => boolean) {
   });
 }
 
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\/./.test(value) && URL.canParse(value), { message: "must be a postgres:// (or postgresql://) URL" });
+
 const schema = z.object({
   ECN_DB_PATH: z.string().min(1).optional(),
+  ECN_DATABASE_URL: postgresUrl.optional(),
+  ECN_PG_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
   ECN_CREDIT_USD_VALUE: decimalVar("a decimal of at least 0.001 (a tenth of a cent), such as 0.01", (d) => compareDecimal(d, MIN_CREDIT_USD_VALUE) >= 0).prefault(
     "0.01",
   ),
@@ -118,7 +129,26 @@ const schema = z.object({
   ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ECN_METRICS_TOKEN: optionalSecret,
   ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
+}).refine((v) => !(v.ECN_DB_PATH && v.ECN_DATABASE_URL), {
+  message: "ECN_DB_PATH and ECN_DATABASE_URL are both set: choose one store (the SQLite file, or PostgreSQL)",
+  path: ["ECN_DATABASE_URL"],
 });
+
+/** A database URL given on the command line (`--database-url`): checked like ECN_DATABASE_URL, its password kept out of every message. */
+export function checkDatabaseUrl(url: string, flag: string): string {
+  if (!postgresUrl.safeParse(url).success) throw new ConfigError(`${flag}: must be a postgres:// (or postgresql://) URL`);
+  registerSecrets(databasePassword(url));
+  return url;
+}
+
+function databasePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Empty strings count as unset, as a shell user expects from `VAR= ecn-mcp`. */
 function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -136,9 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
-  registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN);
+  registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, databasePassword(v.ECN_DATABASE_URL));
   return {
     dbPath: v.ECN_DB_PATH ?? defaultDbPath(env),
+    databaseUrl: v.ECN_DATABASE_URL,
+    pgPoolMax: v.ECN_PG_POOL_MAX,
     creditUsdValue: v.ECN_CREDIT_USD_VALUE,
     markup: v.ECN_MARKUP,
     deploymentMode: v.ECN_DEPLOYMENT_MODE as DeploymentMode,

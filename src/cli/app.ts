@@ -4,7 +4,7 @@
  */
 import type { Config } from "../config.js";
 import { armFailpoint } from "../failpoints.js";
-import { openLedger, type SqliteLedger } from "../ledger/index.js";
+import { openLedger, type PostgresLedger, type SqliteLedger } from "../ledger/index.js";
 import { createLogger, type Logger } from "../log.js";
 import { Accounts } from "../metering/accounts.js";
 import { Metering } from "../metering/meter.js";
@@ -18,7 +18,7 @@ import { createSocrata } from "../providers/socrata.js";
 export interface App {
   config: Config;
   logger: Logger;
-  ledger: SqliteLedger;
+  ledger: SqliteLedger | PostgresLedger;
   pricing: PricingConfig;
   metering: Metering;
   accounts: Accounts;
@@ -26,7 +26,7 @@ export interface App {
   reconciler: Reconciler;
   /** One sweep of the reconciler with the configured deadlines. */
   reconcile(): Promise<ReconciledCall[]>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -39,7 +39,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const logger = options.logger ?? createLogger(config.logLevel);
   armFailpoint(config.failpoint ?? null);
   if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
-  const ledger = openLedger(config.dbPath);
+  const ledger = await openLedger({
+    databaseUrl: config.databaseUrl,
+    dbPath: config.dbPath,
+    poolMax: config.pgPoolMax,
+    onIdleError: (error) => logger.warn("a PostgreSQL connection failed while idle; the pool will make a new one", { error: error.message }),
+  });
   const pricing: PricingConfig = {
     markup: config.markup,
     creditUsdValue: config.creditUsdValue,

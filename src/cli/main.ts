@@ -4,7 +4,7 @@
  * The only place that reads argv, prints for humans or decides the exit code.
  */
 import { Command } from "commander";
-import { migrateLedger } from "../ledger/index.js";
+import { ledgerLocation, migrateLedger } from "../ledger/index.js";
 import { SERVER_VERSION } from "../server/create-server.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerCreditCommands } from "./commands/credits.js";
@@ -32,10 +32,11 @@ program
   .description("apply ledger migrations (also done automatically at start)")
   .action(async (options: { json?: boolean }) => {
     try {
-      const path = currentConfig().dbPath;
-      const applied = migrateLedger(path);
-      if (options.json) console.log(JSON.stringify({ db_path: path, applied }));
-      else console.log(`${path}: ${applied} migration(s) applied, ledger is up to date`);
+      const config = currentConfig();
+      const target = { databaseUrl: config.databaseUrl, dbPath: config.dbPath };
+      const applied = await migrateLedger(target);
+      if (options.json) console.log(JSON.stringify({ ledger: ledgerLocation(target), applied }));
+      else console.log(`${ledgerLocation(target)}: ${applied} migration(s) applied, ledger is up to date`);
     } catch (error) {
       reportFailure(error);
     }

@@ -49,6 +49,6 @@ export const withApp: AppRunner =
     } catch (error) {
       reportFailure(error);
     } finally {
-      app?.close();
+      await app?.close();
     }
   };

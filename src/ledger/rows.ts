@@ -1,16 +1,74 @@
-/** Row <-> record mapping shared by the SQLite ledger's modules. */
+/**
+ * One decoder per table, derived from the reference schema: each column's
+ * SQL name and driver mapping turn a row from either store into the record
+ * drizzle infers for the table (`$inferSelect`). The records the Ledger
+ * interface returns are those, narrowed where the domain is narrower.
+ */
+import { getTableColumns, type InferSelectModel, type Table } from "drizzle-orm";
 import type { Feature } from "../features.js";
-import { budgets, rateCards, usageEvents } from "./schema.js";
-import type { BudgetRecord, RateCardRecord, UsageEventRecord } from "./store.js";
+import type { Row } from "./sql.js";
+import * as t from "./sqlite/schema.js";
+import type {
+  ApiKeyRecord,
+  BudgetRecord,
+  ModelPriceOverride,
+  ModelPriceRecord,
+  OrgRecord,
+  RateCardRecord,
+  ToolCallRecord,
+  UsageEventRecord,
+  WalletRecord,
+} from "./store.js";
 
-export function toRateCardRecord(row: typeof rateCards.$inferSelect): RateCardRecord {
-  return { ...row, feature: row.feature as Feature };
+/** Turns a row (SQL column names, driver values) into the table's record. */
+export function tableDecoder<T extends Table>(table: T): (row: Row) => InferSelectModel<T> {
+  const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: column.name, column }));
+  return (row) => {
+    const out: Record<string, unknown> = {};
+    for (const { key, name, column } of columns) {
+      const value = row[name];
+      out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return out as InferSelectModel<T>;
+  };
 }
 
-export function toBudgetRecord(row: typeof budgets.$inferSelect): BudgetRecord {
-  return { ...row, feature: row.feature as Feature | null };
+const org = tableDecoder(t.orgs);
+const wallet = tableDecoder(t.wallets);
+const rateCard = tableDecoder(t.rateCards);
+const budget = tableDecoder(t.budgets);
+const call = tableDecoder(t.toolCalls);
+const event = tableDecoder(t.usageEvents);
+const apiKey = tableDecoder(t.apiKeys);
+const price = tableDecoder(t.modelPrices);
+const override = tableDecoder(t.modelPriceOverrides);
+
+export const toOrg = (row: Row): OrgRecord => org(row);
+export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
+export const toModelPrice = (row: Row): ModelPriceRecord => price(row);
+export const toPriceOverride = (row: Row): ModelPriceOverride => override(row);
+
+export function toWallet(row: Row): WalletRecord {
+  const { orgId, balanceMicroCredits, heldMicroCredits } = wallet(row);
+  return { orgId, balanceMicroCredits, heldMicroCredits };
 }
 
-export function toUsageRecord(row: typeof usageEvents.$inferSelect): UsageEventRecord {
-  return { ...row, feature: row.feature as Feature };
+export function toRateCard(row: Row): RateCardRecord {
+  const card = rateCard(row);
+  return { ...card, feature: card.feature as Feature };
+}
+
+export function toBudget(row: Row): BudgetRecord {
+  const record = budget(row);
+  return { ...record, feature: record.feature as Feature | null };
+}
+
+export function toCall(row: Row): ToolCallRecord {
+  const record = call(row);
+  return { ...record, feature: record.feature as Feature, providerRefs: JSON.parse(record.providerRefs) as string[] };
+}
+
+export function toUsageEvent(row: Row): UsageEventRecord {
+  const record = event(row);
+  return { ...record, feature: record.feature as Feature };
 }

@@ -1,11 +1,12 @@
 /**
  * The Ledger interface: everything the rest of the program may ask of the
- * money store. The SQLite implementation lives beside it; a PostgreSQL store
- * can implement the same interface (hence every method is async).
+ * money store. One implementation (ledger.ts) serves both stores, SQLite and
+ * PostgreSQL, through the Engine each provides.
  *
- * Every operation that checks and then changes runs as ONE immediate
- * (write-locked) transaction inside the implementation, so two processes on
- * one ledger file can never both pass a check that only one of them may pass.
+ * Every operation that checks and then changes runs as ONE write transaction
+ * (write-locked in SQLite, row-locked in PostgreSQL), so two processes, on
+ * one machine or many, can never both pass a check that only one of them may
+ * pass.
  */
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
@@ -273,8 +274,12 @@ export interface Ledger {
   recentUsage(query: UsageQuery): Promise<UsageEventRecord[]>;
   featureTotals(orgId: string, since?: number, until?: number): Promise<FeatureTotal[]>;
   featureMargins(query: MarginQuery): Promise<FeatureMargin[]>;
-  /** Usage events oldest first, one at a time (a million rows never sit in memory). */
+  /** Usage events oldest first, a page at a time (a million rows never sit in memory). */
   iterateUsage(filter: UsageFilter): AsyncIterable<UsageEventRecord>;
+  /** Every broken invariant (see core/invariants.ts); empty when the ledger is sound. */
+  checkInvariants(): Promise<string[]>;
+  /** Rebuilds the daily rollup from the events, after events were written in bulk. */
+  rebuildDailyRollup(): Promise<void>;
 
-  close(): void;
+  close(): Promise<void>;
 }

@@ -14,7 +14,7 @@ export interface StdioOptions {
   metering: Metering;
   logger: Logger;
   /** Closes what the server holds (the ledger). */
-  close: () => void;
+  close: () => Promise<void>;
   drainTimeoutMs?: number;
 }
 
@@ -28,7 +28,7 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
       const left = await options.metering.drain(options.drainTimeoutMs ?? 30_000);
       if (left > 0) options.logger.warn("paid calls still running at shutdown; reconcile will settle them", { left });
       await options.server.close().catch(() => undefined);
-      options.close();
+      await options.close();
     })());
   await options.server.connect(transport);
   options.logger.info("stdio server ready");

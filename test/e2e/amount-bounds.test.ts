@@ -4,12 +4,10 @@
  * are refused with `invalid_input` in one line, and nothing changes.
  */
 import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { checkInvariants, openLedger } from "../../src/ledger/index.js";
 import { CLI, startStack, textOf } from "../helpers/stack.js";
-import { tempDir } from "../helpers/temp-ledger.js";
+import { assertInvariants, freshTarget, openTestLedger, tempLedger } from "../helpers/store.js";
 
 const run = promisify(execFile);
 
@@ -25,7 +23,7 @@ async function cli(env: Record<string, string>, ...args: string[]): Promise<{ co
 
 describe("credit amounts are bounded", () => {
   it("refuses grants, budgets and floors beyond a billion credits, in one line, changing nothing", async () => {
-    const env = { ECN_DB_PATH: join(tempDir(), "ecn.db") };
+    const { env, target } = await freshTarget();
     expect((await cli(env, "org", "create", "acme")).code).toBe(0);
     for (const args of [
       ["credits", "grant", "--org", "acme", "--credits", "12345678901234567890123"],
@@ -37,30 +35,21 @@ describe("credit amounts are bounded", () => {
       expect(refused.code, args.join(" ")).toBe(1);
       expect(refused.stderr.trim()).toMatch(/^error: invalid_input: --(credits|floor) may be at most 1000000000 credits \(got "[\d.]+"\)$/);
     }
-    const ledger = openLedger(env.ECN_DB_PATH);
-    try {
-      const org = await ledger.findOrg("acme");
-      expect(await ledger.getWallet(org!.id)).toMatchObject({ balanceMicroCredits: 0n });
-      expect(await ledger.listBudgets()).toEqual([]);
-      expect((await ledger.getRateCard("profile_draft")).floorMicroCredits).toBe(1_000_000n);
-    } finally {
-      ledger.close();
-    }
+    const ledger = await openTestLedger(target);
+    const org = await ledger.findOrg("acme");
+    expect(await ledger.getWallet(org!.id)).toMatchObject({ balanceMicroCredits: 0n });
+    expect(await ledger.listBudgets()).toEqual([]);
+    expect((await ledger.getRateCard("profile_draft")).floorMicroCredits).toBe(1_000_000n);
   });
 
   it("refuses a grant that would take a wallet past a trillion credits; the books still add up", async () => {
-    const path = join(tempDir(), "ecn.db");
-    const ledger = openLedger(path);
-    try {
-      const org = await ledger.createOrg("whale", 0);
-      const billion = 1_000_000_000n * 1_000_000n;
-      for (let i = 0; i < 1_000; i++) await ledger.grantCredits(org.id, billion, null, i);
-      await expect(ledger.grantCredits(org.id, 1n, null, 1_000)).rejects.toThrow(/would take the balance above 1000000000000 credits/);
-      expect(await ledger.getWallet(org.id)).toMatchObject({ balanceMicroCredits: 1_000n * billion });
-      expect(checkInvariants(ledger.sqlite)).toEqual([]);
-    } finally {
-      ledger.close();
-    }
+    const { ledger } = await tempLedger();
+    const org = await ledger.createOrg("whale", 0);
+    const billion = 1_000_000_000n * 1_000_000n;
+    for (let i = 0; i < 1_000; i++) await ledger.grantCredits(org.id, billion, null, i);
+    await expect(ledger.grantCredits(org.id, 1n, null, 1_000)).rejects.toThrow(/would take the balance above 1000000000000 credits/);
+    expect(await ledger.getWallet(org.id)).toMatchObject({ balanceMicroCredits: 1_000n * billion });
+    await assertInvariants(ledger);
   });
 
   it("refuses a tool's cost cap beyond what its schema allows", async () => {

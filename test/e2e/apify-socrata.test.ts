@@ -3,24 +3,16 @@
  * end over stdio, against the loopback simulators.
  */
 import { describe, expect, it } from "vitest";
-import { startStack, textOf, type Stack } from "../helpers/stack.js";
+import { rows, type Stack, startStack, textOf, waitFor } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const startRequests = (stack: Stack) => stack.apify.requests.filter((r) => r.method === "POST" && /\/runs$/.test(r.path));
-const apifyEvents = (stack: Stack) =>
-  stack.ledger.sqlite.prepare("SELECT provider_request_id AS ref FROM usage_events WHERE provider = 'apify'").all() as { ref: string }[];
+const apifyEvents = async (stack: Stack) =>
+  (await rows(stack, "SELECT provider_request_id AS ref FROM usage_events WHERE provider = 'apify'")) as { ref: string }[];
 
 /** Every run the simulated Apify started has exactly one usage event, and vice versa. */
-function assertOneEventPerRun(stack: Stack): void {
-  expect(apifyEvents(stack).map((e) => e.ref).sort()).toEqual(stack.apify.startedRuns().map((r) => r.id).sort());
+async function assertOneEventPerRun(stack: Stack): Promise<void> {
+  expect((await apifyEvents(stack)).map((e) => e.ref).sort()).toEqual(stack.apify.startedRuns().map((r) => r.id).sort());
 }
 
 describe("lead_signal_fetch", () => {
@@ -37,8 +29,8 @@ describe("lead_signal_fetch", () => {
     expect(startRequests(stack)[0]!.query).toMatchObject({ maxTotalChargeUsd: "0.4", maxItems: "5" });
     expect(run!.usageTotalUsd).toBeCloseTo(0.015, 9); // start 0.005 + 5 items x 0.002
     expect(out.metering).toMatchObject({ provider: "apify", feature: "lead_signal_fetch", cost_usd: 0.015, credits_charged: 1.875, balance_credits: 98.125 });
-    assertOneEventPerRun(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRun(stack);
+    await assertInvariants(stack.ledger);
   });
 
   it("lets the caller lower the cap with max_cost_credits, and the run stops there", async () => {
@@ -50,7 +42,7 @@ describe("lead_signal_fetch", () => {
     const out = result.structuredContent as { items: unknown[]; metering: { cost_usd: number; credits_charged: number } };
     expect(out.items).toHaveLength(1);
     expect(out.metering).toMatchObject({ cost_usd: 0.007, credits_charged: 0.875 });
-    assertOneEventPerRun(stack);
+    await assertOneEventPerRun(stack);
   });
 
   it("reports progress while the run goes", async () => {
@@ -79,14 +71,14 @@ describe("lead_signal_fetch", () => {
     await expect(pending).rejects.toThrow();
     const runId = stack.apify.startedRuns()[0]!.id;
     await waitFor(() => stack.apify.requests.some((r) => r.path === `/v2/actor-runs/${runId}/abort`));
-    await waitFor(() => (stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").get() as { state: string }).state === "settled");
+    await waitFor(async () => ((await rows(stack, "SELECT state FROM tool_calls"))[0] as { state: string }).state === "settled");
     const run = stack.apify.runs.get(runId)!;
     expect(run.status).toBe("ABORTED");
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(run.usageTotalUsd, 9);
     expect(event!.costNanoUsd).toBeGreaterThan(0n);
-    assertOneEventPerRun(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRun(stack);
+    await assertInvariants(stack.ledger);
   });
 
   it.each(["FAILED", "TIMED-OUT"] as const)("charges a %s run its real cost and says so", async (outcome) => {
@@ -100,8 +92,8 @@ describe("lead_signal_fetch", () => {
     const wallet = await stack.ledger.getWallet(stack.orgId);
     expect(wallet.heldMicroCredits).toBe(0n);
     expect(wallet.balanceMicroCredits).toBeLessThan(100_000_000n);
-    assertOneEventPerRun(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRun(stack);
+    await assertInvariants(stack.ledger);
   });
 
   it("voids the hold when Apify refuses to start the run", async () => {
@@ -111,7 +103,7 @@ describe("lead_signal_fetch", () => {
     expect(textOf(result)).toMatch(/^provider_error: Apify refused the run \(402 not-enough-usage-to-run-paid-actor\).*Nothing was charged/);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 100_000_000n, heldMicroCredits: 0n });
     expect(stack.apify.startedRuns()).toHaveLength(0);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("answers provider_not_configured without an Apify token", async () => {
@@ -133,9 +125,9 @@ describe("permit_search", () => {
     expect(out.rows[0]).toMatchObject({ permit_number: expect.any(String), issued_date: expect.stringMatching(/^20(2[4-9])-/), raw: expect.any(Object) });
     expect(out.source_url).toMatch(new RegExp(`^${stack.socrata.baseUrl}/resource/ydr8-5enu\\.json\\?`));
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 3_000_000n, heldMicroCredits: 0n });
-    const log = stack.ledger.sqlite.prepare("SELECT source, dataset, row_count FROM data_query_log").all();
+    const log = (await rows(stack, "SELECT source, dataset, row_count FROM data_query_log"));
     expect(log).toEqual([{ source: "socrata", dataset: "ydr8-5enu", row_count: BigInt(out.rows.length) }]);
-    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM tool_calls").get()).toEqual({ n: 0n });
+    expect((await rows(stack, "SELECT count(*) AS n FROM tool_calls"))[0]).toEqual({ n: 0n });
   });
 
   it("quotes a hostile filter value instead of letting it change the query", async () => {
@@ -155,7 +147,7 @@ describe("permit_search", () => {
     stack.socrata.behave({ fail: { status: 429, retryAfterSeconds: 30 } });
     const result = await stack.call("permit_search", { city: "san_francisco" });
     expect(textOf(result)).toMatch(/^provider_error: Socrata is throttling .*SOCRATA_APP_TOKEN.*retry after 30 s/);
-    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM data_query_log").get()).toEqual({ n: 0n });
+    expect((await rows(stack, "SELECT count(*) AS n FROM data_query_log"))[0]).toEqual({ n: 0n });
   });
 
   it("refuses a filter the city cannot apply", async () => {

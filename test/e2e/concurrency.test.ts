@@ -6,7 +6,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { PROFILE_ARGS, startStack, textOf } from "../helpers/stack.js";
+import { PROFILE_ARGS, rows, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 const call = (client: Client, args: Record<string, unknown>) =>
@@ -37,10 +37,10 @@ describe("paid calls from several processes at once", () => {
     const wallet = await stack.ledger.getWallet(stack.orgId);
     expect(wallet.heldMicroCredits).toBe(0n);
     expect(wallet.balanceMicroCredits).toBe(30_000_000n - BigInt(successes.length) * 50_000n);
-    const spends = stack.ledger.sqlite.prepare("SELECT tool_call_id AS id FROM credit_transactions WHERE kind = 'spend'").all() as { id: string }[];
+    const spends = (await rows(stack, "SELECT tool_call_id AS id FROM credit_transactions WHERE kind = 'spend'")) as { id: string }[];
     expect(spends.map((s) => s.id).sort()).toEqual(successes.map((s) => s.metering!.tool_call_id).sort());
     expect(stack.sim.paidRequests()).toHaveLength(successes.length);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });
 
@@ -55,8 +55,8 @@ describe("idempotency keys across processes", () => {
     expect(b.isError, textOf(b)).toBeFalsy();
     expect(b.structuredContent).toEqual(a.structuredContent);
     expect(stack.sim.paidRequests()).toHaveLength(1);
-    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM tool_calls").get()).toEqual({ n: 1n });
-    assertInvariants(stack.ledger);
+    expect((await rows(stack, "SELECT count(*) AS n FROM tool_calls"))[0]).toEqual({ n: 1n });
+    await assertInvariants(stack.ledger);
   });
 
   it("a key refused for lack of credits leaves no trace: the same key runs once credits are added", async () => {
@@ -79,6 +79,6 @@ describe("idempotency keys across processes", () => {
     const second = await call(stack.client, args);
     expect(second.isError, textOf(second)).toBeFalsy();
     expect(stack.sim.paidRequests()).toHaveLength(2);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });

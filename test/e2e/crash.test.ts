@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FAILPOINTS } from "../../src/failpoints.js";
-import { cliRunner, PROFILE_ARGS, startStack, type Stack } from "../helpers/stack.js";
+import { cliRunner, PROFILE_ARGS, rows, type Stack, startStack } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 const FAST = { ECN_PROVIDER_TIMEOUT_MS: "1000", ECN_ACTOR_TIMEOUT_MS: "1000", ECN_RECONCILE_GRACE_MS: "0" };
@@ -23,8 +23,8 @@ async function reconcile(stack: Stack) {
 }
 
 /** Each request the simulators billed has exactly one usage event, with the cost they billed. */
-function assertChargedOnce(stack: Stack): void {
-  const events = stack.ledger.sqlite.prepare("SELECT provider_request_id AS ref, cost_nano_usd AS cost FROM usage_events WHERE provider_request_id IS NOT NULL").all() as {
+async function assertChargedOnce(stack: Stack): Promise<void> {
+  const events = (await rows(stack, "SELECT provider_request_id AS ref, cost_nano_usd AS cost FROM usage_events WHERE provider_request_id IS NOT NULL")) as {
     ref: string;
     cost: bigint;
   }[];
@@ -50,7 +50,7 @@ describe("crash at each failpoint, then reconcile", () => {
     expect(report).toEqual([expect.objectContaining({ tool_call_id: open!.id, action: expected })]);
     expect(await stack.ledger.openCalls()).toEqual([]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ heldMicroCredits: 0n });
-    assertChargedOnce(stack);
+    await assertChargedOnce(stack);
     if (point === "after_dispatch") {
       // Nothing reached the provider, but nobody can prove it: charged the hold, flagged estimated.
       expect(stack.sim.paidRequests()).toHaveLength(0);
@@ -58,7 +58,7 @@ describe("crash at each failpoint, then reconcile", () => {
       expect(event).toMatchObject({ estimated: true, chargedMicroCredits: open!.walletHoldMicroCredits });
     }
     if (point === "after_hold") expect(stack.sim.paidRequests()).toHaveLength(0);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
     // A second reconcile finds nothing to do.
     expect(await reconcile(stack)).toEqual([]);
   });
@@ -74,7 +74,7 @@ describe("crash at each failpoint, then reconcile", () => {
     const [event] = await stack.ledger.usageEventsOfCall(open!.id);
     expect(event).toMatchObject({ estimated: true, providerRequestId: open!.providerRefs[0], chargedMicroCredits: open!.walletHoldMicroCredits });
     expect(await stack.ledger.openCalls()).toEqual([]);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("the next server's start-up sweep resolves a crashed call by itself", async () => {
@@ -86,8 +86,8 @@ describe("crash at each failpoint, then reconcile", () => {
     const deadline = Date.now() + 10_000;
     while ((await stack.ledger.openCalls()).length > 0 && Date.now() < deadline) await sleep(50);
     expect(await stack.ledger.openCalls()).toEqual([]);
-    assertChargedOnce(stack);
-    assertInvariants(stack.ledger);
+    await assertChargedOnce(stack);
+    await assertInvariants(stack.ledger);
     expect((await stack.call("profile_draft", PROFILE_ARGS)).isError).toBeFalsy();
   });
 
@@ -108,7 +108,7 @@ describe("crash at each failpoint, then reconcile", () => {
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(stack.apify.startedRuns()[0]!.usageTotalUsd, 9);
     expect(event!.providerRequestId).toBe(stack.apify.startedRuns()[0]!.id);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("is safe from several reconcilers at once: each call resolves once", async () => {
@@ -119,8 +119,8 @@ describe("crash at each failpoint, then reconcile", () => {
     const actions = reports.flat().map((r) => r.action).sort();
     expect(actions.filter((a) => a === "settled")).toHaveLength(1);
     expect(actions.every((a) => a === "settled" || a === "already_resolved")).toBe(true);
-    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'").get()).toEqual({ n: 1n });
-    assertChargedOnce(stack);
-    assertInvariants(stack.ledger);
+    expect((await rows(stack, "SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'"))[0]).toEqual({ n: 1n });
+    await assertChargedOnce(stack);
+    await assertInvariants(stack.ledger);
   });
 });

@@ -51,12 +51,12 @@ function mutated(valid: Record<string, unknown>): fc.Arbitrary<Record<string, un
   return fc.oneof(replace, drop, add);
 }
 
-function sideEffects(stack: Stack) {
+async function sideEffects(stack: Stack) {
   return {
     provider: stack.sim.requests.filter((r) => r.paid).length + stack.apify.requests.length + stack.socrata.requests.length,
-    calls: countRows(stack, "tool_calls"),
-    queries: countRows(stack, "data_query_log"),
-    transactions: countRows(stack, "credit_transactions"),
+    calls: await countRows(stack, "tool_calls"),
+    queries: await countRows(stack, "data_query_log"),
+    transactions: await countRows(stack, "credit_transactions"),
   };
 }
 
@@ -70,12 +70,12 @@ describe("fuzzing tool inputs", () => {
       await fc.assert(
         fc.asyncProperty(args, async (input) => {
           if (tool.input.safeParse(input).success) return; // a valid call: not this test's business
-          const before = sideEffects(stack);
+          const before = await sideEffects(stack);
           const result = await stack.call(tool.name, input);
           expect(result.isError, `${tool.name} ${JSON.stringify(input).slice(0, 200)}`).toBe(true);
           expect(textOf(result)).toMatch(/^invalid_input: /);
           expect(result.structuredContent).toBeUndefined();
-          expect(sideEffects(stack)).toEqual(before);
+          expect(await sideEffects(stack)).toEqual(before);
           refused++;
         }),
         { numRuns: RUNS },

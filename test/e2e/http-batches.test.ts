@@ -30,7 +30,7 @@ describe("JSON-RPC batches and the rate limit", () => {
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
     expect(stack.providers.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
   });
 
   it("counts each message of a batch it serves", async () => {
@@ -54,6 +54,6 @@ describe("JSON-RPC batches and the rate limit", () => {
     });
     expect(await response.text()).toContain('invalid_input: arguments: Unrecognized key: \\"__proto__\\"');
     expect(stack.providers.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
   });
 });

@@ -3,14 +3,13 @@
  * statuses, tenant isolation, the SDK's Streamable HTTP client with a bearer
  * key, revocation, hashed keys, graceful shutdown, metrics.
  */
-import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
-import { assertInvariants } from "../helpers/temp-ledger.js";
+import { assertInvariants, sqlRows, storedText } from "../helpers/store.js";
 
 async function mcpClient(stack: HttpStack, key: string): Promise<Client> {
   const client = new Client({ name: "http-e2e", version: "1.0.0" });
@@ -106,15 +105,14 @@ describe("HTTP refusals", () => {
 
   it("never stores a key in clear", async () => {
     const stack = await startHttpStack({ orgs: { acme: "1", beta: "1" } });
-    stack.ledger.sqlite.pragma("wal_checkpoint(TRUNCATE)");
-    const bytes = readFileSync(stack.providers.dbPath).toString("latin1");
+    const stored = await storedText(stack.ledger, stack.providers.dbPath);
     for (const key of Object.values(stack.keys)) {
-      expect(bytes).not.toContain(key);
-      expect(bytes).not.toContain(key.slice(7)); // nor its random part
+      expect(stored).not.toContain(key);
+      expect(stored).not.toContain(key.slice(7)); // nor its random part
     }
-    const rows = stack.ledger.sqlite.prepare("SELECT prefix, key_hash FROM api_keys").all() as { prefix: string; key_hash: string }[];
-    expect(rows).toHaveLength(2);
-    for (const row of rows) {
+    const keys = (await sqlRows(stack.ledger, "SELECT prefix, key_hash FROM api_keys")) as { prefix: string; key_hash: string }[];
+    expect(keys).toHaveLength(2);
+    for (const row of keys) {
       expect(row.key_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(row.prefix).toMatch(/^ecn_sk_.{6}$/);
     }
@@ -186,7 +184,7 @@ describe("Streamable HTTP MCP", () => {
     expect(await stack.ledger.getWallet(stack.orgIds.beta!)).toMatchObject({ heldMicroCredits: 0n });
     expect((await stack.ledger.getWallet(stack.orgIds.beta!)).balanceMicroCredits).toBeLessThan(100_000_000n);
     expect((await stack.ledger.getWallet(stack.orgIds.acme!)).balanceMicroCredits).toBe(100_000_000n);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("lets a paid call in flight settle on SIGTERM, then exits with no open hold", async () => {
@@ -204,7 +202,7 @@ describe("Streamable HTTP MCP", () => {
     expect(await stack.exited).toBe(0);
     expect(await stack.ledger.openCalls()).toEqual([]);
     expect(await stack.ledger.getWallet(stack.orgIds.acme!)).toMatchObject({ heldMicroCredits: 0n });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
     await client.close().catch(() => undefined);
   });
 

@@ -4,7 +4,7 @@
  * makes the provider requests it should, and returns its structured output.
  */
 import { describe, expect, it } from "vitest";
-import { PROFILE_ARGS, startStack, textOf, type Stack } from "../helpers/stack.js";
+import { PROFILE_ARGS, rows, type Stack, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 const LEAD = { name: "Dana Lee", title: "Practice Manager", company: "Acme Dental", location: "Austin, TX" };
@@ -64,7 +64,7 @@ describe("LLM features", () => {
       expect(events.map((e) => e.providerRequestId), name).toEqual([request.generationId]);
     }
     expect(stack.sim.paidRequests()).toHaveLength(Object.keys(CALLS).length);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("returns the structured fields each feature promises", async () => {
@@ -97,8 +97,8 @@ describe("LLM features", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^provider_error: the model's answer for lead_qualify was not the JSON this tool needs .* charged: 0\.25 credits/);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 9_750_000n, heldMicroCredits: 0n });
-    expect(stack.ledger.sqlite.prepare("SELECT state, error_code FROM tool_calls").all()).toEqual([{ state: "settled", error_code: "provider_error" }]);
-    assertInvariants(stack.ledger);
+    expect((await rows(stack, "SELECT state, error_code FROM tool_calls"))).toEqual([{ state: "settled", error_code: "provider_error" }]);
+    await assertInvariants(stack.ledger);
   });
 
   it("refuses a lead with neither name nor company before anything runs", async () => {
@@ -137,7 +137,7 @@ describe("context_pack_compile", () => {
     ]);
     // 12,300 -> 1,538 micro-credits (1537.5 rounded up); 1,234,500 -> 154,313 (154,312.5 rounded up).
     expect(out.metering).toMatchObject({ cost_usd: 0.0012468, credits_charged: 0.155851 });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });
 
@@ -148,7 +148,7 @@ describe("worst-case holds", () => {
     const stack = await startStack({ credits: "50" });
     const result = await stack.call("profile_draft", expensive);
     expect(result.isError, textOf(result)).toBeFalsy();
-    const [call] = stack.ledger.sqlite.prepare("SELECT hold_micro_credits AS hold FROM tool_calls").all() as { hold: bigint }[];
+    const [call] = (await rows(stack, "SELECT hold_micro_credits AS hold FROM tool_calls")) as { hold: bigint }[];
     // 16,000 completion tokens at $0.00001 = $0.16 -> x 1.25 / 0.01 = 20 credits, plus the prompt's bound.
     expect(call!.hold).toBeGreaterThan(20_000_000n);
     expect(call!.hold).toBeLessThan(21_000_000n);
@@ -168,9 +168,9 @@ describe("worst-case holds", () => {
     expect(sent).toBeLessThan(4_000); // $0.04 of completion at most
     expect(sent).toBeGreaterThan(3_000);
     expect(notes.join("\n")).toMatch(new RegExp(`max_tokens lowered from 16000 to ${sent}`));
-    const [call] = stack.ledger.sqlite.prepare("SELECT hold_micro_credits AS hold FROM tool_calls").all() as { hold: bigint }[];
+    const [call] = (await rows(stack, "SELECT hold_micro_credits AS hold FROM tool_calls")) as { hold: bigint }[];
     expect(call!.hold).toBeLessThanOrEqual(5_000_000n);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("refuses when not even the minimum completion fits", async () => {
@@ -191,7 +191,7 @@ describe("worst-case holds", () => {
     await stack.restart();
     const again = await stack.call("profile_draft", expensive);
     expect(again.isError, textOf(again)).toBeFalsy();
-    const holds = stack.ledger.sqlite.prepare("SELECT hold_micro_credits AS hold FROM tool_calls ORDER BY created_at").all() as { hold: bigint }[];
+    const holds = (await rows(stack, "SELECT hold_micro_credits AS hold FROM tool_calls ORDER BY created_at")) as { hold: bigint }[];
     expect(holds[1]!.hold).toBe(holds[0]!.hold);
     expect(stack.sim.requests.filter((r) => r.path.endsWith("/models"))).toHaveLength(1);
   });

@@ -3,6 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CLI, PROFILE_ARGS, startStack } from "../helpers/stack.js";
+import { sqlExec } from "../helpers/store.js";
 
 const run = promisify(execFile);
 const QUALIFY = { lead: { name: "Dana Lee", company: "Acme" }, ideal_customer: "Dental practices in Texas with two or more locations" };
@@ -118,7 +119,7 @@ describe("usage export", () => {
     const stack = await startStack({ credits: "1" });
     const rows = 200_000;
     const now = Date.now();
-    stack.ledger.sqlite.exec(`
+    await sqlExec(stack.ledger, `
       INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits, request_hash, created_at)
         VALUES ('tc_bulk', '${stack.orgId}', 'profile_draft', 'openrouter', 'settled', 'hosted', 0, 0, 'bulk', ${now});
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})

@@ -8,13 +8,13 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { ROUTED_TO } from "../../src/simulator/openrouter-content.js";
-import { countRows, PROFILE_ARGS, startStack, textOf, type Stack } from "../helpers/stack.js";
+import { countRows, PROFILE_ARGS, rows, type Stack, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
-function holds(stack: Stack): { id: string; hold: bigint; state: string }[] {
-  return stack.ledger.sqlite.prepare("SELECT id, hold_micro_credits AS hold, state FROM tool_calls ORDER BY created_at").all() as {
+async function holds(stack: Stack): Promise<{ id: string; hold: bigint; state: string }[]> {
+  return (await rows(stack, "SELECT id, hold_micro_credits AS hold, state FROM tool_calls ORDER BY created_at")) as {
     id: string;
     hold: bigint;
     state: string;
@@ -23,16 +23,16 @@ function holds(stack: Stack): { id: string; hold: bigint; state: string }[] {
 
 /** Every settled call was charged no more than it held, and the wallet never went below zero. */
 async function assertWithinHolds(stack: Stack): Promise<void> {
-  for (const call of holds(stack)) {
+  for (const call of (await holds(stack))) {
     const charged = (await stack.ledger.usageEventsOfCall(call.id)).reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
     expect(charged, call.id).toBeLessThanOrEqual(call.hold);
   }
   const wallet = await stack.ledger.getWallet(stack.orgId);
   expect(wallet.balanceMicroCredits).toBeGreaterThanOrEqual(0n);
   expect(wallet.heldMicroCredits).toBe(0n);
-  const overHold = stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM usage_events WHERE over_hold = 1").get() as { n: bigint };
+  const overHold = (await rows(stack, "SELECT count(*) AS n FROM usage_events WHERE over_hold = 1"))[0] as { n: bigint };
   expect(overHold.n).toBe(0n);
-  assertInvariants(stack.ledger);
+  await assertInvariants(stack.ledger);
 }
 
 describe("models without a known price", () => {
@@ -46,7 +46,7 @@ describe("models without a known price", () => {
       expect(textOf(result)).toContain(`ecn-mcp rate-card price set ${model} --prompt`);
     }
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 1_000_000n, heldMicroCredits: 0n });
   });
 
@@ -78,7 +78,7 @@ describe("models without a known price", () => {
     await stack.call("profile_draft", { ...PROFILE_ARGS, model: "openai/gpt-4o", max_tokens: 4_000 });
     await stack.cli("rate-card", "price", "set", "openai/gpt-4o", "--prompt", "0", "--completion", "0");
     await stack.call("profile_draft", { ...PROFILE_ARGS, model: "openai/gpt-4o", max_tokens: 4_000 });
-    const [first, second] = holds(stack);
+    const [first, second] = (await holds(stack));
     expect(second!.hold).toBe(first!.hold);
   });
 
@@ -88,7 +88,7 @@ describe("models without a known price", () => {
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: OpenRouter's price list \(GET \/models\) cannot be loaded .*Nothing was run or charged/);
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
   });
 
   it("names the operator's fix when the rate card's own model has no price", async () => {
@@ -109,7 +109,7 @@ describe("models without a known price", () => {
     });
     expect(textOf(result)).toMatch(/^provider_not_configured: context_pack_compile uses model "acme\/embedder" .*ECN_EMBEDDING_MODEL/);
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
   });
 });
 
@@ -159,7 +159,7 @@ describe("worst cases beyond the completion price", () => {
     const stack = await startStack({ credits: "10" });
     const result = await stack.call("profile_draft", { ...PROFILE_ARGS, model: "perplexity/sonar", max_tokens: 300 });
     expect(result.isError, textOf(result)).toBeFalsy();
-    const [call] = holds(stack);
+    const [call] = (await holds(stack));
     // $0.005 a request plus five searches at $0.005: at least $0.03 x 1.25 / $0.01 = 3.75 credits held.
     expect(call!.hold).toBeGreaterThanOrEqual(3_750_000n);
     await assertWithinHolds(stack);

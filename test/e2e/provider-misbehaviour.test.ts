@@ -6,20 +6,20 @@
  */
 import { describe, expect, it } from "vitest";
 import { REDACTED } from "../../src/redact.js";
-import { PROFILE_ARGS, startStack, textOf, type Stack } from "../helpers/stack.js";
+import { PROFILE_ARGS, rows, type Stack, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 const SOCRATA_TOKEN = "socrata-app-token-5f2e9c1a7b";
 
-function storedErrors(stack: Stack): string {
-  return (stack.ledger.sqlite.prepare("SELECT error_message AS m FROM tool_calls").all() as { m: string | null }[]).map((r) => r.m ?? "").join("\n");
+async function storedErrors(stack: Stack): Promise<string> {
+  return ((await rows(stack, "SELECT error_message AS m FROM tool_calls")) as { m: string | null }[]).map((r) => r.m ?? "").join("\n");
 }
 
 /** None of the secrets appears in the answer, the ledger or the server's log (at debug level). */
-function assertNowhere(stack: Stack, answer: string, secrets: string[]): void {
+async function assertNowhere(stack: Stack, answer: string, secrets: string[]): Promise<void> {
   for (const secret of secrets) {
     expect(answer).not.toContain(secret);
-    expect(storedErrors(stack)).not.toContain(secret);
+    expect(await storedErrors(stack)).not.toContain(secret);
     expect(stack.stderr()).not.toContain(secret);
   }
 }
@@ -31,7 +31,7 @@ describe("credentials echoed by a provider", () => {
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     const answer = textOf(result);
     expect(answer).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(400\\): Invalid request \\(request had Authorization: Bearer \\${REDACTED}\\)`));
-    assertNowhere(stack, answer, [stack.sim.apiKey]);
+    await assertNowhere(stack, answer, [stack.sim.apiKey]);
   });
 
   it("redacts the Apify token", async () => {
@@ -39,7 +39,7 @@ describe("credentials echoed by a provider", () => {
     stack.apify.behave({ failStart: { status: 400, type: "invalid-input", message: "Input is not valid" }, echoCredentials: true });
     const result = await stack.call("lead_signal_fetch", { query: "dentists Austin" });
     expect(textOf(result)).toMatch(/^provider_error: Apify refused the run .*Authorization: Bearer \[redacted\]/);
-    assertNowhere(stack, textOf(result), [stack.apify.token]);
+    await assertNowhere(stack, textOf(result), [stack.apify.token]);
   });
 
   it("redacts the Socrata app token", async () => {
@@ -48,7 +48,7 @@ describe("credentials echoed by a provider", () => {
     const result = await stack.call("permit_search", { city: "chicago" });
     expect(textOf(result)).toMatch(/^provider_error: Socrata is unavailable: .*X-App-Token: \[redacted\]/);
     expect(stack.socrata.requests[0]!.appToken).toBe(SOCRATA_TOKEN);
-    assertNowhere(stack, textOf(result), [SOCRATA_TOKEN]);
+    await assertNowhere(stack, textOf(result), [SOCRATA_TOKEN]);
   });
 
   it("redacts anything shaped like a credential, configured or not", async () => {
@@ -57,7 +57,7 @@ describe("credentials echoed by a provider", () => {
     stack.sim.behave({ fail: { status: 502, message: `proxy error; upstream saw api_key=hunter2hunter2 and ${foreign.join(", ")}` } });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toContain(`api_key=${REDACTED}`);
-    assertNowhere(stack, textOf(result), ["hunter2hunter2", ...foreign]);
+    await assertNowhere(stack, textOf(result), ["hunter2hunter2", ...foreign]);
   });
 });
 
@@ -81,7 +81,7 @@ describe("a cost no request can have", () => {
     expect(event!.providerRequestId).toBe(stack.sim.paidRequests()[0]!.generationId);
     expect(stack.stderr()).toMatch(/warn a provider reported an impossible cost/);
     expect(await stack.ledger.openCalls()).toEqual([]);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("an Apify usageTotalUsd of 1e300 is charged the hold, flagged estimated", async () => {
@@ -94,6 +94,6 @@ describe("a cost no request can have", () => {
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event).toMatchObject({ estimated: true, providerRequestId: stack.apify.startedRuns()[0]!.id });
     expect(await stack.ledger.openCalls()).toEqual([]);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });

@@ -5,7 +5,7 @@
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { assertInvariants } from "../helpers/temp-ledger.js";
-import { PROFILE_ARGS, startStack, textOf } from "../helpers/stack.js";
+import { PROFILE_ARGS, rows, startStack, textOf } from "../helpers/stack.js";
 
 describe("stdio server: tools and listing", () => {
   it("lists the tools with input and output schemas and annotations", async () => {
@@ -90,7 +90,7 @@ describe("profile_draft: charging", () => {
       balanceMicroCredits: 9_984_567n,
       heldMicroCredits: 0n,
     });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("honours model and max_tokens overrides and prices them from the provider's report", async () => {
@@ -103,7 +103,7 @@ describe("profile_draft: charging", () => {
     const metering = (result.structuredContent as { metering: { cost_usd: number; credits_charged: number } }).metering;
     expect(metering.cost_usd).toBe(billed);
     expect(metering.credits_charged).toBeCloseTo((billed * 1.25) / 0.01, 6);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("prices from the generation endpoint when the response carries no cost", async () => {
@@ -118,7 +118,7 @@ describe("profile_draft: charging", () => {
     expect(lookups.at(-1)!.status).toBe(200);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 5 });
     expect(event).toMatchObject({ costSource: "lookup", costNanoUsd: 2_000_000n, chargedMicroCredits: 250_000n });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("charges the full cost above the hold and flags it over_hold", async () => {
@@ -128,7 +128,7 @@ describe("profile_draft: charging", () => {
     expect((result.structuredContent as { metering: object }).metering).toMatchObject({ credits_charged: 2.5, balance_credits: 0.5 });
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event?.overHold).toBe(true);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("charges 0 credits in self_host mode but records the cost", async () => {
@@ -139,8 +139,8 @@ describe("profile_draft: charging", () => {
     expect((result.structuredContent as { metering: object }).metering).toMatchObject({ cost_usd: 0.004, credits_charged: 0, balance_credits: 0 });
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event).toMatchObject({ costNanoUsd: 4_000_000n, chargedMicroCredits: 0n, meteredMicroCredits: 400_000n });
-    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'").get()).toEqual({ n: 0n });
-    assertInvariants(stack.ledger);
+    expect((await rows(stack, "SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'"))[0]).toEqual({ n: 0n });
+    await assertInvariants(stack.ledger);
   });
 });
 
@@ -156,8 +156,8 @@ describe("profile_draft: idempotency and budgets", () => {
     expect(conflict.isError).toBe(true);
     expect(textOf(conflict)).toMatch(/^idempotency_conflict: /);
     expect(stack.sim.paidRequests()).toHaveLength(1);
-    expect(stack.ledger.sqlite.prepare("SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'").get()).toEqual({ n: 1n });
-    assertInvariants(stack.ledger);
+    expect((await rows(stack, "SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'"))[0]).toEqual({ n: 1n });
+    await assertInvariants(stack.ledger);
   });
 
   it("refuses a call over a hard budget before any provider request, naming the budget", async () => {

@@ -6,21 +6,13 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Stack } from "../helpers/stack.js";
-import { CLI, countRows, PROFILE_ARGS, startStack, textOf } from "../helpers/stack.js";
+import { CLI, countRows, PROFILE_ARGS, rows, startStack, textOf, waitFor } from "../helpers/stack.js";
 import { assertInvariants, tempDir } from "../helpers/temp-ledger.js";
 
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** Every paid request the simulator received has exactly one usage event, and vice versa. */
-function assertOneEventPerRequest(stack: Stack): void {
+async function assertOneEventPerRequest(stack: Stack): Promise<void> {
   const requests = stack.sim.paidRequests();
-  const events = stack.ledger.sqlite.prepare("SELECT provider_request_id AS ref FROM usage_events").all() as { ref: string | null }[];
+  const events = (await rows(stack, "SELECT provider_request_id AS ref FROM usage_events")) as { ref: string | null }[];
   expect(events).toHaveLength(requests.length);
   const refs = events.map((e) => e.ref).filter((r) => r !== null);
   const generated = requests.map((r) => r.generationId).filter((g) => g !== null);
@@ -38,8 +30,8 @@ describe("refused before anything happens", () => {
         "Nothing was charged. Add credits with: ecn-mcp credits grant --org e2e --credits 10",
     );
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
-    expect(countRows(stack, "usage_events")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "usage_events")).toBe(0n);
   });
 
   it.each([
@@ -61,7 +53,7 @@ describe("refused before anything happens", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(pattern);
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
     // The server keeps answering.
     expect((await stack.call("get_wallet_balance")).isError).toBeFalsy();
   });
@@ -71,7 +63,7 @@ describe("refused before anything happens", () => {
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_not_configured: .*OPENROUTER_API_KEY/);
     expect(stack.sim.requests).toHaveLength(0);
-    expect(countRows(stack, "tool_calls")).toBe(0n);
+    expect(await countRows(stack, "tool_calls")).toBe(0n);
   });
 });
 
@@ -91,15 +83,15 @@ describe("provider failures", () => {
     // One request: the client's automatic retries are off so none goes unmetered.
     expect(stack.sim.paidRequests()).toHaveLength(1);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 0n });
-    const calls = stack.ledger.sqlite.prepare("SELECT state, error_code FROM tool_calls").all();
+    const calls = (await rows(stack, "SELECT state, error_code FROM tool_calls"));
     expect(calls).toEqual([{ state: "voided", error_code: "provider_error" }]);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 5 });
     expect(event).toMatchObject({ outcome: "failed", costNanoUsd: 0n, chargedMicroCredits: 0n });
-    assertOneEventPerRequest(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRequest(stack);
+    await assertInvariants(stack.ledger);
     // And the next call works.
     expect((await stack.call("profile_draft", PROFILE_ARGS)).isError).toBeFalsy();
-    assertOneEventPerRequest(stack);
+    await assertOneEventPerRequest(stack);
   });
 
   it("a timeout after the generation started is priced from the generation endpoint", async () => {
@@ -109,13 +101,13 @@ describe("provider failures", () => {
     expect(textOf(result)).toMatch(/^provider_error: the OpenRouter request was cancelled or timed out\. The provider reported what the partial work cost/);
     const [request] = stack.sim.paidRequests();
     expect(request!.cancelled).toBe(true);
-    const calls = stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").all();
+    const calls = (await rows(stack, "SELECT state FROM tool_calls"));
     expect(calls).toEqual([{ state: "settled" }]);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event).toMatchObject({ providerRequestId: request!.generationId, costSource: "lookup" });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(request!.billedUsd, 9);
-    assertOneEventPerRequest(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRequest(stack);
+    await assertInvariants(stack.ledger);
   });
 
   it("a timeout before any response leaves the call unknown with its hold, for the reconciler", async () => {
@@ -123,9 +115,9 @@ describe("provider failures", () => {
     stack.sim.behave({ latencyMs: 5_000 });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: the OpenRouter request was cancelled or timed out\. .*hold of 1 credits stays/);
-    expect(stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").all()).toEqual([{ state: "unknown" }]);
+    expect((await rows(stack, "SELECT state FROM tool_calls"))).toEqual([{ state: "unknown" }]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 1_000_000n });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("cancelling the MCP request aborts the provider request and settles what it billed", async () => {
@@ -137,11 +129,11 @@ describe("provider failures", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     controller.abort("user pressed stop");
     await expect(pending).rejects.toThrow();
-    await waitFor(() => stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").get() !== undefined &&
-      (stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").get() as { state: string }).state === "settled");
+    await waitFor(async () => (await rows(stack, "SELECT state FROM tool_calls"))[0] !== undefined &&
+      ((await rows(stack, "SELECT state FROM tool_calls"))[0] as { state: string }).state === "settled");
     expect(stack.sim.paidRequests()[0]!.cancelled).toBe(true);
-    assertOneEventPerRequest(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRequest(stack);
+    await assertInvariants(stack.ledger);
   });
 
   it("an error in the middle of the stream charges what the provider billed for it", async () => {
@@ -151,8 +143,8 @@ describe("provider failures", () => {
     expect(textOf(result)).toMatch(/^provider_error: OpenRouter failed mid-response: upstream provider disconnected/);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(stack.sim.paidRequests()[0]!.billedUsd, 9);
-    assertOneEventPerRequest(stack);
-    assertInvariants(stack.ledger);
+    await assertOneEventPerRequest(stack);
+    await assertInvariants(stack.ledger);
   });
 
   it("an unreachable provider voids the hold", async () => {
@@ -163,9 +155,9 @@ describe("provider failures", () => {
     await stack.cli("rate-card", "price", "set", "openai/gpt-4o-mini", "--prompt", "0.00000015", "--completion", "0.0000006");
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: cannot reach OpenRouter \(ECONNREFUSED\)/);
-    expect(stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").all()).toEqual([{ state: "voided" }]);
+    expect((await rows(stack, "SELECT state FROM tool_calls"))).toEqual([{ state: "voided" }]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 0n });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });
 

@@ -1,12 +1,13 @@
-// A separate process placing and settling holds on a shared ledger file, for
-// the cross-process concurrency test. Uses the built ledger (dist/).
+// A separate process placing and settling holds on a shared ledger (a file, or
+// a PostgreSQL database), for the cross-process concurrency test. Uses the
+// built ledger (dist/).
 import { openLedger } from "../../dist/ledger/index.js";
 
-const [path, orgId, attemptsText, holdText, chargeText, startAtText] = process.argv.slice(2);
+const [targetJson, orgId, attemptsText, holdText, chargeText, startAtText] = process.argv.slice(2);
 const attempts = Number(attemptsText);
 const hold = BigInt(holdText);
 const charge = BigInt(chargeText);
-const ledger = openLedger(path);
+const ledger = await openLedger(JSON.parse(targetJson));
 
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAtText) - Date.now())));
 
@@ -38,7 +39,7 @@ for (let i = 0; i < attempts; i++) {
   else await settle(outcome.call.id);
 }
 for (const id of open) await settle(id);
-ledger.close();
+await ledger.close();
 process.stdout.write(JSON.stringify({ placed, refusals }));
 
 async function settle(callId) {

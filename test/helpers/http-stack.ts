@@ -1,14 +1,14 @@
 /** The built server in HTTP mode on a loopback port, with organisations, API keys and the simulators. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach } from "vitest";
-import { openLedger, type SqliteLedger } from "../../src/ledger/index.js";
+import { openTestLedger, type TestLedger } from "./store.js";
 import { CLI, cliRunner, startProviders, type Providers } from "./stack.js";
 
 export interface HttpStack {
   providers: Providers;
   url: string;
   proc: ChildProcess;
-  ledger: SqliteLedger;
+  ledger: TestLedger;
   /** API key per organisation name. */
   keys: Record<string, string>;
   orgIds: Record<string, string>;
@@ -25,7 +25,6 @@ afterEach(async () => {
     const stack = running.pop()!;
     if (stack.proc.exitCode === null) stack.proc.kill("SIGKILL");
     await stack.exited;
-    stack.ledger.close();
     await stack.providers.close();
   }
 });
@@ -52,7 +51,7 @@ export async function startHttpStack(options: { orgs?: Record<string, string>; e
     });
     void exited.then((code) => reject(new Error(`http server exited ${code}: ${stderr}`)));
   });
-  const ledger = openLedger(providers.dbPath);
+  const ledger = await openTestLedger(providers.target);
   const orgIds = Object.fromEntries((await ledger.listOrgs()).map((o) => [o.name, o.id]));
   const stack: HttpStack = {
     providers,

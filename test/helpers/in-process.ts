@@ -5,7 +5,7 @@
  * reconciler. For tests that must act at a precise moment inside a paid call.
  */
 import { afterEach } from "vitest";
-import { openLedger, type SqliteLedger } from "../../src/ledger/index.js";
+import type { LedgerTarget } from "../../src/ledger/index.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { Metering } from "../../src/metering/meter.js";
 import type { PricingConfig } from "../../src/metering/pricing.js";
@@ -16,13 +16,13 @@ import { createApify } from "../../src/providers/apify.js";
 import { createOpenRouter } from "../../src/providers/openrouter.js";
 import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
-import { tempLedger } from "./temp-ledger.js";
+import { openTestLedger, tempLedger, type TestLedger } from "./store.js";
 
 export interface InProcess {
-  ledger: SqliteLedger;
-  /** A second connection to the same file: another process's view. */
-  other: SqliteLedger;
-  path: string;
+  ledger: TestLedger;
+  /** A second connection to the same ledger: another process's view. */
+  other: TestLedger;
+  target: LedgerTarget;
   sim: OpenRouterSimulator;
   apify: ApifySimulator;
   pricing: PricingConfig;
@@ -36,7 +36,6 @@ const open: InProcess[] = [];
 afterEach(async () => {
   while (open.length) {
     const stack = open.pop()!;
-    stack.other.close();
     await Promise.all([stack.sim.close(), stack.apify.close()]);
   }
 });
@@ -49,8 +48,8 @@ export interface InProcessOptions {
 }
 
 export async function startInProcess(options: InProcessOptions = {}): Promise<InProcess> {
-  const { ledger, path } = tempLedger();
-  const other = openLedger(path);
+  const { ledger, target } = await tempLedger();
+  const other = await openTestLedger(target);
   const [sim, apify] = await Promise.all([startOpenRouterSimulator(), startApifySimulator()]);
   const pricing: PricingConfig = { markup: parseDecimal("1.25"), creditUsdValue: parseDecimal("0.01"), deploymentMode: "hosted" };
   const providers = {
@@ -71,7 +70,7 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   const reconciler = new Reconciler({ ledger: other, providers, pricing, logger });
   const org = await ledger.createOrg("acme", Date.now());
   if (options.credits !== 0n) await ledger.grantCredits(org.id, options.credits ?? 10_000_000n, null, Date.now());
-  const stack: InProcess = { ledger, other, path, sim, apify, pricing, metering, reconciler, org };
+  const stack: InProcess = { ledger, other, target, sim, apify, pricing, metering, reconciler, org };
   open.push(stack);
   return stack;
 }

@@ -1,20 +1,21 @@
 /**
  * End-to-end harness: the built `ecn-mcp` spawned over stdio with the SDK's
- * real Client, the OpenRouter simulator on loopback, and the ledger file
- * opened read-side in the test for assertions.
+ * real Client, the simulators on loopback, and the ledger (a file, or a
+ * PostgreSQL database, whichever store the test project runs) opened by the
+ * test too, for assertions.
  */
 import { execFile } from "node:child_process";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach } from "vitest";
-import { openLedger, type SqliteLedger } from "../../src/ledger/index.js";
+import type { LedgerTarget } from "../../src/ledger/index.js";
 import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
 import { startSocrataSimulator, type SocrataSimulator } from "../../src/simulator/socrata.js";
-import { tempDir } from "./temp-ledger.js";
+import { freshTarget, openTestLedger, sqlRows, type TestLedger } from "./store.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 const run = promisify(execFile);
@@ -24,11 +25,13 @@ export interface Stack {
   sim: OpenRouterSimulator;
   apify: ApifySimulator;
   socrata: SocrataSimulator;
+  /** The SQLite file ("" on PostgreSQL). */
   dbPath: string;
+  target: LedgerTarget;
   env: Record<string, string>;
   stderr: () => string;
-  /** The ledger file, opened by the test (a second connection, as an operator would). */
-  ledger: SqliteLedger;
+  /** The ledger, opened by the test (a second connection, as an operator would). */
+  ledger: TestLedger;
   orgId: string;
   cli: (...args: string[]) => Promise<{ stdout: string; stderr: string }>;
   call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>;
@@ -59,7 +62,9 @@ export interface Providers {
   sim: OpenRouterSimulator;
   apify: ApifySimulator;
   socrata: SocrataSimulator;
+  /** The SQLite file ("" on PostgreSQL). */
   dbPath: string;
+  target: LedgerTarget;
   /** Environment pointing a server at the simulators and a fresh ledger. */
   env: Record<string, string>;
   close: () => Promise<void>;
@@ -67,12 +72,12 @@ export interface Providers {
 
 /** The three loopback simulators and a server environment pointing at them. */
 export async function startProviders(options: Pick<StackOptions, "env" | "withoutOpenRouter"> = {}): Promise<Providers> {
-  const dbPath = join(tempDir(), "ecn.db");
+  const fresh = await freshTarget();
   const [sim, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",
-    ECN_DB_PATH: dbPath,
+    ...fresh.env,
     ECN_ORG: "e2e",
     OPENROUTER_BASE_URL: sim.baseUrl,
     APIFY_BASE_URL: apify.baseUrl,
@@ -84,12 +89,12 @@ export async function startProviders(options: Pick<StackOptions, "env" | "withou
   const close = async () => {
     await Promise.all([sim.close(), apify.close(), socrata.close()]);
   };
-  return { sim, apify, socrata, dbPath, env, close };
+  return { sim, apify, socrata, dbPath: fresh.dbPath, target: fresh.target, env, close };
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const providers = await startProviders(options);
-  const { sim, apify, socrata, dbPath, env } = providers;
+  const { sim, apify, socrata, dbPath, target, env } = providers;
   const cli = cliRunner(env);
   await cli("org", "create", "e2e");
   if (options.credits !== "0") await cli("credits", "grant", "--org", "e2e", "--credits", options.credits ?? "10");
@@ -103,7 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return client;
   };
   const extra: Client[] = [];
-  const ledger = openLedger(dbPath);
+  const ledger = await openTestLedger(target);
   const org = await ledger.findOrg("e2e");
   const stack: Stack = {
     client: await connect(),
@@ -111,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     apify,
     socrata,
     dbPath,
+    target,
     env,
     stderr: () => stderr,
     ledger,
@@ -129,7 +135,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     close: async () => {
       for (const client of extra) await client.close().catch(() => undefined);
       await stack.client.close().catch(() => undefined);
-      ledger.close();
       await providers.close();
     },
   };
@@ -151,7 +156,18 @@ export const PROFILE_ARGS = {
   facts: ["Licensed and insured in Texas", "Free inspections within 48 hours"],
 };
 
-/** Rows in a ledger table, read through the test's own connection. */
-export function countRows(stack: Pick<Stack, "ledger">, table: string): bigint {
-  return (stack.ledger.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: bigint }).n;
+export { countRows, sqlRows } from "./store.js";
+
+/** Rows of a query on the stack's ledger (integers as BigInt). */
+export function rows(stack: { ledger: TestLedger }, text: string): Promise<Record<string, unknown>[]> {
+  return sqlRows(stack.ledger, text);
+}
+
+/** Waits until `condition` holds (it may be async), polling every 25 ms; fails after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

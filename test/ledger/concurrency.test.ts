@@ -6,14 +6,14 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { assertInvariants, tempLedger } from "../helpers/temp-ledger.js";
+import { assertInvariants, freshTarget, sqlRows, tempLedger } from "../helpers/store.js";
 
 const run = promisify(execFile);
 const WORKER = resolve(import.meta.dirname, "../helpers/hold-worker.mjs");
 
 describe("holds across processes", () => {
   it("never overspends a wallet and charges every success once", async () => {
-    const { ledger, path } = tempLedger();
+    const { ledger, target } = await tempLedger();
     const org = await ledger.createOrg("race", Date.now());
     await ledger.grantCredits(org.id, 10_000_000n, "race", Date.now()); // 10 credits
     const processes = 4;
@@ -21,7 +21,7 @@ describe("holds across processes", () => {
     const startAt = String(Date.now() + 1_500);
     const results = await Promise.all(
       Array.from({ length: processes }, () =>
-        run(process.execPath, [WORKER, path, org.id, String(attempts), "1000000", "600000", startAt]).then(
+        run(process.execPath, [WORKER, JSON.stringify(target), org.id, String(attempts), "1000000", "600000", startAt]).then(
           ({ stdout }) => JSON.parse(stdout) as { placed: string[]; refusals: Record<string, number> },
         ),
       ),
@@ -39,16 +39,15 @@ describe("holds across processes", () => {
     // With 1-credit holds settling at 0.6, at least 10 and at most 16 calls can succeed.
     expect(placed.length).toBeGreaterThanOrEqual(10);
     expect(placed.length).toBeLessThanOrEqual(16);
-    const spends = ledger.sqlite.prepare("SELECT tool_call_id FROM credit_transactions WHERE kind = 'spend'").all() as { tool_call_id: string }[];
+    const spends = (await sqlRows(ledger, "SELECT tool_call_id FROM credit_transactions WHERE kind = 'spend'")) as { tool_call_id: string }[];
     expect(spends.map((s) => s.tool_call_id).sort()).toEqual([...placed].sort());
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
   });
 
   it("migrates safely when several processes open a fresh ledger at once", async () => {
-    const { path } = tempLedger();
-    const fresh = path.replace(/ledger\.db$/, "fresh.db");
+    const { target } = await freshTarget();
     const script = `import { openLedger } from ${JSON.stringify(resolve(import.meta.dirname, "../../dist/ledger/index.js"))};
-      const l = openLedger(${JSON.stringify(fresh)}); process.stdout.write(String((await l.listRateCards()).length)); l.close();`;
+      const l = await openLedger(${JSON.stringify(target)}); process.stdout.write(String((await l.listRateCards()).length)); await l.close();`;
     const outputs = await Promise.all(
       Array.from({ length: 4 }, () => run(process.execPath, ["--input-type=module", "-e", script]).then((r) => r.stdout)),
     );

@@ -2,7 +2,7 @@
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GroupCommit } from "../../src/ledger/group-commit.js";
+import { GroupCommit } from "../../src/ledger/sqlite/group-commit.js";
 import { tempDir } from "../helpers/temp-ledger.js";
 
 function database() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HoldRequest, SqliteLedger, UsageEventInput } from "../../src/ledger/index.js";
-import { assertInvariants, tempLedger } from "../helpers/temp-ledger.js";
+import { assertInvariants, STORE, tempLedger, type TestLedger } from "../helpers/store.js";
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 
@@ -43,16 +43,16 @@ function event(charged: bigint, extra: Partial<UsageEventInput> = {}): UsageEven
   };
 }
 
-async function funded(ledger: SqliteLedger, credits: bigint) {
+async function funded(ledger: TestLedger, credits: bigint) {
   const org = await ledger.createOrg("acme", NOW);
   await ledger.grantCredits(org.id, credits * 1_000_000n, "test", NOW);
-  assertInvariants(ledger);
+  await assertInvariants(ledger);
   return org;
 }
 
-describe("SQLite ledger", () => {
+describe(`the ledger (${STORE})`, () => {
   it("runs the real migrations and seeds a rate card row for all ten features", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const cards = await ledger.listRateCards();
     expect(cards.map((c) => c.feature).sort()).toEqual(
       [
@@ -69,50 +69,53 @@ describe("SQLite ledger", () => {
       ].sort(),
     );
     expect(cards.every((c) => c.floorMicroCredits > 0n)).toBe(true);
-    const pragmas = {
-      journal: ledger.sqlite.pragma("journal_mode", { simple: true }),
-      synchronous: ledger.sqlite.pragma("synchronous", { simple: true }),
-      foreignKeys: ledger.sqlite.pragma("foreign_keys", { simple: true }),
-    };
-    expect(pragmas).toEqual({ journal: "wal", synchronous: 2n, foreignKeys: 1n });
+    if (ledger.engine.dialect === "sqlite") {
+      const sqlite = (ledger as SqliteLedger).sqlite;
+      const pragmas = {
+        journal: sqlite.pragma("journal_mode", { simple: true }),
+        synchronous: sqlite.pragma("synchronous", { simple: true }),
+        foreignKeys: sqlite.pragma("foreign_keys", { simple: true }),
+      };
+      expect(pragmas).toEqual({ journal: "wal", synchronous: 2n, foreignKeys: 1n });
+    }
   });
 
   it("keeps balance and held equal to their sums through hold, settle and void", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 10n);
 
     const first = await ledger.placeHold(hold(org.id, 3_000_000n));
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     const second = await ledger.placeHold(hold(org.id, 3_000_000n));
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     if (first.kind !== "placed" || second.kind !== "placed") throw new Error("holds refused");
     expect(await ledger.getWallet(org.id)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 6_000_000n });
 
     expect(await ledger.markDispatched(first.call.id, NOW)).toBe(true);
     await ledger.addProviderRef(first.call.id, "gen-1");
     await ledger.addProviderRef(first.call.id, "gen-1");
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     const settled = await ledger.settleCall(first.call.id, [event(1_234_568n)], { resultJson: '{"text":"x"}' }, NOW);
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     expect(settled.applied).toBe(true);
     expect(settled.call.state).toBe("settled");
     expect(settled.wallet).toMatchObject({ balanceMicroCredits: 8_765_432n, heldMicroCredits: 3_000_000n });
     expect((await ledger.getCall(first.call.id))?.providerRefs).toEqual(["gen-1"]);
 
     const voided = await ledger.voidCall(second.call.id, [event(0n, { outcome: "failed", costNanoUsd: 0n, costSource: "none" })], { code: "provider_error", message: "402" }, NOW);
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     expect(voided.wallet).toMatchObject({ balanceMicroCredits: 8_765_432n, heldMicroCredits: 0n });
   });
 
   it("resolves each call once: a second settle or void changes nothing", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 10n);
     const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
     if (placed.kind !== "placed") throw new Error("refused");
     await ledger.settleCall(placed.call.id, [event(500_000n)], { resultJson: "{}" }, NOW);
     const again = await ledger.settleCall(placed.call.id, [event(500_000n)], { resultJson: "{}" }, NOW);
     const thenVoid = await ledger.voidCall(placed.call.id, [], { code: "x", message: "y" }, NOW);
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     expect(again.applied).toBe(false);
     expect(thenVoid.applied).toBe(false);
     expect(thenVoid.call.state).toBe("settled");
@@ -121,23 +124,23 @@ describe("SQLite ledger", () => {
   });
 
   it("refuses a hold the available balance cannot cover, writing nothing", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 2n);
     const ok = await ledger.placeHold(hold(org.id, 1_500_000n));
     const refused = await ledger.placeHold(hold(org.id, 1_000_000n));
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     expect(ok.kind).toBe("placed");
     expect(refused).toEqual({ kind: "insufficient_credits", availableMicroCredits: 500_000n, neededMicroCredits: 1_000_000n });
     expect(await ledger.openCalls()).toHaveLength(1);
   });
 
   it("charges the full cost above the hold and flags the event over_hold", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 1n);
     const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
     if (placed.kind !== "placed") throw new Error("refused");
     const settled = await ledger.settleCall(placed.call.id, [event(1_300_000n)], { resultJson: "{}" }, NOW);
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
     expect(settled.wallet.balanceMicroCredits).toBe(-300_000n);
     expect((await ledger.usageEventsOfCall(placed.call.id))[0]?.overHold).toBe(true);
     // A negative wallet refuses the next hold.
@@ -145,7 +148,7 @@ describe("SQLite ledger", () => {
   });
 
   it("enforces hard budgets per org and per feature over settled spend plus open holds", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 100n);
     await ledger.setBudget({ orgId: org.id, feature: "profile_draft", period: "day", limitMicroCredits: 5_000_000n, hard: true }, NOW);
     const a = await ledger.placeHold(hold(org.id, 2_000_000n));
@@ -159,22 +162,22 @@ describe("SQLite ledger", () => {
     expect((await ledger.placeHold(hold(org.id, 2_000_000n, { feature: "lead_qualify" }))).kind).toBe("placed");
     // ...but the next UTC day is a new period.
     expect((await ledger.placeHold(hold(org.id, 1_000_000n, { now: NOW + 86_400_000 }))).kind).toBe("placed");
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
   });
 
   it("reports a crossed soft budget once per period and still places the hold", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 100n);
     await ledger.setBudget({ orgId: org.id, feature: null, period: "month", limitMicroCredits: 1_000_000n, hard: false }, NOW);
     const first = await ledger.placeHold(hold(org.id, 2_000_000n));
     const second = await ledger.placeHold(hold(org.id, 2_000_000n));
     expect(first.kind === "placed" && first.softBudgetsCrossed.map((c) => c.firstNotice)).toEqual([true]);
     expect(second.kind === "placed" && second.softBudgetsCrossed.map((c) => c.firstNotice)).toEqual([false]);
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
   });
 
   it("finds a live call by idempotency key and frees the key once the call is voided", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await funded(ledger, 10n);
     const first = await ledger.placeHold(hold(org.id, 1_000_000n, { idempotencyKey: "k1" }));
     if (first.kind !== "placed") throw new Error("refused");
@@ -182,11 +185,11 @@ describe("SQLite ledger", () => {
     expect(again).toMatchObject({ kind: "existing", call: { id: first.call.id } });
     await ledger.voidCall(first.call.id, [], { code: "provider_error", message: "refused" }, NOW);
     expect((await ledger.placeHold(hold(org.id, 1_000_000n, { idempotencyKey: "k1" }))).kind).toBe("placed");
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
   });
 
   it("self_host calls hold against budgets but not the wallet, and write no spend", async () => {
-    const { ledger } = tempLedger();
+    const { ledger } = await tempLedger();
     const org = await ledger.createOrg("selfhosted", NOW);
     await ledger.setBudget({ orgId: org.id, feature: null, period: "total", limitMicroCredits: 3_000_000n, hard: true }, NOW);
     const placed = await ledger.placeHold(hold(org.id, 2_000_000n, { deploymentMode: "self_host", walletHoldMicroCredits: 0n }));
@@ -195,6 +198,6 @@ describe("SQLite ledger", () => {
     expect(await ledger.getWallet(org.id)).toMatchObject({ balanceMicroCredits: 0n, heldMicroCredits: 0n });
     const refused = await ledger.placeHold(hold(org.id, 2_000_000n, { deploymentMode: "self_host", walletHoldMicroCredits: 0n }));
     expect(refused).toMatchObject({ kind: "budget_exceeded", standing: { usedMicroCredits: 1_600_000n } });
-    assertInvariants(ledger);
+    await assertInvariants(ledger);
   });
 });

@@ -29,6 +29,6 @@ describe("a billed request whose reference never arrived", () => {
     expect(event).toMatchObject({ estimated: true, providerRequestId: null, chargedMicroCredits: 1_000_000n });
     // At markup 1.25 and $0.01 a credit, what the provider billed is worth billedUsd x 125 credits.
     expect(Number(event!.chargedMicroCredits)).toBeGreaterThanOrEqual(Math.ceil(billed!.billedUsd * 125_000_000));
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });

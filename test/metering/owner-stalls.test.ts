@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
-import { assertInvariants } from "../helpers/temp-ledger.js";
+import { assertInvariants, sqlRows } from "../helpers/store.js";
 import { AT_ONCE, startInProcess, type InProcess } from "../helpers/in-process.js";
 
 function llmCall(stack: InProcess, work: Parameters<InProcess["metering"]["runLlm"]>[1]) {
@@ -35,9 +35,9 @@ describe("the owner stalls between its hold and its dispatch mark", () => {
     expect(error.code).toBe("provider_error");
     expect(error.message).toMatch(/^call tc_\w+ was resolved \(voided\) before its request was sent: .*Nothing was sent to the provider; retry the call\. Nothing was charged\./);
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect(stack.ledger.sqlite.prepare("SELECT state FROM tool_calls").all()).toEqual([{ state: "voided" }]);
+    expect((await sqlRows(stack.ledger, "SELECT state FROM tool_calls"))).toEqual([{ state: "voided" }]);
     expect(await stack.ledger.getWallet(stack.org.id)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 0n });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 
   it("does not start an Apify run the reconciler already voided", async () => {
@@ -51,7 +51,7 @@ describe("the owner stalls between its hold and its dispatch mark", () => {
     expect(error.message).toMatch(/was resolved \(voided\) before its request was sent/);
     expect(stack.apify.startedRuns()).toHaveLength(0);
     expect(await stack.ledger.getWallet(stack.org.id)).toMatchObject({ balanceMicroCredits: 100_000_000n, heldMicroCredits: 0n });
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });
 
@@ -90,10 +90,10 @@ describe("another process resolves the call while its owner is still working", (
       return completion.text;
     });
     const wallet = await stack.ledger.getWallet(stack.org.id);
-    const [call] = stack.ledger.sqlite.prepare("SELECT hold_micro_credits AS hold FROM tool_calls").all() as { hold: bigint }[];
+    const [call] = (await sqlRows(stack.ledger, "SELECT hold_micro_credits AS hold FROM tool_calls")) as { hold: bigint }[];
     expect(result.metering.credits_charged).toBe(Number(call!.hold) / 1e6);
     expect(result.metering.balance_credits).toBe(Number(wallet.balanceMicroCredits) / 1e6);
     expect(wallet.balanceMicroCredits).toBe(10_000_000n - call!.hold);
-    assertInvariants(stack.ledger);
+    await assertInvariants(stack.ledger);
   });
 });

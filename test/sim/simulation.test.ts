@@ -10,15 +10,12 @@
  *
  *   ECN_SIM_SEED=1234 ECN_SIM_STEPS=20000 npx vitest run test/sim
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
 import { TEST_SEED } from "../helpers/seeded.js";
+import { sqlRows, STORE, tempLedger, type TestLedger } from "../helpers/store.js";
 import { armFailpoint, CrashSignal, FAILPOINTS } from "../../src/failpoints.js";
 import type { Feature } from "../../src/features.js";
-import { checkInvariants, openLedger, type SqliteLedger } from "../../src/ledger/index.js";
 import { silentLogger } from "../../src/log.js";
 import { Metering } from "../../src/metering/meter.js";
 import type { PricingConfig } from "../../src/metering/pricing.js";
@@ -52,22 +49,18 @@ function random(seed: number) {
   };
 }
 
-let dir: string;
-let ledger: SqliteLedger;
+let ledger: TestLedger;
 let openrouterSim: OpenRouterSimulator;
 let apifySim: ApifySimulator;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "ecn-sim-"));
-  ledger = openLedger(join(dir, "sim.db"));
+  ({ ledger } = await tempLedger());
   [openrouterSim, apifySim] = await Promise.all([startOpenRouterSimulator(), startApifySimulator()]);
 });
 
 afterAll(async () => {
   armFailpoint(null);
-  ledger.close();
   await Promise.all([openrouterSim.close(), apifySim.close()]);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 type Rng = ReturnType<typeof random>;
@@ -104,8 +97,8 @@ function pickWeighted<T>(rng: Rng, options: [number, (rng: Rng) => T][]): T {
  * before the provider answered, and the provider worked on regardless). Those belong to calls charged
  * their hold as an estimate for want of a reference, and those charges cover what was billed.
  */
-function assertProviderMatchesLedger(): void {
-  const events = ledger.sqlite.prepare("SELECT provider_request_id AS ref, estimated, charged_micro_credits AS charged FROM usage_events").all() as {
+async function assertProviderMatchesLedger(): Promise<void> {
+  const events = (await sqlRows(ledger, "SELECT provider_request_id AS ref, estimated, charged_micro_credits AS charged FROM usage_events")) as {
     ref: string | null;
     estimated: bigint;
     charged: bigint;
@@ -126,7 +119,7 @@ function assertProviderMatchesLedger(): void {
 }
 
 describe("seeded fault simulation", () => {
-  it(`keeps every invariant through ${STEPS} random steps (seed ${SEED})`, async () => {
+  it(`keeps every invariant through ${STEPS} random steps (seed ${SEED}, ${STORE})`, async () => {
     const rng = random(SEED);
     const pricing: PricingConfig = { markup: parseDecimal("1.25"), creditUsdValue: parseDecimal("0.01"), deploymentMode: "hosted" };
     const providers = {
@@ -223,7 +216,7 @@ describe("seeded fault simulation", () => {
         if (!expected) throw new Error(`seed ${SEED}, step ${step}: unexpected ${String(error)}`);
         tally[error instanceof EcnError ? error.code : (error as Error).name] = (tally[error instanceof EcnError ? error.code : (error as Error).name] ?? 0) + 1;
       }
-      const problems = checkInvariants(ledger.sqlite);
+      const problems = await ledger.checkInvariants();
       if (problems.length) throw new Error(`seed ${SEED}, step ${step} (${action}): invariants broken:\n${problems.join("\n")}`);
     }
 
@@ -231,8 +224,8 @@ describe("seeded fault simulation", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await reconciler.run({ heldGraceMs: 0, llmDeadlineMs: 0, actorDeadlineMs: 0 });
     expect(await ledger.openCalls(), `seed ${SEED}`).toEqual([]);
-    expect(checkInvariants(ledger.sqlite), `seed ${SEED}`).toEqual([]);
-    assertProviderMatchesLedger();
+    expect(await ledger.checkInvariants(), `seed ${SEED}`).toEqual([]);
+    await assertProviderMatchesLedger();
     // The simulation exercised the paths it is meant to.
     expect(tally.insufficient_credits ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
     expect(tally.provider_error ?? 0, `seed ${SEED}`).toBeGreaterThan(0);

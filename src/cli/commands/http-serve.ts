@@ -40,8 +40,8 @@ export async function http(options: HttpOptions): Promise<void> {
       health: () => health.check(),
     });
     const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close }).catch(
-      (error: unknown) => {
-        app.close();
+      async (error: unknown) => {
+        await app.close();
         const code = (error as { code?: string }).code;
         if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
           throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { checkDatabaseUrl } from "../../config.js";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
@@ -23,7 +24,7 @@ async function stdio(): Promise<void> {
     const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
     await serveStdio({ server, metering, logger, close: app.close });
   } catch (error) {
-    app?.close();
+    await app?.close().catch(() => undefined);
     reportFailure(error);
   }
 }
@@ -32,12 +33,14 @@ export function registerServeCommands(program: Command): void {
   program.command("stdio", { isDefault: true }).description("serve MCP over stdio (the default)").action(stdio);
   program
     .command("demo")
+    .option("--database-url <url>", "run on this PostgreSQL database (in a new organisation) instead of a throwaway SQLite file")
     .description("run the whole loop against simulated providers in a throwaway ledger (no keys, no network)")
-    .action(async () => {
+    .action(async (options: { databaseUrl?: string }) => {
       try {
         // The demo's simulators and MCP client load only for the demo.
         const { runDemo } = await import("../demo/run.js");
-        await runDemo(currentConfig());
+        const databaseUrl = options.databaseUrl === undefined ? undefined : checkDatabaseUrl(options.databaseUrl, "--database-url");
+        await runDemo(currentConfig(), { databaseUrl });
       } catch (error) {
         reportFailure(error);
       }

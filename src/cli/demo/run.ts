@@ -12,7 +12,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../../config.js";
-import { openLedger } from "../../ledger/index.js";
+import { ledgerLocation, openLedger, type Ledger } from "../../ledger/index.js";
 import { Accounts, usageEventView } from "../../metering/accounts.js";
 import { marginRow } from "../../metering/margins.js";
 import { creditsToMicro, formatDecimal, parseDecimal } from "../../money.js";
@@ -39,24 +39,31 @@ function describeResult(tool: string, out: Record<string, unknown>): string {
   return `${String(out.text).split("\n").find((line) => line.trim()) ?? ""}${charge}`;
 }
 
-export async function runDemo(config: Config): Promise<void> {
+export interface DemoOptions {
+  /** Run on this PostgreSQL database (in an organisation of its own) instead of a throwaway SQLite file. */
+  databaseUrl?: string | undefined;
+}
+
+export async function runDemo(config: Config, options: DemoOptions = {}): Promise<void> {
   console.log("ecn-mcp demo: OpenRouter, Apify and Socrata are SIMULATED on loopback. No keys, no network, no real money.\n");
   const dir = mkdtempSync(join(tmpdir(), "ecn-demo-"));
-  const dbPath = join(dir, "demo.db");
+  const target = options.databaseUrl ? { databaseUrl: options.databaseUrl, dbPath: "" } : { dbPath: join(dir, "demo.db") };
+  // A database the demo does not own gets an organisation of its own, so earlier runs and other data stay apart.
+  const orgName = options.databaseUrl ? `${DEMO_ORG}-${Date.now().toString(36)}` : DEMO_ORG;
   const [openrouter, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
   apify.defaults.durationMs = 3_000;
-  const ledger = openLedger(dbPath);
+  const ledger = await openLedger(target);
   let client: Client | undefined;
   try {
-    const org = await ledger.createOrg(DEMO_ORG, Date.now());
+    const org = await ledger.createOrg(orgName, Date.now());
     await ledger.grantCredits(org.id, creditsToMicro(parseDecimal(DEMO_CREDITS)), "demo grant", Date.now());
-    console.log(`Throwaway ledger ${dbPath}: organisation "${DEMO_ORG}" granted ${DEMO_CREDITS} credits.`);
+    console.log(`${options.databaseUrl ? "Ledger" : "Throwaway ledger"} ${ledgerLocation(target)}: organisation "${orgName}" granted ${DEMO_CREDITS} credits.`);
     console.log(`Pricing: provider cost x ${formatDecimal(config.markup)}, 1 credit = $${formatDecimal(config.creditUsdValue)}.\n`);
 
     // The SDK adds the safe defaults (PATH, HOME, ...) to this environment; the server gets no other keys.
     const env: Record<string, string> = {
-      ECN_DB_PATH: dbPath,
-      ECN_ORG: DEMO_ORG,
+      ...(options.databaseUrl ? { ECN_DATABASE_URL: options.databaseUrl } : { ECN_DB_PATH: target.dbPath }),
+      ECN_ORG: orgName,
       ECN_MARKUP: formatDecimal(config.markup),
       ECN_CREDIT_USD_VALUE: formatDecimal(config.creditUsdValue),
       ECN_LOG_LEVEL: "warn",
@@ -97,14 +104,14 @@ export async function runDemo(config: Config): Promise<void> {
     if (paid !== events) throw new Error("the provider request log and the ledger disagree");
   } finally {
     await client?.close().catch(() => undefined);
-    ledger.close();
+    await ledger.close();
     await Promise.all([openrouter.close(), apify.close(), socrata.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** Prints charges, wallet and margins; returns how many usage events the ledger holds. */
-async function report(ledger: ReturnType<typeof openLedger>, orgId: string, config: Config): Promise<number> {
+async function report(ledger: Ledger, orgId: string, config: Config): Promise<number> {
   const pricing = { markup: config.markup, creditUsdValue: config.creditUsdValue, deploymentMode: "hosted" as const };
   const events = (await ledger.recentUsage({ orgId, limit: 100 })).reverse().map(usageEventView);
   console.log("Charges (usage_events):");

@@ -16,7 +16,7 @@ export interface HttpServeOptions {
   metering: Metering;
   logger: Logger;
   /** Closes what the server holds (the ledger), after the last call settled. */
-  close: () => void;
+  close: () => Promise<void>;
   drainTimeoutMs?: number;
 }
 
@@ -55,7 +55,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
       }
       server.closeAllConnections();
       await closed;
-      options.close();
+      await options.close();
       markStopped();
     })());
 

@@ -13,20 +13,8 @@
 import { existsSync, linkSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
-import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
-import { LedgerUnavailable, openFailure } from "./errors.js";
+import { LedgerUnavailable, openFailure } from "../errors.js";
 import { applyMigrations } from "./migrate.js";
-import * as schema from "./schema.js";
-
-export type LedgerDb = BetterSQLite3Database<typeof schema>;
-/** The database or a transaction on it: what query helpers run against. */
-export type LedgerConn = BaseSQLiteDatabase<"sync", Database.RunResult, typeof schema>;
-
-export interface OpenedDatabase {
-  sqlite: Database.Database;
-  db: LedgerDb;
-}
 
 export const BUSY_TIMEOUT_MS = 10_000;
 
@@ -59,7 +47,8 @@ function openFile(path: string): Database.Database {
   return new Database(path, { fileMustExist: true });
 }
 
-export function openDatabase(path: string, options: { migrate?: boolean } = {}): OpenedDatabase {
+/** Opens (creating whole, when missing) the ledger file with its pragmas, and migrates it unless told not to. */
+export function openDatabase(path: string, options: { migrate?: boolean } = {}): Database.Database {
   let sqlite: Database.Database | undefined;
   try {
     sqlite = openFile(path);
@@ -70,6 +59,7 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
     // Integers come back as BigInt: money never passes through a float.
     sqlite.defaultSafeIntegers(true);
     if (options.migrate !== false) applyMigrations(sqlite);
+    return sqlite;
   } catch (error) {
     sqlite?.close();
     if (error instanceof LedgerUnavailable) throw error;
@@ -77,7 +67,6 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
     if (reason) throw new LedgerUnavailable(`cannot open the ledger ${path}: ${reason}`, { cause: error });
     throw error;
   }
-  return { sqlite, db: drizzle(sqlite, { schema }) };
 }
 
 /**

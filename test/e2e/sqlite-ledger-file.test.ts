@@ -1,5 +1,8 @@
 /**
- * A ledger that cannot be used is reported, never papered over: /healthz
+ * The SQLite store's file, damaged or missing (this file runs in the sqlite
+ * project only; the PostgreSQL store's outages are tested in
+ * postgres-outage.test.ts). A ledger that cannot be used is reported, never
+ * papered over: /healthz
  * answers 503 with the reason, a paid call is refused with
  * `ledger_unavailable` before any provider request, an empty ledger file is
  * refused instead of silently becoming a fresh ledger, and start-up failures
@@ -9,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openLedger } from "../../src/ledger/index.js";
+import { openSqliteLedger } from "../../src/ledger/index.js";
 import { CLI, cliRunner, countRows, PROFILE_ARGS, startProviders } from "../helpers/stack.js";
 import { startHttpStack } from "../helpers/http-stack.js";
 import { tempDir } from "../helpers/temp-ledger.js";
@@ -76,7 +79,7 @@ describe("GET /healthz reports the ledger's real state", () => {
     await cli("credits", "grant", "--org", "acme", "--credits", "10");
     const key = (JSON.parse((await cli("key", "create", "--org", "acme", "--json")).stdout) as { key: string }).key;
     // Keeps the ledger's shared-memory file in place, as a running fleet would.
-    const holder = openLedger(providers.dbPath);
+    const holder = openSqliteLedger(providers.dbPath);
     // The server may not grow any file past 1 KiB: every write to the ledger fails, as on a full disk.
     // (Ignored SIGXFSZ is inherited, so the write fails with EFBIG instead of killing the process.)
     const proc = spawn("/bin/sh", ["-c", `trap '' XFSZ; ulimit -f 1; exec "${process.execPath}" "${CLI}" http --port 0`], {
@@ -103,10 +106,10 @@ describe("GET /healthz reports the ledger's real state", () => {
       });
       expect(await response.text()).toContain("ledger_unavailable: the ledger cannot be used: the disk reported an I/O error. Nothing was charged or sent to a provider");
       expect(providers.sim.paidRequests()).toHaveLength(0);
-      expect(countRows({ ledger: holder }, "tool_calls")).toBe(0n);
+      expect(await countRows({ ledger: holder }, "tool_calls")).toBe(0n);
     } finally {
       proc.kill("SIGKILL");
-      holder.close();
+      await holder.close();
       await providers.close();
     }
   });

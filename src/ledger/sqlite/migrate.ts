@@ -1,32 +1,20 @@
 /**
- * Applies the committed drizzle-kit migrations. drizzle's own migrator reads
- * the applied list outside its transaction, so two processes starting at once
- * could both apply the same migration; this one takes the write lock first
- * (BEGIN IMMEDIATE), then decides. It keeps drizzle's bookkeeping table, so
- * drizzle-kit tooling still recognises the database.
+ * Applies the committed drizzle-kit migrations to a SQLite ledger. drizzle's
+ * own migrator reads the applied list outside its transaction, so two
+ * processes starting at once could both apply the same migration; this one
+ * takes the write lock first (BEGIN IMMEDIATE), then decides. It keeps
+ * drizzle's bookkeeping table, so drizzle-kit tooling still recognises the
+ * database.
  */
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
+import { migrationsFolder } from "../migrations.js";
 
 const MIGRATIONS_TABLE = "__drizzle_migrations";
 
-/** The drizzle/ folder shipped beside src/ and dist/ (found by walking up from this file). */
-export function migrationsFolder(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, "drizzle");
-    if (existsSync(join(candidate, "meta", "_journal.json"))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error("cannot find the drizzle/ migrations folder next to the installed package");
-}
-
 /** Applies pending migrations; returns how many were applied. Safe to run from many processes at once. */
 export function applyMigrations(sqlite: Database.Database): number {
-  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder() });
+  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder("sqlite") });
   const latest = () =>
     sqlite.prepare(`SELECT max(created_at) AS latest FROM ${MIGRATIONS_TABLE}`).get() as { latest: number | bigint | null };
   sqlite.exec(

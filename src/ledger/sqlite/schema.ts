@@ -1,7 +1,10 @@
 /**
- * Ledger tables. Units are in the column names. Money
- * columns are SQLite integers read back as BigInt (the connection runs with
- * safe integers), so no amount ever passes through a float.
+ * Ledger tables, the SQLite store's schema. Units are in the column names.
+ * Money columns are SQLite integers read back as BigInt (the connection runs
+ * with safe integers), so no amount ever passes through a float. The
+ * PostgreSQL schema (../postgres/schema.ts) has the same tables and columns;
+ * this one is the reference both stores' rows are decoded with (its column
+ * mappings accept the decimal strings PostgreSQL sends for bigint too).
  *
  * Append-only: credit_transactions, usage_events, data_query_log. Updated in
  * place: a tool call's state (and the fields that travel with it), a wallet's
@@ -11,21 +14,21 @@ import { sql } from "drizzle-orm";
 import { customType, index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** An integer amount of money, exact as BigInt. */
-const money = customType<{ data: bigint; driverData: bigint | number }>({
+const money = customType<{ data: bigint; driverData: bigint | number | string }>({
   dataType: () => "integer",
   fromDriver: (value) => BigInt(value),
   toDriver: (value) => value,
 });
 
 /** A small integer (counts, tokens, epoch milliseconds) as a JS number. */
-const int = customType<{ data: number; driverData: bigint | number }>({
+const int = customType<{ data: number; driverData: bigint | number | string }>({
   dataType: () => "integer",
   fromDriver: (value) => Number(value),
   toDriver: (value) => value,
 });
 
 /** A 0/1 integer flag. */
-const flag = customType<{ data: boolean; driverData: bigint | number }>({
+const flag = customType<{ data: boolean; driverData: bigint | number | string }>({
   dataType: () => "integer",
   fromDriver: (value) => Number(value) === 1,
   toDriver: (value) => (value ? 1 : 0),

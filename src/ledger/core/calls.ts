@@ -1,0 +1,308 @@
+/**
+ * The life of a paid call, once for both stores: hold, dispatch mark,
+ * provider references, settle, void, unknown. Every write runs inside one
+ * transaction owned by the store, so a check and the change it guards are
+ * one atomic step; each transition happens once (a second settle or void
+ * finds the call closed and changes nothing).
+ *
+ * Concurrency across processes and machines rests on two row locks, always
+ * taken in the same order (a call's row, then its organisation's wallet), so
+ * they cannot deadlock: a hold locks the wallet before it checks anything, so
+ * the holds of one organisation are placed one at a time everywhere while
+ * other organisations go on in parallel; a resolution locks the call first,
+ * so whoever comes second finds it closed. SQLite needs no row locks (its
+ * write transaction holds the whole file); PostgreSQL takes them with
+ * `SELECT ... FOR UPDATE`. Idempotency keys are guarded by a unique index as
+ * well, whatever the code above does.
+ */
+import { failpoint } from "../../failpoints.js";
+import { newId } from "../../ids.js";
+import { LedgerRefusal } from "../errors.js";
+import { periodStart } from "../periods.js";
+import { toBudget, toCall, toRateCard, toWallet } from "../rows.js";
+import { all, get, run, type Script } from "../script.js";
+import { asBigInt, statement } from "../sql.js";
+import {
+  OPEN_STATES,
+  type BudgetRecord,
+  type BudgetStanding,
+  type CallResult,
+  type HoldOutcome,
+  type HoldRequest,
+  type RateCardRecord,
+  type ResolveOutcome,
+  type SoftBudgetCrossing,
+  type ToolCallRecord,
+  type UsageEventInput,
+  type WalletRecord,
+} from "../store.js";
+
+const OPEN = "state IN ('held', 'dispatched', 'unknown')";
+const DAY_MS = 86_400_000;
+const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = @orgId";
+
+export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", toCall);
+const callToResolve = statement("call_to_resolve", "SELECT * FROM tool_calls WHERE id = @id", toCall, { forUpdate: true });
+export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, toCall);
+const liveCallWithKey = statement(
+  "live_call_with_key",
+  "SELECT * FROM tool_calls WHERE org_id = @orgId AND idempotency_key = @key AND state <> 'voided'",
+  toCall,
+);
+export const walletOf = statement("wallet_of", WALLET, toWallet);
+/** The wallet row, locked until the transaction ends: every money check of an organisation starts here. */
+export const lockWallet = statement("lock_wallet", WALLET, toWallet, { forUpdate: true });
+export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard);
+const budgetsFor = statement("budgets_for", "SELECT * FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)", toBudget);
+
+const sum = (row: Record<string, unknown>) => asBigInt(row.n);
+const meteredSince = statement("metered_since", "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND day >= @since", sum);
+const meteredSinceForFeature = statement(
+  "metered_since_for_feature",
+  "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND feature = @feature AND day >= @since",
+  sum,
+);
+const openHolds = statement("open_holds", `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE org_id = @orgId AND ${OPEN}`, sum);
+const openHoldsForFeature = statement(
+  "open_holds_for_feature",
+  `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE org_id = @orgId AND feature = @feature AND ${OPEN}`,
+  sum,
+);
+const insertNotice = statement(
+  "insert_notice",
+  "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
+);
+const insertCall = statement(
+  "insert_call",
+  `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
+     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at)
+   VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now)`,
+);
+const addHeld = statement("add_held", "UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId");
+const markDispatchedSql = statement("mark_dispatched", "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'");
+const addProviderRefSql = statement("add_provider_ref", {
+  sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
+            WHERE id = @id AND NOT EXISTS (SELECT 1 FROM json_each(tool_calls.provider_refs) WHERE value = @ref)`,
+  postgres: `UPDATE tool_calls SET provider_refs = (provider_refs::jsonb || jsonb_build_array(@ref::text))::text
+              WHERE id = @id AND NOT (provider_refs::jsonb ? @ref)`,
+});
+const markUnknownSql = statement(
+  "mark_unknown",
+  "UPDATE tool_calls SET state = 'unknown', error_code = @code, error_message = @message WHERE id = @id AND state IN ('held', 'dispatched')",
+);
+const insertEvent = statement(
+  "insert_event",
+  `INSERT INTO usage_events (id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, prompt_tokens,
+     completion_tokens, total_tokens, cost_nano_usd, cost_source, markup, credit_usd_value, charged_micro_credits,
+     metered_micro_credits, over_hold, estimated, price_unknown, created_at, settled_at)
+   VALUES (@id, @callId, @orgId, @feature, @provider, @model, @ref, @outcome, @promptTokens, @completionTokens, @totalTokens,
+     @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @createdAt, @now)`,
+);
+const insertSpend = statement(
+  "insert_spend",
+  `INSERT INTO credit_transactions (id, org_id, kind, amount_micro_credits, tool_call_id, note, created_at)
+   VALUES (@id, @orgId, 'spend', @amount, @callId, @note, @now)`,
+);
+const releaseAndCharge = statement(
+  "release_and_charge",
+  `UPDATE wallets SET balance_micro_credits = balance_micro_credits - @charged, held_micro_credits = held_micro_credits - @released,
+     updated_at = @now WHERE org_id = @orgId RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  toWallet,
+);
+const closeCall = statement(
+  "close_call",
+  "UPDATE tool_calls SET state = @state, result_json = @result, error_code = @code, error_message = @message, resolved_at = @now WHERE id = @id",
+);
+const addDaily = statement(
+  "add_daily",
+  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, calls, events, cost_nano_usd, charged_micro_credits,
+     metered_micro_credits, estimated_events, over_hold_events)
+   VALUES (@orgId, @feature, @day, @mode, 1, @events, @cost, @charged, @metered, @estimated, @overHold)
+   ON CONFLICT (org_id, day, feature, deployment_mode) DO UPDATE SET
+     calls = usage_daily.calls + 1, events = usage_daily.events + excluded.events,
+     cost_nano_usd = usage_daily.cost_nano_usd + excluded.cost_nano_usd,
+     charged_micro_credits = usage_daily.charged_micro_credits + excluded.charged_micro_credits,
+     metered_micro_credits = usage_daily.metered_micro_credits + excluded.metered_micro_credits,
+     estimated_events = usage_daily.estimated_events + excluded.estimated_events,
+     over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events`,
+);
+
+export function* requireWallet(orgId: string, lock = false): Script<WalletRecord> {
+  const wallet = yield* get(lock ? lockWallet : walletOf, { orgId });
+  if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
+  return wallet;
+}
+
+export function* requireRateCard(feature: string): Script<RateCardRecord> {
+  const card = yield* get(rateCardOf, { feature });
+  if (!card) throw new LedgerRefusal("not_found", `no rate card for feature ${feature}`);
+  return card;
+}
+
+/** Settled spend in the budget's period (from the daily rollup) plus every open hold it covers. */
+export function* budgetStanding(budget: BudgetRecord, now: number): Script<BudgetStanding> {
+  const since = periodStart(budget.period, now);
+  const scope = { orgId: budget.orgId };
+  const settled = budget.feature
+    ? yield* get(meteredSinceForFeature, { ...scope, feature: budget.feature, since })
+    : yield* get(meteredSince, { ...scope, since });
+  const held = budget.feature ? yield* get(openHoldsForFeature, { ...scope, feature: budget.feature }) : yield* get(openHolds, scope);
+  return { budget, periodStart: since, usedMicroCredits: (settled ?? 0n) + (held ?? 0n) };
+}
+
+/**
+ * Preflight and hold in one step: the wallet is locked, then idempotency,
+ * available balance and every hard budget are checked, then the hold is
+ * placed. Soft budgets crossed by this hold are reported (and noted once per
+ * period).
+ */
+export function* placeHold(request: HoldRequest): Script<HoldOutcome> {
+  const wallet = yield* requireWallet(request.orgId, true);
+  if (request.idempotencyKey !== null) {
+    const existing = yield* get(liveCallWithKey, { orgId: request.orgId, key: request.idempotencyKey });
+    if (existing) return { kind: "existing", call: existing };
+  }
+  const available = wallet.balanceMicroCredits - wallet.heldMicroCredits;
+  if (request.walletHoldMicroCredits > 0n && available < request.walletHoldMicroCredits) {
+    return { kind: "insufficient_credits", availableMicroCredits: available, neededMicroCredits: request.walletHoldMicroCredits };
+  }
+  const softBudgetsCrossed: SoftBudgetCrossing[] = [];
+  for (const budget of yield* all(budgetsFor, { orgId: request.orgId, feature: request.feature })) {
+    const standing = yield* budgetStanding(budget, request.now);
+    if (standing.usedMicroCredits + request.holdMicroCredits <= budget.limitMicroCredits) continue;
+    if (budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    const noted = yield* run(insertNotice, { budgetId: budget.id, periodStart: standing.periodStart, now: request.now });
+    softBudgetsCrossed.push({ ...standing, firstNotice: noted > 0 });
+  }
+  const id = newId("tc");
+  yield* run(insertCall, {
+    id,
+    orgId: request.orgId,
+    feature: request.feature,
+    provider: request.provider,
+    deploymentMode: request.deploymentMode,
+    hold: request.holdMicroCredits,
+    walletHold: request.walletHoldMicroCredits,
+    key: request.idempotencyKey,
+    requestHash: request.requestHash,
+    markup: request.markup,
+    creditUsdValue: request.creditUsdValue,
+    now: request.now,
+  });
+  if (request.walletHoldMicroCredits > 0n) yield* run(addHeld, { amount: request.walletHoldMicroCredits, now: request.now, orgId: request.orgId });
+  const call: ToolCallRecord = {
+    id,
+    orgId: request.orgId,
+    feature: request.feature,
+    provider: request.provider,
+    state: "held",
+    deploymentMode: request.deploymentMode,
+    holdMicroCredits: request.holdMicroCredits,
+    walletHoldMicroCredits: request.walletHoldMicroCredits,
+    idempotencyKey: request.idempotencyKey,
+    requestHash: request.requestHash,
+    markup: request.markup,
+    creditUsdValue: request.creditUsdValue,
+    providerRefs: [],
+    resultJson: null,
+    errorCode: null,
+    errorMessage: null,
+    createdAt: request.now,
+    dispatchedAt: null,
+    resolvedAt: null,
+  };
+  return { kind: "placed", call, wallet: { ...wallet, heldMicroCredits: wallet.heldMicroCredits + request.walletHoldMicroCredits }, softBudgetsCrossed };
+}
+
+/** held -> dispatched, just before the provider request leaves; false when the call is no longer held. */
+export function* markDispatched(callId: string, now: number): Script<boolean> {
+  return (yield* run(markDispatchedSql, { now, id: callId })) > 0;
+}
+
+/** Appends a provider reference the moment it is known (once, however often it is reported). */
+export function* addProviderRef(callId: string, ref: string): Script<void> {
+  yield* run(addProviderRefSql, { id: callId, ref });
+}
+
+/** held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
+export function* markUnknown(callId: string, code: string, message: string): Script<boolean> {
+  return (yield* run(markUnknownSql, { code, message, id: callId })) > 0;
+}
+
+type Resolution = { state: "settled" | "voided"; resultJson: string | null; error: { code: string; message: string } | null };
+
+const flag = (value: boolean) => (value ? 1 : 0);
+
+/** Shared by settle and void: the call locked and checked open, the wallet charged and released, events and rollup written, state set. */
+function* resolve(callId: string, events: UsageEventInput[], resolution: Resolution, now: number): Script<ResolveOutcome> {
+  const call = yield* get(callToResolve, { id: callId });
+  if (!call) throw new Error(`no tool call ${callId}`);
+  if (!OPEN_STATES.includes(call.state)) return { applied: false, call, wallet: yield* requireWallet(call.orgId) };
+  const charged = events.reduce((total, e) => total + e.chargedMicroCredits, 0n);
+  const metered = events.reduce((total, e) => total + e.meteredMicroCredits, 0n);
+  const overHold = metered > call.holdMicroCredits;
+  const wallet = yield* get(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId });
+  for (const event of events) {
+    yield* run(insertEvent, {
+      id: newId("ue"),
+      callId: call.id,
+      orgId: call.orgId,
+      feature: call.feature,
+      provider: event.provider,
+      model: event.model,
+      ref: event.providerRequestId,
+      outcome: event.outcome,
+      promptTokens: event.promptTokens,
+      completionTokens: event.completionTokens,
+      totalTokens: event.totalTokens,
+      cost: event.costNanoUsd,
+      costSource: event.costSource,
+      markup: event.markup,
+      creditUsdValue: event.creditUsdValue,
+      charged: event.chargedMicroCredits,
+      metered: event.meteredMicroCredits,
+      overHold: flag(overHold),
+      estimated: flag(event.estimated),
+      priceUnknown: flag(event.priceUnknown),
+      createdAt: event.createdAt,
+      now,
+    });
+  }
+  if (events.length > 0) {
+    yield* run(addDaily, {
+      orgId: call.orgId,
+      feature: call.feature,
+      day: now - (now % DAY_MS),
+      mode: call.deploymentMode,
+      events: events.length,
+      cost: events.reduce((total, e) => total + e.costNanoUsd, 0n),
+      charged,
+      metered,
+      estimated: events.filter((e) => e.estimated).length,
+      overHold: overHold ? events.length : 0,
+    });
+  }
+  if (charged > 0n) yield* run(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now });
+  const code = resolution.error?.code ?? call.errorCode;
+  const message = resolution.error?.message ?? call.errorMessage;
+  yield* run(closeCall, { state: resolution.state, result: resolution.resultJson, code, message, now, id: call.id });
+  failpoint("inside_settle"); // a crash here must roll the whole resolution back
+  return {
+    applied: true,
+    call: { ...call, state: resolution.state, resultJson: resolution.resultJson, errorCode: code, errorMessage: message, resolvedAt: now },
+    wallet: wallet!,
+  };
+}
+
+export function settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Script<ResolveOutcome> {
+  const resolution: Resolution =
+    "resultJson" in result
+      ? { state: "settled", resultJson: result.resultJson, error: null }
+      : { state: "settled", resultJson: null, error: result.error };
+  return resolve(callId, events, resolution, now);
+}
+
+export function voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number): Script<ResolveOutcome> {
+  if (events.some((e) => e.chargedMicroCredits !== 0n)) throw new Error("a voided call cannot carry a charge");
+  return resolve(callId, events, { state: "voided", resultJson: null, error }, now);
+}

@@ -1,0 +1,149 @@
+/**
+ * The ledger's invariants, written down once and checked by one script over
+ * either store. Tests run it after every operation; `ledger copy` runs it on
+ * both sides; an operator can run it on a live ledger (it only reads).
+ *
+ *  1. A wallet's balance equals the sum of its credit transactions.
+ *  2. A wallet's held amount equals the sum of its open calls' wallet holds.
+ *  3. Available credits (balance - held) are negative only where a settle
+ *     charged beyond its hold (an over_hold event): a hold never overdraws.
+ *  4. A call's rows match its state: open -> no events, no spend; voided ->
+ *     no spend and only zero-charge events; settled -> one spend equal to the
+ *     sum of its events' charges (none when that sum is 0), and an event.
+ *  5. At most one live call per (organisation, idempotency key).
+ *  6. Every amount column holds an integer (SQLite can store anything in any
+ *     column; PostgreSQL's bigint columns hold nothing else by construction).
+ *  7. Every event is charged at least cost x markup / credit value (hosted),
+ *     or counted against budgets at least at cost (self_host).
+ *  8. The daily rollup (usage_daily) equals the events it sums.
+ */
+import { chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
+import { all, type Script } from "../script.js";
+import { asBigInt, statement, type Row } from "../sql.js";
+
+const OPEN = "state IN ('held', 'dispatched', 'unknown')";
+
+const CHECKS = [
+  statement(
+    "invariant_balance",
+    `SELECT * FROM (SELECT w.org_id, w.balance_micro_credits AS balance,
+       (SELECT coalesce(sum(amount_micro_credits), 0) FROM credit_transactions t WHERE t.org_id = w.org_id) AS total
+       FROM wallets w) x WHERE balance <> total`,
+  ),
+  statement(
+    "invariant_held",
+    `SELECT * FROM (SELECT w.org_id, w.held_micro_credits AS held,
+       (SELECT coalesce(sum(wallet_hold_micro_credits), 0) FROM tool_calls c WHERE c.org_id = w.org_id AND c.${OPEN}) AS total
+       FROM wallets w) x WHERE held <> total`,
+  ),
+  statement(
+    "invariant_available",
+    `SELECT org_id, balance_micro_credits - held_micro_credits AS available FROM wallets w
+      WHERE balance_micro_credits - held_micro_credits < 0
+        AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = w.org_id AND e.over_hold = 1)`,
+  ),
+  statement(
+    "invariant_open_calls",
+    `SELECT id, state FROM tool_calls c WHERE ${OPEN}
+       AND (EXISTS (SELECT 1 FROM usage_events e WHERE e.tool_call_id = c.id)
+         OR EXISTS (SELECT 1 FROM credit_transactions t WHERE t.tool_call_id = c.id))`,
+  ),
+  statement(
+    "invariant_voided_calls",
+    `SELECT id FROM tool_calls c WHERE state = 'voided'
+       AND (EXISTS (SELECT 1 FROM credit_transactions t WHERE t.tool_call_id = c.id)
+         OR EXISTS (SELECT 1 FROM usage_events e WHERE e.tool_call_id = c.id AND e.charged_micro_credits <> 0))`,
+  ),
+  statement(
+    "invariant_settled_spend",
+    `SELECT * FROM (SELECT c.id,
+       (SELECT coalesce(sum(charged_micro_credits), 0) FROM usage_events e WHERE e.tool_call_id = c.id) AS charged,
+       (SELECT coalesce(-sum(amount_micro_credits), 0) FROM credit_transactions t WHERE t.tool_call_id = c.id) AS spent,
+       (SELECT count(*) FROM credit_transactions t WHERE t.tool_call_id = c.id) AS spends
+       FROM tool_calls c WHERE state = 'settled') x
+     WHERE charged <> spent OR spends > 1 OR (charged = 0 AND spends <> 0)`,
+  ),
+  statement(
+    "invariant_settled_event",
+    "SELECT id FROM tool_calls c WHERE state = 'settled' AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.tool_call_id = c.id)",
+  ),
+  statement(
+    "invariant_idempotency",
+    `SELECT org_id, idempotency_key, count(*) AS n FROM tool_calls
+      WHERE idempotency_key IS NOT NULL AND state <> 'voided' GROUP BY org_id, idempotency_key HAVING count(*) > 1`,
+  ),
+  statement("invariant_integers", {
+    sqlite: `SELECT 'wallets' AS t, org_id AS id FROM wallets
+               WHERE typeof(balance_micro_credits) <> 'integer' OR typeof(held_micro_credits) <> 'integer'
+             UNION ALL SELECT 'credit_transactions', id FROM credit_transactions WHERE typeof(amount_micro_credits) <> 'integer'
+             UNION ALL SELECT 'tool_calls', id FROM tool_calls
+               WHERE typeof(hold_micro_credits) <> 'integer' OR typeof(wallet_hold_micro_credits) <> 'integer'
+             UNION ALL SELECT 'usage_events', id FROM usage_events
+               WHERE typeof(cost_nano_usd) <> 'integer' OR typeof(charged_micro_credits) <> 'integer'
+                  OR typeof(metered_micro_credits) <> 'integer'`,
+    postgres: "SELECT NULL AS t, NULL AS id WHERE 1 = 0",
+  }),
+  statement(
+    "invariant_daily_rollup",
+    `WITH actual AS (
+       SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000) AS day, c.deployment_mode,
+              count(DISTINCT e.tool_call_id) AS calls, count(*) AS events, sum(e.cost_nano_usd) AS cost,
+              sum(e.charged_micro_credits) AS charged, sum(e.metered_micro_credits) AS metered,
+              sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold
+         FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
+        GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000), c.deployment_mode)
+     SELECT a.org_id, a.feature, a.day, a.events FROM actual a
+       LEFT JOIN usage_daily d ON d.org_id = a.org_id AND d.feature = a.feature AND d.day = a.day AND d.deployment_mode = a.deployment_mode
+      WHERE d.org_id IS NULL OR d.calls <> a.calls OR d.events <> a.events OR d.cost_nano_usd <> a.cost
+         OR d.charged_micro_credits <> a.charged OR d.metered_micro_credits <> a.metered
+         OR d.estimated_events <> a.estimated OR d.over_hold_events <> a.over_hold
+     UNION ALL
+     SELECT d.org_id, d.feature, d.day, -1 FROM usage_daily d
+      WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.feature = d.feature
+                          AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
+  ),
+];
+
+const MESSAGES = [
+  "balance differs from the sum of transactions",
+  "held differs from the sum of open holds",
+  "available balance negative without an over-hold charge",
+  "open call with events or a spend",
+  "voided call with a charge",
+  "settled call whose spend differs from its events",
+  "settled call without a usage event",
+  "two live calls share an idempotency key",
+  "non-integer amount",
+  "daily rollup differs from the events",
+];
+
+/** Settled events after (id), a page at a time: the charge of each is checked in exact arithmetic. */
+const settledEvents = statement(
+  "invariant_settled_events_page",
+  `SELECT e.id, e.cost_nano_usd, e.markup, e.credit_usd_value, e.charged_micro_credits, e.metered_micro_credits, c.deployment_mode
+     FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
+    WHERE c.state = 'settled' AND e.id > @after ORDER BY e.id LIMIT 5000`,
+);
+
+const show = (row: Row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+
+/** Every broken invariant, described with up to five offending rows each; empty when the ledger is sound. */
+export function* checkInvariants(): Script<string[]> {
+  const problems: string[] = [];
+  for (const [i, check] of CHECKS.entries()) {
+    for (const row of (yield* all(check)).slice(0, 5)) problems.push(`${MESSAGES[i]}: ${show(row)}`);
+  }
+  for (let after = ""; ; ) {
+    const page = yield* all(settledEvents, { after });
+    for (const event of page) {
+      const cost = asBigInt(event.cost_nano_usd);
+      const hosted = event.deployment_mode === "hosted";
+      const floor = chargeMicroCredits(cost, hosted ? parseDecimal(String(event.markup)) : ONE, parseDecimal(String(event.credit_usd_value)));
+      const amount = asBigInt(hosted ? event.charged_micro_credits : event.metered_micro_credits);
+      if (amount < floor) problems.push(`event charged below cost x markup: ${show({ id: event.id, amount, floor })}`);
+    }
+    if (page.length < 5000) break;
+    after = String(page.at(-1)!.id);
+  }
+  return problems;
+}

@@ -1,0 +1,84 @@
+/**
+ * The model price cache, the operator's prices, the free-data query log and
+ * the health row, once for both stores.
+ */
+import { newId } from "../../ids.js";
+import { toModelPrice, toPriceOverride } from "../rows.js";
+import { all, get, run, type Script } from "../script.js";
+import { statement } from "../sql.js";
+import type { DataQueryInput, ModelPriceOverride, ModelPriceRecord } from "../store.js";
+
+const loadPrices = statement("load_model_prices", "SELECT * FROM model_prices", toModelPrice);
+const clearPrices = statement("clear_model_prices", "DELETE FROM model_prices");
+const insertPrice = statement(
+  "insert_model_price",
+  `INSERT INTO model_prices (model, prompt_usd, completion_usd, request_usd, input_cache_read_usd, input_cache_write_usd,
+     internal_reasoning_usd, web_search_usd, max_completion_tokens, fetched_at)
+   VALUES (@model, @prompt, @completion, @request, @cacheRead, @cacheWrite, @reasoning, @webSearch, @maxCompletionTokens, @fetchedAt)`,
+);
+const overrideOf = statement("model_price_override", "SELECT * FROM model_price_overrides WHERE model = @model", toPriceOverride);
+const listOverrides = statement("list_model_price_overrides", "SELECT * FROM model_price_overrides ORDER BY model", toPriceOverride);
+const upsertOverride = statement(
+  "upsert_model_price_override",
+  `INSERT INTO model_price_overrides (model, prompt_usd, completion_usd, request_usd, note, updated_at)
+   VALUES (@model, @prompt, @completion, @request, @note, @now)
+   ON CONFLICT (model) DO UPDATE SET prompt_usd = excluded.prompt_usd, completion_usd = excluded.completion_usd,
+     request_usd = excluded.request_usd, note = excluded.note, updated_at = excluded.updated_at`,
+);
+const deleteOverride = statement("delete_model_price_override", "DELETE FROM model_price_overrides WHERE model = @model");
+const insertQuery = statement(
+  "insert_data_query",
+  `INSERT INTO data_query_log (id, org_id, source, dataset, query, row_count, created_at)
+   VALUES (@id, @orgId, @source, @dataset, @query, @rowCount, @now)`,
+);
+const touchHealth = statement(
+  "touch_health",
+  "INSERT INTO ledger_health (id, checked_at) VALUES (1, @now) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+);
+
+export function loadModelPrices(): Script<ModelPriceRecord[]> {
+  return all(loadPrices);
+}
+
+export function* saveModelPrices(prices: ModelPriceRecord[]): Script<void> {
+  yield* run(clearPrices);
+  for (const p of prices) {
+    yield* run(insertPrice, {
+      model: p.model,
+      prompt: p.promptUsd,
+      completion: p.completionUsd,
+      request: p.requestUsd,
+      cacheRead: p.inputCacheReadUsd,
+      cacheWrite: p.inputCacheWriteUsd,
+      reasoning: p.internalReasoningUsd,
+      webSearch: p.webSearchUsd,
+      maxCompletionTokens: p.maxCompletionTokens,
+      fetchedAt: p.fetchedAt,
+    });
+  }
+}
+
+export function* modelPriceOverride(model: string): Script<ModelPriceOverride | null> {
+  return (yield* get(overrideOf, { model })) ?? null;
+}
+
+export function listModelPriceOverrides(): Script<ModelPriceOverride[]> {
+  return all(listOverrides);
+}
+
+export function* setModelPriceOverride(price: ModelPriceOverride): Script<ModelPriceOverride> {
+  yield* run(upsertOverride, { model: price.model, prompt: price.promptUsd, completion: price.completionUsd, request: price.requestUsd, note: price.note, now: price.updatedAt });
+  return price;
+}
+
+export function* removeModelPriceOverride(model: string): Script<boolean> {
+  return (yield* run(deleteOverride, { model })) > 0;
+}
+
+export function* logDataQuery(entry: DataQueryInput): Script<void> {
+  yield* run(insertQuery, { id: newId("dq"), orgId: entry.orgId, source: entry.source, dataset: entry.dataset, query: entry.query, rowCount: entry.rowCount, now: entry.now });
+}
+
+export function* touchHealthRow(now: number): Script<void> {
+  yield* run(touchHealth, { now });
+}

@@ -1,0 +1,213 @@
+/**
+ * Reports over the ledger, once for both stores. Aggregates over a time
+ * window read the daily rollup for whole UTC days and the events themselves
+ * only for the partial days at the window's edges, so their cost depends on
+ * the window, not on how many events the ledger holds. Optional filters are
+ * written `CAST(@x AS ...) IS NULL OR ...`, so one prepared statement serves
+ * every combination.
+ */
+import type { DeploymentMode, Feature } from "../../features.js";
+import { toUsageEvent } from "../rows.js";
+import { all, just, run, type Script } from "../script.js";
+import { asBigInt, asNumber, statement, type Row } from "../sql.js";
+import type { FeatureMargin, FeatureTotal, MarginQuery, UsageEventRecord, UsageFilter, UsageQuery } from "../store.js";
+
+const DAY_MS = 86_400_000;
+
+const eventsOfCall = statement("events_of_call", "SELECT * FROM usage_events WHERE tool_call_id = @callId ORDER BY created_at, id", toUsageEvent);
+
+const recent = statement(
+  "recent_usage",
+  `SELECT * FROM usage_events WHERE org_id = @orgId
+     AND (CAST(@feature AS TEXT) IS NULL OR feature = @feature)
+     AND (CAST(@since AS BIGINT) IS NULL OR settled_at >= @since)
+     AND (CAST(@until AS BIGINT) IS NULL OR settled_at < @until)
+     AND (CAST(@beforeAt AS BIGINT) IS NULL OR settled_at < @beforeAt OR (settled_at = @beforeAt AND id < @beforeId))
+   ORDER BY settled_at DESC, id DESC LIMIT @limit`,
+  toUsageEvent,
+);
+
+/** One page of the export, oldest first; the page after (afterAt, afterId) in (settled_at, id) order. */
+const exportPage = statement(
+  "export_usage_page",
+  `SELECT * FROM usage_events WHERE settled_at >= @afterAt AND NOT (settled_at = @afterAt AND id <= @afterId)
+     AND (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId)
+     AND (CAST(@feature AS TEXT) IS NULL OR feature = @feature)
+     AND (CAST(@until AS BIGINT) IS NULL OR settled_at < @until)
+   ORDER BY settled_at, id LIMIT @limit`,
+  toUsageEvent,
+);
+
+interface Aggregate {
+  feature: Feature;
+  mode: DeploymentMode;
+  calls: number;
+  events: number;
+  cost: bigint;
+  charged: bigint;
+  metered: bigint;
+  estimated: number;
+  overHold: number;
+}
+
+const toAggregate = (row: Row): Aggregate => ({
+  feature: row.feature as Feature,
+  mode: row.deployment_mode as DeploymentMode,
+  calls: asNumber(row.calls),
+  events: asNumber(row.events),
+  cost: asBigInt(row.cost),
+  charged: asBigInt(row.charged),
+  metered: asBigInt(row.metered),
+  estimated: asNumber(row.estimated),
+  overHold: asNumber(row.over_hold),
+});
+
+const fromDays = statement(
+  "rollup_days",
+  `SELECT feature, deployment_mode, sum(calls) AS calls, sum(events) AS events, sum(cost_nano_usd) AS cost,
+          sum(charged_micro_credits) AS charged, sum(metered_micro_credits) AS metered,
+          sum(estimated_events) AS estimated, sum(over_hold_events) AS over_hold
+     FROM usage_daily
+    WHERE (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId)
+      AND (CAST(@from AS BIGINT) IS NULL OR day >= @from) AND (CAST(@to AS BIGINT) IS NULL OR day < @to)
+    GROUP BY feature, deployment_mode`,
+  toAggregate,
+);
+
+const fromEvents = statement(
+  "rollup_events",
+  `SELECT e.feature, c.deployment_mode, count(DISTINCT e.tool_call_id) AS calls, count(*) AS events,
+          sum(e.cost_nano_usd) AS cost, sum(e.charged_micro_credits) AS charged, sum(e.metered_micro_credits) AS metered,
+          sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold
+     FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
+    WHERE (CAST(@orgId AS TEXT) IS NULL OR e.org_id = @orgId) AND e.settled_at >= @from AND e.settled_at < @to
+    GROUP BY e.feature, c.deployment_mode`,
+  toAggregate,
+);
+
+const openByFeature = statement(
+  "open_calls_by_feature",
+  `SELECT feature, count(*) AS n FROM tool_calls WHERE state IN ('held', 'dispatched', 'unknown')
+     AND (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId) GROUP BY feature`,
+  (row) => ({ feature: row.feature as Feature, n: asNumber(row.n) }),
+);
+
+const clearRollup = statement("clear_usage_daily", "DELETE FROM usage_daily");
+const rebuildRollup = statement(
+  "rebuild_usage_daily",
+  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, calls, events, cost_nano_usd, charged_micro_credits,
+     metered_micro_credits, estimated_events, over_hold_events)
+   SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode, count(DISTINCT e.tool_call_id),
+          count(*), sum(e.cost_nano_usd), sum(e.charged_micro_credits), sum(e.metered_micro_credits), sum(e.estimated), sum(e.over_hold)
+     FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
+    GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode`,
+);
+
+export function usageEventsOfCall(callId: string): Script<UsageEventRecord[]> {
+  return all(eventsOfCall, { callId });
+}
+
+export function recentUsage(query: UsageQuery): Script<UsageEventRecord[]> {
+  return all(recent, {
+    orgId: query.orgId,
+    feature: query.feature ?? null,
+    since: query.since ?? null,
+    until: query.until ?? null,
+    beforeAt: query.before?.settledAt ?? null,
+    beforeId: query.before?.id ?? "",
+    limit: query.limit,
+  });
+}
+
+/** The export's next page after `after` (null: from the start of the filter's window). */
+export function usagePage(filter: UsageFilter, after: { settledAt: number; id: string } | null, limit: number): Script<UsageEventRecord[]> {
+  return all(exportPage, {
+    afterAt: after?.settledAt ?? filter.since ?? 0,
+    afterId: after?.id ?? "",
+    orgId: filter.orgId ?? null,
+    feature: filter.feature ?? null,
+    until: filter.until ?? null,
+    limit,
+  });
+}
+
+type Rollup = Map<Feature, Record<DeploymentMode, Omit<Aggregate, "feature" | "mode">>>;
+
+const empty = () => ({ calls: 0, events: 0, cost: 0n, charged: 0n, metered: 0n, estimated: 0, overHold: 0 });
+
+function add(rollup: Rollup, rows: Aggregate[]): void {
+  for (const row of rows) {
+    const entry = rollup.get(row.feature) ?? { hosted: empty(), self_host: empty() };
+    const into = entry[row.mode];
+    into.calls += row.calls;
+    into.events += row.events;
+    into.cost += row.cost;
+    into.charged += row.charged;
+    into.metered += row.metered;
+    into.estimated += row.estimated;
+    into.overHold += row.overHold;
+    rollup.set(row.feature, entry);
+  }
+}
+
+/** Aggregates of events settled in [since, until), per feature and deployment mode. */
+function* rollupWindow(query: MarginQuery): Script<Rollup> {
+  const rollup: Rollup = new Map();
+  const { since, until } = query;
+  const orgId = query.orgId ?? null;
+  const events = (from: number, to: number): Script<Aggregate[]> => (from < to ? all(fromEvents, { orgId, from, to }) : just([]));
+  const firstFullDay = since === undefined ? null : Math.ceil(since / DAY_MS) * DAY_MS;
+  const fullDaysEnd = until === undefined ? null : Math.floor(until / DAY_MS) * DAY_MS;
+  if (firstFullDay !== null && fullDaysEnd !== null && firstFullDay >= fullDaysEnd) {
+    add(rollup, yield* events(since!, until!));
+    return rollup;
+  }
+  add(rollup, yield* all(fromDays, { orgId, from: firstFullDay, to: fullDaysEnd }));
+  if (since !== undefined) add(rollup, yield* events(since, firstFullDay!));
+  if (until !== undefined) add(rollup, yield* events(fullDaysEnd!, until));
+  return rollup;
+}
+
+export function* featureTotals(orgId: string, since?: number, until?: number): Script<FeatureTotal[]> {
+  const rollup = yield* rollupWindow({ orgId, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+  return [...rollup]
+    .map(([feature, { hosted, self_host }]) => ({
+      feature,
+      events: hosted.events + self_host.events,
+      costNanoUsd: hosted.cost + self_host.cost,
+      chargedMicroCredits: hosted.charged + self_host.charged,
+    }))
+    .sort((a, b) => a.feature.localeCompare(b.feature));
+}
+
+export function* featureMargins(query: MarginQuery): Script<FeatureMargin[]> {
+  const rollup = yield* rollupWindow(query);
+  const open = yield* all(openByFeature, { orgId: query.orgId ?? null });
+  const features = new Set<Feature>([...rollup.keys(), ...open.map((o) => o.feature)]);
+  return [...features]
+    .sort((a, b) => a.localeCompare(b))
+    .map((feature) => {
+      const { hosted, self_host } = rollup.get(feature) ?? { hosted: empty(), self_host: empty() };
+      return {
+        feature,
+        calls: hosted.calls,
+        events: hosted.events,
+        costNanoUsd: hosted.cost,
+        chargedMicroCredits: hosted.charged,
+        estimatedEvents: hosted.estimated + self_host.estimated,
+        overHoldEvents: hosted.overHold + self_host.overHold,
+        openCalls: open.find((o) => o.feature === feature)?.n ?? 0,
+        selfHostEvents: self_host.events,
+      };
+    });
+}
+
+/**
+ * Rebuilds the daily rollup from the events. For tools that write events in
+ * bulk, such as the benchmark's seeding and `ledger copy`; paid calls keep
+ * the rollup current themselves.
+ */
+export function* rebuildDailyRollup(): Script<void> {
+  yield* run(clearRollup);
+  yield* run(rebuildRollup);
+}

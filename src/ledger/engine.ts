@@ -1,0 +1,20 @@
+/**
+ * What a store provides to run the ledger's scripts: the SQLite store and
+ * the PostgreSQL store each implement it once; everything above (the
+ * statements, the scripts, the Ledger itself) is shared.
+ */
+import type { Script } from "./script.js";
+import type { Dialect } from "./sql.js";
+
+export interface Engine {
+  readonly dialect: Dialect;
+  /** Where the ledger is, for logs and messages: a file path, or a database URL without its password. */
+  readonly location: string;
+  /** Runs a script as one durable write transaction; resolves once it is committed. */
+  write<T>(script: () => Script<T>): Promise<T>;
+  /** Runs a script that only reads. */
+  read<T>(script: () => Script<T>): Promise<T>;
+  /** Reads the whole store back from scratch (not from a cache); null when sound, otherwise what is wrong. */
+  checkIntegrity(): Promise<string | null>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,187 @@
+/**
+ * The Ledger, once for both stores: each method names the script that does
+ * the work and whether it writes. The engine underneath (SQLite or
+ * PostgreSQL) decides how a script's statements run.
+ */
+import type { Feature } from "../features.js";
+import * as accounts from "./core/accounts.js";
+import * as calls from "./core/calls.js";
+import { checkInvariants } from "./core/invariants.js";
+import * as keys from "./core/keys.js";
+import * as prices from "./core/prices.js";
+import * as reports from "./core/reports.js";
+import type { Engine } from "./engine.js";
+import { all, get } from "./script.js";
+import type {
+  ApiKeyRecord,
+  BudgetInput,
+  CallResult,
+  DataQueryInput,
+  HoldRequest,
+  Ledger,
+  MarginQuery,
+  ModelPriceOverride,
+  ModelPriceRecord,
+  RateCardPatch,
+  UsageEventInput,
+  UsageEventRecord,
+  UsageFilter,
+  UsageQuery,
+} from "./store.js";
+
+/** Events per page of an export: enough to keep round trips few, small enough to keep memory flat. */
+const EXPORT_PAGE = 1_000;
+
+export class StoreLedger implements Ledger {
+  constructor(readonly engine: Engine) {}
+
+  // organisations and wallets
+  createOrg(name: string, now: number) {
+    return this.engine.write(() => accounts.createOrg(name, now));
+  }
+  findOrg(idOrName: string) {
+    return this.engine.read(() => accounts.findOrg(idOrName));
+  }
+  ensureOrg(name: string, now: number) {
+    return this.engine.write(() => accounts.ensureOrg(name, now));
+  }
+  listOrgs() {
+    return this.engine.read(() => all(accounts.listOrgsSql));
+  }
+  getWallet(orgId: string) {
+    return this.engine.read(() => calls.requireWallet(orgId));
+  }
+  grantCredits(orgId: string, amountMicroCredits: bigint, note: string | null, now: number) {
+    return this.engine.write(() => accounts.grantCredits(orgId, amountMicroCredits, note, now));
+  }
+
+  // rate cards and budgets
+  listRateCards() {
+    return this.engine.read(() => all(accounts.listRateCardsSql));
+  }
+  getRateCard(feature: Feature) {
+    return this.engine.read(() => calls.requireRateCard(feature));
+  }
+  updateRateCard(feature: Feature, patch: RateCardPatch, now: number) {
+    return this.engine.write(() => accounts.updateRateCard(feature, patch, now));
+  }
+  setBudget(input: BudgetInput, now: number) {
+    return this.engine.write(() => accounts.setBudget(input, now));
+  }
+  listBudgets(orgId?: string) {
+    return this.engine.read(() => accounts.listBudgets(orgId));
+  }
+  budgetStandings(orgId: string, now: number) {
+    return this.engine.read(function* () {
+      const standings = [];
+      for (const budget of yield* accounts.listBudgets(orgId)) standings.push(yield* calls.budgetStanding(budget, now));
+      return standings;
+    });
+  }
+
+  // the life of a paid call
+  placeHold(request: HoldRequest) {
+    return this.engine.write(() => calls.placeHold(request));
+  }
+  markDispatched(callId: string, now: number) {
+    return this.engine.write(() => calls.markDispatched(callId, now));
+  }
+  addProviderRef(callId: string, ref: string) {
+    return this.engine.write(() => calls.addProviderRef(callId, ref));
+  }
+  markUnknown(callId: string, errorCode: string, errorMessage: string) {
+    return this.engine.write(() => calls.markUnknown(callId, errorCode, errorMessage));
+  }
+  settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number) {
+    return this.engine.write(() => calls.settleCall(callId, events, result, now));
+  }
+  voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number) {
+    return this.engine.write(() => calls.voidCall(callId, events, error, now));
+  }
+  async getCall(callId: string) {
+    return (await this.engine.read(() => get(calls.callById, { id: callId }))) ?? null;
+  }
+  openCalls() {
+    return this.engine.read(() => all(calls.openCalls));
+  }
+  usageEventsOfCall(callId: string) {
+    return this.engine.read(() => reports.usageEventsOfCall(callId));
+  }
+
+  // API keys
+  createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">) {
+    return this.engine.write(() => keys.createApiKey(key));
+  }
+  listApiKeys(orgId?: string) {
+    return this.engine.read(() => keys.listApiKeys(orgId));
+  }
+  keyHolder(keyHash: string) {
+    return this.engine.read(() => keys.keyHolder(keyHash));
+  }
+  revokeApiKey(keyId: string, now: number) {
+    return this.engine.write(() => keys.revokeApiKey(keyId, now));
+  }
+  touchApiKey(keyId: string, now: number, minIntervalMs: number) {
+    return this.engine.write(() => keys.touchApiKey(keyId, now, minIntervalMs));
+  }
+
+  // free public data, prices, health
+  logDataQuery(entry: DataQueryInput) {
+    return this.engine.write(() => prices.logDataQuery(entry));
+  }
+  loadModelPrices() {
+    return this.engine.read(() => prices.loadModelPrices());
+  }
+  saveModelPrices(list: ModelPriceRecord[]) {
+    return this.engine.write(() => prices.saveModelPrices(list));
+  }
+  modelPriceOverride(model: string) {
+    return this.engine.read(() => prices.modelPriceOverride(model));
+  }
+  listModelPriceOverrides() {
+    return this.engine.read(() => prices.listModelPriceOverrides());
+  }
+  setModelPriceOverride(price: ModelPriceOverride) {
+    return this.engine.write(() => prices.setModelPriceOverride(price));
+  }
+  removeModelPriceOverride(model: string) {
+    return this.engine.write(() => prices.removeModelPriceOverride(model));
+  }
+  checkWritable(now: number) {
+    return this.engine.write(() => prices.touchHealthRow(now));
+  }
+  checkIntegrity() {
+    return this.engine.checkIntegrity();
+  }
+
+  // reporting
+  recentUsage(query: UsageQuery) {
+    return this.engine.read(() => reports.recentUsage(query));
+  }
+  featureTotals(orgId: string, since?: number, until?: number) {
+    return this.engine.read(() => reports.featureTotals(orgId, since, until));
+  }
+  featureMargins(query: MarginQuery) {
+    return this.engine.read(() => reports.featureMargins(query));
+  }
+  async *iterateUsage(filter: UsageFilter): AsyncIterable<UsageEventRecord> {
+    let after: { settledAt: number; id: string } | null = null;
+    for (;;) {
+      const page: UsageEventRecord[] = await this.engine.read(() => reports.usagePage(filter, after, EXPORT_PAGE));
+      yield* page;
+      if (page.length < EXPORT_PAGE) return;
+      const last = page.at(-1)!;
+      after = { settledAt: last.settledAt, id: last.id };
+    }
+  }
+  checkInvariants() {
+    return this.engine.read(() => checkInvariants());
+  }
+  rebuildDailyRollup() {
+    return this.engine.write(() => reports.rebuildDailyRollup());
+  }
+
+  close() {
+    return this.engine.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The SQLite store: better-sqlite3 is synchronous, so a script runs to its
+ * end in one go. Writes run inside the group commit (many paid calls in
+ * flight share one durable commit, each in its own savepoint); reads run
+ * directly. Every statement is prepared once per connection.
+ */
+import type Database from "better-sqlite3";
+import type { Engine } from "../engine.js";
+import { runSync, type Script, type Step } from "../script.js";
+import { bind, compile, type SqlValue, type Statement } from "../sql.js";
+import { GroupCommit } from "./group-commit.js";
+import { checkFileIntegrity } from "./open.js";
+
+export class SqliteEngine implements Engine {
+  readonly dialect = "sqlite" as const;
+  readonly commits: GroupCommit;
+  private readonly prepared = new Map<Statement<unknown>, Database.Statement>();
+
+  constructor(readonly sqlite: Database.Database) {
+    this.commits = new GroupCommit(sqlite);
+  }
+
+  get location(): string {
+    return this.sqlite.name;
+  }
+
+  private statement(statement: Statement<unknown>): Database.Statement {
+    let prepared = this.prepared.get(statement);
+    if (!prepared) {
+      prepared = this.sqlite.prepare(compile(statement, "sqlite").text);
+      this.prepared.set(statement, prepared);
+    }
+    return prepared;
+  }
+
+  /** Runs one step of a script: the statement prepared once, bound by name, its rows decoded. */
+  private readonly execute = (step: Step): unknown => {
+    const prepared = this.statement(step.statement);
+    const names = compile(step.statement, "sqlite").params;
+    const values = bind(step.statement, compile(step.statement, "sqlite"), step.params);
+    const args: Record<string, SqlValue> = {};
+    names.forEach((name, i) => (args[name] = values[i]!));
+    const bound = names.length ? [args] : [];
+    if (step.op === "run") return prepared.run(...bound).changes;
+    if (step.op === "get") {
+      const row = prepared.get(...bound) as Record<string, unknown> | undefined;
+      return row === undefined ? undefined : step.statement.decode(row);
+    }
+    return (prepared.all(...bound) as Record<string, unknown>[]).map(step.statement.decode);
+  };
+
+  write<T>(script: () => Script<T>): Promise<T> {
+    return this.commits.run(() => runSync(script(), this.execute));
+  }
+
+  read<T>(script: () => Script<T>): Promise<T> {
+    try {
+      return Promise.resolve(runSync(script(), this.execute));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async checkIntegrity(): Promise<string | null> {
+    return checkFileIntegrity(this.sqlite.name);
+  }
+
+  async close(): Promise<void> {
+    if (!this.sqlite.open) return;
+    this.commits.flush();
+    this.sqlite.close();
+  }
+}
