@@ -10,6 +10,7 @@ import { registerBudgetCommands } from "./commands/budget.js";
 import { registerCreditCommands } from "./commands/credits.js";
 import { registerHttpCommand } from "./commands/http.js";
 import { registerKeyCommands } from "./commands/key.js";
+import { registerLedgerCommands } from "./commands/ledger.js";
 import { registerOrgCommands } from "./commands/org.js";
 import { registerMarginCommand } from "./commands/margins.js";
 import { registerReconcileCommand } from "./commands/reconcile.js";
@@ -42,6 +43,7 @@ program
     }
   });
 
+registerLedgerCommands(program);
 registerOrgCommands(program, withApp);
 registerKeyCommands(program, withApp);
 registerCreditCommands(program, withApp);

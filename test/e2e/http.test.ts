@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
-import { assertInvariants, sqlRows, storedText } from "../helpers/store.js";
+import { assertInvariants, sqlRows, STORE, storedText } from "../helpers/store.js";
 
 async function mcpClient(stack: HttpStack, key: string): Promise<Client> {
   const client = new Client({ name: "http-e2e", version: "1.0.0" });
@@ -219,6 +219,12 @@ describe("Streamable HTTP MCP", () => {
     expect(metrics).toMatch(/ecn_credits_charged_total\{feature="profile_draft"\} [\d.e-]+/);
     expect(metrics).toMatch(/ecn_provider_cost_usd_total\{feature="profile_draft",provider="openrouter"\}/);
     expect(metrics).toMatch(/ecn_tool_call_duration_seconds_bucket/);
+    // The PostgreSQL store's pool is reported too; the SQLite store has none.
+    if (STORE === "postgres") {
+      expect(metrics).toMatch(/ecn_ledger_pool_connections\{state="total"\} [1-9]/);
+      expect(metrics).toMatch(/ecn_ledger_pool_waiting 0/);
+      expect(metrics).toMatch(/ecn_ledger_query_errors 0/);
+    } else expect(metrics).not.toContain("ecn_ledger_pool");
   });
 
   it("turns metrics off without a metrics token", async () => {

@@ -21,24 +21,29 @@ export interface HttpStack {
 
 const running: HttpStack[] = [];
 afterEach(async () => {
-  while (running.length) {
-    const stack = running.pop()!;
-    if (stack.proc.exitCode === null) stack.proc.kill("SIGKILL");
-    await stack.exited;
-    await stack.providers.close();
+  while (running.length) await running.pop()!.providers.close();
+});
+
+export interface HttpServerProcess {
+  proc: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+const servers: HttpServerProcess[] = [];
+afterEach(async () => {
+  while (servers.length) {
+    const server = servers.pop()!;
+    if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill("SIGKILL");
+    await server.exited;
   }
 });
 
-export async function startHttpStack(options: { orgs?: Record<string, string>; env?: Record<string, string> } = {}): Promise<HttpStack> {
-  const providers = await startProviders({ env: options.env });
-  const cli = cliRunner(providers.env);
-  const keys: Record<string, string> = {};
-  for (const [name, credits] of Object.entries(options.orgs ?? { acme: "100" })) {
-    await cli("org", "create", name);
-    await cli("credits", "grant", "--org", name, "--credits", credits);
-    keys[name] = (JSON.parse((await cli("key", "create", "--org", name, "--name", "test", "--json")).stdout) as { key: string }).key;
-  }
-  const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env: providers.env, stdio: ["ignore", "pipe", "pipe"] });
+/** `ecn-mcp http` on a free loopback port with this environment; resolves once it listens (killed after the test). */
+export async function spawnHttpServer(env: Record<string, string>): Promise<HttpServerProcess> {
+  const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -51,6 +56,21 @@ export async function startHttpStack(options: { orgs?: Record<string, string>; e
     });
     void exited.then((code) => reject(new Error(`http server exited ${code}: ${stderr}`)));
   });
+  const server = { proc, url, stdout: () => stdout, stderr: () => stderr, exited };
+  servers.push(server);
+  return server;
+}
+
+export async function startHttpStack(options: { orgs?: Record<string, string>; env?: Record<string, string> } = {}): Promise<HttpStack> {
+  const providers = await startProviders({ env: options.env });
+  const cli = cliRunner(providers.env);
+  const keys: Record<string, string> = {};
+  for (const [name, credits] of Object.entries(options.orgs ?? { acme: "100" })) {
+    await cli("org", "create", name);
+    await cli("credits", "grant", "--org", name, "--credits", credits);
+    keys[name] = (JSON.parse((await cli("key", "create", "--org", name, "--name", "test", "--json")).stdout) as { key: string }).key;
+  }
+  const { proc, url, stdout, stderr, exited } = await spawnHttpServer(providers.env);
   const ledger = await openTestLedger(providers.target);
   const orgIds = Object.fromEntries((await ledger.listOrgs()).map((o) => [o.name, o.id]));
   const stack: HttpStack = {
@@ -61,8 +81,8 @@ export async function startHttpStack(options: { orgs?: Record<string, string>; e
     keys,
     orgIds,
     cli,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout,
+    stderr,
     exited,
     get: (path, key, headers = {}) => fetch(url + path, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } }),
   };

@@ -61,3 +61,19 @@ describe("configuration", () => {
     expect(defaultDbPath({ APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, "win32")).toContain("ecn-mcp");
   });
 });
+
+describe("the store", () => {
+  it("is the SQLite file unless ECN_DATABASE_URL names a PostgreSQL database", () => {
+    expect(loadConfig({ ECN_DB_PATH: "/tmp/x.db" })).toMatchObject({ dbPath: "/tmp/x.db", databaseUrl: undefined, pgPoolMax: 10 });
+    const pg = loadConfig({ ECN_DATABASE_URL: "postgres://ecn:s3cret-pw@db.internal:5432/ledger", ECN_PG_POOL_MAX: "25" });
+    expect(pg).toMatchObject({ databaseUrl: "postgres://ecn:s3cret-pw@db.internal:5432/ledger", pgPoolMax: 25 });
+  });
+
+  it.each([
+    [{ ECN_DB_PATH: "/tmp/x.db", ECN_DATABASE_URL: "postgres://localhost/ledger" }, /ECN_DATABASE_URL: ECN_DB_PATH and ECN_DATABASE_URL are both set/],
+    [{ ECN_DATABASE_URL: "mysql://localhost/ledger" }, /ECN_DATABASE_URL: must be a postgres:\/\//],
+    [{ ECN_PG_POOL_MAX: "0" }, /ECN_PG_POOL_MAX: /],
+  ])("refuses %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});

@@ -1,3 +1,4 @@
+import { PostgresLedger } from "../../ledger/index.js";
 import { ApiKeys } from "../../metering/api-keys.js";
 import { LedgerHealth } from "../../metering/health.js";
 import { createHttpApp } from "../../server/http/app.js";
@@ -22,6 +23,10 @@ export async function http(options: HttpOptions): Promise<void> {
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
     const metrics = new Metrics();
     const app = await createApp(config, { observe: metrics.observe });
+    if (app.ledger instanceof PostgresLedger) {
+      const engine = app.ledger.engine;
+      metrics.watchPool(() => engine.stats);
+    }
     const allowedHosts = options.allowedHosts
       ? options.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)
       : config.http.allowedHosts;

@@ -1,9 +1,11 @@
 /**
  * Prometheus metrics (prom-client): paid calls by feature and outcome,
- * credits charged, provider cost, hold rejections, tool and HTTP latency.
- * Fed by the metering core's observer and the MCP server's tool hook.
+ * credits charged, provider cost, hold rejections, tool and HTTP latency,
+ * and, on the PostgreSQL store, the connection pool. Fed by the metering
+ * core's observer, the MCP server's tool hook and the pool's own counts.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { PoolStats } from "../../ledger/index.js";
 import type { MeteringObserver } from "../../metering/types.js";
 import { microToCredits, nanoToUsd } from "../../money.js";
 
@@ -58,6 +60,37 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "ecn_" });
+  }
+
+  /** Reports the PostgreSQL pool: connections open and idle, requests waiting for one, failed queries. */
+  watchPool(stats: () => PoolStats): void {
+    new Gauge({
+      name: "ecn_ledger_pool_connections",
+      help: "PostgreSQL connections this process holds, by state",
+      labelNames: ["state"],
+      registers: [this.registry],
+      collect() {
+        const now = stats();
+        this.set({ state: "total" }, now.total);
+        this.set({ state: "idle" }, now.idle);
+      },
+    });
+    new Gauge({
+      name: "ecn_ledger_pool_waiting",
+      help: "Ledger requests waiting for a PostgreSQL connection",
+      registers: [this.registry],
+      collect() {
+        this.set(stats().waiting);
+      },
+    });
+    new Gauge({
+      name: "ecn_ledger_query_errors",
+      help: "PostgreSQL queries and connections that failed since start (a counter read from the pool)",
+      registers: [this.registry],
+      collect() {
+        this.set(stats().errors);
+      },
+    });
   }
 
   readonly observe: MeteringObserver = (event) => {

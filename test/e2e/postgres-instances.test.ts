@@ -1,0 +1,122 @@
+/**
+ * Several `ecn-mcp http` instances on one PostgreSQL database, as a hosted
+ * deployment runs: 64 paid calls in flight on each against one organisation
+ * whose wallet (or hard budget) covers fewer than half of them. No
+ * overspend, every success charged once, every refusal the right code; and
+ * an instance killed in the middle loses nothing once `reconcile` has run.
+ */
+import { describe, expect, it } from "vitest";
+import { assertBilledRequestsCharged } from "../helpers/billing.js";
+import { spawnHttpServer, type HttpServerProcess } from "../helpers/http-stack.js";
+import { cliRunner, PROFILE_ARGS, startProviders, type Providers } from "../helpers/stack.js";
+import { assertInvariants, openTestLedger, sqlRows } from "../helpers/store.js";
+
+const INSTANCES = 3;
+const IN_FLIGHT = 64;
+
+interface Outcome {
+  ok: boolean;
+  /** The error code of a refused call, or the HTTP status when the request itself failed. */
+  code: string;
+}
+
+/** One paid call as a raw Streamable HTTP request (stateless: any instance answers any request). */
+async function paidCall(server: HttpServerProcess, key: string): Promise<Outcome> {
+  try {
+    const response = await fetch(`${server.url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE_ARGS } }),
+    });
+    const text = await response.text();
+    if (response.status !== 200) return { ok: false, code: `http_${response.status}` };
+    const data = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)) as { result?: { isError?: boolean; content: { text: string }[] } });
+    const result = data.find((message) => message.result)?.result;
+    if (!result) return { ok: false, code: "no_result" };
+    return result.isError ? { ok: false, code: result.content[0]!.text.split(":")[0]! } : { ok: true, code: "ok" };
+  } catch {
+    return { ok: false, code: "connection_lost" };
+  }
+}
+
+async function fleet(providers: Providers, credits: string, env: Record<string, string>[] = []): Promise<{ servers: HttpServerProcess[]; key: string }> {
+  const cli = cliRunner(providers.env);
+  await cli("org", "create", "acme");
+  await cli("credits", "grant", "--org", "acme", "--credits", credits);
+  const key = (JSON.parse((await cli("key", "create", "--org", "acme", "--json")).stdout) as { key: string }).key;
+  const servers = await Promise.all(Array.from({ length: INSTANCES }, (_, i) => spawnHttpServer({ ...providers.env, ...(env[i] ?? {}) })));
+  return { servers, key };
+}
+
+const everyone = (servers: HttpServerProcess[], key: string) => Promise.all(servers.flatMap((server) => Array.from({ length: IN_FLIGHT }, () => paidCall(server, key))));
+
+/** Each success and refusal accounted for; the charges equal the successes; the books hold. */
+async function assertSettledExactly(providers: Providers, outcomes: Outcome[], refusal: string): Promise<number> {
+  const ledger = await openTestLedger(providers.target);
+  const successes = outcomes.filter((o) => o.ok).length;
+  expect(outcomes.filter((o) => !o.ok).map((o) => o.code)).toEqual(Array(outcomes.length - successes).fill(refusal));
+  expect(successes).toBeGreaterThan(0);
+  expect(successes).toBeLessThan(outcomes.length);
+  expect(providers.sim.paidRequests()).toHaveLength(successes);
+  const spends = await sqlRows(ledger, "SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'");
+  expect(spends[0]!.n).toBe(BigInt(successes));
+  const [org] = await ledger.listOrgs();
+  const wallet = await ledger.getWallet(org!.id);
+  expect(wallet.heldMicroCredits).toBe(0n);
+  expect(wallet.balanceMicroCredits).toBeGreaterThanOrEqual(0n);
+  await assertInvariants(ledger);
+  return successes;
+}
+
+describe(`${INSTANCES} HTTP instances on one PostgreSQL database`, () => {
+  it(`never overspend a wallet that covers fewer than half of ${INSTANCES * IN_FLIGHT} calls in flight`, async () => {
+    const providers = await startProviders();
+    // Every call is held for at least 800 ms at the provider, so the holds overlap; each costs 0.6 of its 1-credit hold.
+    providers.sim.defaults.latencyMs = 800;
+    providers.sim.defaults.costUsd = 0.0048;
+    const { servers, key } = await fleet(providers, "80");
+    const outcomes = await everyone(servers, key);
+    const successes = await assertSettledExactly(providers, outcomes, "insufficient_credits");
+    // Never more calls at the provider at once than the wallet could hold.
+    expect(providers.sim.maxInFlight()).toBeLessThanOrEqual(80);
+    const ledger = await openTestLedger(providers.target);
+    const [org] = await ledger.listOrgs();
+    expect((await ledger.getWallet(org!.id)).balanceMicroCredits).toBe(80_000_000n - BigInt(successes) * 600_000n);
+  }, 90_000);
+
+  it("never pass a hard budget that covers fewer than half of the calls in flight", async () => {
+    const providers = await startProviders();
+    providers.sim.defaults.latencyMs = 800;
+    providers.sim.defaults.costUsd = 0.0048;
+    const { servers, key } = await fleet(providers, "1000");
+    await cliRunner(providers.env)("budget", "set", "--org", "acme", "--period", "day", "--credits", "80");
+    const outcomes = await everyone(servers, key);
+    await assertSettledExactly(providers, outcomes, "budget_exceeded");
+    const ledger = await openTestLedger(providers.target);
+    const [org] = await ledger.listOrgs();
+    const [standing] = await ledger.budgetStandings(org!.id, Date.now());
+    expect(standing!.usedMicroCredits).toBeLessThanOrEqual(80_000_000n);
+    expect(providers.sim.maxInFlight()).toBeLessThanOrEqual(80);
+  }, 90_000);
+
+  it("lose nothing when one instance is killed in the middle: reconcile charges every billed request once", async () => {
+    const fast = { ECN_PROVIDER_TIMEOUT_MS: "1000", ECN_RECONCILE_GRACE_MS: "0" };
+    const providers = await startProviders({ env: fast });
+    providers.sim.defaults.latencyMs = 300;
+    // The third instance SIGKILLs itself as soon as one of its calls has its provider's answer.
+    const { servers, key } = await fleet(providers, "500", [{}, {}, { ECN_FAILPOINT: "after_provider_response" }]);
+    const outcomes = await everyone(servers, key);
+    expect(await servers[2]!.exited).toBeNull(); // killed by a signal
+    expect(outcomes.filter((o) => o.ok).length).toBeGreaterThanOrEqual(2 * IN_FLIGHT);
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // past the dead instance's deadlines
+    const { stdout } = await cliRunner(providers.env)("reconcile", "--json");
+    expect((JSON.parse(stdout) as { action: string }[]).length).toBeGreaterThan(0);
+    const ledger = await openTestLedger(providers.target);
+    expect(await ledger.openCalls()).toEqual([]);
+    const [org] = await ledger.listOrgs();
+    expect((await ledger.getWallet(org!.id)).heldMicroCredits).toBe(0n);
+    const billed = new Map(providers.sim.paidRequests().flatMap((r) => (r.generationId ? [[r.generationId, r.billedUsd] as [string, number]] : [])));
+    await assertBilledRequestsCharged(ledger, billed, "after the kill");
+    await assertInvariants(ledger);
+  }, 90_000);
+});

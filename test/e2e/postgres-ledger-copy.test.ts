@@ -1,0 +1,144 @@
+/**
+ * `ecn-mcp ledger copy` moves a SQLite ledger with every kind of row into an
+ * empty PostgreSQL database: every table equal row for row (ids kept),
+ * balances and sums equal, invariants holding on the target; a non-empty
+ * target is refused.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { openSqliteLedger, type HoldRequest, type UsageEventInput } from "../../src/ledger/index.js";
+import { CLI } from "../helpers/stack.js";
+import { assertInvariants, freshTarget, openTestLedger, sqlRows, type TestLedger } from "../helpers/store.js";
+import { tempDir } from "../helpers/temp-ledger.js";
+
+const run = promisify(execFile);
+const NOW = Date.UTC(2026, 10, 27, 12);
+const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health"];
+
+const hold = (orgId: string, extra: Partial<HoldRequest> = {}): HoldRequest => ({
+  orgId,
+  feature: "profile_draft",
+  provider: "openrouter",
+  deploymentMode: "hosted",
+  holdMicroCredits: 1_000_000n,
+  walletHoldMicroCredits: 1_000_000n,
+  idempotencyKey: null,
+  requestHash: "h",
+  markup: "1.25",
+  creditUsdValue: "0.01",
+  now: NOW,
+  ...extra,
+});
+
+const event = (charged: bigint, ref: string): UsageEventInput => ({
+  provider: "openrouter",
+  model: "openai/gpt-4o-mini",
+  providerRequestId: ref,
+  outcome: charged > 0n ? "ok" : "failed",
+  promptTokens: 10,
+  completionTokens: 20,
+  totalTokens: 30,
+  costNanoUsd: charged * 8n,
+  costSource: charged > 0n ? "reported" : "none",
+  markup: "1.25",
+  creditUsdValue: "0.01",
+  chargedMicroCredits: charged,
+  meteredMicroCredits: charged,
+  estimated: false,
+  priceUnknown: false,
+  createdAt: NOW,
+});
+
+/** A ledger with a row in every table and a call in every state. */
+async function everyKindOfRow(ledger: TestLedger): Promise<void> {
+  const acme = await ledger.createOrg("acme", NOW);
+  const beta = await ledger.createOrg("beta", NOW);
+  await ledger.grantCredits(acme.id, 50_000_000n, "opening", NOW);
+  await ledger.grantCredits(beta.id, 5_000_000n, null, NOW);
+  await ledger.createApiKey({ id: "key_1", orgId: acme.id, name: "agents", prefix: "ecn_sk_abcdef", keyHash: "f".repeat(64), createdAt: NOW });
+  await ledger.revokeApiKey("key_1", NOW + 1);
+  await ledger.updateRateCard("profile_draft", { floorMicroCredits: 2_000_000n, model: "openai/gpt-4o" }, NOW);
+  await ledger.setBudget({ orgId: acme.id, feature: null, period: "month", limitMicroCredits: 3_000_000n, hard: false }, NOW);
+  await ledger.setBudget({ orgId: acme.id, feature: "lead_qualify", period: "day", limitMicroCredits: 40_000_000n, hard: true }, NOW);
+  const calls = [];
+  for (let i = 0; i < 6; i++) {
+    const placed = await ledger.placeHold(hold(acme.id, { idempotencyKey: `k${i}`, requestHash: `h${i}` }));
+    if (placed.kind !== "placed") throw new Error(`hold ${i} refused`);
+    calls.push(placed.call.id);
+  }
+  for (const id of calls.slice(1)) await ledger.markDispatched(id, NOW);
+  await ledger.addProviderRef(calls[1]!, "gen-1");
+  await ledger.settleCall(calls[1]!, [event(125_000n, "gen-1")], { resultJson: '{"text":"ok"}' }, NOW);
+  await ledger.voidCall(calls[2]!, [event(0n, "gen-2")], { code: "provider_error", message: "402" }, NOW);
+  await ledger.addProviderRef(calls[3]!, "gen-3");
+  await ledger.markUnknown(calls[3]!, "provider_error", "timed out");
+  await ledger.settleCall(calls[4]!, [event(2_000_000n, "gen-4")], { error: { code: "provider_error", message: "over hold" } }, NOW);
+  // calls[0] stays held, calls[5] dispatched.
+  await ledger.logDataQuery({ orgId: beta.id, source: "socrata", dataset: "ydr8-5enu", query: "$limit=5", rowCount: 5, now: NOW });
+  await ledger.saveModelPrices([
+    { model: "openai/gpt-4o-mini", promptUsd: "0.00000015", completionUsd: "0.0000006", requestUsd: "0", inputCacheReadUsd: "0", inputCacheWriteUsd: "0", internalReasoningUsd: "0", webSearchUsd: "0", maxCompletionTokens: 16384, fetchedAt: NOW },
+  ]);
+  await ledger.setModelPriceOverride({ model: "acme/private", promptUsd: "0.000001", completionUsd: "0.000002", requestUsd: "0", note: "ours", updatedAt: NOW });
+  await ledger.checkWritable(NOW);
+}
+
+/** Every row of every table, as comparable text. */
+async function dump(ledger: TestLedger): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const table of TABLES) {
+    const rows = await sqlRows(ledger, `SELECT * FROM ${table}`);
+    out[table] = rows.map((row) => JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k] === null ? null : String(row[k])]))).sort();
+  }
+  return out;
+}
+
+async function copy(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    return { code: 0, ...(await run(process.execPath, [CLI, "ledger", "copy", ...args], { env: { PATH: process.env.PATH ?? "" } })) };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe("ecn-mcp ledger copy", () => {
+  it("copies every table of a SQLite ledger into an empty PostgreSQL database, ids kept, and proves it", async () => {
+    const file = join(tempDir(), "ledger.db");
+    const source = openSqliteLedger(file);
+    await everyKindOfRow(source);
+    await assertInvariants(source);
+    const { target } = await freshTarget();
+
+    const copied = await copy("--from", file, "--to", target.databaseUrl!, "--json");
+    expect(copied.code, copied.stderr).toBe(0);
+    const report = JSON.parse(copied.stdout) as { rows: number; invariants: string };
+    expect(report.invariants).toBe("hold on both sides");
+    expect(copied.stderr).toContain("copying usage_events: 3 / 3 rows (100%)");
+
+    const copy_ = await openTestLedger(target);
+    expect(await dump(copy_)).toEqual(await dump(source));
+    for (const table of TABLES.filter((t) => t !== "ledger_health")) expect((await dump(copy_))[table]!.length, table).toBeGreaterThan(0);
+    await assertInvariants(copy_);
+    const [acme] = await copy_.listOrgs();
+    expect(await copy_.getWallet(acme!.id)).toEqual(await source.getWallet(acme!.id));
+    expect((await copy_.openCalls()).map((c) => c.state).sort()).toEqual(["dispatched", "held", "unknown"]);
+    await source.close();
+
+    // A target that holds a ledger already is refused, and left as it was.
+    const again = await copy("--from", file, "--to", target.databaseUrl!);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toMatch(/^error: invalid_input: the target database is not empty: orgs has 2 row\(s\)/);
+    expect((await copy_.listOrgs()).length).toBe(2);
+  });
+
+  it("refuses a source file that does not exist and a target that is not a PostgreSQL URL", async () => {
+    const missing = await copy("--from", join(tempDir(), "nothing.db"), "--to", "postgres://127.0.0.1:1/none");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: invalid_input: --from: no ledger file at /);
+    const badUrl = await copy("--from", "x.db", "--to", "mysql://localhost/db");
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain("--to: must be a postgres:// (or postgresql://) URL");
+  });
+});

