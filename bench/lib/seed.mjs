@@ -5,11 +5,11 @@
  */
 import Database from "better-sqlite3";
 import { FEATURES } from "../../dist/features.js";
-import { rebuildDailyRollup } from "../../dist/ledger/index.js";
+import { openSqliteLedger } from "../../dist/ledger/index.js";
 
 
 /** Adds `count` settled calls (one event each) for the organisation; returns how long it took in ms. */
-export function seedEvents(dbPath, orgId, count, offset = 0) {
+export async function seedEvents(dbPath, orgId, count, offset = 0) {
   const started = Date.now();
   const db = new Database(dbPath);
   db.pragma("journal_mode = WAL");
@@ -40,7 +40,9 @@ export function seedEvents(dbPath, orgId, count, offset = 0) {
             FROM n;`);
     })();
   }
-  rebuildDailyRollup(db);
   db.close();
+  const ledger = openSqliteLedger(dbPath);
+  await ledger.rebuildDailyRollup();
+  await ledger.close();
   return Date.now() - started;
 }

@@ -21,7 +21,7 @@ async function ledgerOfSize(sims, size) {
   const db = new Database(dbPath, { readonly: true });
   const orgId = db.prepare("SELECT id FROM orgs WHERE name = 'bench'").get().id;
   db.close();
-  const seedMs = size ? seedEvents(dbPath, orgId, size) : 0;
+  const seedMs = size ? await seedEvents(dbPath, orgId, size) : 0;
   const server = await stdioClient(process.execPath, [CLI], env);
   return { size, env, seedMs, server, samples: { wallet: [], paid: [], usage: [], margins: [] } };
 }

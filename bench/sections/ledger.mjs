@@ -4,7 +4,7 @@
  * making four commits per operation with the same pragmas.
  */
 import Database from "better-sqlite3";
-import { openLedger } from "../../dist/ledger/index.js";
+import { openSqliteLedger } from "../../dist/ledger/index.js";
 import { freshDb } from "../lib/stack.mjs";
 import { now, table } from "../lib/stats.mjs";
 
@@ -30,7 +30,7 @@ function event(i) {
 }
 
 async function ours(ops) {
-  const ledger = openLedger(freshDb());
+  const ledger = openSqliteLedger(freshDb());
   const org = await ledger.createOrg("bench", Date.now());
   await ledger.grantCredits(org.id, 10n ** 12n, null, Date.now());
   await ledger.setBudget({ orgId: org.id, feature: null, period: "month", limitMicroCredits: 10n ** 12n, hard: true }, Date.now());
@@ -54,7 +54,7 @@ async function ours(ops) {
     await ledger.settleCall(held.call.id, [event(i)], { resultJson: '{"text":"x"}' }, Date.now());
   }
   const seconds = (now() - started) / 1000;
-  ledger.close();
+  await ledger.close();
   return ops / seconds;
 }
 

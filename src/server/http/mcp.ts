@@ -1,15 +1,17 @@
 /**
- * POST /mcp: Streamable HTTP, stateless. Every request gets a fresh server and
- * transport, so any instance can answer any request (no sticky sessions). The
- * response is an SSE stream (not the JSON-response mode), so progress and
- * logging notifications reach the client. Closing the connection aborts the
- * request's handlers: that is how a client cancels in stateless mode.
+ * POST /mcp: Streamable HTTP, stateless. Every request gets a fresh server
+ * (so any instance can answer any request: no sticky sessions) and our
+ * exchange transport (exchange.ts). The response is an SSE stream, so
+ * progress and logging notifications reach the client. Closing the
+ * connection aborts the request's handlers: that is how a client cancels in
+ * stateless mode.
  */
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { RequestHandler } from "express";
 import { EcnError } from "../../errors.js";
 import type { OrgRef } from "../../metering/types.js";
 import { createServer, type Extra, type ServerDeps } from "../create-server.js";
+import { ExchangeTransport, readExchange } from "./exchange.js";
 
 /** The organisation of the authenticated API key, as the auth guard put it on the request. */
 export async function orgFromAuth(extra: Extra): Promise<OrgRef> {
@@ -21,14 +23,23 @@ export async function orgFromAuth(extra: Extra): Promise<OrgRef> {
 export function mcpHandler(deps: Omit<ServerDeps, "resolveOrg">): RequestHandler {
   return async (req, res, next) => {
     try {
+      if (!req.is("application/json")) {
+        res.status(415).json({ jsonrpc: "2.0", error: { code: -32000, message: "Unsupported Media Type: Content-Type must be application/json" }, id: null });
+        return;
+      }
+      const messages = readExchange(req, req.body);
+      if (!Array.isArray(messages)) {
+        res.status(messages.status).json({ jsonrpc: "2.0", error: { code: messages.code, message: messages.message }, id: null });
+        return;
+      }
       const server = createServer({ ...deps, resolveOrg: orgFromAuth });
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      const transport = new ExchangeTransport(req, res, messages, (req as { auth?: AuthInfo }).auth);
       res.on("close", () => {
         void transport.close();
         void server.close();
       });
       await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
+      transport.deliver();
     } catch (error) {
       next(error);
     }
