@@ -9,7 +9,9 @@
  *  3. the ledger alone: hold+dispatch+settle cycles against raw better-sqlite3
  *     doing the same commits with the same pragmas;
  *  4. cost growth: wallet read, paid call, get_usage and check-margins at
- *     0, 100k and 1M usage events; server RSS after 10k paid calls.
+ *     0, 100k and 1M usage events; server RSS after 10k paid calls;
+ *  5. scaling out: HTTP against stdio, the PostgreSQL store with one and two
+ *     HTTP instances on one database, its latency and wallet reads at 1M events.
  *
  * Results print as tables and go to bench/results/latest.json.
  * BENCH_QUICK=1 shrinks every section (a smoke run).
@@ -22,6 +24,7 @@ import { startSocrataSimulator } from "../dist/simulator/socrata.js";
 import { ledgerSection } from "./sections/ledger.mjs";
 import { growthSection } from "./sections/growth.mjs";
 import { latencySection } from "./sections/latency.mjs";
+import { scaleoutSection } from "./sections/scaleout.mjs";
 import { throughputSection } from "./sections/throughput.mjs";
 import { ROOT } from "./lib/stack.mjs";
 
@@ -43,6 +46,9 @@ try {
   if (want("throughput")) results.throughput = await throughputSection(sims, { calls: quick ? 300 : 3000 });
   if (want("ledger")) results.ledger = await ledgerSection({ ops: quick ? 500 : 5000 });
   if (want("growth")) results.growth = await growthSection(sims, { sizes: quick ? [0, 20_000] : [0, 100_000, 1_000_000], samples: quick ? 50 : 300 });
+  if (want("scaleout")) {
+    results.scaleout = await scaleoutSection(sims, { calls: quick ? 300 : 3000, rounds: quick ? 1 : 3, samples: quick ? 50 : 300, seeded: quick ? 20_000 : 1_000_000 });
+  }
 } finally {
   await Promise.all(Object.values(sims).map((sim) => sim.close()));
 }

@@ -4,7 +4,7 @@
  * statements, the scripts, the Ledger itself) is shared.
  */
 import type { Script } from "./script.js";
-import type { Dialect } from "./sql.js";
+import type { Dialect, Params, Statement } from "./sql.js";
 
 export interface Engine {
   readonly dialect: Dialect;
@@ -12,6 +12,14 @@ export interface Engine {
   readonly location: string;
   /** Runs a script as one durable write transaction; resolves once it is committed. */
   write<T>(script: () => Script<T>): Promise<T>;
+  /**
+   * Runs one statement as its own durable write; how many rows it changed.
+   * For statements that change nothing when applied twice (a conditional
+   * state change, an append guarded by NOT EXISTS): PostgreSQL runs them
+   * without BEGIN/COMMIT round trips, and may send one again after a lost
+   * connection.
+   */
+  writeOne(statement: Statement<unknown>, params: Params): Promise<number>;
   /** Runs a script that only reads. */
   read<T>(script: () => Script<T>): Promise<T>;
   /** Reads the whole store back from scratch (not from a cache); null when sound, otherwise what is wrong. */

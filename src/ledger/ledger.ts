@@ -83,14 +83,15 @@ export class StoreLedger implements Ledger {
   placeHold(request: HoldRequest) {
     return this.engine.write(() => calls.placeHold(request));
   }
-  markDispatched(callId: string, now: number) {
-    return this.engine.write(() => calls.markDispatched(callId, now));
+  // Single conditional statements: written on their own (see Engine.writeOne).
+  async markDispatched(callId: string, now: number) {
+    return (await this.engine.writeOne(calls.markDispatchedSql, { now, id: callId })) > 0;
   }
-  addProviderRef(callId: string, ref: string) {
-    return this.engine.write(() => calls.addProviderRef(callId, ref));
+  async addProviderRef(callId: string, ref: string) {
+    await this.engine.writeOne(calls.addProviderRefSql, { id: callId, ref });
   }
-  markUnknown(callId: string, errorCode: string, errorMessage: string) {
-    return this.engine.write(() => calls.markUnknown(callId, errorCode, errorMessage));
+  async markUnknown(callId: string, errorCode: string, errorMessage: string) {
+    return (await this.engine.writeOne(calls.markUnknownSql, { code: errorCode, message: errorMessage, id: callId })) > 0;
   }
   settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number) {
     return this.engine.write(() => calls.settleCall(callId, events, result, now));
@@ -118,11 +119,11 @@ export class StoreLedger implements Ledger {
   keyHolder(keyHash: string) {
     return this.engine.read(() => keys.keyHolder(keyHash));
   }
-  revokeApiKey(keyId: string, now: number) {
-    return this.engine.write(() => keys.revokeApiKey(keyId, now));
+  async revokeApiKey(keyId: string, now: number) {
+    return (await this.engine.writeOne(keys.revokeKey, { now, id: keyId })) > 0;
   }
-  touchApiKey(keyId: string, now: number, minIntervalMs: number) {
-    return this.engine.write(() => keys.touchApiKey(keyId, now, minIntervalMs));
+  async touchApiKey(keyId: string, now: number, minIntervalMs: number) {
+    await this.engine.writeOne(keys.touchKey, { now, id: keyId, before: now - minIntervalMs });
   }
 
   // free public data, prices, health
@@ -147,8 +148,8 @@ export class StoreLedger implements Ledger {
   removeModelPriceOverride(model: string) {
     return this.engine.write(() => prices.removeModelPriceOverride(model));
   }
-  checkWritable(now: number) {
-    return this.engine.write(() => prices.touchHealthRow(now));
+  async checkWritable(now: number) {
+    await this.engine.writeOne(prices.touchHealth, { now });
   }
   checkIntegrity() {
     return this.engine.checkIntegrity();

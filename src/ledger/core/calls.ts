@@ -42,7 +42,6 @@ const DAY_MS = 86_400_000;
 const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = @orgId";
 
 export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", toCall);
-const callToResolve = statement("call_to_resolve", "SELECT * FROM tool_calls WHERE id = @id", toCall, { forUpdate: true });
 export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, toCall);
 const liveCallWithKey = statement(
   "live_call_with_key",
@@ -79,14 +78,17 @@ const insertCall = statement(
    VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now)`,
 );
 const addHeld = statement("add_held", "UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId");
-const markDispatchedSql = statement("mark_dispatched", "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'");
-const addProviderRefSql = statement("add_provider_ref", {
+/** held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held. */
+export const markDispatchedSql = statement("mark_dispatched", "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'");
+/** Appends a provider reference the moment it is known (once, however often it is reported). */
+export const addProviderRefSql = statement("add_provider_ref", {
   sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
             WHERE id = @id AND NOT EXISTS (SELECT 1 FROM json_each(tool_calls.provider_refs) WHERE value = @ref)`,
   postgres: `UPDATE tool_calls SET provider_refs = (provider_refs::jsonb || jsonb_build_array(@ref::text))::text
               WHERE id = @id AND NOT (provider_refs::jsonb ? @ref)`,
 });
-const markUnknownSql = statement(
+/** held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
+export const markUnknownSql = statement(
   "mark_unknown",
   "UPDATE tool_calls SET state = 'unknown', error_code = @code, error_message = @message WHERE id = @id AND state IN ('held', 'dispatched')",
 );
@@ -109,9 +111,18 @@ const releaseAndCharge = statement(
      updated_at = @now WHERE org_id = @orgId RETURNING org_id, balance_micro_credits, held_micro_credits`,
   toWallet,
 );
+/**
+ * Claims an open call for its resolution: the state changes first, and only
+ * if the call is still open, so whoever comes second (another process, a
+ * reconciler) changes nothing. In PostgreSQL the update also locks the row
+ * until the transaction ends.
+ */
 const closeCall = statement(
   "close_call",
-  "UPDATE tool_calls SET state = @state, result_json = @result, error_code = @code, error_message = @message, resolved_at = @now WHERE id = @id",
+  `UPDATE tool_calls SET state = @state, result_json = @result, error_code = coalesce(@code, error_code),
+     error_message = coalesce(@message, error_message), resolved_at = @now
+   WHERE id = @id AND ${OPEN} RETURNING *`,
+  toCall,
 );
 const addDaily = statement(
   "add_daily",
@@ -214,30 +225,25 @@ export function* placeHold(request: HoldRequest): Script<HoldOutcome> {
   return { kind: "placed", call, wallet: { ...wallet, heldMicroCredits: wallet.heldMicroCredits + request.walletHoldMicroCredits }, softBudgetsCrossed };
 }
 
-/** held -> dispatched, just before the provider request leaves; false when the call is no longer held. */
-export function* markDispatched(callId: string, now: number): Script<boolean> {
-  return (yield* run(markDispatchedSql, { now, id: callId })) > 0;
-}
-
-/** Appends a provider reference the moment it is known (once, however often it is reported). */
-export function* addProviderRef(callId: string, ref: string): Script<void> {
-  yield* run(addProviderRefSql, { id: callId, ref });
-}
-
-/** held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
-export function* markUnknown(callId: string, code: string, message: string): Script<boolean> {
-  return (yield* run(markUnknownSql, { code, message, id: callId })) > 0;
-}
-
 type Resolution = { state: "settled" | "voided"; resultJson: string | null; error: { code: string; message: string } | null };
 
 const flag = (value: boolean) => (value ? 1 : 0);
 
-/** Shared by settle and void: the call locked and checked open, the wallet charged and released, events and rollup written, state set. */
+/** Shared by settle and void: the call claimed (only if still open), the wallet charged and released, events and rollup written. */
 function* resolve(callId: string, events: UsageEventInput[], resolution: Resolution, now: number): Script<ResolveOutcome> {
-  const call = yield* get(callToResolve, { id: callId });
-  if (!call) throw new Error(`no tool call ${callId}`);
-  if (!OPEN_STATES.includes(call.state)) return { applied: false, call, wallet: yield* requireWallet(call.orgId) };
+  const call = yield* get(closeCall, {
+    state: resolution.state,
+    result: resolution.resultJson,
+    code: resolution.error?.code ?? null,
+    message: resolution.error?.message ?? null,
+    now,
+    id: callId,
+  });
+  if (!call) {
+    const closed = yield* get(callById, { id: callId });
+    if (!closed) throw new Error(`no tool call ${callId}`);
+    return { applied: false, call: closed, wallet: yield* requireWallet(closed.orgId) };
+  }
   const charged = events.reduce((total, e) => total + e.chargedMicroCredits, 0n);
   const metered = events.reduce((total, e) => total + e.meteredMicroCredits, 0n);
   const overHold = metered > call.holdMicroCredits;
@@ -283,15 +289,8 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
     });
   }
   if (charged > 0n) yield* run(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now });
-  const code = resolution.error?.code ?? call.errorCode;
-  const message = resolution.error?.message ?? call.errorMessage;
-  yield* run(closeCall, { state: resolution.state, result: resolution.resultJson, code, message, now, id: call.id });
   failpoint("inside_settle"); // a crash here must roll the whole resolution back
-  return {
-    applied: true,
-    call: { ...call, state: resolution.state, resultJson: resolution.resultJson, errorCode: code, errorMessage: message, resolvedAt: now },
-    wallet: wallet!,
-  };
+  return { applied: true, call, wallet: wallet! };
 }
 
 export function settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Script<ResolveOutcome> {

@@ -19,8 +19,8 @@ const keyHolderSql = statement(
   "SELECT k.*, o.name AS org_name FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.key_hash = @keyHash",
   (row): KeyHolder => ({ key: toApiKey(row), orgName: String(row.org_name) }),
 );
-const revokeKey = statement("revoke_api_key", "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL");
-const touchKey = statement(
+export const revokeKey = statement("revoke_api_key", "UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL");
+export const touchKey = statement(
   "touch_api_key",
   "UPDATE api_keys SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @before)",
 );
@@ -38,10 +38,3 @@ export function* keyHolder(keyHash: string): Script<KeyHolder | null> {
   return (yield* get(keyHolderSql, { keyHash })) ?? null;
 }
 
-export function* revokeApiKey(keyId: string, now: number): Script<boolean> {
-  return (yield* run(revokeKey, { now, id: keyId })) > 0;
-}
-
-export function* touchApiKey(keyId: string, now: number, minIntervalMs: number): Script<void> {
-  yield* run(touchKey, { now, id: keyId, before: now - minIntervalMs });
-}

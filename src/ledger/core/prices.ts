@@ -31,7 +31,7 @@ const insertQuery = statement(
   `INSERT INTO data_query_log (id, org_id, source, dataset, query, row_count, created_at)
    VALUES (@id, @orgId, @source, @dataset, @query, @rowCount, @now)`,
 );
-const touchHealth = statement(
+export const touchHealth = statement(
   "touch_health",
   "INSERT INTO ledger_health (id, checked_at) VALUES (1, @now) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
 );
@@ -79,6 +79,3 @@ export function* logDataQuery(entry: DataQueryInput): Script<void> {
   yield* run(insertQuery, { id: newId("dq"), orgId: entry.orgId, source: entry.source, dataset: entry.dataset, query: entry.query, rowCount: entry.rowCount, now: entry.now });
 }
 
-export function* touchHealthRow(now: number): Script<void> {
-  yield* run(touchHealth, { now });
-}

@@ -14,8 +14,8 @@
  */
 import type pg from "pg";
 import type { Engine } from "../engine.js";
-import { runAsync, type Script, type Step } from "../script.js";
-import { bind, compile } from "../sql.js";
+import { run, runAsync, type Script, type Step } from "../script.js";
+import { bind, compile, type Params, type Statement } from "../sql.js";
 import { asLedgerFailure, DriverFailure, isConnectionFailure, isRetryableConflict } from "./errors.js";
 
 /** Attempts for a write that met a deadlock or serialization failure. */
@@ -64,12 +64,17 @@ export class PostgresEngine implements Engine {
   }
 
   private async connect(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (error) {
       this.failures++;
       throw new DriverFailure(error);
     }
+    // A checked-out connection that dies emits "error"; unheard, that event would end the process. The query
+    // in progress fails as well, which is where the failure is handled.
+    if (client.listenerCount("error") === 0) client.on("error", () => this.failures++);
+    return client;
   }
 
   async write<T>(script: () => Script<T>): Promise<T> {
@@ -110,6 +115,12 @@ export class PostgresEngine implements Engine {
       this.failures++;
       throw new DriverFailure(error);
     }
+  }
+
+  writeOne(statement: Statement<unknown>, params: Params): Promise<number> {
+    // One statement is atomic in autocommit: no BEGIN/COMMIT round trips. Sending it again after a lost
+    // connection is safe because such statements change nothing the second time (see Engine.writeOne).
+    return this.read(() => run(statement, params));
   }
 
   async read<T>(script: () => Script<T>): Promise<T> {

@@ -7,7 +7,7 @@
 import type Database from "better-sqlite3";
 import type { Engine } from "../engine.js";
 import { runSync, type Script, type Step } from "../script.js";
-import { bind, compile, type SqlValue, type Statement } from "../sql.js";
+import { bind, compile, type Params, type SqlValue, type Statement } from "../sql.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkFileIntegrity } from "./open.js";
 
@@ -51,6 +51,10 @@ export class SqliteEngine implements Engine {
 
   write<T>(script: () => Script<T>): Promise<T> {
     return this.commits.run(() => runSync(script(), this.execute));
+  }
+
+  writeOne(statement: Statement<unknown>, params: Params): Promise<number> {
+    return this.commits.run(() => this.execute({ op: "run", statement, params }) as number);
   }
 
   read<T>(script: () => Script<T>): Promise<T> {
