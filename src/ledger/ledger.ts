@@ -5,6 +5,7 @@
  */
 import type { Feature } from "../features.js";
 import * as accounts from "./core/accounts.js";
+import { budgetStanding } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
 import { checkInvariants } from "./core/invariants.js";
 import * as keys from "./core/keys.js";
@@ -74,7 +75,7 @@ export class StoreLedger implements Ledger {
   budgetStandings(orgId: string, now: number) {
     return this.engine.read(function* () {
       const standings = [];
-      for (const budget of yield* accounts.listBudgets(orgId)) standings.push(yield* calls.budgetStanding(budget, now));
+      for (const budget of yield* accounts.listBudgets(orgId)) standings.push(yield* budgetStanding(budget, now));
       return standings;
     });
   }

@@ -16,6 +16,8 @@ export type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery 
 
 export type CallState = "held" | "dispatched" | "settled" | "voided" | "unknown";
 export const OPEN_STATES: readonly CallState[] = ["held", "dispatched", "unknown"];
+/** The same, as SQL: a call that is still open. */
+export const OPEN_STATE_SQL = `state IN (${OPEN_STATES.map((state) => `'${state}'`).join(", ")})`;
 export type TransactionKind = "grant" | "spend" | "refund" | "adjustment";
 
 export interface OrgRecord {

@@ -18,14 +18,13 @@
 import { failpoint } from "../../failpoints.js";
 import { newId } from "../../ids.js";
 import { LedgerRefusal } from "../errors.js";
-import { periodStart } from "../periods.js";
-import { toBudget, toCall, toRateCard, toWallet } from "../rows.js";
+import { toCall, toRateCard, toWallet } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
-import { asBigInt, statement } from "../sql.js";
+import { statement } from "../sql.js";
+import { budgetsFor, budgetStanding } from "./budgets.js";
 import {
+  OPEN_STATE_SQL,
   OPEN_STATES,
-  type BudgetRecord,
-  type BudgetStanding,
   type CallResult,
   type HoldOutcome,
   type HoldRequest,
@@ -37,7 +36,7 @@ import {
   type WalletRecord,
 } from "../store.js";
 
-const OPEN = "state IN ('held', 'dispatched', 'unknown')";
+const OPEN = OPEN_STATE_SQL;
 const DAY_MS = 86_400_000;
 const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = @orgId";
 
@@ -52,21 +51,6 @@ export const walletOf = statement("wallet_of", WALLET, toWallet);
 /** The wallet row, locked until the transaction ends: every money check of an organisation starts here. */
 export const lockWallet = statement("lock_wallet", WALLET, toWallet, { forUpdate: true });
 export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard);
-const budgetsFor = statement("budgets_for", "SELECT * FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)", toBudget);
-
-const sum = (row: Record<string, unknown>) => asBigInt(row.n);
-const meteredSince = statement("metered_since", "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND day >= @since", sum);
-const meteredSinceForFeature = statement(
-  "metered_since_for_feature",
-  "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND feature = @feature AND day >= @since",
-  sum,
-);
-const openHolds = statement("open_holds", `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE org_id = @orgId AND ${OPEN}`, sum);
-const openHoldsForFeature = statement(
-  "open_holds_for_feature",
-  `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE org_id = @orgId AND feature = @feature AND ${OPEN}`,
-  sum,
-);
 const insertNotice = statement(
   "insert_notice",
   "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
@@ -148,17 +132,6 @@ export function* requireRateCard(feature: string): Script<RateCardRecord> {
   const card = yield* get(rateCardOf, { feature });
   if (!card) throw new LedgerRefusal("not_found", `no rate card for feature ${feature}`);
   return card;
-}
-
-/** Settled spend in the budget's period (from the daily rollup) plus every open hold it covers. */
-export function* budgetStanding(budget: BudgetRecord, now: number): Script<BudgetStanding> {
-  const since = periodStart(budget.period, now);
-  const scope = { orgId: budget.orgId };
-  const settled = budget.feature
-    ? yield* get(meteredSinceForFeature, { ...scope, feature: budget.feature, since })
-    : yield* get(meteredSince, { ...scope, since });
-  const held = budget.feature ? yield* get(openHoldsForFeature, { ...scope, feature: budget.feature }) : yield* get(openHolds, scope);
-  return { budget, periodStart: since, usedMicroCredits: (settled ?? 0n) + (held ?? 0n) };
 }
 
 /**

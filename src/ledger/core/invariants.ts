@@ -20,8 +20,9 @@
 import { chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
 import { asBigInt, statement, type Row } from "../sql.js";
+import { OPEN_STATE_SQL } from "../store.js";
 
-const OPEN = "state IN ('held', 'dispatched', 'unknown')";
+const OPEN = OPEN_STATE_SQL;
 
 const CHECKS = [
   statement(

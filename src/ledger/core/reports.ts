@@ -10,7 +10,7 @@ import type { DeploymentMode, Feature } from "../../features.js";
 import { toUsageEvent } from "../rows.js";
 import { all, just, run, type Script } from "../script.js";
 import { asBigInt, asNumber, statement, type Row } from "../sql.js";
-import type { FeatureMargin, FeatureTotal, MarginQuery, UsageEventRecord, UsageFilter, UsageQuery } from "../store.js";
+import { OPEN_STATE_SQL, type FeatureMargin, type FeatureTotal, type MarginQuery, type UsageEventRecord, type UsageFilter, type UsageQuery } from "../store.js";
 
 const DAY_MS = 86_400_000;
 
@@ -87,7 +87,7 @@ const fromEvents = statement(
 
 const openByFeature = statement(
   "open_calls_by_feature",
-  `SELECT feature, count(*) AS n FROM tool_calls WHERE state IN ('held', 'dispatched', 'unknown')
+  `SELECT feature, count(*) AS n FROM tool_calls WHERE ${OPEN_STATE_SQL}
      AND (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId) GROUP BY feature`,
   (row) => ({ feature: row.feature as Feature, n: asNumber(row.n) }),
 );

@@ -7,6 +7,7 @@
  * that the two schemas name the same tables and columns.
  */
 import { sql } from "drizzle-orm";
+import { OPEN_STATE_SQL } from "../store.js";
 import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 const money = (name: string) => bigint(name, { mode: "bigint" });
@@ -98,7 +99,7 @@ export const toolCalls = pgTable(
       .where(sql`idempotency_key IS NOT NULL AND state <> 'voided'`),
     index("tool_calls_open_idx")
       .on(t.orgId, t.feature)
-      .where(sql`state IN ('held', 'dispatched', 'unknown')`),
+      .where(sql.raw(OPEN_STATE_SQL)),
   ],
 );
 

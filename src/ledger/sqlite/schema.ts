@@ -11,6 +11,7 @@
  * cached balance and holds, and operator settings (rate cards, budgets, keys).
  */
 import { sql } from "drizzle-orm";
+import { OPEN_STATE_SQL } from "../store.js";
 import { customType, index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** An integer amount of money, exact as BigInt. */
@@ -124,7 +125,7 @@ export const toolCalls = sqliteTable(
       .where(sql`idempotency_key IS NOT NULL AND state <> 'voided'`),
     index("tool_calls_open_idx")
       .on(t.orgId, t.feature)
-      .where(sql`state IN ('held', 'dispatched', 'unknown')`),
+      .where(sql.raw(OPEN_STATE_SQL)),
   ],
 );
 
