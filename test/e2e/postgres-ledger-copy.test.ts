@@ -8,48 +8,14 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { openSqliteLedger, type HoldRequest, type UsageEventInput } from "../../src/ledger/index.js";
+import { openSqliteLedger } from "../../src/ledger/index.js";
+import { holdRequest as hold, NOW, usageEvent as event } from "../helpers/ledger-inputs.js";
 import { CLI } from "../helpers/stack.js";
 import { assertInvariants, freshTarget, openTestLedger, sqlRows, type TestLedger } from "../helpers/store.js";
 import { tempDir } from "../helpers/temp-ledger.js";
 
 const run = promisify(execFile);
-const NOW = Date.UTC(2026, 10, 27, 12);
 const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health"];
-
-const hold = (orgId: string, extra: Partial<HoldRequest> = {}): HoldRequest => ({
-  orgId,
-  feature: "profile_draft",
-  provider: "openrouter",
-  deploymentMode: "hosted",
-  holdMicroCredits: 1_000_000n,
-  walletHoldMicroCredits: 1_000_000n,
-  idempotencyKey: null,
-  requestHash: "h",
-  markup: "1.25",
-  creditUsdValue: "0.01",
-  now: NOW,
-  ...extra,
-});
-
-const event = (charged: bigint, ref: string): UsageEventInput => ({
-  provider: "openrouter",
-  model: "openai/gpt-4o-mini",
-  providerRequestId: ref,
-  outcome: charged > 0n ? "ok" : "failed",
-  promptTokens: 10,
-  completionTokens: 20,
-  totalTokens: 30,
-  costNanoUsd: charged * 8n,
-  costSource: charged > 0n ? "reported" : "none",
-  markup: "1.25",
-  creditUsdValue: "0.01",
-  chargedMicroCredits: charged,
-  meteredMicroCredits: charged,
-  estimated: false,
-  priceUnknown: false,
-  createdAt: NOW,
-});
 
 /** A ledger with a row in every table and a call in every state. */
 async function everyKindOfRow(ledger: TestLedger): Promise<void> {
@@ -64,17 +30,17 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   await ledger.setBudget({ orgId: acme.id, feature: "lead_qualify", period: "day", limitMicroCredits: 40_000_000n, hard: true }, NOW);
   const calls = [];
   for (let i = 0; i < 6; i++) {
-    const placed = await ledger.placeHold(hold(acme.id, { idempotencyKey: `k${i}`, requestHash: `h${i}` }));
+    const placed = await ledger.placeHold(hold(acme.id, 1_000_000n, { idempotencyKey: `k${i}`, requestHash: `h${i}` }));
     if (placed.kind !== "placed") throw new Error(`hold ${i} refused`);
     calls.push(placed.call.id);
   }
   for (const id of calls.slice(1)) await ledger.markDispatched(id, NOW);
   await ledger.addProviderRef(calls[1]!, "gen-1");
-  await ledger.settleCall(calls[1]!, [event(125_000n, "gen-1")], { resultJson: '{"text":"ok"}' }, NOW);
-  await ledger.voidCall(calls[2]!, [event(0n, "gen-2")], { code: "provider_error", message: "402" }, NOW);
+  await ledger.settleCall(calls[1]!, [event(125_000n, { providerRequestId: "gen-1" })], { resultJson: '{"text":"ok"}' }, NOW);
+  await ledger.voidCall(calls[2]!, [event(0n, { providerRequestId: "gen-2", outcome: "failed", costSource: "none" })], { code: "provider_error", message: "402" }, NOW);
   await ledger.addProviderRef(calls[3]!, "gen-3");
   await ledger.markUnknown(calls[3]!, "provider_error", "timed out");
-  await ledger.settleCall(calls[4]!, [event(2_000_000n, "gen-4")], { error: { code: "provider_error", message: "over hold" } }, NOW);
+  await ledger.settleCall(calls[4]!, [event(2_000_000n, { providerRequestId: "gen-4" })], { error: { code: "provider_error", message: "over hold" } }, NOW);
   // calls[0] stays held, calls[5] dispatched.
   await ledger.logDataQuery({ orgId: beta.id, source: "socrata", dataset: "ydr8-5enu", query: "$limit=5", rowCount: 5, now: NOW });
   await ledger.saveModelPrices([

@@ -1,47 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { HoldRequest, SqliteLedger, UsageEventInput } from "../../src/ledger/index.js";
+import type { SqliteLedger } from "../../src/ledger/index.js";
+import { holdRequest as hold, NOW, usageEvent as event } from "../helpers/ledger-inputs.js";
 import { assertInvariants, STORE, tempLedger, type TestLedger } from "../helpers/store.js";
-
-const NOW = Date.UTC(2026, 10, 27, 12);
-
-function hold(orgId: string, micro: bigint, extra: Partial<HoldRequest> = {}): HoldRequest {
-  return {
-    orgId,
-    feature: "profile_draft",
-    provider: "openrouter",
-    deploymentMode: "hosted",
-    holdMicroCredits: micro,
-    walletHoldMicroCredits: micro,
-    idempotencyKey: null,
-    requestHash: "h",
-    markup: "1.25",
-    creditUsdValue: "0.01",
-    now: NOW,
-    ...extra,
-  };
-}
-
-function event(charged: bigint, extra: Partial<UsageEventInput> = {}): UsageEventInput {
-  return {
-    provider: "openrouter",
-    model: "openai/gpt-4o-mini",
-    providerRequestId: "gen-1",
-    outcome: "ok",
-    promptTokens: 10,
-    completionTokens: 20,
-    totalTokens: 30,
-    costNanoUsd: (charged * 1000n * 100n) / 125n / 100n, // at markup 1.25, credit $0.01: cost = charged x 8 nano
-    costSource: "reported",
-    markup: "1.25",
-    creditUsdValue: "0.01",
-    chargedMicroCredits: charged,
-    meteredMicroCredits: charged,
-    estimated: false,
-    priceUnknown: false,
-    createdAt: NOW,
-    ...extra,
-  };
-}
 
 async function funded(ledger: TestLedger, credits: bigint) {
   const org = await ledger.createOrg("acme", NOW);
