@@ -1,14 +1,12 @@
 /** Latency of the metered paid call against the floor, interleaved round by round. */
 import { join } from "node:path";
-import { benchEnv, cli, CLI, freshDb, ROOT, stdioClient } from "../lib/stack.mjs";
-import { ms, now, summary, table } from "../lib/stats.mjs";
-
-const PROFILE = { business_name: "Bench Bakery", notes: "A sourdough bakery in Portland with a warm, plain-spoken voice and a cafe." };
+import { fundedKey, PROFILE, timeInterleaved } from "../lib/load.mjs";
+import { benchEnv, CLI, freshDb, ROOT, stdioClient } from "../lib/stack.mjs";
+import { ms, summary, table } from "../lib/stats.mjs";
 
 export async function latencySection(sims, { rounds }) {
   const env = benchEnv(sims, freshDb());
-  cli(env, "org", "create", "bench");
-  cli(env, "credits", "grant", "--org", "bench", "--credits", "1000000");
+  fundedKey(env);
   const echo = await stdioClient(process.execPath, [join(ROOT, "bench/lib/echo-server.mjs")], env);
   const ecn = await stdioClient(process.execPath, [CLI], env);
   const body = JSON.stringify({
@@ -37,17 +35,7 @@ export async function latencySection(sims, { rounds }) {
     wallet: () => ecn.client.callTool({ name: "get_wallet_balance", arguments: {} }),
   };
   const names = Object.keys(variants);
-  const samples = Object.fromEntries(names.map((n) => [n, []]));
-  const warmup = Math.min(100, Math.floor(rounds / 5));
-  for (let round = 0; round < warmup + rounds; round++) {
-    // Rotate the order each round so no variant always runs first.
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(round + k) % names.length];
-      const started = now();
-      await variants[name]();
-      if (round >= warmup) samples[name].push(now() - started);
-    }
-  }
+  const samples = await timeInterleaved(variants, rounds, Math.min(100, Math.floor(rounds / 5)));
   await echo.client.close();
   await ecn.client.close();
   const stats = Object.fromEntries(names.map((n) => [n, summary(samples[n])]));

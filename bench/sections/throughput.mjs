@@ -1,32 +1,11 @@
 /** Paid calls per second with many in flight: over one stdio connection, and over HTTP with several clients. */
 import Database from "better-sqlite3";
-import { benchEnv, cli, CLI, freshDb, httpClient, httpServer, rssMiB, stdioClient } from "../lib/stack.mjs";
-import { now, table } from "../lib/stats.mjs";
+import { benchEnv, CLI, freshDb, httpClient, httpServer, rssMiB, stdioClient } from "../lib/stack.mjs";
+import { drive, fundedKey, sdkPaidCall } from "../lib/load.mjs";
+import { table } from "../lib/stats.mjs";
 
 /** V8 flags that keep the heap small (NODE_OPTIONS on a memory-constrained host). */
 const HEAP_CAP = ["--max-old-space-size=128", "--max-semi-space-size=8"];
-
-const PROFILE = { business_name: "Bench Bakery", notes: "A sourdough bakery in Portland with a warm, plain-spoken voice and a cafe." };
-
-/** Runs `calls` paid calls through `clients`, keeping `inFlight` outstanding per client; returns calls/s. */
-async function drive(clients, calls, inFlight) {
-  let next = 0;
-  let failures = 0;
-  const started = now();
-  await Promise.all(
-    clients.flatMap((client) =>
-      Array.from({ length: inFlight }, async () => {
-        while (next < calls) {
-          next++;
-          const result = await client.callTool({ name: "profile_draft", arguments: PROFILE }, undefined, { timeout: 120_000 });
-          if (result.isError) failures++;
-        }
-      }),
-    ),
-  );
-  const seconds = (now() - started) / 1000;
-  return { perSecond: calls / seconds, seconds, failures };
-}
 
 function settledCalls(dbPath) {
   const db = new Database(dbPath, { readonly: true });
@@ -38,42 +17,39 @@ function settledCalls(dbPath) {
 export async function throughputSection(sims, { calls }) {
   const dbPath = freshDb();
   const env = benchEnv(sims, dbPath);
-  cli(env, "org", "create", "bench");
-  cli(env, "credits", "grant", "--org", "bench", "--credits", "1000000");
+  fundedKey(env);
   const server = await stdioClient(process.execPath, [CLI], env);
-  await drive([server.client], 100, 8); // warm up
+  await drive([sdkPaidCall(server.client)], 100, 8); // warm up
   const rows = [];
   const results = {};
   let total = 100;
   for (const inFlight of [1, 16, 64]) {
-    const run = await drive([server.client], calls, inFlight);
+    const run = await drive([sdkPaidCall(server.client)], calls, inFlight);
     total += calls;
     results[`stdio_${inFlight}`] = run;
     rows.push([`stdio, one connection, ${inFlight} in flight`, run.perSecond.toFixed(0), run.failures]);
   }
   // Top up to 10k paid calls through this server, then read its memory.
-  if (total < 10_000) await drive([server.client], 10_000 - total, 16);
+  if (total < 10_000) await drive([sdkPaidCall(server.client)], 10_000 - total, 16);
   results.rssMiBAfter10k = rssMiB(server.pid());
   const durable = settledCalls(dbPath);
   await server.client.close();
 
   // The same 10k calls under a V8 heap cap, for hosts that trade some throughput for memory.
   const capped = benchEnv(sims, freshDb());
-  cli(capped, "org", "create", "bench");
-  cli(capped, "credits", "grant", "--org", "bench", "--credits", "1000000");
+  fundedKey(capped);
   const cappedServer = await stdioClient(process.execPath, [...HEAP_CAP, CLI], capped);
-  const cappedRun = await drive([cappedServer.client], 10_000, 64);
+  const cappedRun = await drive([sdkPaidCall(cappedServer.client)], 10_000, 64);
   results.heapCapped = { flags: HEAP_CAP.join(" "), perSecond: cappedRun.perSecond, rssMiBAfter10k: rssMiB(cappedServer.pid()) };
   await cappedServer.client.close();
 
   const httpEnv = benchEnv(sims, freshDb());
-  cli(httpEnv, "org", "create", "bench");
-  cli(httpEnv, "credits", "grant", "--org", "bench", "--credits", "1000000");
-  const key = JSON.parse(cli(httpEnv, "key", "create", "--org", "bench", "--json")).key;
+  const key = fundedKey(httpEnv);
   const http = await httpServer(httpEnv);
   const clients = await Promise.all([1, 2, 3, 4].map(() => httpClient(http.url, key)));
-  await drive(clients, 100, 4);
-  const httpRun = await drive(clients, calls, 16);
+  const workers = clients.map(sdkPaidCall);
+  await drive(workers, 100, 4);
+  const httpRun = await drive(workers, calls, 16);
   results.http_4x16 = httpRun;
   rows.push(["HTTP, 4 clients x 16 in flight", httpRun.perSecond.toFixed(0), httpRun.failures]);
   await Promise.all(clients.map((c) => c.close()));
