@@ -1,6 +1,6 @@
 /** Price list and reply text of the simulated OpenRouter. */
 import { nanoToUsd, nanoToUsdText, parseDecimal, usdToNano } from "../money.js";
-import type { ChatBody } from "./openrouter.js";
+import type { ChatBody } from "./openrouter-types.js";
 
 export interface ModelPrice {
   /** USD per prompt token, as OpenRouter's /models lists it (a decimal string; "-1" for a router). */

@@ -2,7 +2,7 @@
 import type { ServerResponse } from "node:http";
 import { sendJson } from "./http.js";
 import { estimateTokens, MODEL_PRICES, priceUsd } from "./openrouter-content.js";
-import type { ChatBody, Generation, OpenRouterBehaviour, SimulatedRequest } from "./openrouter.js";
+import type { ChatBody, Generation, OpenRouterBehaviour, SimulatedRequest } from "./openrouter-types.js";
 
 export function sendEmbeddings(
   res: ServerResponse,
