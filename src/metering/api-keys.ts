@@ -31,6 +31,9 @@ export function hashKey(key: string): string {
 }
 
 export class ApiKeys {
+  /** When this process last wrote each key's "last used", so requests in flight together write it once. */
+  private readonly touched = new Map<string, number>();
+
   constructor(
     private readonly ledger: Ledger,
     private readonly now: () => number = Date.now,
@@ -68,7 +71,9 @@ export class ApiKeys {
     const now = this.now();
     // "Last used" is kept to the minute: not a durable write on every request. It is advisory: a ledger
     // that cannot take the write must not turn away a caller whose request may need no write at all.
-    if (key.lastUsedAt === null || now - key.lastUsedAt >= TOUCH_INTERVAL_MS) {
+    const lastUsed = Math.max(key.lastUsedAt ?? -Infinity, this.touched.get(key.id) ?? -Infinity);
+    if (now - lastUsed >= TOUCH_INTERVAL_MS) {
+      this.touched.set(key.id, now);
       await this.ledger.touchApiKey(key.id, now, TOUCH_INTERVAL_MS).catch((error: unknown) => {
         if (!storageFailure(error)) throw error;
       });

@@ -103,6 +103,17 @@ describe("HTTP refusals", () => {
     expect(await errorBody(after)).toMatchObject({ code: "unauthorized", message: expect.stringMatching(/wrong or revoked/) });
   });
 
+  it("records when a key was last used, even when its first requests arrive together", async () => {
+    const stack = await startHttpStack();
+    const key = stack.keys.acme!;
+    const before = JSON.parse((await stack.cli("key", "list", "--json")).stdout) as { last_used_at: string | null }[];
+    expect(before[0]!.last_used_at).toBeNull();
+    const statuses = await Promise.all(Array.from({ length: 16 }, async () => (await stack.get("/api/v1/credits/wallet/", key)).status));
+    expect(statuses).toEqual(Array(16).fill(200));
+    const after = JSON.parse((await stack.cli("key", "list", "--json")).stdout) as { last_used_at: string | null }[];
+    expect(Date.parse(after[0]!.last_used_at!)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it("never stores a key in clear", async () => {
     const stack = await startHttpStack({ orgs: { acme: "1", beta: "1" } });
     const stored = await storedText(stack.ledger, stack.providers.dbPath);
