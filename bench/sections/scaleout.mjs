@@ -9,21 +9,41 @@
  * costs twice the CPU of its stdio client, which would measure the client,
  * not the server. Each server's CPU time per paid call is reported too.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { openPostgresLedger } from "../../dist/ledger/index.js";
 import { startEmbeddedPostgres } from "../../test/helpers/embedded-postgres.mjs";
 import { seedEventsPostgres } from "../lib/seed.mjs";
-import { benchEnv, cli, CLI, freshDb, httpServer, stdioClient } from "../lib/stack.mjs";
-import { ms, now, summary, table } from "../lib/stats.mjs";
+import { drive, fundedKey, PROFILE, sdkPaidCall, timeInterleaved } from "../lib/load.mjs";
+import { benchEnv, CLI, freshDb, httpServer, stdioClient } from "../lib/stack.mjs";
+import { ms, summary, table } from "../lib/stats.mjs";
 
-const PROFILE = { business_name: "Bench Bakery", notes: "A sourdough bakery in Portland with a warm, plain-spoken voice and a cafe." };
 const CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE } });
 
 /** CPU seconds a process has used (Linux). */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds used by every PostgreSQL process on this machine (the embedded server's backends). */
+function databaseCpuSeconds() {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/stat`, "utf8").includes(" (postgres) ")) total += cpuSeconds(pid);
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
+}
+
+/** Busy and total CPU ticks of the whole machine, to show how much of it a run used. */
+function machineTicks() {
+  const values = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: total - values[3] - values[4], total };
 }
 
 function leanClient(url, key) {
@@ -45,31 +65,6 @@ function leanClient(url, key) {
     wallet: async () => (await post("/api/v1/credits/wallet/", "GET")).status === 200,
     close: () => agent.destroy(),
   };
-}
-
-/** `calls` paid calls through the clients, `inFlight` outstanding on each; calls/s and failures. */
-async function drive(clients, calls, inFlight) {
-  let next = 0;
-  let failures = 0;
-  const started = now();
-  await Promise.all(
-    clients.flatMap((paid) =>
-      Array.from({ length: inFlight }, async () => {
-        while (next < calls) {
-          next++;
-          if (!(await paid())) failures++;
-        }
-      }),
-    ),
-  );
-  return { perSecond: calls / ((now() - started) / 1000), failures };
-}
-
-/** An organisation with a key and plenty of credits on a fresh ledger (SQLite file or PostgreSQL database). */
-function fund(env) {
-  cli(env, "org", "create", "bench");
-  cli(env, "credits", "grant", "--org", "bench", "--credits", "1000000");
-  return JSON.parse(cli(env, "key", "create", "--org", "bench", "--json")).key;
 }
 
 /** Runs `measure` on each setup in turn, `rounds` times, so machine noise hits every setup alike. */
@@ -101,85 +96,90 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
   try {
     // 1. The SQLite store: stdio against HTTP, one server process each.
     const stdioEnv = benchEnv(sims, freshDb());
-    fund(stdioEnv);
+    fundedKey(stdioEnv);
     const stdio = await stdioClient(process.execPath, [CLI], stdioEnv);
     const sqliteHttpEnv = benchEnv(sims, freshDb());
-    const sqliteKey = fund(sqliteHttpEnv);
+    const sqliteKey = fundedKey(sqliteHttpEnv);
     const sqliteHttp = await httpServer(sqliteHttpEnv);
     const sqliteClient = leanClient(sqliteHttp.url, sqliteKey);
 
     // 2. The PostgreSQL store: one instance, and two instances on one database.
     const { ECN_DB_PATH: _a, ...pgBase } = benchEnv(sims, "");
     const pgEnv = { ...pgBase, ECN_DATABASE_URL: await freshDatabase(serverUrl, `bench_one_${stamp}`) };
-    const pgKey = fund(pgEnv);
+    const pgKey = fundedKey(pgEnv);
     const pgHttp = await httpServer(pgEnv);
     const pgClient = leanClient(pgHttp.url, pgKey);
     const pairEnv = { ...pgBase, ECN_DATABASE_URL: await freshDatabase(serverUrl, `bench_two_${stamp}`) };
-    const pairKey = fund(pairEnv);
+    const pairKey = fundedKey(pairEnv);
     const pair = [await httpServer(pairEnv), await httpServer(pairEnv)];
     const pairClients = pair.map((s) => leanClient(s.url, pairKey));
 
-    const stdioPaid = async () => !(await stdio.client.callTool({ name: "profile_draft", arguments: PROFILE }, undefined, { timeout: 120_000 })).isError;
     const setups = [
-      { name: "stdio_sqlite", clients: [stdioPaid], pids: [stdio.pid()] },
+      { name: "stdio_sqlite", clients: [sdkPaidCall(stdio.client)], pids: [stdio.pid()] },
       { name: "http_sqlite", clients: [sqliteClient.paid], pids: [sqliteHttp.proc.pid] },
       { name: "http_postgres", clients: [pgClient.paid], pids: [pgHttp.proc.pid] },
       { name: "http_postgres_x2", clients: pairClients.map((c) => c.paid), pids: pair.map((s) => s.proc.pid) },
     ];
     for (const setup of setups) await drive(setup.clients, 200, 16); // warm up
     const runs = await interleaved(setups, rounds, async (setup) => {
+      const total = calls * setup.clients.length;
       const cpuBefore = setup.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-      const run = await drive(setup.clients, calls * setup.clients.length, 64);
+      const [dbBefore, machineBefore] = [databaseCpuSeconds(), machineTicks()];
+      const run = await drive(setup.clients, total, 64);
       const cpu = setup.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
-      return { ...run, cpuMsPerCall: (cpu * 1000) / (calls * setup.clients.length) };
+      const machine = machineTicks();
+      return {
+        ...run,
+        cpuMsPerCall: (cpu * 1000) / total,
+        dbCpuMsPerCall: ((databaseCpuSeconds() - dbBefore) * 1000) / total,
+        machineBusy: (machine.busy - machineBefore.busy) / (machine.total - machineBefore.total),
+      };
     });
     for (const setup of setups) {
       results[setup.name] = {
         perSecond: median(runs[setup.name].map((r) => r.perSecond)),
         cpuMsPerCall: median(runs[setup.name].map((r) => r.cpuMsPerCall)),
+        dbCpuMsPerCall: median(runs[setup.name].map((r) => r.dbCpuMsPerCall)),
+        machineBusy: median(runs[setup.name].map((r) => r.machineBusy)),
         failures: runs[setup.name].reduce((sum, r) => sum + r.failures, 0),
       };
     }
+    const row = (label, r, ratio) => [
+      label,
+      r.perSecond.toFixed(0),
+      r.cpuMsPerCall.toFixed(2),
+      label.startsWith("PostgreSQL") && pgServer ? r.dbCpuMsPerCall.toFixed(2) : "",
+      `${(r.machineBusy * 100).toFixed(0)}%`,
+      r.failures,
+      ratio,
+    ];
+    const pct = (a, b) => `${((a.perSecond / b.perSecond) * 100).toFixed(0)}%`;
     const r = results;
     table(
       `Scaling out: paid calls/s at 64 in flight per server process, median of ${rounds} interleaved rounds of ${calls} calls (targets: HTTP >= 80% of stdio; PostgreSQL >= 60% of SQLite)`,
-      ["setup", "paid calls/s", "server CPU ms / call", "failed", "ratio"],
+      ["setup", "paid calls/s", "server CPU ms / call", "database CPU ms / call", "machine busy", "failed", "ratio"],
       [
-        ["SQLite, stdio (SDK client)", r.stdio_sqlite.perSecond.toFixed(0), r.stdio_sqlite.cpuMsPerCall.toFixed(2), r.stdio_sqlite.failures, "100%"],
-        ["SQLite, HTTP", r.http_sqlite.perSecond.toFixed(0), r.http_sqlite.cpuMsPerCall.toFixed(2), r.http_sqlite.failures, `${((r.http_sqlite.perSecond / r.stdio_sqlite.perSecond) * 100).toFixed(0)}% of stdio`],
-        ["PostgreSQL, HTTP, one instance", r.http_postgres.perSecond.toFixed(0), r.http_postgres.cpuMsPerCall.toFixed(2), r.http_postgres.failures, `${((r.http_postgres.perSecond / r.http_sqlite.perSecond) * 100).toFixed(0)}% of SQLite HTTP`],
-        ["PostgreSQL, HTTP, two instances, one database", r.http_postgres_x2.perSecond.toFixed(0), r.http_postgres_x2.cpuMsPerCall.toFixed(2), r.http_postgres_x2.failures, `${((r.http_postgres_x2.perSecond / r.http_postgres.perSecond) * 100).toFixed(0)}% of one instance`],
+        row("SQLite, stdio (SDK client)", r.stdio_sqlite, "100%"),
+        row("SQLite, HTTP", r.http_sqlite, `${pct(r.http_sqlite, r.stdio_sqlite)} of stdio`),
+        row("PostgreSQL, HTTP, one instance", r.http_postgres, `${pct(r.http_postgres, r.http_sqlite)} of SQLite HTTP`),
+        row("PostgreSQL, HTTP, two instances, one database", r.http_postgres_x2, `${pct(r.http_postgres_x2, r.http_postgres)} of one instance`),
       ],
     );
 
     // 3. Paid-call latency over HTTP, one call at a time, both stores interleaved.
-    const latency = { sqlite: [], postgres: [] };
-    for (let i = 0; i < samples; i++) {
-      for (const [store, client] of [["sqlite", sqliteClient], ["postgres", pgClient]]) {
-        const started = now();
-        await client.paid();
-        latency[store].push(now() - started);
-      }
-    }
+    const latency = await timeInterleaved({ sqlite: sqliteClient.paid, postgres: pgClient.paid }, samples);
     results.latency = { sqlite: summary(latency.sqlite), postgres: summary(latency.postgres) };
 
     // 4. Wallet reads on PostgreSQL at 0 and 1M usage events.
     const bigEnv = { ...pgBase, ECN_DATABASE_URL: await freshDatabase(serverUrl, `bench_big_${stamp}`) };
-    const bigKey = fund(bigEnv);
+    const bigKey = fundedKey(bigEnv);
     const bigLedger = await openPostgresLedger(bigEnv.ECN_DATABASE_URL);
     const [org] = await bigLedger.listOrgs();
     const seedMs = await seedEventsPostgres(bigLedger, org.id, seeded);
     await bigLedger.close();
     const bigHttp = await httpServer(bigEnv);
     const bigClient = leanClient(bigHttp.url, bigKey);
-    const wallets = { empty: [], big: [] };
-    for (let i = 0; i < samples; i++) {
-      for (const [size, client] of [["empty", pgClient], ["big", bigClient]]) {
-        const started = now();
-        await client.wallet();
-        wallets[size].push(now() - started);
-      }
-    }
+    const wallets = await timeInterleaved({ empty: pgClient.wallet, big: bigClient.wallet }, samples);
     results.walletPostgres = { empty: summary(wallets.empty), [seeded]: summary(wallets.big), seedMs };
     table("PostgreSQL store over HTTP (targets: wallet reads flat within 20% from 0 to 1M events)", ["measure", "SQLite", "PostgreSQL"], [
       ["paid call p50 / p99, one at a time", `${ms(results.latency.sqlite.p50)} / ${ms(results.latency.sqlite.p99)}`, `${ms(results.latency.postgres.p50)} / ${ms(results.latency.postgres.p99)}`],
@@ -188,7 +188,8 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
 
     for (const client of [sqliteClient, pgClient, bigClient, ...pairClients]) client.close();
     await stdio.client.close();
-    for (const server of [sqliteHttp, pgHttp, bigHttp, ...pair]) server.proc.kill("SIGTERM");
+    const servers = [sqliteHttp, pgHttp, bigHttp, ...pair];
+    await Promise.all(servers.map((server) => new Promise((resolve) => (server.proc.exitCode !== null ? resolve() : (server.proc.once("exit", resolve), server.proc.kill("SIGTERM"))))));
   } finally {
     await pgServer?.stop();
   }

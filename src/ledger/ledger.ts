@@ -5,8 +5,9 @@
  */
 import type { Feature } from "../features.js";
 import * as accounts from "./core/accounts.js";
-import { budgetStanding } from "./core/budgets.js";
+import { budgetStandings } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
+import * as holds from "./core/holds.js";
 import { checkInvariants } from "./core/invariants.js";
 import * as keys from "./core/keys.js";
 import * as prices from "./core/prices.js";
@@ -74,15 +75,13 @@ export class StoreLedger implements Ledger {
   }
   budgetStandings(orgId: string, now: number) {
     return this.engine.read(function* () {
-      const standings = [];
-      for (const budget of yield* accounts.listBudgets(orgId)) standings.push(yield* budgetStanding(budget, now));
-      return standings;
+      return yield* budgetStandings(yield* accounts.listBudgets(orgId), now);
     });
   }
 
   // the life of a paid call
   placeHold(request: HoldRequest) {
-    return this.engine.write(() => calls.placeHold(request));
+    return this.engine.write(() => holds.placeHold(request));
   }
   // Single conditional statements: written on their own (see Engine.writeOne).
   async markDispatched(callId: string, now: number) {

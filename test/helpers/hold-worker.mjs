@@ -1,9 +1,10 @@
 // A separate process placing and settling holds on a shared ledger (a file, or
 // a PostgreSQL database), for the cross-process concurrency test. Uses the
-// built ledger (dist/).
+// built ledger (dist/). With a key prefix, attempt i uses idempotency key
+// prefix + i, the same in every process.
 import { openLedger } from "../../dist/ledger/index.js";
 
-const [targetJson, orgId, attemptsText, holdText, chargeText, startAtText] = process.argv.slice(2);
+const [targetJson, orgId, attemptsText, holdText, chargeText, startAtText, keyPrefix] = process.argv.slice(2);
 const attempts = Number(attemptsText);
 const hold = BigInt(holdText);
 const charge = BigInt(chargeText);
@@ -12,6 +13,7 @@ const ledger = await openLedger(JSON.parse(targetJson));
 await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAtText) - Date.now())));
 
 const placed = [];
+const existing = [];
 const refusals = {};
 const open = [];
 for (let i = 0; i < attempts; i++) {
@@ -22,12 +24,16 @@ for (let i = 0; i < attempts; i++) {
     deploymentMode: "hosted",
     holdMicroCredits: hold,
     walletHoldMicroCredits: hold,
-    idempotencyKey: null,
+    idempotencyKey: keyPrefix ? `${keyPrefix}${i}` : null,
     requestHash: "concurrency",
     markup: "1.25",
     creditUsdValue: "0.01",
     now: Date.now(),
   });
+  if (outcome.kind === "existing") {
+    existing.push(outcome.call.id);
+    continue;
+  }
   if (outcome.kind !== "placed") {
     refusals[outcome.kind] = (refusals[outcome.kind] ?? 0) + 1;
     continue;
@@ -40,7 +46,7 @@ for (let i = 0; i < attempts; i++) {
 }
 for (const id of open) await settle(id);
 await ledger.close();
-process.stdout.write(JSON.stringify({ placed, refusals }));
+process.stdout.write(JSON.stringify({ placed, existing, refusals }));
 
 async function settle(callId) {
   await ledger.settleCall(

@@ -44,6 +44,33 @@ describe("holds across processes", () => {
     await assertInvariants(ledger);
   });
 
+  it("runs each idempotency key once when every process sends the same keys at once", async () => {
+    const { ledger, target } = await tempLedger();
+    const org = await ledger.createOrg("keys", Date.now());
+    await ledger.grantCredits(org.id, 1_000_000_000n, "keys", Date.now());
+    const processes = 4;
+    const keys = 25;
+    const startAt = String(Date.now() + 1_500);
+    const results = await Promise.all(
+      Array.from({ length: processes }, () =>
+        run(process.execPath, [WORKER, JSON.stringify(target), org.id, String(keys), "1000000", "600000", startAt, "same-"]).then(
+          ({ stdout }) => JSON.parse(stdout) as { placed: string[]; existing: string[]; refusals: Record<string, number> },
+        ),
+      ),
+    );
+    const placed = results.flatMap((r) => r.placed);
+    expect(results.flatMap((r) => Object.keys(r.refusals))).toEqual([]);
+    expect(placed.length).toBe(keys); // one call per key, whichever process got there first
+    expect(new Set(placed).size).toBe(keys);
+    for (const id of results.flatMap((r) => r.existing)) expect(placed).toContain(id);
+    const calls = (await sqlRows(ledger, "SELECT idempotency_key FROM tool_calls")) as { idempotency_key: string }[];
+    expect(calls.map((c) => c.idempotency_key).sort()).toEqual(Array.from({ length: keys }, (_, i) => `same-${i}`).sort());
+    const wallet = await ledger.getWallet(org.id);
+    expect(wallet.heldMicroCredits).toBe(0n);
+    expect(wallet.balanceMicroCredits).toBe(1_000_000_000n - BigInt(keys) * 600_000n);
+    await assertInvariants(ledger);
+  });
+
   it("migrates safely when several processes open a fresh ledger at once", async () => {
     const { target } = await freshTarget();
     const script = `import { openLedger } from ${JSON.stringify(resolve(import.meta.dirname, "../../dist/ledger/index.js"))};

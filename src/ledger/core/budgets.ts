@@ -1,7 +1,7 @@
 /** Budgets and what each has used in its current period, once for both stores. */
 import { periodStart } from "../periods.js";
 import { toBudget } from "../rows.js";
-import { get, type Script } from "../script.js";
+import { getQuery, together, type Query, type Results, type Script } from "../script.js";
 import { asBigInt, statement } from "../sql.js";
 import { OPEN_STATE_SQL, type BudgetRecord, type BudgetStanding } from "../store.js";
 
@@ -24,14 +24,28 @@ const openHoldsForFeature = statement(
   sum,
 );
 
-/** Settled spend in the budget's period (from the daily rollup) plus every open hold it covers. */
-export function* budgetStanding(budget: BudgetRecord, now: number): Script<BudgetStanding> {
+/** The two sums a budget's standing needs: settled spend in its period (from the daily rollup) and the open holds it covers. */
+function standingQueries(budget: BudgetRecord, now: number): [Query<bigint | undefined>, Query<bigint | undefined>] {
   const since = periodStart(budget.period, now);
   const scope = { orgId: budget.orgId };
-  const settled = budget.feature
-    ? yield* get(meteredSinceForFeature, { ...scope, feature: budget.feature, since })
-    : yield* get(meteredSince, { ...scope, since });
-  const held = budget.feature ? yield* get(openHoldsForFeature, { ...scope, feature: budget.feature }) : yield* get(openHolds, scope);
-  return { budget, periodStart: since, usedMicroCredits: (settled ?? 0n) + (held ?? 0n) };
+  return budget.feature
+    ? [getQuery(meteredSinceForFeature, { ...scope, feature: budget.feature, since }), getQuery(openHoldsForFeature, { ...scope, feature: budget.feature })]
+    : [getQuery(meteredSince, { ...scope, since }), getQuery(openHolds, scope)];
 }
 
+/** Where each budget stands now (settled spend plus open holds), every sum in one batch. */
+export function* budgetStandings(budgets: BudgetRecord[], now: number): Script<BudgetStanding[]> {
+  return (yield* standingsAfter([] as const, budgets, now))[1];
+}
+
+/** `first` and then every budget's standing, in one batch: the sums see whatever `first` did (a row lock taken). */
+export function* standingsAfter<const Q extends readonly Query[]>(first: Q, budgets: BudgetRecord[], now: number): Script<[Results<Q>, BudgetStanding[]]> {
+  const results = (yield* together(...first, ...budgets.flatMap((budget) => standingQueries(budget, now)))) as unknown[];
+  const sums = results.slice(first.length) as (bigint | undefined)[];
+  const standings = budgets.map((budget, i) => ({
+    budget,
+    periodStart: periodStart(budget.period, now),
+    usedMicroCredits: (sums[2 * i] ?? 0n) + (sums[2 * i + 1] ?? 0n),
+  }));
+  return [results.slice(0, first.length) as Results<Q>, standings];
+}

@@ -1,37 +1,27 @@
 /**
- * The life of a paid call, once for both stores: hold, dispatch mark,
- * provider references, settle, void, unknown. Every write runs inside one
- * transaction owned by the store, so a check and the change it guards are
- * one atomic step; each transition happens once (a second settle or void
- * finds the call closed and changes nothing).
+ * The life of a paid call after its hold (see holds.ts), once for both
+ * stores: dispatch mark, provider references, settle, void, unknown. Every
+ * write runs inside one transaction owned by the store, so a check and the
+ * change it guards are one atomic step; each transition happens once.
  *
- * Concurrency across processes and machines rests on two row locks, always
- * taken in the same order (a call's row, then its organisation's wallet), so
- * they cannot deadlock: a hold locks the wallet before it checks anything, so
- * the holds of one organisation are placed one at a time everywhere while
- * other organisations go on in parallel; a resolution locks the call first,
- * so whoever comes second finds it closed. SQLite needs no row locks (its
- * write transaction holds the whole file); PostgreSQL takes them with
- * `SELECT ... FOR UPDATE`. Idempotency keys are guarded by a unique index as
- * well, whatever the code above does.
+ * A resolution (settle, void, reconcile) first claims the call with a
+ * conditional update that only an open call passes, which in PostgreSQL also
+ * locks its row: whoever comes second, in any process, finds it closed and
+ * changes nothing. Lock order is the call's row, then the organisation's
+ * daily rollup, then its wallet, taken last and released with the COMMIT
+ * sent alongside.
  */
 import { failpoint } from "../../failpoints.js";
 import { newId } from "../../ids.js";
 import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
-import { all, get, run, type Script } from "../script.js";
+import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import { budgetsFor, budgetStanding } from "./budgets.js";
 import {
   OPEN_STATE_SQL,
-  OPEN_STATES,
   type CallResult,
-  type HoldOutcome,
-  type HoldRequest,
   type RateCardRecord,
   type ResolveOutcome,
-  type SoftBudgetCrossing,
-  type ToolCallRecord,
   type UsageEventInput,
   type WalletRecord,
 } from "../store.js";
@@ -42,26 +32,10 @@ const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wa
 
 export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", toCall);
 export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, toCall);
-const liveCallWithKey = statement(
-  "live_call_with_key",
-  "SELECT * FROM tool_calls WHERE org_id = @orgId AND idempotency_key = @key AND state <> 'voided'",
-  toCall,
-);
 export const walletOf = statement("wallet_of", WALLET, toWallet);
 /** The wallet row, locked until the transaction ends: every money check of an organisation starts here. */
 export const lockWallet = statement("lock_wallet", WALLET, toWallet, { forUpdate: true });
 export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard);
-const insertNotice = statement(
-  "insert_notice",
-  "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
-);
-const insertCall = statement(
-  "insert_call",
-  `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
-     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at)
-   VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now)`,
-);
-const addHeld = statement("add_held", "UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId");
 /** held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held. */
 export const markDispatchedSql = statement("mark_dispatched", "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'");
 /** Appends a provider reference the moment it is known (once, however often it is reported). */
@@ -134,70 +108,6 @@ export function* requireRateCard(feature: string): Script<RateCardRecord> {
   return card;
 }
 
-/**
- * Preflight and hold in one step: the wallet is locked, then idempotency,
- * available balance and every hard budget are checked, then the hold is
- * placed. Soft budgets crossed by this hold are reported (and noted once per
- * period).
- */
-export function* placeHold(request: HoldRequest): Script<HoldOutcome> {
-  const wallet = yield* requireWallet(request.orgId, true);
-  if (request.idempotencyKey !== null) {
-    const existing = yield* get(liveCallWithKey, { orgId: request.orgId, key: request.idempotencyKey });
-    if (existing) return { kind: "existing", call: existing };
-  }
-  const available = wallet.balanceMicroCredits - wallet.heldMicroCredits;
-  if (request.walletHoldMicroCredits > 0n && available < request.walletHoldMicroCredits) {
-    return { kind: "insufficient_credits", availableMicroCredits: available, neededMicroCredits: request.walletHoldMicroCredits };
-  }
-  const softBudgetsCrossed: SoftBudgetCrossing[] = [];
-  for (const budget of yield* all(budgetsFor, { orgId: request.orgId, feature: request.feature })) {
-    const standing = yield* budgetStanding(budget, request.now);
-    if (standing.usedMicroCredits + request.holdMicroCredits <= budget.limitMicroCredits) continue;
-    if (budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
-    const noted = yield* run(insertNotice, { budgetId: budget.id, periodStart: standing.periodStart, now: request.now });
-    softBudgetsCrossed.push({ ...standing, firstNotice: noted > 0 });
-  }
-  const id = newId("tc");
-  yield* run(insertCall, {
-    id,
-    orgId: request.orgId,
-    feature: request.feature,
-    provider: request.provider,
-    deploymentMode: request.deploymentMode,
-    hold: request.holdMicroCredits,
-    walletHold: request.walletHoldMicroCredits,
-    key: request.idempotencyKey,
-    requestHash: request.requestHash,
-    markup: request.markup,
-    creditUsdValue: request.creditUsdValue,
-    now: request.now,
-  });
-  if (request.walletHoldMicroCredits > 0n) yield* run(addHeld, { amount: request.walletHoldMicroCredits, now: request.now, orgId: request.orgId });
-  const call: ToolCallRecord = {
-    id,
-    orgId: request.orgId,
-    feature: request.feature,
-    provider: request.provider,
-    state: "held",
-    deploymentMode: request.deploymentMode,
-    holdMicroCredits: request.holdMicroCredits,
-    walletHoldMicroCredits: request.walletHoldMicroCredits,
-    idempotencyKey: request.idempotencyKey,
-    requestHash: request.requestHash,
-    markup: request.markup,
-    creditUsdValue: request.creditUsdValue,
-    providerRefs: [],
-    resultJson: null,
-    errorCode: null,
-    errorMessage: null,
-    createdAt: request.now,
-    dispatchedAt: null,
-    resolvedAt: null,
-  };
-  return { kind: "placed", call, wallet: { ...wallet, heldMicroCredits: wallet.heldMicroCredits + request.walletHoldMicroCredits }, softBudgetsCrossed };
-}
-
 type Resolution = { state: "settled" | "voided"; resultJson: string | null; error: { code: string; message: string } | null };
 
 const flag = (value: boolean) => (value ? 1 : 0);
@@ -220,9 +130,8 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
   const charged = events.reduce((total, e) => total + e.chargedMicroCredits, 0n);
   const metered = events.reduce((total, e) => total + e.meteredMicroCredits, 0n);
   const overHold = metered > call.holdMicroCredits;
-  const wallet = yield* get(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId });
-  for (const event of events) {
-    yield* run(insertEvent, {
+  const writes: Query[] = events.map((event) =>
+    runQuery(insertEvent, {
       id: newId("ue"),
       callId: call.id,
       orgId: call.orgId,
@@ -245,25 +154,31 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
       priceUnknown: flag(event.priceUnknown),
       createdAt: event.createdAt,
       now,
-    });
-  }
+    }),
+  );
+  if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
+  // The organisation's busy rows (its daily rollup, its wallet) come last: with the COMMIT sent alongside, they
+  // stay locked for one round trip.
   if (events.length > 0) {
-    yield* run(addDaily, {
-      orgId: call.orgId,
-      feature: call.feature,
-      day: now - (now % DAY_MS),
-      mode: call.deploymentMode,
-      events: events.length,
-      cost: events.reduce((total, e) => total + e.costNanoUsd, 0n),
-      charged,
-      metered,
-      estimated: events.filter((e) => e.estimated).length,
-      overHold: overHold ? events.length : 0,
-    });
+    writes.push(
+      runQuery(addDaily, {
+        orgId: call.orgId,
+        feature: call.feature,
+        day: now - (now % DAY_MS),
+        mode: call.deploymentMode,
+        events: events.length,
+        cost: events.reduce((total, e) => total + e.costNanoUsd, 0n),
+        charged,
+        metered,
+        estimated: events.filter((e) => e.estimated).length,
+        overHold: overHold ? events.length : 0,
+      }),
+    );
   }
-  if (charged > 0n) yield* run(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now });
-  failpoint("inside_settle"); // a crash here must roll the whole resolution back
-  return { applied: true, call, wallet: wallet! };
+  writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
+  failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back
+  const results = yield* closing(...writes);
+  return { applied: true, call, wallet: results[results.length - 1] as WalletRecord };
 }
 
 export function settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Script<ResolveOutcome> {

@@ -3,6 +3,13 @@
  * script inside BEGIN ... COMMIT on one pooled connection (READ COMMITTED,
  * with the row locks the scripts ask for); reads run on any connection.
  * Statements are prepared once per connection (named prepared statements).
+ * Connections run in pipeline mode: BEGIN goes out with a transaction's
+ * first statement, statements a script yields together go out in one flight,
+ * and a closing batch carries the COMMIT, so a transaction holding an
+ * organisation's wallet row keeps it locked for one round trip, not one per
+ * statement (holding locks across round trips is what limits a busy
+ * organisation's throughput). A statement that fails aborts the transaction
+ * on the server, so the statements behind it and the COMMIT change nothing.
  *
  * Faults: a deadlock or serialization failure rolls the transaction back and
  * it runs again; a connection that is lost or refused before COMMIT is sent
@@ -14,7 +21,7 @@
  */
 import type pg from "pg";
 import type { Engine } from "../engine.js";
-import { run, runAsync, type Script, type Step } from "../script.js";
+import { run, runAsync, type Query, type Script, type Step } from "../script.js";
 import { bind, compile, type Params, type Statement } from "../sql.js";
 import { asLedgerFailure, DriverFailure, isConnectionFailure, isRetryableConflict } from "./errors.js";
 
@@ -23,6 +30,16 @@ const CONFLICT_ATTEMPTS = 8;
 /** Attempts to get a working connection before reporting the ledger unavailable. */
 const CONNECT_ATTEMPTS = 3;
 const BACKOFF_MS = 100;
+
+/**
+ * The socket under a checked-out connection, to send a batch in one write.
+ * node-postgres keeps it at `connection.stream` (undocumented but long
+ * stable); without it a batch is still one flight, only in several writes.
+ */
+function socketOf(on: pg.Pool | pg.PoolClient): { cork(): void; uncork(): void } | undefined {
+  const stream = (on as { connection?: { stream?: { cork?: unknown; uncork?: unknown } } }).connection?.stream;
+  return typeof stream?.cork === "function" && typeof stream.uncork === "function" ? (stream as { cork(): void; uncork(): void }) : undefined;
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -47,20 +64,54 @@ export class PostgresEngine implements Engine {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, errors: this.failures };
   }
 
-  /** Runs one step on a connection (or the pool); driver errors come out as DriverFailure. */
-  private async execute(on: pg.Pool | pg.PoolClient, step: Step): Promise<unknown> {
-    const compiled = compile(step.statement, "postgres");
-    const values = bind(step.statement, compiled, step.params).map((v) => (typeof v === "bigint" ? v.toString() : v));
+  /** Sends one statement on a connection (or the pool); its decoded result, or a DriverFailure. */
+  private async send(on: pg.Pool | pg.PoolClient, query: Query): Promise<unknown> {
+    const compiled = compile(query.statement, "postgres");
+    const values = bind(query.statement, compiled, query.params).map((v) => (typeof v === "bigint" ? v.toString() : v));
     let result: pg.QueryResult;
     try {
-      result = await on.query({ name: step.statement.name, text: compiled.text, values });
+      result = await on.query({ name: query.statement.name, text: compiled.text, values });
     } catch (error) {
       this.failures++;
       throw new DriverFailure(error);
     }
-    if (step.op === "run") return result.rowCount ?? 0;
-    if (step.op === "get") return result.rows[0] === undefined ? undefined : step.statement.decode(result.rows[0] as Record<string, unknown>);
-    return (result.rows as Record<string, unknown>[]).map(step.statement.decode);
+    if (query.op === "run") return result.rowCount ?? 0;
+    if (query.op === "get") return result.rows[0] === undefined ? undefined : query.statement.decode(result.rows[0] as Record<string, unknown>);
+    return (result.rows as Record<string, unknown>[]).map(query.statement.decode);
+  }
+
+  /** Sends a command without parameters (BEGIN, COMMIT); a DriverFailure when it fails. */
+  private async command(client: pg.PoolClient, text: string): Promise<void> {
+    try {
+      await client.query(text);
+    } catch (error) {
+      this.failures++;
+      throw new DriverFailure(error);
+    }
+  }
+
+  /**
+   * Runs one step of a script. A batch is sent in one flight, with what must
+   * go out `before` it (a pending BEGIN) and `after` it (the COMMIT of a
+   * closing batch); when several fail, the first is the cause (the rest
+   * failed because the transaction was already aborted).
+   */
+  private async execute(on: pg.Pool | pg.PoolClient, step: Step, before?: Promise<void>, after?: () => Promise<void>): Promise<unknown> {
+    const queries = step.op === "batch" ? step.queries : [step];
+    const stream = socketOf(on);
+    stream?.cork(); // the whole flight in one write: a write per statement costs a system call each
+    let pending: Promise<unknown>[];
+    try {
+      pending = [...(before ? [before] : []), ...queries.map((query) => this.send(on, query)), ...(after ? [after()] : [])];
+    } finally {
+      stream?.uncork();
+    }
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
+    const first = before ? 1 : 0;
+    const results = settled.slice(first, first + queries.length).map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
+    return step.op === "batch" ? results : results[0];
   }
 
   private async connect(): Promise<pg.PoolClient> {
@@ -83,11 +134,21 @@ export class PostgresEngine implements Engine {
       let committing = false;
       try {
         client = await this.connect();
-        await this.run(client, "BEGIN");
         const connection = client;
-        const result = await runAsync(script(), (step) => this.execute(connection, step));
-        committing = true;
-        await this.run(client, "COMMIT");
+        let begin: Promise<void> | undefined = this.command(connection, "BEGIN");
+        begin.catch(() => undefined); // awaited with the first statement; a script that throws first never awaits it
+        let committed = false;
+        const commit = () => {
+          committing = committed = true;
+          return this.command(connection, "COMMIT");
+        };
+        const result = await runAsync(script(), (step) => {
+          const sent = this.execute(connection, step, begin, step.op === "batch" && step.closing ? commit : undefined);
+          begin = undefined;
+          return sent;
+        });
+        if (begin) await begin; // a script without a single statement
+        if (!committed) await commit();
         client.release();
         return result;
       } catch (error) {
@@ -105,15 +166,6 @@ export class PostgresEngine implements Engine {
         }
         throw asLedgerFailure(original, this.location, committing);
       }
-    }
-  }
-
-  private async run(client: pg.PoolClient, command: string): Promise<void> {
-    try {
-      await client.query(command);
-    } catch (error) {
-      this.failures++;
-      throw new DriverFailure(error);
     }
   }
 

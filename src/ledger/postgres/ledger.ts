@@ -46,6 +46,8 @@ function createPool(url: string, options: PostgresOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     // A query that hangs (a server that stopped answering) fails instead of holding a paid call forever.
     query_timeout: 30_000,
+    // Statements of one transaction go out without waiting for each other's answers (see PostgresEngine).
+    pipeline: true,
   });
   // An idle connection that dies must not take the process with it: the next checkout makes a new one.
   pool.on("error", (error) => options.onIdleError?.(error));

@@ -6,7 +6,7 @@
  */
 import type Database from "better-sqlite3";
 import type { Engine } from "../engine.js";
-import { runSync, type Script, type Step } from "../script.js";
+import { runSync, type Query, type Script } from "../script.js";
 import { bind, compile, type Params, type SqlValue, type Statement } from "../sql.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkFileIntegrity } from "./open.js";
@@ -33,8 +33,8 @@ export class SqliteEngine implements Engine {
     return prepared;
   }
 
-  /** Runs one step of a script: the statement prepared once, bound by name, its rows decoded. */
-  private readonly execute = (step: Step): unknown => {
+  /** Runs one statement of a script: prepared once, bound by name, its rows decoded. */
+  private readonly execute = (step: Query): unknown => {
     const prepared = this.statement(step.statement);
     const names = compile(step.statement, "sqlite").params;
     const values = bind(step.statement, compile(step.statement, "sqlite"), step.params);

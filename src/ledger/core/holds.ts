@@ -1,0 +1,166 @@
+/**
+ * Preflight and hold in one transaction, once for both stores: idempotency,
+ * the wallet's available balance and every hard budget are checked, then the
+ * hold is placed. Soft budgets crossed by the hold are reported (and noted
+ * once per period).
+ *
+ * Concurrency across processes and machines: the organisation's wallet row is
+ * the one row every hold of an organisation touches, so how long a hold keeps
+ * it locked bounds how many paid calls a second one organisation can start.
+ * Either way it stays locked for one round trip plus the COMMIT:
+ *
+ * - A hold with no budget to check and no idempotency key claims the wallet
+ *   with one conditional update that is also the balance check
+ *   (`available >= hold`), then writes the call with the COMMIT.
+ * - A hold with budgets must see every other open hold of the organisation,
+ *   and a hold with a key must see every other call with that key, so these
+ *   are placed one at a time: the wallet row is locked first (`SELECT ...
+ *   FOR UPDATE`; SQLite's write transaction holds the whole file anyway),
+ *   the key and every budget's standing are read in the same flight, then
+ *   the hold is written with the COMMIT. (Without the lock, a keyed hold
+ *   could wait on the key's unique index for a settle that waits on the
+ *   wallet it holds: a deadlock.)
+ *
+ * Lock order everywhere is a call's row, then the daily rollup, then the
+ * wallet; a hold touches no existing call, so holds and resolutions cannot
+ * deadlock.
+ */
+import { newId } from "../../ids.js";
+import { LedgerRefusal } from "../errors.js";
+import { toCall, toWallet } from "../rows.js";
+import { allQuery, closing, get, getQuery, runQuery, together, type Query, type Script } from "../script.js";
+import { statement } from "../sql.js";
+import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../store.js";
+import { budgetsFor, standingsAfter } from "./budgets.js";
+import { lockWallet, walletOf } from "./calls.js";
+
+const liveCallWithKey = statement(
+  "live_call_with_key",
+  "SELECT * FROM tool_calls WHERE org_id = @orgId AND idempotency_key = @key AND state <> 'voided'",
+  toCall,
+);
+/** The balance check and the hold in one statement: no row when the wallet cannot cover the hold. */
+const claimHold = statement(
+  "claim_hold",
+  `UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now
+   WHERE org_id = @orgId AND balance_micro_credits - held_micro_credits >= @amount
+   RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  toWallet,
+);
+const addHeld = statement("add_held", "UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId");
+const insertNotice = statement(
+  "insert_notice",
+  "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
+);
+const insertCall = statement(
+  "insert_call",
+  `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
+     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at)
+   VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now)`,
+);
+
+export function* placeHold(request: HoldRequest): Script<HoldOutcome> {
+  const { orgId, feature } = request;
+  const [wallet, budgets, existing] = yield* together(
+    getQuery(walletOf, { orgId }),
+    allQuery(budgetsFor, { orgId, feature }),
+    getQuery(liveCallWithKey, { orgId, key: request.idempotencyKey }), // a null key matches no row
+  );
+  if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
+  if (existing) return { kind: "existing", call: existing };
+  if (!covers(wallet, request)) return insufficient(wallet, request);
+  const oneAtATime = budgets.length > 0 || request.idempotencyKey !== null;
+  return oneAtATime ? yield* holdLocked(request, budgets) : yield* holdByClaim(request, wallet);
+}
+
+function* holdByClaim(request: HoldRequest, wallet: WalletRecord): Script<HoldOutcome> {
+  let held = wallet;
+  if (request.walletHoldMicroCredits > 0n) {
+    const claimed = yield* get(claimHold, { amount: request.walletHoldMicroCredits, now: request.now, orgId: request.orgId });
+    if (!claimed) return insufficient((yield* get(walletOf, { orgId: request.orgId })) ?? wallet, request);
+    held = claimed;
+  }
+  const call = newCall(request);
+  yield* closing(insertCallQuery(call));
+  return { kind: "placed", call, wallet: held, softBudgetsCrossed: [] };
+}
+
+function* holdLocked(request: HoldRequest, budgets: BudgetRecord[]): Script<HoldOutcome> {
+  const { orgId } = request;
+  const [[wallet, existing], standings] = yield* standingsAfter(
+    [getQuery(lockWallet, { orgId }), getQuery(liveCallWithKey, { orgId, key: request.idempotencyKey })] as const,
+    budgets,
+    request.now,
+  );
+  if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
+  if (existing) return { kind: "existing", call: existing };
+  if (!covers(wallet, request)) return insufficient(wallet, request);
+  const crossed: Omit<SoftBudgetCrossing, "firstNotice">[] = [];
+  for (const standing of standings) {
+    if (standing.usedMicroCredits + request.holdMicroCredits <= standing.budget.limitMicroCredits) continue;
+    if (standing.budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    crossed.push(standing);
+  }
+  const call = newCall(request);
+  const amount = request.walletHoldMicroCredits;
+  const noticed = (yield* closing(
+    insertCallQuery(call),
+    ...(amount > 0n ? [runQuery(addHeld, { amount, now: request.now, orgId })] : []),
+    ...crossed.map((c) => runQuery(insertNotice, { budgetId: c.budget.id, periodStart: c.periodStart, now: request.now })),
+  )) as number[];
+  const firstNotices = noticed.slice(noticed.length - crossed.length);
+  return {
+    kind: "placed",
+    call,
+    wallet: { ...wallet, heldMicroCredits: wallet.heldMicroCredits + amount },
+    softBudgetsCrossed: crossed.map((c, i) => ({ ...c, firstNotice: firstNotices[i]! > 0 })),
+  };
+}
+
+const covers = (wallet: WalletRecord, request: HoldRequest) =>
+  request.walletHoldMicroCredits === 0n || wallet.balanceMicroCredits - wallet.heldMicroCredits >= request.walletHoldMicroCredits;
+
+function insufficient(wallet: WalletRecord, request: HoldRequest): HoldOutcome {
+  return { kind: "insufficient_credits", availableMicroCredits: wallet.balanceMicroCredits - wallet.heldMicroCredits, neededMicroCredits: request.walletHoldMicroCredits };
+}
+
+function newCall(request: HoldRequest): ToolCallRecord {
+  return {
+    id: newId("tc"),
+    orgId: request.orgId,
+    feature: request.feature,
+    provider: request.provider,
+    state: "held",
+    deploymentMode: request.deploymentMode,
+    holdMicroCredits: request.holdMicroCredits,
+    walletHoldMicroCredits: request.walletHoldMicroCredits,
+    idempotencyKey: request.idempotencyKey,
+    requestHash: request.requestHash,
+    markup: request.markup,
+    creditUsdValue: request.creditUsdValue,
+    providerRefs: [],
+    resultJson: null,
+    errorCode: null,
+    errorMessage: null,
+    createdAt: request.now,
+    dispatchedAt: null,
+    resolvedAt: null,
+  };
+}
+
+function insertCallQuery(call: ToolCallRecord): Query {
+  return runQuery(insertCall, {
+    id: call.id,
+    orgId: call.orgId,
+    feature: call.feature,
+    provider: call.provider,
+    deploymentMode: call.deploymentMode,
+    hold: call.holdMicroCredits,
+    walletHold: call.walletHoldMicroCredits,
+    key: call.idempotencyKey,
+    requestHash: call.requestHash,
+    markup: call.markup,
+    creditUsdValue: call.creditUsdValue,
+    now: call.createdAt,
+  });
+}
