@@ -29,6 +29,10 @@ export interface Config {
   actorTimeoutMs: number;
   /** How long the reconciler leaves a call alone beyond its owner's deadline. */
   reconcileGraceMs: number;
+  /** Server instances: heartbeat period, how stale a heartbeat means dead, how often servers sweep for orphans. */
+  instances: { heartbeatMs: number; ttlMs: number; sweepMs: number };
+  /** How long a provider reference the provider does not know stays open before its hold is charged (estimated). */
+  unknownMaxAgeMs: number;
   logLevel: LogLevel;
   /** Test-only: kill the process at this step of every paid call. */
   failpoint: Failpoint | undefined;
@@ -109,6 +113,10 @@ const schema = z.object({
   ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
   ECN_ACTOR_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
   ECN_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  ECN_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  ECN_INSTANCE_TTL_MS: z.coerce.number().int().min(300).max(3_600_000).default(30_000),
+  ECN_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  ECN_UNKNOWN_MAX_AGE_MS: z.coerce.number().int().min(0).max(365 * 86_400_000).default(7 * 86_400_000),
   ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   OPENROUTER_API_KEY: optionalSecret,
   OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
@@ -129,10 +137,16 @@ const schema = z.object({
   ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ECN_METRICS_TOKEN: optionalSecret,
   ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
-}).refine((v) => !(v.ECN_DB_PATH && v.ECN_DATABASE_URL), {
-  message: "ECN_DB_PATH and ECN_DATABASE_URL are both set: choose one store (the SQLite file, or PostgreSQL)",
-  path: ["ECN_DATABASE_URL"],
-});
+})
+  .refine((v) => !(v.ECN_DB_PATH && v.ECN_DATABASE_URL), {
+    message: "ECN_DB_PATH and ECN_DATABASE_URL are both set: choose one store (the SQLite file, or PostgreSQL)",
+    path: ["ECN_DATABASE_URL"],
+  })
+  // A live instance must renew its heartbeat at least twice per TTL, or a hiccup would make it look dead.
+  .refine((v) => v.ECN_INSTANCE_TTL_MS >= 2 * v.ECN_HEARTBEAT_MS, {
+    message: "must be at least twice ECN_HEARTBEAT_MS, or a live server could be taken for dead",
+    path: ["ECN_INSTANCE_TTL_MS"],
+  });
 
 /** A database URL given on the command line (`--database-url`): checked like ECN_DATABASE_URL, its password kept out of every message. */
 export function checkDatabaseUrl(url: string, flag: string): string {
@@ -178,6 +192,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     providerTimeoutMs: v.ECN_PROVIDER_TIMEOUT_MS,
     actorTimeoutMs: v.ECN_ACTOR_TIMEOUT_MS,
     reconcileGraceMs: v.ECN_RECONCILE_GRACE_MS,
+    instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
+    unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
     logLevel: v.ECN_LOG_LEVEL,
     failpoint: v.ECN_FAILPOINT,
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },

@@ -8,6 +8,8 @@ import { openLedger, type PostgresLedger, type SqliteLedger } from "../ledger/in
 import { createLogger, type Logger } from "../log.js";
 import { Accounts } from "../metering/accounts.js";
 import { Metering } from "../metering/meter.js";
+import { ServerInstance } from "../metering/instance.js";
+import { thisProcess } from "../metering/liveness.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
 import { Reconciler, type ReconciledCall } from "../metering/reconcile.js";
@@ -24,8 +26,11 @@ export interface App {
   accounts: Accounts;
   publicData: PublicData;
   reconciler: Reconciler;
+  /** This process as a registered server instance (servers only; CLI verbs are not instances). */
+  instance: ServerInstance | null;
   /** One sweep of the reconciler with the configured deadlines. */
   reconcile(): Promise<ReconciledCall[]>;
+  /** Deregisters the instance, then closes the ledger. */
   close(): Promise<void>;
 }
 
@@ -33,7 +38,12 @@ export interface AppOptions {
   logger?: Logger;
   /** Told about the metering core's rejections and resolutions (metrics in HTTP mode). */
   observe?: MeteringObserver;
+  /** A server: registered as an instance with a heartbeat, and the owner of the calls it holds. */
+  serve?: "stdio" | "http";
 }
+
+/** How long a reconcile waits for an aborted Apify run to report its final state (aborts take seconds). */
+const ABORT_WAIT_SECS = 20;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -45,6 +55,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     poolMax: config.pgPoolMax,
     onIdleError: (error) => logger.warn("a PostgreSQL connection failed while idle; the pool will make a new one", { error: error.message }),
   });
+  const identity = thisProcess();
+  let instance: ServerInstance | null = null;
+  if (options.serve) {
+    instance = new ServerInstance({ ledger, logger, identity, kind: options.serve, heartbeatMs: config.instances.heartbeatMs });
+    await instance.register().catch(async (error: unknown) => {
+      await ledger.close();
+      throw error;
+    });
+  }
   const pricing: PricingConfig = {
     markup: config.markup,
     creditUsdValue: config.creditUsdValue,
@@ -67,8 +86,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     embeddingModel: config.openrouter.embeddingModel,
     leadSignalActor: config.apify.leadSignalActor,
     ...(options.observe ? { observe: options.observe } : {}),
+    instanceId: instance?.id ?? null,
   });
-  const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger });
+  const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity });
   const socrata = createSocrata({
     ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}),
     ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}),
@@ -82,12 +102,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accounts: new Accounts(ledger, pricing),
     publicData: new PublicData(ledger, socrata),
     reconciler,
+    instance,
     reconcile: () =>
       reconciler.run({
         heldGraceMs: config.reconcileGraceMs,
         llmDeadlineMs: config.providerTimeoutMs + config.reconcileGraceMs,
         actorDeadlineMs: config.actorTimeoutMs + config.reconcileGraceMs,
+        instanceTtlMs: config.instances.ttlMs,
+        unknownMaxAgeMs: config.unknownMaxAgeMs,
+        selfInstanceId: instance?.id ?? null,
+        selfMayResolve: (callId) => metering.ownCalls.mayResolve(callId),
+        abortWaitSecs: ABORT_WAIT_SECS,
       }),
-    close: () => ledger.close(),
+    close: async () => {
+      await instance?.stop();
+      await ledger.close();
+    },
   };
 }

@@ -9,6 +9,7 @@ import { SERVER_VERSION } from "../server/create-server.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerCreditCommands } from "./commands/credits.js";
 import { registerHttpCommand } from "./commands/http.js";
+import { registerInstancesCommand } from "./commands/instances.js";
 import { registerKeyCommands } from "./commands/key.js";
 import { registerLedgerCommands } from "./commands/ledger.js";
 import { registerOrgCommands } from "./commands/org.js";
@@ -50,6 +51,7 @@ registerCreditCommands(program, withApp);
 registerRateCardCommands(program, withApp);
 registerBudgetCommands(program, withApp);
 registerReconcileCommand(program, withApp);
+registerInstancesCommand(program, withApp);
 registerUsageCommand(program, withApp);
 registerMarginCommand(program, withApp);
 

@@ -29,6 +29,7 @@ const TABLES: Table[] = [
   t.modelPrices,
   t.modelPriceOverrides,
   t.ledgerHealth,
+  t.instances,
 ];
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */

@@ -8,6 +8,7 @@ import * as accounts from "./core/accounts.js";
 import { budgetStandings } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
 import * as holds from "./core/holds.js";
+import * as instances from "./core/instances.js";
 import { checkInvariants } from "./core/invariants.js";
 import * as keys from "./core/keys.js";
 import * as prices from "./core/prices.js";
@@ -16,6 +17,7 @@ import type { Engine } from "./engine.js";
 import { all, get } from "./script.js";
 import type {
   ApiKeyRecord,
+  InstanceRecord,
   BudgetInput,
   CallResult,
   DataQueryInput,
@@ -124,6 +126,23 @@ export class StoreLedger implements Ledger {
   }
   async touchApiKey(keyId: string, now: number, minIntervalMs: number) {
     await this.engine.writeOne(keys.touchKey, { now, id: keyId, before: now - minIntervalMs });
+  }
+
+  // server instances
+  async heartbeatInstance(instance: InstanceRecord) {
+    await this.engine.writeOne(instances.heartbeat, { ...instance });
+  }
+  async deregisterInstance(id: string) {
+    await this.engine.writeOne(instances.deregister, { id });
+  }
+  listInstances() {
+    return this.engine.read(() => all(instances.listInstances));
+  }
+  openCallsByOwner() {
+    return this.engine.read(() => all(instances.openCallsByOwner));
+  }
+  pruneInstances(before: number) {
+    return this.engine.writeOne(instances.prune, { before });
   }
 
   // free public data, prices, health

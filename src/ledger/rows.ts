@@ -6,6 +6,7 @@
  */
 import { getTableColumns, type InferSelectModel, type Table } from "drizzle-orm";
 import type { Feature } from "../features.js";
+import type { InstanceRecord } from "./instance-types.js";
 import type { Row } from "./sql.js";
 import * as t from "./sqlite/schema.js";
 import type {
@@ -42,11 +43,16 @@ const event = tableDecoder(t.usageEvents);
 const apiKey = tableDecoder(t.apiKeys);
 const price = tableDecoder(t.modelPrices);
 const override = tableDecoder(t.modelPriceOverrides);
+const instance = tableDecoder(t.instances);
 
 export const toOrg = (row: Row): OrgRecord => org(row);
 export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
 export const toModelPrice = (row: Row): ModelPriceRecord => price(row);
 export const toPriceOverride = (row: Row): ModelPriceOverride => override(row);
+export const toInstance = (row: Row): InstanceRecord => {
+  const record = instance(row);
+  return { ...record, kind: record.kind as InstanceRecord["kind"] };
+};
 
 export function toWallet(row: Row): WalletRecord {
   const { orgId, balanceMicroCredits, heldMicroCredits } = wallet(row);

@@ -10,9 +10,10 @@
  */
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
+import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
 import type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery } from "./report-types.js";
 
-export type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery };
+export type { FeatureMargin, FeatureTotal, InstanceRecord, MarginQuery, OwnerOpenCalls, UsageFilter, UsageQuery };
 
 export type CallState = "held" | "dispatched" | "settled" | "voided" | "unknown";
 export const OPEN_STATES: readonly CallState[] = ["held", "dispatched", "unknown"];
@@ -95,6 +96,8 @@ export interface ToolCallRecord {
   createdAt: number;
   dispatchedAt: number | null;
   resolvedAt: number | null;
+  /** The server instance that resolves the call while it lives; null when none is recorded. */
+  ownerInstanceId: string | null;
 }
 
 export interface HoldRequest {
@@ -110,6 +113,8 @@ export interface HoldRequest {
   requestHash: string;
   markup: string;
   creditUsdValue: string;
+  /** The registered server instance placing the hold (null outside a server: nobody's heartbeat vouches for it). */
+  ownerInstanceId: string | null;
   now: number;
 }
 
@@ -207,7 +212,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger {
+export interface Ledger extends InstanceRegistry {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

@@ -8,11 +8,12 @@
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import { storageFailure, type Ledger, type ResolveOutcome, type UsageEventInput } from "../ledger/index.js";
+import { NO_TOKENS } from "../providers/cost.js";
 import { classifyFailure, ledgerUnavailable, PaidWorkDefect } from "./failures.js";
 import { lookUpCost, type ProviderAccess } from "./provider-costs.js";
 import { unresolvedError, withChargeNote } from "./refusals.js";
 import { meteringBlock } from "./replay.js";
-import type { PaidSession, UnresolvedRequest } from "./session.js";
+import type { RequestCore, UnresolvedRequest } from "./session.js";
 import type { MeteringObserver, PaidCallResult } from "./types.js";
 
 export interface ConcludeDeps {
@@ -22,7 +23,7 @@ export interface ConcludeDeps {
   observe: MeteringObserver;
 }
 
-export async function concludeCall<T>(deps: ConcludeDeps, session: PaidSession, value: T | undefined, failure: unknown): Promise<PaidCallResult<T>> {
+export async function concludeCall<T>(deps: ConcludeDeps, session: RequestCore, value: T | undefined, failure: unknown): Promise<PaidCallResult<T>> {
   let outcome: "settled" | "voided" | "unknown" = "settled";
   let events: UsageEventInput[] = [];
   try {
@@ -48,7 +49,7 @@ interface Report {
 }
 
 /** A ledger write at the end of a call; if the ledger cannot take it, the call stays open for the reconciler and the user is told. */
-async function write<R>(session: PaidSession, action: () => Promise<R>): Promise<R> {
+async function write<R>(session: RequestCore, action: () => Promise<R>): Promise<R> {
   try {
     return await action();
   } catch (error) {
@@ -67,7 +68,7 @@ async function recordedEvents(deps: ConcludeDeps, outcome: ResolveOutcome, ours:
   return outcome.applied ? ours : deps.ledger.usageEventsOfCall(outcome.call.id);
 }
 
-async function conclude<T>(deps: ConcludeDeps, session: PaidSession, value: T | undefined, failure: unknown, report: Report): Promise<PaidCallResult<T>> {
+async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | undefined, failure: unknown, report: Report): Promise<PaidCallResult<T>> {
   failpoint("after_provider_response");
   const { ledger } = deps;
   const call = session.call;
@@ -115,20 +116,20 @@ async function conclude<T>(deps: ConcludeDeps, session: PaidSession, value: T | 
  * generation endpoint, Apify's run). Returns true when some request is still
  * unpriced: the call must stay `unknown` for the reconciler.
  */
-export async function resolveByLookup(deps: ConcludeDeps, session: PaidSession, unresolved: UnresolvedRequest[]): Promise<boolean> {
+export async function resolveByLookup(deps: ConcludeDeps, session: RequestCore, unresolved: UnresolvedRequest[]): Promise<boolean> {
   let stillOpen = false;
   for (const request of unresolved) {
     const looked = request.providerRef ? await lookUpCost(deps.providers, request.provider, request.providerRef) : null;
     if (looked?.kind === "impossible") {
-      session.recordImpossibleCost({ ...request, usage: { promptTokens: null, completionTokens: null, totalTokens: null }, reported: looked.reported });
-    } else if (looked?.kind === "priced") {
+      session.recordImpossibleCost({ ...request, usage: NO_TOKENS, reported: looked.reported });
+    } else if (looked?.kind === "known") {
       session.recordEvent({
         provider: request.provider,
         model: looked.model ?? request.model,
         providerRequestId: request.providerRef,
         outcome: "failed",
         ...looked.usage,
-        costNanoUsd: looked.costNanoUsd,
+        costNanoUsd: looked.nanoUsd,
         costSource: "lookup",
         estimated: false,
         createdAt: request.createdAt,

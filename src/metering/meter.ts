@@ -9,7 +9,7 @@ import { EcnError } from "../errors.js";
 import { CrashSignal, failpoint } from "../failpoints.js";
 import type { Ledger, RateCardRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
-import { coveredCostNanoUsd, nanoToUsd, ONE } from "../money.js";
+import { coveredCostNanoUsd, nanoToUsd } from "../money.js";
 import type { ApifyProvider } from "../providers/apify.js";
 import { ProviderFailure } from "../providers/failure.js";
 import type { OpenRouterProvider } from "../providers/openrouter.js";
@@ -18,11 +18,13 @@ import { requestFingerprint } from "./fingerprint.js";
 import { promptTokenBound, worstCaseNanoUsd, type LlmCostShape } from "./llm-plan.js";
 import { ModelPrices, type ModelPrice } from "./model-prices.js";
 import { noteLoweredMaxTokens, preflightFixed, preflightLlm, type Existing, type Placed } from "./preflight.js";
-import { holdAmounts, type PricingConfig } from "./pricing.js";
+import { holdAmounts, meteringMarkup, type PricingConfig } from "./pricing.js";
 import { cancellation } from "./failures.js";
 import { unpricedModel, type ModelChoice } from "./refusals.js";
 import { replayExisting } from "./replay.js";
-import { PaidSession, type SessionPlan } from "./session.js";
+import { OwnCalls } from "./own-calls.js";
+import { RequestCore } from "./session.js";
+import { ActorCallSession, LlmCallSession } from "./sessions.js";
 import type {
   ActorCallRequest,
   ActorSession,
@@ -45,6 +47,8 @@ export interface MeteringDeps {
   now?: () => number;
   /** Told about rejections and resolutions, for metrics. */
   observe?: MeteringObserver;
+  /** The registered server instance this process is: its calls are left to it while its heartbeat lasts. */
+  instanceId?: string | null;
 }
 
 /** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
@@ -54,6 +58,8 @@ const PROVIDER_ENV: Record<RateCardRecord["provider"], string> = { openrouter: "
 
 export class Metering {
   readonly prices: ModelPrices;
+  /** The calls this process is still working on (a server's sweep resolves the ones it gave up on). */
+  readonly ownCalls = new OwnCalls();
   private readonly now: () => number;
   private readonly observe: MeteringObserver;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -106,7 +112,15 @@ export class Metering {
   }
 
   private get preflightDeps() {
-    return { ledger: this.deps.ledger, pricing: this.deps.pricing, logger: this.deps.logger, now: this.now, observe: this.observe };
+    return {
+      ledger: this.deps.ledger,
+      pricing: this.deps.pricing,
+      logger: this.deps.logger,
+      now: this.now,
+      observe: this.observe,
+      instanceId: this.deps.instanceId ?? null,
+      ownCalls: this.ownCalls,
+    };
   }
 
   private async llmOnce<T>(request: LlmCallRequest, work: (s: LlmSession) => Promise<T>, retryFreedKey: boolean): Promise<PaidCallResult<T>> {
@@ -118,8 +132,9 @@ export class Metering {
     const { outcome, maxTokens } = await preflightLlm(this.preflightDeps, request, card, fingerprint, shape, requestedMaxTokens);
     if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.llmOnce(request, work, false), retryFreedKey);
     await noteLoweredMaxTokens(this.preflightDeps, request, requestedMaxTokens, maxTokens);
-    const plan = { ...this.basePlan(), model, maxTokens };
-    return this.execute(outcome, plan, request, work, this.deps.providerTimeoutMs);
+    const { openrouter } = this.deps.providers;
+    const session = (core: RequestCore) => new LlmCallSession(core, openrouter, model, maxTokens, this.deps.embeddingModel);
+    return this.execute(outcome, session, request, work, this.deps.providerTimeoutMs);
   }
 
   private async actorOnce<T>(request: ActorCallRequest, work: (s: ActorSession) => Promise<T>, retryFreedKey: boolean): Promise<PaidCallResult<T>> {
@@ -128,23 +143,13 @@ export class Metering {
     const { pricing } = this.deps;
     // The cap is what the caller allows (default: the floor); the hold is at least the floor.
     const capMicro = request.maxCostMicroCredits ?? card.floorMicroCredits;
-    const capMarkup = pricing.deploymentMode === "hosted" ? pricing.markup : ONE;
-    const capUsd = nanoToUsd(coveredCostNanoUsd(capMicro, capMarkup, pricing.creditUsdValue));
+    const capUsd = nanoToUsd(coveredCostNanoUsd(capMicro, meteringMarkup(pricing), pricing.creditUsdValue));
     const amounts = holdAmounts(card.floorMicroCredits > capMicro ? card.floorMicroCredits : capMicro, null, pricing);
     const outcome = await preflightFixed(this.preflightDeps, request, card, fingerprint, amounts);
     if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.actorOnce(request, work, false), retryFreedKey);
-    const plan = { ...this.basePlan(), maxTotalChargeUsd: capUsd };
-    return this.execute(outcome, plan, request, work, this.deps.actorTimeoutMs);
-  }
-
-  private basePlan(): SessionPlan {
-    return {
-      model: "",
-      maxTokens: 0,
-      embeddingModel: this.deps.embeddingModel,
-      actorId: this.deps.leadSignalActor,
-      maxTotalChargeUsd: 0,
-    };
+    const { apify } = this.deps.providers;
+    const session = (core: RequestCore) => new ActorCallSession(core, apify, this.deps.leadSignalActor, capUsd);
+    return this.execute(outcome, session, request, work, this.deps.actorTimeoutMs);
   }
 
   /** A model's worst-case price, or the refusal that says why it has none (nothing is held or sent without one). */
@@ -168,7 +173,21 @@ export class Metering {
 
   private async execute<T, S extends LlmSession | ActorSession>(
     placed: Placed,
-    plan: SessionPlan,
+    sessionOf: (core: RequestCore) => S,
+    request: PaidCallRequest,
+    work: (session: S) => Promise<T>,
+    timeoutMs: number,
+  ): Promise<PaidCallResult<T>> {
+    try {
+      return await this.runPlaced(placed, sessionOf, request, work, timeoutMs);
+    } finally {
+      this.ownCalls.done(placed.call.id);
+    }
+  }
+
+  private async runPlaced<T, S extends LlmSession | ActorSession>(
+    placed: Placed,
+    sessionOf: (core: RequestCore) => S,
     request: PaidCallRequest,
     work: (session: S) => Promise<T>,
     timeoutMs: number,
@@ -181,11 +200,9 @@ export class Metering {
     const onCancel = () => controller.abort(request.signal?.reason);
     request.signal?.addEventListener("abort", onCancel, { once: true });
     if (request.signal?.aborted) onCancel();
-    const session = new PaidSession(placed.call, plan, {
+    const core = new RequestCore(placed.call, {
       ledger: this.deps.ledger,
       pricing: this.deps.pricing,
-      openrouter: this.deps.providers.openrouter,
-      apify: this.deps.providers.apify,
       signal: controller.signal,
       logger: this.deps.logger,
       now: this.now,
@@ -193,7 +210,7 @@ export class Metering {
     let value: T | undefined;
     let failure: unknown;
     try {
-      value = await work(session as unknown as S);
+      value = await work(sessionOf(core));
     } catch (error) {
       if (error instanceof CrashSignal) throw error; // a simulated crash leaves the call as a dead process would
       failure = error;
@@ -203,7 +220,7 @@ export class Metering {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onCancel);
     }
-    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, session, value, failure);
+    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, core, value, failure);
   }
 
   private replay<T>(

@@ -8,6 +8,7 @@ import type { HoldOutcome, Ledger, RateCardRecord } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { formatDecimal } from "../money.js";
 import { fitMaxTokens, llmHold, type LlmCostShape } from "./llm-plan.js";
+import type { OwnCalls } from "./own-calls.js";
 import type { HoldAmounts, PricingConfig } from "./pricing.js";
 import { budgetExceeded, insufficientCredits, softBudgetMessage } from "./refusals.js";
 import type { MeteringObserver, PaidCallRequest } from "./types.js";
@@ -24,10 +25,13 @@ export interface PreflightDeps {
   logger: Logger;
   now: () => number;
   observe: MeteringObserver;
+  /** The registered server instance this process is, if any: it owns the calls it holds. */
+  instanceId: string | null;
+  ownCalls: OwnCalls;
 }
 
 async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCardRecord, fingerprint: string, amounts: HoldAmounts) {
-  return deps.ledger.placeHold({
+  return deps.ownCalls.place(() => deps.ledger.placeHold({
     orgId: request.org.id,
     feature: request.feature,
     provider: card.provider,
@@ -38,8 +42,9 @@ async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCa
     requestHash: fingerprint,
     markup: formatDecimal(deps.pricing.markup),
     creditUsdValue: formatDecimal(deps.pricing.creditUsdValue),
+    ownerInstanceId: deps.instanceId,
     now: deps.now(),
-  });
+  }));
 }
 
 /** Throws the refusal the user sees; returns placed or existing holds. */

@@ -20,16 +20,19 @@ export interface EventPrice {
 }
 
 /**
- * Hosted: the wallet is charged cost x markup (rounded up) and budgets count
- * that charge. Self-hosted: the operator pays the provider, so nothing is
- * charged, and budgets count the provider spend at markup 1.
+ * The one rule of the two deployment modes. Hosted: the wallet is charged
+ * cost x markup (rounded up) and budgets count that charge. Self-hosted: the
+ * operator pays the provider, so the wallet is charged nothing, and budgets
+ * count the provider spend at markup 1.
  */
+export const chargesWallet = (pricing: Pick<PricingConfig, "deploymentMode">): boolean => pricing.deploymentMode === "hosted";
+export const meteringMarkup = (pricing: PricingConfig): Decimal => (chargesWallet(pricing) ? pricing.markup : ONE);
+
+/** What an event of this provider cost is charged and counts against budgets. */
 export function priceEvent(costNanoUsd: bigint, pricing: PricingConfig): EventPrice {
-  const hosted = pricing.deploymentMode === "hosted";
-  const charged = hosted ? chargeMicroCredits(costNanoUsd, pricing.markup, pricing.creditUsdValue) : 0n;
-  const metered = hosted ? charged : chargeMicroCredits(costNanoUsd, ONE, pricing.creditUsdValue);
+  const metered = chargeMicroCredits(costNanoUsd, meteringMarkup(pricing), pricing.creditUsdValue);
   return {
-    chargedMicroCredits: charged,
+    chargedMicroCredits: chargesWallet(pricing) ? metered : 0n,
     meteredMicroCredits: metered,
     markup: formatDecimal(pricing.markup),
     creditUsdValue: formatDecimal(pricing.creditUsdValue),
@@ -50,7 +53,7 @@ export interface HoldAmounts {
 export function holdAmounts(floorMicroCredits: bigint, worstCaseNanoUsd: bigint | null, pricing: PricingConfig): HoldAmounts {
   const worst = worstCaseNanoUsd === null ? 0n : priceEvent(worstCaseNanoUsd, pricing).meteredMicroCredits;
   const hold = worst > floorMicroCredits ? worst : floorMicroCredits;
-  return { hold, walletHold: pricing.deploymentMode === "hosted" ? hold : 0n };
+  return { hold, walletHold: chargesWallet(pricing) ? hold : 0n };
 }
 
 /** The pricing a call was held at (stored with it), so whoever resolves it charges what the caller was quoted. */
@@ -77,10 +80,9 @@ export function estimatedPrice(
   const left = (total: bigint, used: bigint) => (total > used ? total - used : 0n);
   const metered = left(call.holdMicroCredits, others.reduce((sum, e) => sum + e.meteredMicroCredits, 0n));
   const charged = left(call.walletHoldMicroCredits, others.reduce((sum, e) => sum + e.chargedMicroCredits, 0n));
-  const hosted = pricing.deploymentMode === "hosted";
   return {
-    costNanoUsd: coveredCostNanoUsd(metered, hosted ? pricing.markup : ONE, pricing.creditUsdValue),
-    chargedMicroCredits: hosted ? charged : 0n,
+    costNanoUsd: coveredCostNanoUsd(metered, meteringMarkup(pricing), pricing.creditUsdValue),
+    chargedMicroCredits: chargesWallet(pricing) ? charged : 0n,
     meteredMicroCredits: metered,
     markup: formatDecimal(pricing.markup),
     creditUsdValue: formatDecimal(pricing.creditUsdValue),

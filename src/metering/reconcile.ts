@@ -1,37 +1,54 @@
 /**
- * The reconciler: resolves calls a dead process left open.
+ * The reconciler: resolves calls nobody else will. It runs as
+ * `ecn-mcp reconcile`, at every server's start, and on a timer in HTTP
+ * servers. Whose call is it?
  *
- *  - never dispatched (`held`) -> voided: no request left, nothing to pay;
- *  - provider references known -> settled at what the provider says each
- *    request cost (OpenRouter's generation endpoint, the Apify run's
- *    usageTotalUsd); an Apify run still going is left alone and reported;
- *  - dispatched with no reference -> charged the hold (the worst case the
- *    call was capped at) and flagged `estimated`: a call may never be billed
- *    below its cost;
- *  - a reference the provider prices impossibly (1e300, negative, not a
- *    number) -> charged what is left of the hold, flagged `estimated`.
+ *  - its owner (the server instance that placed it) is alive: left to it,
+ *    however long it runs, unless the owner itself is sweeping and has
+ *    given up on it (its settle could not be written);
+ *  - its owner is dead (deregistered, heartbeat older than the TTL, or its
+ *    pid gone from this machine): an orphan, resolved at once;
+ *  - no owner recorded (calls from before instances): left alone until its
+ *    provider deadline has passed, as a live process resolves its own by then;
+ *  - `unknown`: its owner gave up on it; resolved whenever the provider can say.
  *
- * Safe beside live servers and other reconcilers: only calls older than their
- * owner's deadline are touched (a live process resolves its own calls before
- * then), and settle/void happen once per call whoever gets there first.
+ * How: never dispatched -> voided; provider references known -> settled at
+ * what the provider says each request cost, an Apify run still going being
+ * aborted first (its results have nowhere to go); dispatched with no
+ * reference, a cost no request can have, or a reference the provider still
+ * does not know after the unknown-age limit -> charged what is left of the
+ * hold, flagged `estimated`: a call may never be billed below its cost.
+ * Settle and void happen once per call whoever gets there first, so any
+ * number of reconcilers may run at once.
  */
-import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
+import type { InstanceRecord, Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { microToCredits, nanoToUsd } from "../money.js";
 import { redact } from "../redact.js";
+import { judgeOwner, thisProcess, type OwnerVerdict, type ProcessIdentity } from "./liveness.js";
 import { callPricing, estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
-import { lookUpCost, type ProviderAccess } from "./provider-costs.js";
+import { abandonRequest, type ProviderAccess } from "./provider-costs.js";
 
-export type ReconcileAction = "voided" | "settled" | "estimated" | "left_running" | "left_unknown" | "already_resolved" | "too_recent";
+export type ReconcileAction =
+  | "voided"
+  | "settled"
+  | "estimated"
+  | "left_running"
+  | "left_unknown"
+  | "left_to_owner"
+  | "already_resolved"
+  | "too_recent";
 
 export interface ReconciledCall {
   tool_call_id: string;
   org_id: string;
   feature: string;
   from_state: string;
+  owner_instance_id: string | null;
   action: ReconcileAction;
   cost_usd: number | null;
   credits_charged: number | null;
+  /** Why the call was or was not touched. */
   note: string;
 }
 
@@ -41,31 +58,65 @@ export interface ReconcileDeps {
   pricing: PricingConfig;
   logger: Logger;
   now?: () => number;
+  /** This process, for pid checks of owners on the same machine. */
+  identity?: ProcessIdentity;
 }
 
 export interface ReconcileOptions {
-  /** A `held` call younger than this may still be on its way out of a live process. */
+  /** Calls with no recorded owner: a `held` call younger than this may still be on its way out of a live process. */
   heldGraceMs: number;
-  /** How long after dispatch a live process may still resolve an LLM call / an actor run itself. */
+  /** Calls with no recorded owner: how long after dispatch a live process may still resolve an LLM call / an actor run. */
   llmDeadlineMs: number;
   actorDeadlineMs: number;
+  /** An owner whose heartbeat is older than this is dead. */
+  instanceTtlMs: number;
+  /** A reference the provider does not know after this long is charged its hold (estimated). */
+  unknownMaxAgeMs: number;
+  /** The instance sweeping, if a server: its own calls are its own business while it works on them... */
+  selfInstanceId: string | null;
+  /** ...which this says (a server's own call it gave up on, e.g. because its settle could not be written, is resolved like an orphan). */
+  selfMayResolve?: (callId: string) => boolean;
+  /** How long to wait for an aborted Apify run to reach its final state before leaving it for the next sweep. */
+  abortWaitSecs: number;
 }
 
-type Priced = { events: UsageEventInput[]; running: string[]; unknown: string[]; impossible: string[] };
+type Owner = { kind: "none" } | ({ kind: "instance" } & OwnerVerdict);
+type Priced = { events: UsageEventInput[]; running: string[]; unknown: string[]; estimated: string[] };
+
+const DAY_MS = 86_400_000;
+const age = (ms: number) => (ms >= DAY_MS ? `${Math.round(ms / DAY_MS)} days` : `${Math.round(ms / 1000)} s`);
 
 export class Reconciler {
   private readonly now: () => number;
+  /** This process, as the pid checks of owners see it. */
+  readonly identity: ProcessIdentity;
 
   constructor(private readonly deps: ReconcileDeps) {
     this.now = deps.now ?? Date.now;
+    this.identity = deps.identity ?? thisProcess();
   }
 
   async run(options: ReconcileOptions): Promise<ReconciledCall[]> {
+    const [open, instances] = await Promise.all([this.deps.ledger.openCalls(), this.deps.ledger.listInstances()]);
+    const byId = new Map(instances.map((i) => [i.id, i]));
     const report: ReconciledCall[] = [];
-    for (const call of await this.deps.ledger.openCalls()) {
-      report.push(await this.reconcile(call, options).catch((error: unknown) => this.entry(call, "left_unknown", `lookup failed: ${String(error)}`)));
+    for (const call of open) {
+      const owner = this.ownerOf(call, byId, options);
+      report.push(await this.reconcile(call, owner, options).catch((error: unknown) => this.entry(call, "left_unknown", `lookup failed: ${String(error)}`)));
     }
+    await this.deps.ledger.pruneInstances(this.now() - options.instanceTtlMs);
     return report;
+  }
+
+  private ownerOf(call: ToolCallRecord, instances: Map<string, InstanceRecord>, options: ReconcileOptions): Owner {
+    const id = call.ownerInstanceId;
+    if (id === null) return { kind: "none" };
+    if (id === options.selfInstanceId) {
+      return options.selfMayResolve?.(call.id) === false
+        ? { kind: "instance", alive: false, why: "this server gave up on it (its outcome could not be recorded at the time)" }
+        : { kind: "instance", alive: true, why: "this server owns it" };
+    }
+    return { kind: "instance", ...judgeOwner(id, instances.get(id), this.identity, this.now(), options.instanceTtlMs) };
   }
 
   private entry(call: ToolCallRecord, action: ReconcileAction, note: string, events: UsageEventInput[] = []): ReconciledCall {
@@ -75,6 +126,7 @@ export class Reconciler {
       org_id: call.orgId,
       feature: call.feature,
       from_state: call.state,
+      owner_instance_id: call.ownerInstanceId,
       action,
       cost_usd: priced ? nanoToUsd(events.reduce((sum, e) => sum + e.costNanoUsd, 0n)) : null,
       credits_charged: priced ? microToCredits(events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n)) : null,
@@ -82,66 +134,79 @@ export class Reconciler {
     };
   }
 
-  private async reconcile(call: ToolCallRecord, options: ReconcileOptions): Promise<ReconciledCall> {
+  private async reconcile(call: ToolCallRecord, owner: Owner, options: ReconcileOptions): Promise<ReconciledCall> {
     const now = this.now();
+    if (owner.kind === "instance" && owner.alive && call.state !== "unknown") return this.entry(call, "left_to_owner", owner.why);
+    // Why we may act, said first in every note.
+    const because = owner.kind === "instance" ? `orphaned: ${owner.why}; ` : call.state === "unknown" ? "its server gave up on it; " : "";
+    const { ledger } = this.deps;
     if (call.state === "held") {
-      if (now - call.createdAt < options.heldGraceMs) return this.entry(call, "too_recent", "held moments ago; its process may still dispatch it");
-      const done = await this.deps.ledger.voidCall(call.id, [], { code: "provider_error", message: "never dispatched; voided by reconcile" }, now);
-      return this.entry(call, done.applied ? "voided" : "already_resolved", "never dispatched: nothing was sent, nothing is owed");
+      if (owner.kind === "none" && now - call.createdAt < options.heldGraceMs) return this.entry(call, "too_recent", "held moments ago; its process may still dispatch it");
+      const message = `${because}never dispatched: nothing was sent, nothing is owed`;
+      const done = await ledger.voidCall(call.id, [], { code: "provider_error", message: `voided by reconcile (${message})` }, now);
+      return this.entry(call, done.applied ? "voided" : "already_resolved", message);
     }
     const deadline = call.provider === "apify" ? options.actorDeadlineMs : options.llmDeadlineMs;
-    if (call.state === "dispatched" && now - (call.dispatchedAt ?? call.createdAt) < deadline) {
+    if (owner.kind === "none" && call.state === "dispatched" && now - (call.dispatchedAt ?? call.createdAt) < deadline) {
       return this.entry(call, "too_recent", "dispatched within its deadline; its process may still settle it");
     }
     const pricing = callPricing(call, this.deps.pricing);
-    if (call.providerRefs.length > 0) {
-      const priced = await this.priceRefs(call, pricing);
-      if (priced.running.length) return this.entry(call, "left_running", `Apify run ${priced.running.join(", ")} is still going; reconcile again later`);
-      if (priced.unknown.length) return this.entry(call, "left_unknown", priced.unknown.join("; "));
-      const estimated = priced.impossible.length > 0;
-      const message = estimated
-        ? `settled by reconcile: ${call.provider} reported an impossible cost (${priced.impossible.join(", ")}), so the rest of the hold was charged (estimated)`
-        : `settled by reconcile at the cost ${call.provider} reported`;
-      if (estimated) this.deps.logger.warn("a provider reported an impossible cost; charged the rest of the hold, flagged estimated", { call: call.id });
-      const done = await this.deps.ledger.settleCall(call.id, priced.events, { error: { code: "provider_error", message } }, now);
-      return this.entry(call, done.applied ? (estimated ? "estimated" : "settled") : "already_resolved", message, priced.events);
+    if (call.providerRefs.length === 0) {
+      const events = [this.estimatedEvent(call, [], pricing, null, call.dispatchedAt ?? now)];
+      const message = `${because}dispatched but the provider reference was never stored: charged the hold (estimated)`;
+      const done = await ledger.settleCall(call.id, events, { error: { code: "provider_error", message } }, now);
+      return this.entry(call, done.applied ? "estimated" : "already_resolved", message, events);
     }
-    const events = [this.estimatedEvent(call, [], pricing, null, call.dispatchedAt ?? now)];
-    const message = "dispatched but the provider reference was never stored: charged the hold (estimated)";
-    const done = await this.deps.ledger.settleCall(call.id, events, { error: { code: "provider_error", message } }, now);
-    return this.entry(call, done.applied ? "estimated" : "already_resolved", message, events);
+    const priced = await this.priceRefs(call, pricing, options);
+    if (priced.running.length) {
+      return this.entry(call, "left_running", `${because}Apify run ${priced.running.join(", ")} is still stopping after an abort; the next sweep settles it`);
+    }
+    if (priced.unknown.length) {
+      const message = `${because}${priced.unknown.join("; ")}; asked again at every sweep, charged its hold after ${age(options.unknownMaxAgeMs)}`;
+      if (call.state === "dispatched") await ledger.markUnknown(call.id, "provider_error", message);
+      return this.entry(call, "left_unknown", message);
+    }
+    const estimated = priced.estimated.length > 0;
+    const message = estimated
+      ? `${because}settled: ${priced.estimated.join("; ")}, so the rest of the hold was charged (estimated)`
+      : `${because}settled at the cost ${call.provider} reported`;
+    if (estimated) this.deps.logger.warn("a request's cost could not be known; charged the rest of the hold, flagged estimated", { call: call.id });
+    const done = await ledger.settleCall(call.id, priced.events, { error: { code: "provider_error", message } }, now);
+    return this.entry(call, done.applied ? (estimated ? "estimated" : "settled") : "already_resolved", message, priced.events);
   }
 
-  /** One usage event per provider reference, priced from the provider; impossibly priced ones share the rest of the hold. */
-  private async priceRefs(call: ToolCallRecord, pricing: PricingConfig): Promise<Priced> {
-    const priced: Priced = { events: [], running: [], unknown: [], impossible: [] };
+  /** One usage event per provider reference, priced from the provider; references that cannot be priced share the rest of the hold. */
+  private async priceRefs(call: ToolCallRecord, pricing: PricingConfig, options: ReconcileOptions): Promise<Priced> {
+    const priced: Priced = { events: [], running: [], unknown: [], estimated: [] };
     const estimatedRefs: string[] = [];
+    const sentAt = call.dispatchedAt ?? call.createdAt;
+    const tooOld = this.now() - sentAt >= options.unknownMaxAgeMs;
     for (const ref of call.providerRefs) {
-      const found = await lookUpCost(this.deps.providers, call.provider, ref);
+      const found = await abandonRequest(this.deps.providers, call.provider, ref, options.abortWaitSecs);
       if (found.kind === "running") priced.running.push(ref);
-      else if (found.kind === "unknown") priced.unknown.push(found.why);
-      else if (found.kind === "impossible") {
-        priced.impossible.push(`${ref}: ${found.reported}`);
+      else if (found.kind === "impossible" || ((found.kind === "unknown" || found.kind === "not_found") && tooOld)) {
+        priced.estimated.push(found.kind === "impossible" ? `${call.provider} reported an impossible cost for ${ref} (${found.reported})` : `${found.why} after ${age(this.now() - sentAt)}`);
         estimatedRefs.push(ref);
-      } else {
+      } else if (found.kind === "unknown" || found.kind === "not_found") priced.unknown.push(found.why);
+      else {
         priced.events.push({
           provider: call.provider,
           model: found.model,
           providerRequestId: ref,
-          outcome: found.costNanoUsd > 0n ? "ok" : "failed",
+          outcome: found.nanoUsd > 0n ? "ok" : "failed",
           ...found.usage,
-          costNanoUsd: found.costNanoUsd,
+          costNanoUsd: found.nanoUsd,
           costSource: "lookup",
-          ...priceEvent(found.costNanoUsd, pricing),
+          ...priceEvent(found.nanoUsd, pricing),
           estimated: false,
           priceUnknown: false,
-          createdAt: call.dispatchedAt ?? call.createdAt,
+          createdAt: sentAt,
         });
       }
     }
     const others = [...priced.events];
     for (const [i, ref] of estimatedRefs.entries()) {
-      priced.events.push(this.estimatedEvent(i === 0 ? call : { ...call, holdMicroCredits: 0n, walletHoldMicroCredits: 0n }, others, pricing, ref, call.dispatchedAt ?? call.createdAt));
+      priced.events.push(this.estimatedEvent(i === 0 ? call : { ...call, holdMicroCredits: 0n, walletHoldMicroCredits: 0n }, others, pricing, ref, sentAt));
     }
     return priced;
   }

@@ -1,6 +1,7 @@
 /**
- * One paid call's provider session: marks the call dispatched just before
- * the first request leaves (and sends nothing if that transition no longer
+ * The request core every paid call's session sends through (the LLM and the
+ * actor sessions in sessions.ts): marks the call dispatched just before the
+ * first request leaves (and sends nothing if that transition no longer
  * applies), stores provider references the moment they are known, and turns
  * every request's outcome into a priced usage event, an unresolved request
  * the core must settle later, or an estimate when the provider reported a
@@ -11,12 +12,9 @@ import { failpoint } from "../failpoints.js";
 import type { PaidProvider } from "../features.js";
 import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
-import type { ApifyProvider, ApifyRunResult } from "../providers/apify.js";
-import type { ReportedCost } from "../providers/cost.js";
+import { NO_TOKENS, type ReportedCost, type TokenUsage } from "../providers/cost.js";
 import { ProviderFailure } from "../providers/failure.js";
-import type { ChatCompletion, ChatMessage, OpenRouterProvider, TokenUsage } from "../providers/openrouter.js";
 import { estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
-import type { ActorSession, ApifyProgress, LlmSession } from "./types.js";
 
 /** A request whose cost is not known: the provider may have billed it. */
 export interface UnresolvedRequest {
@@ -40,23 +38,14 @@ export interface EstimatedRequest {
 export interface SessionDeps {
   ledger: Ledger;
   pricing: PricingConfig;
-  openrouter: OpenRouterProvider | undefined;
-  apify: ApifyProvider | undefined;
+  /** The call's cancellation: its deadline or the client's cancel. */
   signal: AbortSignal;
   logger: Logger;
   now: () => number;
 }
 
-export interface SessionPlan {
-  model: string;
-  maxTokens: number;
-  embeddingModel: string;
-  actorId: string;
-  maxTotalChargeUsd: number;
-}
-
 /** What a finished request reports about itself, for its usage event. */
-interface RequestReport {
+export interface RequestReport {
   model: string | null;
   providerRequestId: string | null;
   outcome: "ok" | "failed";
@@ -67,9 +56,7 @@ interface RequestReport {
 
 type EventFacts = Omit<UsageEventInput, "chargedMicroCredits" | "meteredMicroCredits" | "markup" | "creditUsdValue" | "priceUnknown">;
 
-const NO_TOKENS: TokenUsage = { promptTokens: null, completionTokens: null, totalTokens: null };
-
-export class PaidSession implements LlmSession, ActorSession {
+export class RequestCore {
   readonly events: UsageEventInput[] = [];
   readonly unresolved: UnresolvedRequest[] = [];
   readonly estimates: EstimatedRequest[] = [];
@@ -77,21 +64,11 @@ export class PaidSession implements LlmSession, ActorSession {
 
   constructor(
     readonly call: ToolCallRecord,
-    private readonly plan: SessionPlan,
     private readonly deps: SessionDeps,
   ) {}
 
-  get model() {
-    return this.plan.model;
-  }
-  get maxTokens() {
-    return this.plan.maxTokens;
-  }
-  get actorId() {
-    return this.plan.actorId;
-  }
-  get maxTotalChargeUsd() {
-    return this.plan.maxTotalChargeUsd;
+  get signal(): AbortSignal {
+    return this.deps.signal;
   }
 
   /** True when some request did billable work (so the call settles rather than voids). */
@@ -150,8 +127,8 @@ export class PaidSession implements LlmSession, ActorSession {
       const now = await this.deps.ledger.getCall(this.call.id);
       throw new EcnError(
         "provider_error",
-        `call ${this.call.id} was resolved (${now?.state ?? "gone"}) before its request was sent: this server stalled for longer than ` +
-          "the reconcile grace and another process closed the call as never sent. Nothing was sent to the provider; retry the call.",
+        `call ${this.call.id} was resolved (${now?.state ?? "gone"}) before its request was sent: this server stalled long enough ` +
+          "to be taken for dead, and another process closed the call as never sent. Nothing was sent to the provider; retry the call.",
         { tool_call_id: this.call.id },
       );
     }
@@ -163,7 +140,7 @@ export class PaidSession implements LlmSession, ActorSession {
    * Sends one provider request: dispatch mark first, reference stored as soon
    * as known, then exactly one usage event (or one unresolved request, or one estimate).
    */
-  private async request<R>(
+  async send<R>(
     provider: PaidProvider,
     model: string,
     send: (onProviderRef: (ref: string) => Promise<void>) => Promise<R>,
@@ -230,62 +207,5 @@ export class PaidSession implements LlmSession, ActorSession {
       createdAt,
     });
     return result;
-  }
-
-  private openrouter(): OpenRouterProvider {
-    if (!this.deps.openrouter) throw new EcnError("provider_not_configured", "OpenRouter is not configured");
-    return this.deps.openrouter;
-  }
-
-  chat(messages: ChatMessage[], options: { json?: boolean } = {}): Promise<ChatCompletion> {
-    const openrouter = this.openrouter();
-    return this.request(
-      "openrouter",
-      this.plan.model,
-      (onProviderRef) =>
-        openrouter.chat({ model: this.plan.model, messages, maxTokens: this.plan.maxTokens, json: options.json, signal: this.deps.signal, onProviderRef }),
-      (c) => ({ model: c.model, providerRequestId: c.generationId, outcome: "ok", usage: c.usage, cost: c.cost, costSource: c.costSource }),
-    );
-  }
-
-  async embed(texts: string[]): Promise<number[][]> {
-    const openrouter = this.openrouter();
-    const result = await this.request(
-      "openrouter",
-      this.plan.embeddingModel,
-      (onProviderRef) => openrouter.embed({ model: this.plan.embeddingModel, input: texts, signal: this.deps.signal, onProviderRef }),
-      (e) => ({ model: e.model, providerRequestId: e.generationId, outcome: "ok", usage: e.usage, cost: e.cost, costSource: e.costSource }),
-    );
-    return result.vectors;
-  }
-
-  run(
-    input: Record<string, unknown>,
-    options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> },
-  ): Promise<ApifyRunResult> {
-    const apify = this.deps.apify;
-    if (!apify) throw new EcnError("provider_not_configured", "Apify is not configured");
-    return this.request(
-      "apify",
-      this.plan.actorId,
-      (onRunStarted) =>
-        apify.runActor({
-          actorId: this.plan.actorId,
-          input,
-          maxItems: options.maxItems,
-          maxTotalChargeUsd: this.plan.maxTotalChargeUsd,
-          signal: this.deps.signal,
-          onRunStarted,
-          onProgress: options.onProgress,
-        }),
-      (run) => ({
-        model: this.plan.actorId,
-        providerRequestId: run.runId,
-        outcome: run.status === "SUCCEEDED" ? "ok" : "failed",
-        usage: NO_TOKENS,
-        cost: run.cost,
-        costSource: "reported",
-      }),
-    );
   }
 }

@@ -9,7 +9,7 @@
  * FAILED, TIMED-OUT and ABORTED runs are results, not errors: they cost money.
  */
 import { ApifyApiError, ApifyClient, type ActorRun, type PaginatedList } from "apify-client";
-import { readProviderCost, type ReportedCost } from "./cost.js";
+import { NO_TOKENS, readProviderCost, refCostOf, type RefCost, type ReportedCost } from "./cost.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ApifyProgress {
@@ -48,16 +48,16 @@ export interface ApifyRunResult {
   itemCount: number;
 }
 
-export interface ApifyRunCost {
-  status: string;
-  finished: boolean;
-  cost: ReportedCost;
-}
-
 export interface ApifyProvider {
   runActor(request: ApifyRunRequest): Promise<ApifyRunResult>;
-  /** For the reconciler: what a run cost so far and whether it finished; null when the run is unknown (404). */
-  runCost(runId: string): Promise<ApifyRunCost | null>;
+  /** What a run cost, once it has finished (running until then). Never throws. */
+  costOf(runId: string): Promise<RefCost>;
+  /**
+   * For a run whose results have nowhere to go (its server died): aborts it if
+   * it is still going, waits up to `waitSecs` for its final state, and says
+   * what it cost. Never throws.
+   */
+  abandon(runId: string, waitSecs: number): Promise<RefCost>;
 }
 
 export interface ApifyOptions {
@@ -209,16 +209,32 @@ export function createApify(options: ApifyOptions): ApifyProvider {
     }
   }
 
-  async function runCostOf(runId: string): Promise<ApifyRunCost | null> {
-    let run: ActorRun | undefined;
-    try {
-      run = await reader.run(runId).get();
-    } catch (error) {
-      throw new ProviderFailure("apify", "unknown", `cannot read Apify run ${runId} (${describe(error)})`, { providerRef: runId });
-    }
-    if (!run) return null;
-    return { status: run.status, finished: FINAL_STATUSES.has(run.status), cost: reportedRunCost(run) };
+  /** A run as a RefCost: running until it is final, then its usageTotalUsd (missing is unknown, never $0). */
+  function asRefCost(runId: string, run: ActorRun | undefined): RefCost {
+    if (!run) return { kind: "not_found", why: `Apify does not know run ${runId}` };
+    if (!FINAL_STATUSES.has(run.status)) return { kind: "running", status: run.status };
+    return refCostOf(reportedRunCost(run), `Apify reported no usageTotalUsd for run ${runId}`, null, NO_TOKENS);
   }
 
-  return { runActor, runCost: runCostOf };
+  const cannotAsk = (runId: string, error: unknown): RefCost => ({ kind: "unknown", why: `cannot read Apify run ${runId} (${describe(error)})` });
+
+  async function costOf(runId: string): Promise<RefCost> {
+    return reader
+      .run(runId)
+      .get()
+      .then((run) => asRefCost(runId, run), (error: unknown) => cannotAsk(runId, error));
+  }
+
+  async function abandon(runId: string, waitSecs: number): Promise<RefCost> {
+    const now = await costOf(runId);
+    if (now.kind !== "running") return now;
+    try {
+      await abortRun(runId);
+      return asRefCost(runId, await reader.run(runId).waitForFinish({ waitSecs }));
+    } catch (error) {
+      return cannotAsk(runId, error);
+    }
+  }
+
+  return { runActor, costOf, abandon };
 }

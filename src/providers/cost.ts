@@ -15,6 +15,38 @@ import { decimalFromNumber, usdToNano } from "../money.js";
  */
 export const MAX_REQUEST_COST_USD = 10_000;
 
+export interface TokenUsage {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+}
+
+export const NO_TOKENS: TokenUsage = { promptTokens: null, completionTokens: null, totalTokens: null };
+
+/**
+ * What a provider says, after the fact, one request (a generation, a run)
+ * cost: the one answer every adapter's `costOf` gives, read the same way by
+ * a live call that could not price a request itself and by the reconciler.
+ */
+export type RefCost =
+  /** The provider's final word. */
+  | { kind: "known"; nanoUsd: bigint; model: string | null; usage: TokenUsage }
+  /** The provider answered with a cost no request can have: charge the hold instead. */
+  | { kind: "impossible"; reported: string }
+  /** An Apify run still going: its cost is not final yet. */
+  | { kind: "running"; status: string }
+  /** The provider knows the request but gave no cost, or could not be asked. */
+  | { kind: "unknown"; why: string }
+  /** The provider does not know the reference (or not yet: OpenRouter's generation endpoint lags a little). */
+  | { kind: "not_found"; why: string };
+
+/** A reported cost as a RefCost; a missing one is unknown, never $0. */
+export function refCostOf(cost: ReportedCost, missing: string, model: string | null, usage: TokenUsage): RefCost {
+  if (cost.kind === "known") return { kind: "known", nanoUsd: cost.nanoUsd, model, usage };
+  if (cost.kind === "impossible") return { kind: "impossible", reported: cost.reported };
+  return { kind: "unknown", why: missing };
+}
+
 export type ReportedCost = { kind: "known"; nanoUsd: bigint } | { kind: "missing" } | { kind: "impossible"; reported: string };
 
 export const MISSING_COST: ReportedCost = { kind: "missing" };

@@ -7,7 +7,7 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ModelListPrices } from "../model-list-prices.js";
-import { addCosts, MISSING_COST, readProviderCost, type ReportedCost } from "./cost.js";
+import { addCosts, MISSING_COST, readProviderCost, refCostOf, type RefCost, type ReportedCost, type TokenUsage } from "./cost.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ChatMessage {
@@ -15,11 +15,7 @@ export interface ChatMessage {
   content: string;
 }
 
-export interface TokenUsage {
-  promptTokens: number | null;
-  completionTokens: number | null;
-  totalTokens: number | null;
-}
+export type { TokenUsage };
 
 export interface ChatRequest {
   model: string;
@@ -78,8 +74,8 @@ export interface OpenRouterProvider {
   embed(request: EmbeddingRequest): Promise<Embeddings>;
   /** The model list with prices (free request). */
   listModels(signal?: AbortSignal): Promise<ListedModel[]>;
-  /** The cost OpenRouter recorded for a generation, or null if it does not know the id (yet). */
-  generationCost(generationId: string, signal?: AbortSignal): Promise<GenerationCost | null>;
+  /** What OpenRouter recorded for a generation (its generation endpoint). Never throws. */
+  costOf(generationId: string): Promise<RefCost>;
 }
 
 export interface OpenRouterOptions {
@@ -289,5 +285,15 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
     );
   }
 
-  return { chat, embed, listModels, generationCost };
+  async function costOf(generationId: string): Promise<RefCost> {
+    try {
+      const found = await generationCost(generationId);
+      if (!found) return { kind: "not_found", why: `OpenRouter does not know generation ${generationId} (yet)` };
+      return refCostOf(found.cost, `OpenRouter reported no cost for ${generationId}`, found.model, found.usage);
+    } catch (error) {
+      return { kind: "unknown", why: `cannot ask OpenRouter about ${generationId}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  return { chat, embed, listModels, costOf };
 }

@@ -52,6 +52,7 @@ describe("check-margins", () => {
       requestHash: "x",
       markup: "0.8",
       creditUsdValue: "0.01",
+      ownerInstanceId: null,
       now: Date.now(),
     });
     if (placed.kind !== "placed") throw new Error("hold refused");

@@ -23,7 +23,7 @@ describe("stdio server: tools and listing", () => {
     expect(profile.outputSchema?.properties).toHaveProperty("metering");
   });
 
-  it("answers get_wallet_balance and get_rate_card with the SPEC fields", async () => {
+  it("answers get_wallet_balance and get_rate_card with the documented fields", async () => {
     const { call, orgId } = await startStack({ credits: "12.5" });
     const wallet = await call("get_wallet_balance");
     expect(wallet.structuredContent).toEqual({

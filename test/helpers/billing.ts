@@ -7,7 +7,8 @@
  * charges cover what was billed.
  */
 import { expect } from "vitest";
-import { sqlRows, type TestLedger } from "./store.js";
+import type { OpenRouterSimulator } from "../../src/simulator/openrouter.js";
+import { assertInvariants, sqlRows, type TestLedger } from "./store.js";
 
 /** `billed`: provider reference -> USD billed. Assumes markup 1.25 and $0.01 a credit ($1 = 125 credits). */
 export async function assertBilledRequestsCharged(ledger: TestLedger, billed: Map<string, number>, context = ""): Promise<void> {
@@ -28,4 +29,13 @@ export async function assertBilledRequestsCharged(ledger: TestLedger, billed: Ma
   expect(unreferenced.length, `${context}: billed requests without an event or an estimate`).toBeLessThanOrEqual(estimates.length);
   const billedMicro = unreferenced.reduce((sum, [, usd]) => sum + Math.ceil(usd * 125_000_000), 0);
   expect(Number(estimates.reduce((sum, e) => sum + e.charged, 0n)), `${context}: estimates below what was billed`).toBeGreaterThanOrEqual(billedMicro);
+}
+
+/** After processes were killed and their calls resolved: nothing open, no hold left, every billed request charged once, the books sound. */
+export async function assertNothingLost(ledger: TestLedger, sim: OpenRouterSimulator, context: string): Promise<void> {
+  expect(await ledger.openCalls(), `${context}: calls left open`).toEqual([]);
+  for (const org of await ledger.listOrgs()) expect((await ledger.getWallet(org.id)).heldMicroCredits, `${context}: a hold left`).toBe(0n);
+  const billed = new Map(sim.paidRequests().flatMap((r) => (r.generationId ? [[r.generationId, r.billedUsd] as [string, number]] : [])));
+  await assertBilledRequestsCharged(ledger, billed, context);
+  await assertInvariants(ledger);
 }

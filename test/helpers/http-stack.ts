@@ -89,3 +89,28 @@ export async function startHttpStack(options: { orgs?: Record<string, string>; e
   running.push(stack);
   return stack;
 }
+
+export interface ToolOutcome {
+  ok: boolean;
+  /** The error code of a refused call, or the HTTP status when the request itself failed. */
+  code: string;
+}
+
+/** One tool call as a raw Streamable HTTP request (stateless: any instance answers any request). */
+export async function callToolOverHttp(url: string, key: string, name: string, args: Record<string, unknown>): Promise<ToolOutcome> {
+  try {
+    const response = await fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
+    });
+    const text = await response.text();
+    if (response.status !== 200) return { ok: false, code: `http_${response.status}` };
+    const data = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)) as { result?: { isError?: boolean; content: { text: string }[] } });
+    const result = data.find((message) => message.result)?.result;
+    if (!result) return { ok: false, code: "no_result" };
+    return result.isError ? { ok: false, code: result.content[0]!.text.split(":")[0]! } : { ok: true, code: "ok" };
+  } catch {
+    return { ok: false, code: "connection_lost" };
+  }
+}

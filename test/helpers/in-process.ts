@@ -9,7 +9,7 @@ import type { LedgerTarget } from "../../src/ledger/index.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { Metering } from "../../src/metering/meter.js";
 import type { PricingConfig } from "../../src/metering/pricing.js";
-import { Reconciler } from "../../src/metering/reconcile.js";
+import { Reconciler, type ReconcileOptions } from "../../src/metering/reconcile.js";
 import type { OrgRef } from "../../src/metering/types.js";
 import { parseDecimal } from "../../src/money.js";
 import { createApify } from "../../src/providers/apify.js";
@@ -75,5 +75,13 @@ export async function startInProcess(options: InProcessOptions = {}): Promise<In
   return stack;
 }
 
-/** Reconcile as an impatient process would: no grace, no deadline left. */
-export const AT_ONCE = { heldGraceMs: 0, llmDeadlineMs: 0, actorDeadlineMs: 0 };
+/** Reconcile as an impatient process would: no grace, no deadline left (the defaults otherwise). */
+export const AT_ONCE: ReconcileOptions = {
+  heldGraceMs: 0,
+  llmDeadlineMs: 0,
+  actorDeadlineMs: 0,
+  instanceTtlMs: 30_000,
+  unknownMaxAgeMs: 7 * 86_400_000,
+  selfInstanceId: null,
+  abortWaitSecs: 5,
+};

@@ -16,6 +16,7 @@ export function holdRequest(orgId: string, micro = 1_000_000n, extra: Partial<Ho
     requestHash: "h",
     markup: "1.25",
     creditUsdValue: "0.01",
+    ownerInstanceId: null,
     now: NOW,
     ...extra,
   };

@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
 import { TEST_SEED } from "../helpers/seeded.js";
+import { AT_ONCE } from "../helpers/in-process.js";
 import { assertBilledRequestsCharged } from "../helpers/billing.js";
 import { STORE, tempLedger, type TestLedger } from "../helpers/store.js";
 import { armFailpoint, CrashSignal, FAILPOINTS } from "../../src/failpoints.js";
@@ -133,7 +134,7 @@ describe("seeded fault simulation", () => {
       // Sometimes the owner stalls between its hold and its dispatch mark while another process reconciles.
       const stall = rng.chance(0.03);
       await metering.runLlm({ org, feature, args, model, idempotencyKey: key, promptText: "x".repeat(200) }, async (session) => {
-        if (stall) await reconciler.run({ heldGraceMs: 0, llmDeadlineMs: 0, actorDeadlineMs: 0 });
+        if (stall) await reconciler.run(AT_ONCE);
         const completion = await session.chat([{ role: "user", content: `simulate ${feature}` }]);
         return { text: completion.text };
       });
@@ -172,7 +173,7 @@ describe("seeded fault simulation", () => {
           );
         } else if (roll < 0.18) {
           action = "reconcile";
-          await reconciler.run({ heldGraceMs: 0, llmDeadlineMs: 0, actorDeadlineMs: 0 });
+          await reconciler.run(AT_ONCE);
         } else {
           const crash = rng.chance(0.05) ? rng.pick(FAILPOINTS) : null;
           armFailpoint(crash, "throw");
@@ -196,7 +197,7 @@ describe("seeded fault simulation", () => {
 
     // Everything left open is resolvable, and then the provider's view and the ledger's agree.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await reconciler.run({ heldGraceMs: 0, llmDeadlineMs: 0, actorDeadlineMs: 0 });
+    await reconciler.run(AT_ONCE);
     expect(await ledger.openCalls(), `seed ${SEED}`).toEqual([]);
     expect(await ledger.checkInvariants(), `seed ${SEED}`).toEqual([]);
     const billed = new Map<string, number>([

@@ -203,11 +203,32 @@ describe("Apify adapter", () => {
     expect(sim.runs.get(runId)!.aborted).toBe(true);
   });
 
-  it("runCost reports a known run's cost and state, and null for an unknown run", async () => {
+  it("costOf gives a finished run's cost, and says when a run is unknown", async () => {
     sim.behave({ items: 2, durationMs: 50 });
     const result = await apify.runActor(request());
-    expect(await apify.runCost(result.runId)).toEqual({ status: "SUCCEEDED", finished: true, cost: { kind: "known", nanoUsd: 9_000_000n } });
-    expect(await apify.runCost("noSuchRun1234567")).toBeNull();
+    expect(await apify.costOf(result.runId)).toEqual({
+      kind: "known",
+      nanoUsd: 9_000_000n,
+      model: null,
+      usage: { promptTokens: null, completionTokens: null, totalTokens: null },
+    });
+    expect(await apify.costOf("noSuchRun1234567")).toMatchObject({ kind: "not_found" });
+  });
+
+  it("abandon aborts a run still going, waits for its final state and prices it", async () => {
+    sim.behave({ durationMs: 60_000 });
+    let runId = "";
+    const cancel = new AbortController();
+    const following = apify.runActor(request({ signal: cancel.signal, onRunStarted: async (id) => void (runId = id) })).catch(() => undefined);
+    while (!runId) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await apify.costOf(runId)).toMatchObject({ kind: "running" });
+    const priced = await apify.abandon(runId, 10);
+    const run = sim.runs.get(runId)!;
+    expect(run.status).toBe("ABORTED");
+    expect(priced).toMatchObject({ kind: "known" });
+    expect(Number((priced as { nanoUsd: bigint }).nanoUsd) / 1e9).toBeCloseTo(run.usageTotalUsd, 9);
+    cancel.abort();
+    await following;
   });
 });
 

@@ -3,7 +3,7 @@ import { ConfigError, defaultDbPath, loadConfig } from "../../src/config.js";
 import { formatDecimal } from "../../src/money.js";
 
 describe("configuration", () => {
-  it("has the SPEC defaults", () => {
+  it("has the documented defaults", () => {
     const config = loadConfig({ HOME: "/home/u" });
     expect(formatDecimal(config.markup)).toBe("1.25");
     expect(formatDecimal(config.creditUsdValue)).toBe("0.01");
@@ -16,6 +16,13 @@ describe("configuration", () => {
     });
     expect(config.apify.baseUrl).toBe("https://api.apify.com");
     expect(config.socrata.baseUrl).toBeUndefined();
+    expect(config.instances).toEqual({ heartbeatMs: 5_000, ttlMs: 30_000, sweepMs: 30_000 });
+    expect(config.unknownMaxAgeMs).toBe(7 * 86_400_000);
+  });
+
+  it("refuses an instance TTL shorter than two heartbeats: a live server could be taken for dead", () => {
+    expect(() => loadConfig({ ECN_HEARTBEAT_MS: "5000", ECN_INSTANCE_TTL_MS: "9000" })).toThrow(/ECN_INSTANCE_TTL_MS: must be at least twice ECN_HEARTBEAT_MS/);
+    expect(loadConfig({ ECN_HEARTBEAT_MS: "200", ECN_INSTANCE_TTL_MS: "1000", ECN_SWEEP_MS: "500" }).instances).toEqual({ heartbeatMs: 200, ttlMs: 1_000, sweepMs: 500 });
   });
 
   it("parses markup and credit value as exact decimals", () => {

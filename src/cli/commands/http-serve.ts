@@ -8,7 +8,7 @@ import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
 import { ConfigError } from "../../config.js";
 import { currentConfig, reportFailure } from "../runner.js";
-import { sweepOnStart } from "./reconcile.js";
+import { startSweeps } from "./reconcile.js";
 
 export interface HttpOptions {
   host: string;
@@ -22,7 +22,7 @@ export async function http(options: HttpOptions): Promise<void> {
     const config = currentConfig();
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
     const metrics = new Metrics();
-    const app = await createApp(config, { observe: metrics.observe });
+    const app = await createApp(config, { observe: metrics.observe, serve: "http" });
     if (app.ledger instanceof PostgresLedger) {
       const engine = app.ledger.engine;
       metrics.watchPool(() => engine.stats);
@@ -31,7 +31,8 @@ export async function http(options: HttpOptions): Promise<void> {
       ? options.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)
       : config.http.allowedHosts;
     await app.metering.prices.warm();
-    sweepOnStart(app);
+    // Several instances on one database take over a dead one's calls without anybody running reconcile.
+    startSweeps(app);
     const health = new LedgerHealth(app.ledger);
     const httpApp = createHttpApp({
       deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },

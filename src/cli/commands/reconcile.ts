@@ -3,29 +3,41 @@ import type { App } from "../app.js";
 import { respond } from "../output.js";
 import type { AppRunner } from "../runner.js";
 
-/** The start-up sweep: runs in the background and logs what it did (it may wait on providers). */
-export function sweepOnStart(app: App): void {
-  void app.reconcile().then(
-    (report) => {
-      const acted = report.filter((r) => r.action !== "too_recent");
-      if (acted.length) app.logger.info("reconciled calls left open", { calls: acted.length, actions: acted.map((r) => `${r.tool_call_id}:${r.action}`) });
-    },
-    (error: unknown) => app.logger.warn("start-up reconcile failed", { error: String(error) }),
-  );
+/** Actions that change nothing and are not worth a log line. */
+const QUIET = new Set(["too_recent", "left_to_owner"]);
+
+/** One reconcile in a server, logging what it did; never throws. */
+async function sweep(app: App, what: string): Promise<void> {
+  try {
+    const acted = (await app.reconcile()).filter((r) => !QUIET.has(r.action));
+    if (acted.length) app.logger.info(`${what}: reconciled calls left open`, { calls: acted.length, actions: acted.map((r) => `${r.tool_call_id}:${r.action}`) });
+  } catch (error) {
+    app.logger.warn(`${what} failed`, { error: String(error) });
+  }
+}
+
+/**
+ * A server's sweeps: one at start, in the background (it may wait on
+ * providers), then one about every ECN_SWEEP_MS: dead instances' calls, and
+ * the server's own calls it gave up on.
+ */
+export function startSweeps(app: App): void {
+  void sweep(app, "start-up reconcile");
+  app.instance?.sweepEvery(app.config.instances.sweepMs, () => sweep(app, "orphan sweep"));
 }
 
 export function registerReconcileCommand(program: Command, withApp: AppRunner): void {
   program
     .command("reconcile")
     .option("--json", "machine-readable output")
-    .description("settle or void paid calls left held, dispatched or unknown (safe beside running servers)")
+    .description("settle or void paid calls whose server died, or left unknown (safe beside running servers: their calls are left to them)")
     .action(
       withApp(async (app, options: { json?: boolean }) => {
         const report = await app.reconcile();
         respond(
           options,
           report,
-          ["call", "feature", "was", "action", "cost (USD)", "charged (credits)", "note"],
+          ["call", "feature", "was", "action", "cost (USD)", "charged (credits)", "why"],
           report.map((r) => [r.tool_call_id, r.feature, r.from_state, r.action, r.cost_usd, r.credits_charged, r.note]),
         );
         if (!options.json) console.log(report.length ? `${report.length} open call(s) examined.` : "No open calls: nothing to reconcile.");

@@ -3,14 +3,14 @@ import { checkDatabaseUrl } from "../../config.js";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
-import { sweepOnStart } from "./reconcile.js";
+import { startSweeps } from "./reconcile.js";
 import { currentConfig, reportFailure } from "../runner.js";
 
 /** The stdio MCP server: what an MCP client launches (`ecn-mcp` with no verb). */
 async function stdio(): Promise<void> {
   let app;
   try {
-    app = await createApp(currentConfig());
+    app = await createApp(currentConfig(), { serve: "stdio" });
     const { ledger, metering, accounts, publicData, logger, config } = app;
     const org = await ledger.ensureOrg(config.org, Date.now());
     logger.info("serving MCP over stdio", {
@@ -20,7 +20,7 @@ async function stdio(): Promise<void> {
       openrouter: config.openrouter.apiKey ? "configured" : "not configured",
     });
     await metering.prices.warm();
-    sweepOnStart(app);
+    startSweeps(app);
     const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
     await serveStdio({ server, metering, logger, close: app.close });
   } catch (error) {

@@ -55,8 +55,9 @@ const insertNotice = statement(
 const insertCall = statement(
   "insert_call",
   `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
-     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at)
-   VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now)`,
+     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at, owner_instance_id)
+   VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now,
+     @owner)`,
 );
 
 export function* placeHold(request: HoldRequest): Script<HoldOutcome> {
@@ -145,6 +146,7 @@ function newCall(request: HoldRequest): ToolCallRecord {
     createdAt: request.now,
     dispatchedAt: null,
     resolvedAt: null,
+    ownerInstanceId: request.ownerInstanceId,
   };
 }
 
@@ -162,5 +164,6 @@ function insertCallQuery(call: ToolCallRecord): Query {
     markup: call.markup,
     creditUsdValue: call.creditUsdValue,
     now: call.createdAt,
+    owner: call.ownerInstanceId,
   });
 }

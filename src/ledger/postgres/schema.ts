@@ -92,6 +92,7 @@ export const toolCalls = pgTable(
     createdAt: ms("created_at").notNull(),
     dispatchedAt: ms("dispatched_at"),
     resolvedAt: ms("resolved_at"),
+    ownerInstanceId: text("owner_instance_id"),
   },
   (t) => [
     uniqueIndex("tool_calls_idempotency")
@@ -242,3 +243,15 @@ export const usageDaily = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
 );
+
+/** Server processes and their heartbeats (see the SQLite schema). */
+export const instances = pgTable("instances", {
+  id: text("id").primaryKey(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  pidScope: text("pid_scope"),
+  pidStart: text("pid_start"),
+  kind: text("kind").notNull(),
+  startedAt: ms("started_at").notNull(),
+  heartbeatAt: ms("heartbeat_at").notNull(),
+});

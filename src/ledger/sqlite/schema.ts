@@ -12,28 +12,8 @@
  */
 import { sql } from "drizzle-orm";
 import { OPEN_STATE_SQL } from "../store.js";
-import { customType, index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-
-/** An integer amount of money, exact as BigInt. */
-const money = customType<{ data: bigint; driverData: bigint | number | string }>({
-  dataType: () => "integer",
-  fromDriver: (value) => BigInt(value),
-  toDriver: (value) => value,
-});
-
-/** A small integer (counts, tokens, epoch milliseconds) as a JS number. */
-const int = customType<{ data: number; driverData: bigint | number | string }>({
-  dataType: () => "integer",
-  fromDriver: (value) => Number(value),
-  toDriver: (value) => value,
-});
-
-/** A 0/1 integer flag. */
-const flag = customType<{ data: boolean; driverData: bigint | number | string }>({
-  dataType: () => "integer",
-  fromDriver: (value) => Number(value) === 1,
-  toDriver: (value) => (value ? 1 : 0),
-});
+import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { flag, int, money } from "./columns.js";
 
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),
@@ -118,6 +98,8 @@ export const toolCalls = sqliteTable(
     createdAt: int("created_at").notNull(),
     dispatchedAt: int("dispatched_at"),
     resolvedAt: int("resolved_at"),
+    /** The server instance that placed the hold and resolves the call while it lives (null: a call from before instances). */
+    ownerInstanceId: text("owner_instance_id"),
   },
   (t) => [
     uniqueIndex("tool_calls_idempotency")
@@ -297,3 +279,22 @@ export const usageDaily = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
 );
+
+/**
+ * Server processes, so a dead one's open calls can be told from a live one's.
+ * A row is written at start, its heartbeat renewed every few seconds, and
+ * deleted at a clean shutdown. pid_scope (the kernel boot and pid namespace)
+ * and pid_start (the process's start in clock ticks) let a process on the
+ * same machine check that the pid still names the same process.
+ */
+export const instances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  host: text("host").notNull(),
+  pid: int("pid").notNull(),
+  pidScope: text("pid_scope"),
+  pidStart: text("pid_start"),
+  /** stdio or http. */
+  kind: text("kind").notNull(),
+  startedAt: int("started_at").notNull(),
+  heartbeatAt: int("heartbeat_at").notNull(),
+});

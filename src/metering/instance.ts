@@ -1,0 +1,84 @@
+/**
+ * This server process as an instance in the ledger: registered at start,
+ * a heartbeat every few seconds while it lives, removed at a clean shutdown.
+ * It also sweeps for orphaned calls on a jittered timer, so that
+ * with several instances they do not all sweep in step.
+ */
+import { newId } from "../ids.js";
+import type { InstanceRecord, Ledger } from "../ledger/index.js";
+import type { Logger } from "../log.js";
+import type { ProcessIdentity } from "./liveness.js";
+
+export interface InstanceDeps {
+  ledger: Ledger;
+  logger: Logger;
+  identity: ProcessIdentity;
+  kind: InstanceRecord["kind"];
+  heartbeatMs: number;
+  now?: () => number;
+}
+
+export class ServerInstance {
+  readonly id = newId("in");
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | null = null;
+  private sweeping: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: InstanceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.startedAt = this.now();
+  }
+
+  private record(): InstanceRecord {
+    const { host, pid, pidScope, pidStart } = this.deps.identity;
+    return { id: this.id, host, pid, pidScope, pidStart, kind: this.deps.kind, startedAt: this.startedAt, heartbeatAt: this.now() };
+  }
+
+  /** Writes the instance's row (failing start-up if the ledger cannot take it), then keeps its heartbeat. */
+  async register(): Promise<void> {
+    await this.deps.ledger.heartbeatInstance(this.record());
+    this.heartbeatTimer = setInterval(() => this.beat(), this.deps.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private beat(): void {
+    if (this.beating || this.stopped) return; // a slow ledger: one heartbeat at a time
+    this.beating = this.deps.ledger
+      .heartbeatInstance(this.record())
+      .catch((error: unknown) => this.deps.logger.warn("heartbeat not recorded; other servers may take this one for dead", { error: String(error) }))
+      .finally(() => (this.beating = null));
+  }
+
+  /** Runs `sweep` about every `everyMs` (between half and all of it, at random), one sweep at a time, until stop(). */
+  sweepEvery(everyMs: number, sweep: () => Promise<unknown>): void {
+    const schedule = () => {
+      if (this.stopped) return;
+      this.sweepTimer = setTimeout(() => {
+        this.sweeping = sweep()
+          .catch((error: unknown) => this.deps.logger.warn("orphan sweep failed", { error: String(error) }))
+          .finally(() => {
+            this.sweeping = null;
+            schedule();
+          });
+      }, everyMs * (0.5 + Math.random() / 2));
+      this.sweepTimer.unref();
+    };
+    schedule();
+  }
+
+  /** A clean shutdown: no more heartbeats or sweeps, and the row goes (calls still open become orphans at once). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.sweepTimer);
+    await Promise.allSettled([this.sweeping, this.beating]);
+    await this.deps.ledger
+      .deregisterInstance(this.id)
+      .catch((error: unknown) => this.deps.logger.warn("could not deregister; other servers will find this one dead by its heartbeat", { error: String(error) }));
+  }
+}
