@@ -37,7 +37,7 @@ export interface Config {
   /** Test-only: kill the process at this step of every paid call. */
   failpoint: Failpoint | undefined;
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
-  apify: { token: string | undefined; baseUrl: string; leadSignalActor: string };
+  apify: { token: string | undefined; baseUrl: string; leadSignalActor: string; minChargeUsd: Decimal | undefined };
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
   http: {
     /** Host header names accepted (DNS rebinding protection). */
@@ -124,6 +124,7 @@ const schema = z.object({
   APIFY_API_TOKEN: optionalSecret,
   APIFY_BASE_URL: httpUrl.default("https://api.apify.com"),
   ECN_LEAD_SIGNAL_ACTOR: z.string().trim().min(1).default("apify/google-search-scraper"),
+  ECN_LEAD_SIGNAL_MIN_CHARGE_USD: decimalVar("a decimal number of US dollars from 0 to 10000, such as 0.5", (d) => compareDecimal(d, parseDecimal("10000")) <= 0).optional(),
   SOCRATA_APP_TOKEN: optionalSecret,
   ECN_SOCRATA_BASE_URL: httpUrl.optional(),
   ECN_HTTP_ALLOWED_HOSTS: z
@@ -197,7 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.ECN_LOG_LEVEL,
     failpoint: v.ECN_FAILPOINT,
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
-    apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR },
+    apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
     http: {
       allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,

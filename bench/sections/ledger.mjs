@@ -47,6 +47,7 @@ async function ours(ops) {
       requestHash: "bench",
       markup: "1.25",
       creditUsdValue: "0.01",
+      ownerInstanceId: null,
       now: Date.now(),
     });
     await ledger.markDispatched(held.call.id, Date.now());

@@ -14,6 +14,7 @@ import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
 import { Reconciler, type ReconciledCall } from "../metering/reconcile.js";
 import type { MeteringObserver } from "../metering/types.js";
+import { usdToNano } from "../money.js";
 import { createOpenRouter } from "../providers/openrouter.js";
 import { createSocrata } from "../providers/socrata.js";
 
@@ -59,10 +60,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let instance: ServerInstance | null = null;
   if (options.serve) {
     instance = new ServerInstance({ ledger, logger, identity, kind: options.serve, heartbeatMs: config.instances.heartbeatMs });
-    await instance.register().catch(async (error: unknown) => {
-      await ledger.close();
-      throw error;
-    });
+    await instance.register();
   }
   const pricing: PricingConfig = {
     markup: config.markup,
@@ -85,8 +83,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger,
     embeddingModel: config.openrouter.embeddingModel,
     leadSignalActor: config.apify.leadSignalActor,
+    leadSignalMinChargeNanoUsd: config.apify.minChargeUsd ? usdToNano(config.apify.minChargeUsd) : null,
     ...(options.observe ? { observe: options.observe } : {}),
     instanceId: instance?.id ?? null,
+    ...(instance ? { instanceReady: () => instance.ready() } : {}),
   });
   const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity });
   const socrata = createSocrata({

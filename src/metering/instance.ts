@@ -25,6 +25,7 @@ export class ServerInstance {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | null = null;
+  private registered = false;
   private sweeping: Promise<unknown> | null = null;
   private stopped = false;
 
@@ -38,17 +39,33 @@ export class ServerInstance {
     return { id: this.id, host, pid, pidScope, pidStart, kind: this.deps.kind, startedAt: this.startedAt, heartbeatAt: this.now() };
   }
 
-  /** Writes the instance's row (failing start-up if the ledger cannot take it), then keeps its heartbeat. */
+  /**
+   * Writes the instance's row, then keeps its heartbeat. A ledger that cannot
+   * take the row does not stop the server (it answers ledger_unavailable and
+   * /healthz 503 until it can): the heartbeats keep trying, and no hold is
+   * placed before the row exists (see ready()).
+   */
   async register(): Promise<void> {
-    await this.deps.ledger.heartbeatInstance(this.record());
+    await this.write().catch((error: unknown) =>
+      this.deps.logger.warn("cannot register this server in the ledger yet; paid calls are refused until it can", { error: String(error) }),
+    );
     this.heartbeatTimer = setInterval(() => this.beat(), this.deps.heartbeatMs);
     this.heartbeatTimer.unref();
   }
 
+  /** Resolves once the row exists, writing it now if needed; throws the ledger's failure otherwise. */
+  async ready(): Promise<void> {
+    if (!this.registered) await this.write();
+  }
+
+  private async write(): Promise<void> {
+    await this.deps.ledger.heartbeatInstance(this.record());
+    this.registered = true;
+  }
+
   private beat(): void {
     if (this.beating || this.stopped) return; // a slow ledger: one heartbeat at a time
-    this.beating = this.deps.ledger
-      .heartbeatInstance(this.record())
+    this.beating = this.write()
       .catch((error: unknown) => this.deps.logger.warn("heartbeat not recorded; other servers may take this one for dead", { error: String(error) }))
       .finally(() => (this.beating = null));
   }

@@ -13,6 +13,7 @@ import { coveredCostNanoUsd, nanoToUsd } from "../money.js";
 import type { ApifyProvider } from "../providers/apify.js";
 import { ProviderFailure } from "../providers/failure.js";
 import type { OpenRouterProvider } from "../providers/openrouter.js";
+import { actorCapMicro, actorMinimum } from "./actor-cap.js";
 import { concludeCall } from "./conclude.js";
 import { requestFingerprint } from "./fingerprint.js";
 import { promptTokenBound, worstCaseNanoUsd, type LlmCostShape } from "./llm-plan.js";
@@ -44,11 +45,15 @@ export interface MeteringDeps {
   logger: Logger;
   embeddingModel: string;
   leadSignalActor: string;
+  /** The operator's minimum cap for lead-signal runs (nano-USD), on top of what the actor says. */
+  leadSignalMinChargeNanoUsd?: bigint | null;
   now?: () => number;
   /** Told about rejections and resolutions, for metrics. */
   observe?: MeteringObserver;
   /** The registered server instance this process is: its calls are left to it while its heartbeat lasts. */
   instanceId?: string | null;
+  /** Resolves once that instance's row is in the ledger (a hold is never placed for an owner nobody can see). */
+  instanceReady?: () => Promise<void>;
 }
 
 /** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
@@ -119,6 +124,7 @@ export class Metering {
       now: this.now,
       observe: this.observe,
       instanceId: this.deps.instanceId ?? null,
+      instanceReady: this.deps.instanceReady,
       ownCalls: this.ownCalls,
     };
   }
@@ -141,14 +147,17 @@ export class Metering {
     const card = await this.rateCardFor(request);
     const fingerprint = fingerprintOf(request);
     const { pricing } = this.deps;
-    // The cap is what the caller allows (default: the floor); the hold is at least the floor.
-    const capMicro = request.maxCostMicroCredits ?? card.floorMicroCredits;
+    // The cap is what the caller allows (default: the floor), never below the actor's minimum; the hold is at least the floor.
+    const actorId = this.deps.leadSignalActor;
+    const fromApify = (await this.deps.providers.apify?.minimumChargeNanoUsd(actorId)) ?? null;
+    const minimum = actorMinimum(fromApify, this.deps.leadSignalMinChargeNanoUsd ?? null);
+    const capMicro = actorCapMicro(request, card.floorMicroCredits, actorId, minimum, pricing);
     const capUsd = nanoToUsd(coveredCostNanoUsd(capMicro, meteringMarkup(pricing), pricing.creditUsdValue));
     const amounts = holdAmounts(card.floorMicroCredits > capMicro ? card.floorMicroCredits : capMicro, null, pricing);
     const outcome = await preflightFixed(this.preflightDeps, request, card, fingerprint, amounts);
     if (outcome.kind === "existing") return this.replay(outcome, request, fingerprint, () => this.actorOnce(request, work, false), retryFreedKey);
     const { apify } = this.deps.providers;
-    const session = (core: RequestCore) => new ActorCallSession(core, apify, this.deps.leadSignalActor, capUsd);
+    const session = (core: RequestCore) => new ActorCallSession(core, apify, actorId, capUsd);
     return this.execute(outcome, session, request, work, this.deps.actorTimeoutMs);
   }
 

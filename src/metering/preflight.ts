@@ -27,10 +27,12 @@ export interface PreflightDeps {
   observe: MeteringObserver;
   /** The registered server instance this process is, if any: it owns the calls it holds. */
   instanceId: string | null;
+  instanceReady: (() => Promise<void>) | undefined;
   ownCalls: OwnCalls;
 }
 
 async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCardRecord, fingerprint: string, amounts: HoldAmounts) {
+  await deps.instanceReady?.();
   return deps.ownCalls.place(() => deps.ledger.placeHold({
     orgId: request.org.id,
     feature: request.feature,

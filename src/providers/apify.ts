@@ -50,6 +50,12 @@ export interface ApifyRunResult {
 
 export interface ApifyProvider {
   runActor(request: ApifyRunRequest): Promise<ApifyRunResult>;
+  /**
+   * The smallest `maxTotalChargeUsd` the actor accepts (its pricing info's
+   * minimalMaxTotalChargeUsd), in nano-USD; null when Apify names none or
+   * cannot be asked. Read once per actor every few minutes.
+   */
+  minimumChargeNanoUsd(actorId: string): Promise<bigint | null>;
   /** What a run cost, once it has finished (running until then). Never throws. */
   costOf(runId: string): Promise<RefCost>;
   /**
@@ -75,6 +81,8 @@ const START_TIMEOUT_SECS = 30;
 const READ_TIMEOUT_SECS = 30;
 const MAX_HOLD_SECS = 10;
 const CLIENT_READ_RETRIES = 3;
+/** How long an actor's minimum charge is trusted before it is read again. */
+const MINIMUM_TTL_MS = 10 * 60_000;
 /** Our own attempts on top of the client's, so a blip does not lose a run. */
 const RUN_READ_ATTEMPTS = 4;
 
@@ -236,5 +244,24 @@ export function createApify(options: ApifyOptions): ApifyProvider {
     }
   }
 
-  return { runActor, costOf, abandon };
+  const minimums = new Map<string, { nano: bigint | null; readAt: number }>();
+
+  async function minimumChargeNanoUsd(actorId: string): Promise<bigint | null> {
+    const cached = minimums.get(actorId);
+    if (cached && Date.now() - cached.readAt < MINIMUM_TTL_MS) return cached.nano;
+    let nano: bigint | null = null;
+    try {
+      const actor = await reader.actor(actorId).get();
+      // The last pricing info is the one in force; the minimum is only on pay-per-event pricing.
+      const current = (actor?.pricingInfos ?? []).at(-1) as { minimalMaxTotalChargeUsd?: unknown } | undefined;
+      const minimum = readProviderCost(current?.minimalMaxTotalChargeUsd);
+      nano = minimum.kind === "known" ? minimum.nanoUsd : null;
+    } catch {
+      return cached?.nano ?? null; // keep the last answer; a refused run costs nothing anyway
+    }
+    minimums.set(actorId, { nano, readAt: Date.now() });
+    return nano;
+  }
+
+  return { runActor, costOf, abandon, minimumChargeNanoUsd };
 }

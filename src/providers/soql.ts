@@ -11,9 +11,16 @@
  * are written as `\\`, `\%` and `\_`. A user's `%` therefore matches a percent
  * sign, not "anything". Should a portal ever not honour the backslash, the
  * pattern only gets narrower (it then demands a literal backslash), never wider.
+ *
+ * Types: SoQL compares only values of one type. A cost column may be text on
+ * the portal (San Francisco's and New York's are), where `cost >= 1000` is a
+ * 400, so the cost is always read through `::number`, which works on a number
+ * column too. A date kept as text would compare as text and silently return
+ * the wrong rows, so dates are compared, and rows ordered, only on columns the
+ * dataset declares as floating timestamps.
  */
 import { EcnError } from "../errors.js";
-import type { PermitDataset, PermitFilters } from "./permits.js";
+import { PERMIT_FILTERS, type PermitDataset, type PermitFilters } from "./permits.js";
 
 export const MAX_PERMIT_LIMIT = 1000;
 /** Longest `permit_type` or `text` value accepted; longer ones are certainly not a permit type or a search phrase. */
@@ -77,6 +84,23 @@ function column(name: string): string {
   return name;
 }
 
+/** Refuses any filter the dataset cannot apply: a filter silently ignored would return rows the caller excluded. */
+function refuseUnsupported(dataset: PermitDataset, filters: PermitFilters): void {
+  for (const name of PERMIT_FILTERS) {
+    if (filters[name] === undefined || dataset.filters.includes(name)) continue;
+    throw new EcnError(
+      "invalid_input",
+      `${name} cannot be applied to ${dataset.city}: the ${dataset.label} dataset (${dataset.datasetId}) publishes nothing it could compare; leave ${name} out`,
+    );
+  }
+  // The dataset table is ours: a filter it lists must have a column that can take it.
+  const dates = dataset.filters.includes("issued_since") || dataset.filters.includes("issued_until");
+  if (dates && dataset.columns.issuedDateType !== "floating_timestamp") {
+    throw new Error(`permit dataset ${dataset.datasetId} lists date filters but ${dataset.columns.issuedDate} is not a floating timestamp`);
+  }
+  if (dataset.filters.includes("min_cost") && !dataset.columns.cost) throw new Error(`permit dataset ${dataset.datasetId} lists min_cost but has no cost column`);
+}
+
 /**
  * The SODA parameters (`$where`, `$q`, `$order`, `$limit`) for a permit search
  * on one dataset. Throws `invalid_input` for filters the dataset cannot apply
@@ -87,6 +111,7 @@ export function buildPermitQuery(dataset: PermitDataset, filters: PermitFilters)
   if (!Number.isInteger(filters.limit) || filters.limit < 1 || filters.limit > MAX_PERMIT_LIMIT) {
     throw new EcnError("invalid_input", `limit must be a whole number from 1 to ${MAX_PERMIT_LIMIT}`);
   }
+  refuseUnsupported(dataset, filters);
   const where: string[] = [];
   const issued = column(columns.issuedDate);
   const since = filters.issued_since === undefined ? undefined : parseDay("issued_since", filters.issued_since);
@@ -104,18 +129,15 @@ export function buildPermitQuery(dataset: PermitDataset, filters: PermitFilters)
     where.push(`upper(${column(columns.type)}) like upper(${quoteSoql(likeContainsPattern(permitType))})`);
   }
   if (filters.min_cost !== undefined) {
-    if (!dataset.supportsMinCost || !columns.cost) {
-      throw new EcnError("invalid_input", `min_cost cannot be applied to ${dataset.city}: the ${dataset.label} dataset publishes no cost; leave min_cost out`);
-    }
     if (typeof filters.min_cost !== "number") throw new EcnError("invalid_input", "min_cost must be a number");
-    where.push(`${column(columns.cost)} >= ${soqlNumber(filters.min_cost)}`);
+    where.push(`${column(columns.cost!)}::number >= ${soqlNumber(filters.min_cost)}`);
   }
   const params = new URLSearchParams();
   if (where.length > 0) params.set("$where", where.join(" AND "));
   const text = textFilter("text", filters.text);
   if (text !== undefined) params.set("$q", text);
   // Socrata sorts NULLs first on DESC; permits not issued yet would otherwise crowd out the rest.
-  params.set("$order", `${issued} DESC NULL LAST`);
+  if (columns.issuedDateType === "floating_timestamp") params.set("$order", `${issued} DESC NULL LAST`);
   params.set("$limit", String(filters.limit));
   return params;
 }

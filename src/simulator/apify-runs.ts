@@ -1,20 +1,25 @@
 /**
- * The run model of the fake Apify: a pay-per-event actor run whose state is a
- * pure function of the clock. Items appear over the run's duration; every item
- * and the start event are charged; the run stops early when `maxItems` is
- * reached or when the next charge would pass `maxTotalChargeUsd`, so the
- * charged total never exceeds the cap. Nothing here owns a timer: a run left
- * alone costs nothing to keep, and closing the server leaves nothing behind.
+ * The run model of the fake Apify: a run of a pay-per-event search actor
+ * (like apify/google-search-scraper) whose state is a pure function of the
+ * clock. Its dataset items are results PAGES, each with an `organicResults`
+ * array, appearing over the run's duration; every page and the start event
+ * are charged. The run stops when the next charge would pass
+ * `maxTotalChargeUsd`, so the charged total never exceeds the cap; `maxItems`
+ * caps the charged pages but, as on the platform, not what the dataset holds:
+ * a run stopped by it delivers one page more, uncharged. Nothing here owns a
+ * timer: a run left alone costs nothing to keep, and closing the server
+ * leaves nothing behind.
  */
 import { randomBytes } from "node:crypto";
 import { decimalFromNumber, nanoToUsd, usdToNano } from "../money.js";
+import { pagesAsked, searchPages } from "./apify-pages.js";
 
 export interface ApifyBehaviour {
   /** How the run ends when no cap or abort stops it first (default SUCCEEDED). */
   outcome?: "SUCCEEDED" | "FAILED" | "TIMED-OUT";
   /** How long the run takes if not capped (default 300). */
   durationMs?: number;
-  /** How many dataset items it would produce (default 10). */
+  /** How many dataset items (results pages) it would produce (default 10; fewer if the input asks for fewer pages). */
   items?: number;
   /** Charged at start (the actor-start event), default 0.005. */
   startCostUsd?: number;
@@ -24,8 +29,13 @@ export interface ApifyBehaviour {
   failStart?: { status: number; type: string; message: string };
   /** A misbehaving platform (or proxy): echo the request's Authorization header in failStart's message. */
   echoCredentials?: boolean;
-  /** A misbehaving platform: report this as the run's usageTotalUsd (1e300, -1, "0.5", ...) while billing the real usage. */
+  /**
+   * A misbehaving platform: report this as the run's usageTotalUsd (1e300, -1, "0.5", ...) while billing the real usage.
+   * `undefined` leaves the field out, as Apify does for some actors and endpoints.
+   */
   reportedUsageTotalUsd?: unknown;
+  /** The actor's smallest accepted maxTotalChargeUsd (its pricing info's minimalMaxTotalChargeUsd; default 0.5, null for none). */
+  minimalMaxTotalChargeUsd?: number | null;
 }
 
 export interface ApifySimulatedRun {
@@ -46,7 +56,8 @@ export interface RunSettings {
   actId: string;
   input: unknown;
   inputBodyLen: number;
-  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd">> & Pick<ApifyBehaviour, "reportedUsageTotalUsd">;
+  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd" | "minimalMaxTotalChargeUsd">> &
+    Pick<ApifyBehaviour, "reportedUsageTotalUsd">;
   timeoutSecs: number;
   memoryMbytes: number;
   maxItems?: number;
@@ -82,9 +93,12 @@ export class SimulatedRun implements ApifySimulatedRun {
   private abortedAtMs: number | null = null;
   private readonly startNano: bigint;
   private readonly itemNano: bigint;
-  /** Items the run may produce before a cap stops it, and whether that cap is what ends it. */
+  /** Pages the run may charge before a cap stops it, and whether that cap is what ends it. */
   private readonly limit: number;
   private readonly capped: "charge" | "items" | null;
+  /** Pages it writes: the charged ones, plus one uncharged page over a maxItems cap. */
+  private readonly produced: number;
+  private readonly pages: number;
 
   constructor(readonly settings: RunSettings) {
     this.actId = settings.actId;
@@ -98,7 +112,8 @@ export class SimulatedRun implements ApifySimulatedRun {
     // An event that would pass the cap is not charged (and the actor stops).
     this.startNano = capNano !== null && toNano(behaviour.startCostUsd) > capNano ? 0n : toNano(behaviour.startCostUsd);
     this.itemNano = toNano(behaviour.costPerItemUsd);
-    let limit = behaviour.items;
+    this.pages = Math.min(behaviour.items, pagesAsked(settings.input) ?? behaviour.items);
+    let limit = this.pages;
     let capped: SimulatedRun["capped"] = null;
     if (settings.maxItems !== undefined && settings.maxItems < limit) [limit, capped] = [settings.maxItems, "items"];
     if (capNano !== null && this.itemNano > 0n) {
@@ -107,6 +122,7 @@ export class SimulatedRun implements ApifySimulatedRun {
     }
     this.limit = limit;
     this.capped = capped;
+    this.produced = capped === "items" ? Math.min(limit + 1, this.pages) : limit;
   }
 
   /** Asks the run to stop; work done so far stays charged. */
@@ -142,13 +158,14 @@ export class SimulatedRun implements ApifySimulatedRun {
   }
 
   private itemsAt(ms: number): number {
-    const { items, durationMs } = this.settings.behaviour;
+    const { durationMs } = this.settings.behaviour;
+    const items = this.pages;
     const produced = durationMs <= 0 ? items : Math.floor((items * Math.min(ms, durationMs)) / durationMs);
-    return Math.min(this.limit, produced);
+    return Math.min(this.produced, produced);
   }
 
   private charged(itemCount: number): bigint {
-    return this.startNano + BigInt(itemCount) * this.itemNano;
+    return this.startNano + BigInt(Math.min(itemCount, this.limit)) * this.itemNano;
   }
 
   /** The run as the platform would report it `now`. */
@@ -157,7 +174,7 @@ export class SimulatedRun implements ApifySimulatedRun {
     const { behaviour, timeoutSecs } = this.settings;
     const timeoutMs = timeoutSecs * 1000;
     // When the limit stops the actor: the moment its last allowed item appears.
-    const limitMs = this.capped === null ? Infinity : behaviour.items <= 0 ? 0 : Math.ceil((this.limit * behaviour.durationMs) / behaviour.items);
+    const limitMs = this.capped === null ? Infinity : this.pages <= 0 ? 0 : Math.ceil((this.produced * behaviour.durationMs) / this.pages);
     const endMs = Math.min(behaviour.durationMs, timeoutMs, limitMs);
     const timesOut = endMs < limitMs && (timeoutMs < behaviour.durationMs || behaviour.outcome === "TIMED-OUT");
     if (this.abortedAtMs !== null && this.abortedAtMs < endMs) {
@@ -242,11 +259,11 @@ export class SimulatedRun implements ApifySimulatedRun {
         pricingPerEvent: {
           actorChargeEvents: {
             "actor-start": { eventTitle: "Actor start", eventPriceUsd: this.settings.behaviour.startCostUsd },
-            "result-item": { eventTitle: "Result", eventPriceUsd: this.settings.behaviour.costPerItemUsd },
+            "result-page": { eventTitle: "Results page", eventPriceUsd: this.settings.behaviour.costPerItemUsd },
           },
         },
       },
-      chargedEventCounts: { "actor-start": this.startNano > 0n ? 1 : 0, "result-item": state.itemCount },
+      chargedEventCounts: { "actor-start": this.startNano > 0n ? 1 : 0, "result-page": Math.min(state.itemCount, this.limit) },
       storageIds: {
         datasets: { default: this.datasetId },
         keyValueStores: { default: this.keyValueStoreId },
@@ -255,27 +272,8 @@ export class SimulatedRun implements ApifySimulatedRun {
     };
   }
 
-  /** The run's dataset items: search-result-like records, with a hidden field that `clean` removes. */
+  /** The run's dataset items (results pages); `clean` drops the hidden field. */
   items(clean: boolean): Record<string, unknown>[] {
-    const query = searchQuery(this.input);
-    const slug = query.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "result";
-    return Array.from({ length: this.itemCount }, (_, i) => ({
-      title: `Result ${i + 1} for ${query}`,
-      url: `https://example.com/${slug}/${i + 1}`,
-      description: `A simulated search result about ${query} (position ${i + 1}).`,
-      position: i + 1,
-      query,
-      ...(clean ? {} : { "#debug": { runId: this.id, index: i } }),
-    }));
+    return searchPages(this.input, this.itemCount, this.pages, clean ? null : this.id);
   }
-}
-
-/** The search terms of a scraper input: `queries` (newline-separated), `query` or `searchStringsArray`. */
-function searchQuery(input: unknown): string {
-  if (!input || typeof input !== "object") return "apify";
-  const fields = input as Record<string, unknown>;
-  const text = [fields.queries, fields.query, fields.search, ...(Array.isArray(fields.searchStringsArray) ? fields.searchStringsArray : [])].find(
-    (value): value is string => typeof value === "string" && value.trim() !== "",
-  );
-  return text ? (text.split("\n")[0] ?? text).trim() : "apify";
 }

@@ -14,6 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readBody, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { actorJson, datasetJson, minimalCharge, type SimulatedActor } from "./apify-resources.js";
 import { apifyId, SimulatedRun, type ApifyBehaviour, type ApifySimulatedRun } from "./apify-runs.js";
 
 export type { ApifyBehaviour, ApifySimulatedRun } from "./apify-runs.js";
@@ -50,13 +51,6 @@ const HOLD_TICK_MS = 20;
 /** What the API reports as the limit when none was asked for. */
 const NO_LIMIT = 999_999_999_999;
 
-interface SimulatedActor {
-  id: string;
-  name: string;
-  username: string;
-  createdAt: Date;
-  runs: number;
-}
 
 export async function startApifySimulator(options: { token?: string; port?: number } = {}): Promise<ApifySimulator> {
   const token = options.token ?? "apify_api_sim" + randomBytes(12).toString("hex");
@@ -108,7 +102,7 @@ export async function startApifySimulator(options: { token?: string; port?: numb
       const actor = findActor(id);
       if (!actor) return fail(404, "record-not-found", "Actor was not found");
       if (req.method === "POST" && sub === "runs") return startRun(req, res, actor, entry, json, send, fail);
-      if (req.method === "GET" && sub === undefined) return send(200, { data: actorJson(actor, userId) });
+      if (req.method === "GET" && sub === undefined) return send(200, { data: actorJson(actor, userId, minimalCharge(defaults)) });
     }
     if (kind === "actor-runs") {
       const run = runs.get(id);
@@ -170,6 +164,10 @@ export async function startApifySimulator(options: { token?: string; port?: numb
     if (!json) return fail(400, "invalid-input", "Input is not a valid JSON");
 
     const behaviour = { ...BEHAVIOUR_DEFAULTS, ...defaults, ...(queue.shift() ?? {}) };
+    const minimum = minimalCharge(behaviour);
+    if (minimum !== null && typeof maxTotalChargeUsd === "number" && maxTotalChargeUsd < minimum) {
+      return fail(400, "invalid-input", `Maximum cost per run is less than the allowed minimum of $${minimum.toFixed(2)}`);
+    }
     if (behaviour.failStart) {
       const echo = behaviour.echoCredentials ? ` (request had Authorization: ${req.headers.authorization ?? "none"})` : "";
       return fail(behaviour.failStart.status, behaviour.failStart.type, behaviour.failStart.message + echo);
@@ -236,42 +234,6 @@ async function sendLog(res: ServerResponse, run: SimulatedRun, stream: boolean, 
   }
   if (stream) flush();
   res.end();
-}
-
-function actorJson(actor: SimulatedActor, userId: string): Record<string, unknown> {
-  return {
-    id: actor.id,
-    userId,
-    name: actor.name,
-    username: actor.username,
-    title: actor.name,
-    isPublic: true,
-    createdAt: actor.createdAt.toISOString(),
-    modifiedAt: actor.createdAt.toISOString(),
-    stats: { totalBuilds: 1, totalRuns: actor.runs, totalUsers: 1 },
-    versions: [],
-    defaultRunOptions: { build: "latest", timeoutSecs: 3600, memoryMbytes: 1024 },
-    pricingInfos: [{ pricingModel: "PAY_PER_EVENT", startedAt: actor.createdAt.toISOString() }],
-    actorPermissionLevel: "LIMITED_PERMISSIONS",
-  };
-}
-
-function datasetJson(run: SimulatedRun, userId: string): Record<string, unknown> {
-  const now = new Date().toISOString();
-  return {
-    id: run.datasetId,
-    name: null,
-    userId,
-    createdAt: run.startedAt.toISOString(),
-    modifiedAt: (run.finishedAt ?? new Date()).toISOString(),
-    accessedAt: now,
-    itemCount: run.itemCount,
-    cleanItemCount: run.itemCount,
-    actId: run.actId,
-    actRunId: run.id,
-    stats: { readCount: 0, writeCount: run.itemCount, storageBytes: run.itemCount * 200 },
-    fields: ["title", "url", "description", "position", "query"],
-  };
 }
 
 /** The body as JSON, or as text when it is not JSON (then `json` is false). */

@@ -26,6 +26,11 @@ export interface OpenRouterBehaviour {
   reportedCost?: unknown;
   /** A misbehaving provider (or proxy): echo the request's Authorization header in the error message of `fail`. */
   echoCredentials?: boolean;
+  /**
+   * Bring-your-own-key: the upstream provider bills the operator's own key and OpenRouter charges only its
+   * fee (5%); `usage.cost` and the generation's `total_cost` are the fee, the rest is `upstream_inference_cost`.
+   */
+  byok?: boolean;
 }
 
 export interface ChatBody {
@@ -65,6 +70,7 @@ export interface Generation {
   visibleAt: number;
   cancelled: boolean;
   streamed: boolean;
+  byok: boolean;
 }
 
 export interface OpenRouterSimulator {

@@ -96,14 +96,16 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       visibleAt: 0,
       cancelled: false,
       streamed: body.stream === true,
+      byok: behaviour.byok === true,
     };
+    const split = byokSplit(generation.byok, reported);
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
-      ...(behaviour.omitCost ? {} : { cost: reported }),
-      is_byok: false,
-      cost_details: { upstream_inference_cost: null },
+      ...(behaviour.omitCost ? {} : { cost: split.fee }),
+      is_byok: generation.byok,
+      cost_details: { upstream_inference_cost: split.upstream },
       prompt_tokens_details: { cached_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: reasoning },
     };
@@ -178,14 +180,15 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
           id: generation.id,
           model: generation.model,
           provider_name: "Simulated",
-          total_cost: generation.reportedCost,
+          total_cost: byokSplit(generation.byok, generation.reportedCost).fee,
+          upstream_inference_cost: byokSplit(generation.byok, generation.reportedCost).upstream,
           tokens_prompt: generation.promptTokens,
           tokens_completion: generation.completionTokens,
           native_tokens_prompt: generation.promptTokens,
           native_tokens_completion: generation.completionTokens,
           cancelled: generation.cancelled,
           streamed: generation.streamed,
-          is_byok: false,
+          is_byok: generation.byok,
         },
       });
     }
@@ -219,4 +222,11 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     maxInFlight: () => maxInFlight,
     close: () => server.close(),
   };
+}
+
+/** OpenRouter's BYOK fee on an upstream spend: 5% of the request's whole cost, the rest billed upstream. */
+function byokSplit(byok: boolean, cost: unknown): { fee: unknown; upstream: number | null } {
+  if (!byok || typeof cost !== "number") return { fee: cost, upstream: null };
+  const fee = Number((cost * 0.05).toFixed(12));
+  return { fee, upstream: Number((cost - fee).toFixed(12)) };
 }

@@ -1,11 +1,16 @@
 /**
  * A loopback fake of the Socrata SODA 2 API, faithful to the real one:
- * `GET /resource/{dataset}.json` over the four permit datasets, with `$where`,
+ * `GET /resource/{dataset}.json` over the permit datasets, with `$where`,
  * `$q`, `$order`, `$limit`, `$offset`, `$select` and simple `column=value`
- * filters really evaluated; SODA error bodies (`{code, error, message, data}`)
- * for malformed queries (400 `query.compiler.malformed`), unknown columns
- * (400 `query.soql.no-such-column`), unknown datasets (404), a wrong app token
- * (403) and throttling (429 with Retry-After). Every request is logged.
+ * filters really evaluated against the portals' own column types; SODA error
+ * bodies (`{code, error, message, data}`) for malformed queries (400
+ * `query.compiler.malformed`), unknown columns (400 `query.soql.no-such-column`),
+ * operands of the wrong type (400 `query.soql.type-mismatch`, e.g. a number
+ * compared with a text column), a cast that fails on a row's value (400
+ * `query.execution.error`), unknown datasets (404), a wrong app token (403)
+ * and throttling (429 with Retry-After). A date literal compared with a date
+ * kept as text is a text comparison, answered 200, as the portal does.
+ * Every request is logged.
  *
  * Behaviour is scripted per request: `behave()` queues outcomes for the next
  * requests (a forced failure, latency); otherwise the query is answered.

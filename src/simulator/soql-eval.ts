@@ -2,60 +2,30 @@
  * Evaluates parsed SoQL against the simulator's string-valued rows, with the
  * typing Socrata applies: columns have types, a string literal compared with a
  * number or timestamp column is converted (or refused as a type mismatch),
- * NULL makes comparisons unknown (three-valued logic), and LIKE behaves as
- * PostgreSQL's (`%` any run, `_` one character, backslash escapes the next).
+ * NULL makes comparisons unknown (three-valued logic), explicit `::` casts
+ * convert (see soql-types.ts), and LIKE behaves as PostgreSQL's (`%` any
+ * run, `_` one character, backslash escapes the next).
  */
 import type { ColumnType } from "./socrata-data.js";
 import { parseWhere, SoqlError, TokenReader, type SoqlExpr } from "./soql-parse.js";
+import { canonicalTimestamp, castTo, cellValue, mismatch, type Compiled, type Row, type Value, type ValueType } from "./soql-types.js";
 
-type Value = string | number | boolean | null;
-type ValueType = ColumnType | "boolean" | "null";
-type Row = Record<string, string>;
+export { canonicalTimestamp } from "./soql-types.js";
+
 type Columns = Record<string, ColumnType>;
 
-interface Compiled {
-  type: ValueType;
-  /** Set for a string literal, which Socrata converts to the type it is compared with. */
-  literal?: string;
-  eval(row: Row): Value;
-}
-
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/;
-
-/** A floating timestamp in one comparable form (`YYYY-MM-DDTHH:MM:SS.mmm`), or null if it is not one. */
-export function canonicalTimestamp(text: string): string | null {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return null;
-  const [, y, mo, d, h = "00", mi = "00", s = "00", ms = "0"] = m;
-  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
-  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19) !== `${y}-${mo}-${d}T${h}:${mi}:${s}`) return null;
-  return `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms.padEnd(3, "0")}`;
-}
-
-function cellValue(raw: string | undefined, type: ColumnType): Value {
-  if (raw === undefined) return null;
-  if (type === "number") {
-    const n = Number(raw);
-    return raw.trim() !== "" && Number.isFinite(n) ? n : null;
-  }
-  if (type === "floating_timestamp") return canonicalTimestamp(raw);
-  return raw;
-}
-
-const mismatch = (message: string) => new SoqlError("query.soql.type-mismatch", message);
-
 /** Converts a string literal to the type it is compared with, as Socrata's implicit conversions do. */
-function coerce(side: Compiled, to: ValueType): Compiled {
+function coerce(side: Compiled, to: ValueType, fn: string): Compiled {
   if (side.type === to || side.literal === undefined) return side;
   const text = side.literal;
   if (to === "number") {
     const n = Number(text);
-    if (text.trim() === "" || !Number.isFinite(n)) throw mismatch(`Cannot convert ${JSON.stringify(text)} to a number`);
+    if (text.trim() === "" || !Number.isFinite(n)) throw mismatch(fn, "text");
     return { type: "number", eval: () => n };
   }
   if (to === "floating_timestamp") {
     const ts = canonicalTimestamp(text);
-    if (ts === null) throw mismatch(`Cannot convert ${JSON.stringify(text)} to a floating timestamp`);
+    if (ts === null) throw mismatch(fn, "text");
     return { type: "floating_timestamp", eval: () => ts };
   }
   return side;
@@ -109,19 +79,21 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
         throw new SoqlError("query.soql.no-such-function", `No such function '${expr.fn}' taking ${expr.args.length} argument(s)`);
       }
       const arg = compile(expr.args[0]!, columns);
-      if (arg.type !== "text" && arg.type !== "null") throw mismatch(`${expr.fn}() takes text, not ${arg.type}`);
+      if (arg.type !== "text" && arg.type !== "null") throw mismatch(expr.fn, arg.type);
       const convert = expr.fn === "upper" ? (s: string) => s.toUpperCase() : (s: string) => s.toLowerCase();
       const literal = arg.literal === undefined ? undefined : convert(arg.literal);
       return { type: "text", ...(literal === undefined ? {} : { literal }), eval: (row) => { const v = arg.eval(row); return v === null ? null : convert(String(v)); } };
     }
+    case "cast":
+      return castTo(compile(expr.operand, columns), expr.to);
     case "compare": {
+      const fn = `op$${expr.op}`;
       let left = compile(expr.left, columns);
       let right = compile(expr.right, columns);
-      left = coerce(left, right.type);
-      right = coerce(right, left.type);
-      if (left.type !== right.type && left.type !== "null" && right.type !== "null") {
-        throw mismatch(`Cannot compare ${left.type} with ${right.type} using ${expr.op}`);
-      }
+      left = coerce(left, right.type, fn);
+      right = coerce(right, left.type, fn);
+      // The left argument picks the overloads (op$>=(text, text)...), so the right one is the misfit.
+      if (left.type !== right.type && left.type !== "null" && right.type !== "null") throw mismatch(fn, right.type);
       return {
         type: "boolean",
         eval: (row) => {
@@ -142,7 +114,7 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
     case "like": {
       const subject = compile(expr.subject, columns);
       const pattern = compile(expr.pattern, columns);
-      for (const side of [subject, pattern]) if (side.type !== "text" && side.type !== "null") throw mismatch(`LIKE takes text, not ${side.type}`);
+      for (const side of [subject, pattern]) if (side.type !== "text" && side.type !== "null") throw mismatch(expr.negated ? "op$not_like" : "op$like", side.type);
       return {
         type: "boolean",
         eval: (row) => {
@@ -173,7 +145,7 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
 }
 
 function boolean(c: Compiled, where: string): Compiled {
-  if (c.type !== "boolean" && c.type !== "null") throw mismatch(`${where.toUpperCase()} takes boolean operands, not ${c.type}`);
+  if (c.type !== "boolean" && c.type !== "null") throw mismatch(where === "$where" ? where : `op$${where}`, c.type);
   return c;
 }
 

@@ -1,10 +1,12 @@
 /**
  * A parser for the part of SoQL the simulator evaluates: boolean combinations
  * (AND, OR, NOT, parentheses) of comparisons (=, ==, !=, <>, <, <=, >, >=),
- * `[NOT] LIKE`, `IS [NOT] NULL`, calls of upper()/lower(), column names,
+ * `[NOT] LIKE`, `IS [NOT] NULL`, calls of upper()/lower(), casts
+ * (`expr::number`, `expr::text`, `expr::floating_timestamp`), column names,
  * single-quoted strings ('' is a quote; nothing else is special, as in
  * Socrata's lexer), numbers, TRUE/FALSE/NULL, and `--` and block comments.
- * Precedence follows Socrata's parser: OR < AND < NOT < IS/LIKE < comparison.
+ * Precedence follows Socrata's parser: OR < AND < NOT < IS/LIKE < comparison
+ * < `::` (a postfix cast binds to the operand just before it).
  * Anything else is `query.compiler.malformed`, as the real service would say.
  */
 
@@ -29,6 +31,10 @@ export class SoqlError extends Error {
 
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
 
+/** The types a `::` cast can name here; the ones a permit column can have. */
+export const CAST_TYPES = ["number", "text", "floating_timestamp"] as const;
+export type CastType = (typeof CAST_TYPES)[number];
+
 export type SoqlExpr =
   | { kind: "column"; name: string }
   | { kind: "string"; value: string }
@@ -36,6 +42,7 @@ export type SoqlExpr =
   | { kind: "boolean"; value: boolean }
   | { kind: "null" }
   | { kind: "call"; fn: string; args: SoqlExpr[] }
+  | { kind: "cast"; to: CastType; operand: SoqlExpr }
   | { kind: "compare"; op: CompareOp; left: SoqlExpr; right: SoqlExpr }
   | { kind: "like"; negated: boolean; subject: SoqlExpr; pattern: SoqlExpr }
   | { kind: "isNull"; negated: boolean; subject: SoqlExpr }
@@ -49,7 +56,7 @@ export type Token =
   | { type: "op"; text: string; pos: number }
   | { type: "eof"; text: ""; pos: number };
 
-const OPERATORS = ["<=", ">=", "<>", "!=", "==", "=", "<", ">", "(", ")", ","];
+const OPERATORS = ["::", "<=", ">=", "<>", "!=", "==", "=", "<", ">", "(", ")", ","];
 const IDENT = /[\p{L}_$][\p{L}\p{N}_$]*/uy;
 const NUMBER = /[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?/y;
 
@@ -212,7 +219,21 @@ function compareExpr(r: TokenReader): SoqlExpr {
   }
 }
 
+/** A primary expression followed by any number of `::type` casts. */
 function atom(r: TokenReader): SoqlExpr {
+  let expr = primary(r);
+  while (r.accept("::")) {
+    const token = r.peek();
+    const name = r.identifier().toLowerCase();
+    const to = CAST_TYPES.find((t) => t === name);
+    // Socrata resolves a cast as a function named after the type, so an unknown type is an unknown function.
+    if (!to) throw new SoqlError("query.soql.no-such-function", `No such function '::${token.text}'; arity=1`, { function: `::${token.text}` });
+    expr = { kind: "cast", to, operand: expr };
+  }
+  return expr;
+}
+
+function primary(r: TokenReader): SoqlExpr {
   const token = r.peek();
   if (token.type === "string") return r.next(), { kind: "string", value: token.value };
   if (token.type === "number") return r.next(), { kind: "number", value: Number(token.text), text: token.text };

@@ -3,6 +3,11 @@
  * (maxTotalChargeUsd) comes from the hold, progress is reported while the run
  * goes, cancelling the MCP request aborts the run, and a run that failed or
  * timed out is still charged what it cost.
+ *
+ * Google Search Scraper writes one dataset item per results PAGE (its
+ * results in `organicResults`), and `maxItems` counts those pages; it caps
+ * what the run is charged, not what it returns. So the run asks for the pages
+ * `max_results` needs, and the answer is cut to `max_results` results.
  */
 import { z } from "zod";
 import { EcnError } from "../errors.js";
@@ -34,6 +39,9 @@ export function normaliseItems(items: Record<string, unknown>[], limit: number):
   }));
 }
 
+/** Results Google gives per page: the actor is asked for this many, so pages needed = ceil(max_results / 10). */
+const RESULTS_PER_PAGE = 10;
+
 export const leadSignalFetch = defineTool({
   name: "lead_signal_fetch",
   title: "Fetch lead signals (Apify)",
@@ -43,7 +51,13 @@ export const leadSignalFetch = defineTool({
     "Paid: the run's real Apify cost (usageTotalUsd) x markup; the run is capped at max_cost_credits (default: the rate card floor).",
   input: z.strictObject({
     query: z.string().trim().min(2).max(500).describe("What to look for, e.g. 'dental clinics Austin hiring front desk'."),
-    max_results: z.number().int().min(1).max(100).default(20).describe("Most items to return (also caps what the actor may charge for)."),
+    max_results: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(20)
+      .describe("Most results to return; the actor is asked for the results pages these need (10 results a page), and charges per page."),
     max_cost_credits: z
       .number()
       .positive()
@@ -66,12 +80,13 @@ export const leadSignalFetch = defineTool({
         maxCostMicroCredits: args.max_cost_credits === undefined ? undefined : creditsToMicroCeil(decimalFromNumber(args.max_cost_credits)),
       },
       async (session) => {
-        await context.progress(0, `starting ${session.actorId} (cap $${session.maxTotalChargeUsd})`, args.max_results);
+        const pages = Math.ceil(args.max_results / RESULTS_PER_PAGE);
+        await context.progress(0, `starting ${session.actorId} (cap $${session.maxTotalChargeUsd})`, pages);
         const run = await session.run(
-          { queries: args.query, maxPagesPerQuery: Math.ceil(args.max_results / 10), resultsPerPage: Math.min(args.max_results, 100) },
+          { queries: args.query, maxPagesPerQuery: pages, resultsPerPage: RESULTS_PER_PAGE },
           {
-            maxItems: args.max_results,
-            onProgress: (p) => context.progress(Math.min(p.itemCount, args.max_results), `${p.status}: ${p.itemCount} items so far`, args.max_results),
+            maxItems: pages,
+            onProgress: (p) => context.progress(Math.min(p.itemCount, pages), `${p.status}: ${p.itemCount} of ${pages} results pages so far`, pages),
           },
         );
         if (run.status !== "SUCCEEDED") {

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { PERMIT_CITIES } from "../metering/public-data.js";
+import { describePermitFilters, PERMIT_DATASETS } from "../providers/permits.js";
 import { defineTool, READ_ONLY } from "./tool.js";
 
 const day = z.iso.date();
@@ -14,7 +15,7 @@ const rowSchema = z.object({
   status: z.string().nullable(),
   issued_date: z.string().nullable().describe("YYYY-MM-DD."),
   address: z.string().nullable(),
-  cost: z.number().nullable().describe("Declared project cost in USD, where the city publishes one."),
+  cost: z.number().nullable().describe("The declared or estimated cost in USD as the city publishes it (unverified), where the row has one."),
   description: z.string().nullable(),
   raw: z.record(z.string(), z.string()).describe("The row exactly as the portal returned it (all values are strings)."),
 });
@@ -22,16 +23,19 @@ const rowSchema = z.object({
 export const permitSearch = defineTool({
   name: "permit_search",
   title: "Search building permits",
+  // Each city's filters read different columns; saying which keeps a caller from reading more into a filter than it does.
   description:
-    "Searches building permits on the open-data portals of Chicago, New York City, San Francisco and Austin: newest first, " +
-    "filtered by issue date, permit type, minimum declared cost (not New York) and free text. Rows are normalised " +
-    "(number, type, status, issued date, address, cost, description) with the raw row and the source URL. Free.",
+    "Searches building permits on the open-data portals of Chicago, New York City, San Francisco and Austin: newest issued first, " +
+    "filtered by issue date, permit type, minimum declared cost and free text (`text` searches the whole row). Rows are normalised " +
+    "(number, type, status, issued date, address, cost, description) with the raw row and the source URL. Free. " +
+    "A filter a city cannot apply is refused with invalid_input, never ignored. Per city: " +
+    PERMIT_CITIES.map((city) => describePermitFilters(PERMIT_DATASETS[city])).join(" "),
   input: z.strictObject({
     city: z.enum(PERMIT_CITIES).describe("Which city's permits."),
-    issued_since: day.optional().describe("First issue date to include (YYYY-MM-DD)."),
-    issued_until: day.optional().describe("Last issue date to include (YYYY-MM-DD, inclusive)."),
+    issued_since: day.optional().describe("First issue day to include (YYYY-MM-DD, a day in the city's local calendar)."),
+    issued_until: day.optional().describe("Last issue day to include (YYYY-MM-DD, inclusive, a day in the city's local calendar)."),
     permit_type: z.string().trim().min(1).max(200).optional().describe("Part of the permit type, case-insensitive (e.g. 'new construction', 'electrical')."),
-    min_cost: z.number().nonnegative().max(1e12).optional().describe("Minimum declared cost in USD (Chicago, San Francisco, Austin)."),
+    min_cost: z.number().nonnegative().max(1e12).optional().describe("Minimum declared or estimated cost in USD, as the city publishes it (see the description for each city's column)."),
     text: z.string().trim().min(1).max(200).optional().describe("Free-text search over the whole permit (address, contractor, description...)."),
     limit: z.number().int().min(1).max(1_000).default(25).describe("Most rows to return."),
   }),

@@ -25,24 +25,43 @@ describe("lead_signal_fetch", () => {
     expect(out.run_id).toBe(run!.id);
     expect(out.items).toHaveLength(5);
     expect(out.items[0]).toMatchObject({ title: expect.any(String), url: expect.any(String) });
-    // The floor (50 credits = $0.50) at markup 1.25 caps the run at $0.40; max_results caps items.
-    expect(startRequests(stack)[0]!.query).toMatchObject({ maxTotalChargeUsd: "0.4", maxItems: "5" });
-    expect(run!.usageTotalUsd).toBeCloseTo(0.015, 9); // start 0.005 + 5 items x 0.002
-    expect(out.metering).toMatchObject({ provider: "apify", feature: "lead_signal_fetch", cost_usd: 0.015, credits_charged: 1.875, balance_credits: 98.125 });
+    // The floor (75 credits) at markup 1.25 caps the run at $0.60, above the actor's $0.50 minimum;
+    // 5 results need one results page of 10, so maxItems (pages) is 1 and the answer is cut to 5.
+    expect(startRequests(stack)[0]!.query).toMatchObject({ maxTotalChargeUsd: "0.6", maxItems: "1" });
+    expect(startRequests(stack)[0]!.body).toMatchObject({ maxPagesPerQuery: 1, resultsPerPage: 10 });
+    expect(run!.usageTotalUsd).toBeCloseTo(0.007, 9); // start 0.005 + 1 page x 0.002
+    expect(out.metering).toMatchObject({ provider: "apify", feature: "lead_signal_fetch", cost_usd: 0.007, credits_charged: 0.875, balance_credits: 99.125 });
     await assertOneEventPerRun(stack);
     await assertInvariants(stack.ledger);
   });
 
-  it("lets the caller lower the cap with max_cost_credits, and the run stops there", async () => {
+  it("lets the caller set the cap with max_cost_credits, and the run stops there", async () => {
     const stack = await startStack({ credits: "100" });
-    const result = await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 20, max_cost_credits: 1 });
+    stack.apify.behave({ costPerItemUsd: 0.1 }); // an expensive page: the cap, not max_results, ends the run
+    const result = await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 100, max_cost_credits: 70 });
     expect(result.isError, textOf(result)).toBeFalsy();
-    // 1 credit = $0.01 at markup 1.25 -> $0.008: the start event and one item fit.
-    expect(startRequests(stack)[0]!.query.maxTotalChargeUsd).toBe("0.008");
+    // 70 credits = $0.70 at markup 1.25 -> $0.56: the start event and five pages fit, a sixth would pass the cap.
+    expect(startRequests(stack)[0]!.query).toMatchObject({ maxTotalChargeUsd: "0.56", maxItems: "10" });
     const out = result.structuredContent as { items: unknown[]; metering: { cost_usd: number; credits_charged: number } };
-    expect(out.items).toHaveLength(1);
-    expect(out.metering).toMatchObject({ cost_usd: 0.007, credits_charged: 0.875 });
+    expect(out.items).toHaveLength(50);
+    expect(out.metering).toMatchObject({ cost_usd: 0.505, credits_charged: 63.125 });
     await assertOneEventPerRun(stack);
+  });
+
+  it("refuses a cap below the actor's minimum, naming the credits needed: nothing held, nothing sent", async () => {
+    const stack = await startStack({ credits: "100" });
+    const result = await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 20, max_cost_credits: 40 });
+    expect(textOf(result)).toMatch(/^invalid_input: max_cost_credits 40 is below what the Apify actor apify\/google-search-scraper accepts: .*\$0\.50, which is 62\.5 credits/);
+    expect(startRequests(stack)).toHaveLength(0);
+    expect((await rows(stack, "SELECT count(*) AS n FROM tool_calls"))[0]).toEqual({ n: 0n });
+  });
+
+  it("refuses a run the wallet cannot cover at the actor's minimum, saying how much is needed", async () => {
+    const stack = await startStack({ credits: "60" });
+    await stack.cli("rate-card", "set", "lead_signal_fetch", "--floor", "10"); // a floor below the minimum is raised to it
+    const result = await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 5 });
+    expect(textOf(result)).toMatch(/^insufficient_credits: .*62\.5/);
+    expect(startRequests(stack)).toHaveLength(0);
   });
 
   it("reports progress while the run goes", async () => {
@@ -55,7 +74,7 @@ describe("lead_signal_fetch", () => {
     });
     expect(result.isError).toBeFalsy();
     expect(progress.length).toBeGreaterThanOrEqual(3);
-    expect(progress.some((p) => /RUNNING: \d+ items so far/.test(p.message ?? ""))).toBe(true);
+    expect(progress.some((p) => /RUNNING: \d+ of 1 results pages so far/.test(p.message ?? ""))).toBe(true);
     const counts = progress.map((p) => p.progress);
     expect([...counts].sort((a, b) => a - b)).toEqual(counts);
   });
@@ -150,10 +169,28 @@ describe("permit_search", () => {
     expect((await rows(stack, "SELECT count(*) AS n FROM data_query_log"))[0]).toEqual({ n: 0n });
   });
 
-  it("refuses a filter the city cannot apply", async () => {
+  it("searches New York's DOB NOW feed with a cost read as a number and a date range", async () => {
     const stack = await startStack();
-    const result = await stack.call("permit_search", { city: "new_york", min_cost: 100_000 });
-    expect(textOf(result)).toMatch(/^invalid_input: .*min_cost/);
+    const result = await stack.call("permit_search", { city: "new_york", min_cost: 20_000, issued_since: "2024-01-01", limit: 100 });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const out = result.structuredContent as { rows: { cost: number | null; issued_date: string | null }[]; dataset: string };
+    expect(out.dataset).toContain("rbx6-tga4");
+    expect(out.rows.length).toBeGreaterThan(0);
+    expect(out.rows.every((r) => r.cost! >= 20_000 && r.issued_date! >= "2024-01-01")).toBe(true);
+    const request = stack.socrata.requests.at(-1)!;
+    expect(request).toMatchObject({ path: "/resource/rbx6-tga4.json", status: 200 });
+    expect(request.query.$where).toBe("issued_date >= '2024-01-01T00:00:00' AND estimated_job_costs::number >= 20000");
+  });
+
+  it("describes each city's filters and refuses an invalid one before any request", async () => {
+    const stack = await startStack();
+    const { tools } = await stack.client.listTools();
+    const description = tools.find((t) => t.name === "permit_search")!.description!;
+    for (const column of ["issue_date", "issued_date", "estimated_job_costs", "estimated_cost", "total_job_valuation", "work_type", "local calendar"]) {
+      expect(description).toContain(column);
+    }
+    const result = await stack.call("permit_search", { city: "new_york", issued_since: "2025-02-01", issued_until: "2025-01-01" });
+    expect(textOf(result)).toMatch(/^invalid_input: .*issued_until/);
     expect(stack.socrata.requests).toHaveLength(0);
   });
 });
@@ -172,7 +209,7 @@ describe("get_usage", () => {
     };
     expect(usage.events.map((e) => e.feature)).toEqual(["lead_signal_fetch", "profile_draft", "profile_draft"]);
     expect(usage.totals).toEqual([
-      { feature: "lead_signal_fetch", events: 1, cost_usd: 0.009, credits_charged: 1.125 },
+      { feature: "lead_signal_fetch", events: 1, cost_usd: 0.007, credits_charged: 0.875 },
       { feature: "profile_draft", events: 2, cost_usd: 0.003, credits_charged: 0.375 },
     ]);
     const filtered = (await stack.call("get_usage", { feature: "profile_draft", limit: 1 })).structuredContent as { events: unknown[]; totals: unknown[] };

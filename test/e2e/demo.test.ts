@@ -12,7 +12,7 @@ describe(`ecn-mcp demo (${STORE})`, () => {
     const args = STORE === "postgres" ? ["--database-url", (await freshTarget()).target.databaseUrl!] : [];
     const { stdout } = await run(process.execPath, [CLI, "demo", ...args], { env: { PATH: process.env.PATH }, timeout: 60_000 });
     expect(stdout).toContain("SIMULATED on loopback");
-    expect(stdout).toMatch(/Fetch lead signals[\s\S]*RUNNING: \d+ items so far/);
+    expect(stdout).toMatch(/Fetch lead signals[\s\S]*RUNNING: \d+ of \d+ results pages so far/);
     expect(stdout).toMatch(/refused before any provider request: budget_exceeded: /);
     expect(stdout).toMatch(/Margin per feature[\s\S]*lead_signal_fetch[\s\S]*20%/);
     expect(stdout).toMatch(/saw 3 paid requests; the ledger holds one usage event for each/);

@@ -62,7 +62,7 @@ describe("HTTP instances on one ledger", () => {
 
   it("a live instance's long Apify run is left to it by other instances' sweeps and by reconcile, past the TTL", async () => {
     const providers = await startProviders({ env: QUICK });
-    providers.apify.defaults.durationMs = 20_000; // 5 of its 10 items, and the run's end, after ~10 s: ten TTLs
+    providers.apify.defaults.durationMs = 8_000; // its one results page, and the run's end, after 8 s: eight TTLs
     const key = await withKey(providers, "100");
     const [owner, other] = await Promise.all([spawnHttpServer(providers.env), spawnHttpServer(providers.env)]);
     const ledger = await openTestLedger(providers.target);

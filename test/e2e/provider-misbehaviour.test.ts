@@ -90,7 +90,7 @@ describe("a cost no request can have", () => {
     const result = await stack.call("lead_signal_fetch", { query: "dentists Austin", max_results: 3 });
     expect(result.isError, textOf(result)).toBeFalsy();
     const metering = (result.structuredContent as { metering: { credits_charged: number } }).metering;
-    expect(metering.credits_charged).toBe(50); // the rate card floor: the run's hold and cap
+    expect(metering.credits_charged).toBe(75); // the rate card floor: the run's hold and cap
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event).toMatchObject({ estimated: true, providerRequestId: stack.apify.startedRuns()[0]!.id });
     expect(await stack.ledger.openCalls()).toEqual([]);

@@ -28,6 +28,7 @@ for (let i = 0; i < attempts; i++) {
     requestHash: "concurrency",
     markup: "1.25",
     creditUsdValue: "0.01",
+    ownerInstanceId: null,
     now: Date.now(),
   });
   if (outcome.kind === "existing") {

@@ -25,7 +25,7 @@ function request(overrides: Partial<ApifyRunRequest> = {}): ApifyRunRequest & { 
   const startedIds: string[] = [];
   return {
     actorId: ACTOR,
-    input: { queries: "metered mcp servers", maxPagesPerQuery: 1 },
+    input: { queries: "metered mcp servers", resultsPerPage: 10 },
     maxItems: 50,
     maxTotalChargeUsd: 1,
     signal: new AbortController().signal,
@@ -65,13 +65,17 @@ describe("Apify adapter", () => {
     expect(result.cost).toEqual({ kind: "known", nanoUsd: 25_000_000n });
     expect(result.itemCount).toBe(10);
     expect(result.items).toHaveLength(10);
-    expect(result.items[0]).toEqual({
+    // One item per results page, as Google Search Scraper writes them.
+    expect(result.items[0]).toMatchObject({ searchQuery: { term: "metered mcp servers", page: 1 }, hasNextPage: true });
+    expect(result.items[0]!.organicResults).toHaveLength(10);
+    expect((result.items[0]!.organicResults as unknown[])[0]).toEqual({
       title: "Result 1 for metered mcp servers",
       url: "https://example.com/metered-mcp-servers/1",
+      displayedUrl: expect.any(String),
       description: expect.any(String),
       position: 1,
-      query: "metered mcp servers",
     });
+    expect(result.items[0]).not.toHaveProperty("#debug");
     expect(req.progress.length).toBeGreaterThanOrEqual(3);
     expect(req.progress.every((p) => p.status === "RUNNING" || p.status === "READY")).toBe(true);
     const counts = req.progress.map((p) => p.itemCount);
@@ -84,7 +88,7 @@ describe("Apify adapter", () => {
   });
 
   it("sends maxItems and maxTotalChargeUsd as start options, and the charge cap bounds the cost", async () => {
-    sim.behave({ items: 10 });
+    sim.behave({ items: 10, minimalMaxTotalChargeUsd: null }); // an actor without a minimum cap
     const result = await apify.runActor(request({ maxItems: 50, maxTotalChargeUsd: 0.013 }));
     const start = startCalls().at(-1)!;
     expect(start.query).toMatchObject({ maxItems: "50", maxTotalChargeUsd: "0.013" });
@@ -96,11 +100,35 @@ describe("Apify adapter", () => {
     expect(result.items).toHaveLength(4);
   });
 
-  it("maxItems bounds the items produced, charged and returned", async () => {
+  it("maxItems bounds the pages charged and read, not what the run delivers", async () => {
     sim.behave({ items: 10 });
     const result = await apify.runActor(request({ maxItems: 3 }));
-    expect(result.items.map((i) => i.position)).toEqual([1, 2, 3]);
+    expect(result.items.map((i) => (i.searchQuery as { page: number }).page)).toEqual([1, 2, 3]);
+    expect(result.itemCount).toBe(4); // one page more than maxItems, uncharged, as the platform may deliver
     expect(result.cost).toEqual({ kind: "known", nanoUsd: 11_000_000n });
+  });
+
+  it("a cap below the actor's minimum is refused by Apify before any run, and cost nothing", async () => {
+    const before = sim.runs.size;
+    const failure = await apify.runActor(request({ maxTotalChargeUsd: 0.4 })).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ billing: "none", message: expect.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/) });
+    expect(sim.runs.size).toBe(before);
+  });
+
+  it("reads the actor's minimum cap from its pricing info, once", async () => {
+    expect(await apify.minimumChargeNanoUsd("apify/google-search-scraper")).toBe(500_000_000n);
+    expect(await apify.minimumChargeNanoUsd("apify/google-search-scraper")).toBe(500_000_000n);
+    expect(sim.requests.filter((r) => r.method === "GET" && /^\/v2\/act(or)?s\/apify~google-search-scraper$/.test(r.path))).toHaveLength(1);
+    sim.defaults.minimalMaxTotalChargeUsd = null;
+    expect(await apify.minimumChargeNanoUsd("someone/free-actor")).toBeNull();
+    delete sim.defaults.minimalMaxTotalChargeUsd;
+  });
+
+  it("a finished run without usageTotalUsd has a missing cost, never $0", async () => {
+    sim.behave({ items: 2, durationMs: 50, reportedUsageTotalUsd: undefined });
+    const result = await apify.runActor(request());
+    expect(result.cost).toEqual({ kind: "missing" });
+    expect(await apify.costOf(result.runId)).toMatchObject({ kind: "unknown", why: expect.stringMatching(/no usageTotalUsd/) });
   });
 
   it("aborting the signal aborts the run on Apify and returns ABORTED with the partial cost", async () => {
@@ -254,13 +282,13 @@ describe("Apify simulator", () => {
     const t0 = Date.now();
     const polled = ((await (await api(`/v2/actor-runs/${String(run.id)}?waitForFinish=5`)).json()) as { data: Record<string, unknown> }).data;
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(polled).toMatchObject({ status: "SUCCEEDED", usageTotalUsd: 0.013, chargedEventCounts: { "actor-start": 1, "result-item": 4 } });
+    expect(polled).toMatchObject({ status: "SUCCEEDED", usageTotalUsd: 0.013, chargedEventCounts: { "actor-start": 1, "result-page": 4 } });
     expect(typeof polled.finishedAt).toBe("string");
     const page = await api(`/v2/datasets/${String(run.defaultDatasetId)}/items?offset=1&limit=2&clean=1`);
-    expect(page.headers.get("x-apify-pagination-total")).toBe("4");
+    expect(page.headers.get("x-apify-pagination-total")).toBe("5"); // 4 charged pages and one more
     expect(page.headers.get("x-apify-pagination-offset")).toBe("1");
     expect(page.headers.get("x-apify-pagination-count")).toBe("2");
-    const items = (await page.json()) as { position: number }[];
-    expect(items.map((i) => i.position)).toEqual([2, 3]);
+    const items = (await page.json()) as { searchQuery: { page: number } }[];
+    expect(items.map((i) => i.searchQuery.page)).toEqual([2, 3]);
   });
 });

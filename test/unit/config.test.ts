@@ -29,6 +29,7 @@ describe("configuration", () => {
     const config = loadConfig({ ECN_MARKUP: "1.3333333333", ECN_CREDIT_USD_VALUE: "0.001" });
     expect(config.markup).toEqual({ units: 13333333333n, scale: 10 });
     expect(config.creditUsdValue).toEqual({ units: 1n, scale: 3 });
+    expect(loadConfig({ ECN_LEAD_SIGNAL_MIN_CHARGE_USD: "0.75" }).apify.minChargeUsd).toEqual({ units: 75n, scale: 2 });
   });
 
   it.each([
@@ -40,6 +41,8 @@ describe("configuration", () => {
     ["ECN_CREDIT_USD_VALUE", "ten"],
     ["ECN_CREDIT_USD_VALUE", "0.0009"],
     ["ECN_MARKUP", "101"],
+    ["ECN_LEAD_SIGNAL_MIN_CHARGE_USD", "-1"],
+    ["ECN_LEAD_SIGNAL_MIN_CHARGE_USD", "10001"],
     ["ECN_DEPLOYMENT_MODE", "saas"],
     ["OPENROUTER_BASE_URL", "ftp://x"],
     ["ECN_PROVIDER_TIMEOUT_MS", "5"],

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
-import { PERMIT_CITIES, PERMIT_DATASETS, type PermitCity, type PermitFilters } from "../../src/providers/permits.js";
+import { PERMIT_CITIES, PERMIT_DATASETS, PERMIT_FILTERS, type PermitCity, type PermitFilters } from "../../src/providers/permits.js";
 import { buildPermitQuery, likeContainsPattern, quoteSoql, soqlNumber } from "../../src/providers/soql.js";
 import { SIM_DATASETS } from "../../src/simulator/socrata-data.js";
 import { compileWhere } from "../../src/simulator/soql-eval.js";
@@ -157,7 +157,6 @@ describe("buildPermitQuery: all filters", () => {
     fc.assert(
       fc.property(city, filters, (c, f: PermitFilters) => {
         if (f.issued_since && f.issued_until && f.issued_until < f.issued_since) [f.issued_since, f.issued_until] = [f.issued_until, f.issued_since];
-        if (!PERMIT_DATASETS[c].supportsMinCost) delete f.min_cost;
         const params = buildPermitQuery(PERMIT_DATASETS[c], f);
         const { issuedDate, type, cost } = cols(c);
         const expected: SoqlExpr[] = [];
@@ -169,7 +168,9 @@ describe("buildPermitQuery: all filters", () => {
         if (f.permit_type !== undefined && f.permit_type.trim() !== "") expected.push(typeContains(type, f.permit_type));
         if (f.min_cost !== undefined) {
           const written = soqlNumber(f.min_cost);
-          expected.push({ kind: "compare", op: ">=", left: { kind: "column", name: cost! }, right: { kind: "number", value: Number(written), text: written } });
+          // Read through ::number whatever the column's type, so a text cost column is no 400.
+          const left: SoqlExpr = { kind: "cast", to: "number", operand: { kind: "column", name: cost! } };
+          expected.push({ kind: "compare", op: ">=", left, right: { kind: "number", value: Number(written), text: written } });
         }
         const where = params.get("$where");
         expect(where === null ? [] : conjuncts(parseWhere(where))).toEqual(expected);
@@ -178,7 +179,7 @@ describe("buildPermitQuery: all filters", () => {
         expect(params.get("$limit")).toBe(String(f.limit));
         expect([...params.keys()].every((k) => ["$where", "$q", "$order", "$limit"].includes(k))).toBe(true);
         // Every identifier in $where is one of the dataset's declared columns (or upper/like/AND).
-        const allowed = new Set([issuedDate, type, cost, "upper", "like", "AND"]);
+        const allowed = new Set([issuedDate, type, cost, "upper", "like", "number", "AND"]);
         for (const token of where ? tokenize(where) : []) if (token.type === "ident") expect(allowed.has(token.text)).toBe(true);
       }),
       { numRuns: 1000 },
@@ -223,9 +224,46 @@ describe("buildPermitQuery: all filters", () => {
     );
   });
 
-  it("refuses min_cost for new_york, which publishes no cost", () => {
-    invalid(() => buildPermitQuery(PERMIT_DATASETS.new_york, { min_cost: 1000, limit: 5 }), /new_york.*no cost/);
-    expect(() => buildPermitQuery(PERMIT_DATASETS.new_york, { limit: 5 })).not.toThrow();
+  it("reads every city's cost through ::number, New York's included", () => {
+    for (const c of PERMIT_CITIES) {
+      expect(buildPermitQuery(PERMIT_DATASETS[c], { min_cost: 1000, limit: 5 }).get("$where")).toBe(`${cols(c).cost}::number >= 1000`);
+    }
+    expect(cols("new_york").cost).toBe("estimated_job_costs");
+  });
+
+  it("refuses a filter the dataset does not list, whatever its value, instead of ignoring it", () => {
+    const noCost = { ...PERMIT_DATASETS.chicago, filters: ["issued_since", "issued_until", "permit_type", "text"] as const };
+    invalid(() => buildPermitQuery(noCost, { min_cost: 1000, limit: 5 }), /^min_cost cannot be applied to chicago.*leave min_cost out/);
+    invalid(() => buildPermitQuery(noCost, { min_cost: -1, limit: 5 }), /min_cost cannot be applied/);
+    expect(buildPermitQuery(noCost, { issued_since: "2024-01-01", limit: 5 }).get("$where")).toBe("issue_date >= '2024-01-01T00:00:00'");
+    const textOnly = { ...PERMIT_DATASETS.austin, filters: ["text"] as const };
+    for (const f of [{ issued_since: "2024-01-01" }, { issued_until: "2024-01-01" }, { permit_type: "x" }]) {
+      invalid(() => buildPermitQuery(textOnly, { ...f, limit: 5 }), new RegExp(`^${Object.keys(f)[0]} cannot be applied to austin`));
+    }
+  });
+
+  it("compares and orders by date only on a column the dataset declares a floating timestamp", () => {
+    // A date kept as text (New York's legacy feed) would compare as text: 200 with the wrong rows.
+    const textDates = { ...PERMIT_DATASETS.new_york, columns: { ...cols("new_york"), issuedDateType: "text" as const } };
+    expect(() => buildPermitQuery(textDates, { limit: 5 })).toThrow(/not a floating timestamp/);
+    const honest = { ...textDates, filters: ["permit_type", "min_cost", "text"] as const };
+    expect(buildPermitQuery(honest, { limit: 5 }).get("$order")).toBeNull();
+    invalid(() => buildPermitQuery(honest, { issued_since: "2024-01-01", limit: 5 }), /issued_since cannot be applied/);
+    for (const c of PERMIT_CITIES) expect(buildPermitQuery(PERMIT_DATASETS[c], { limit: 5 }).get("$order")).toBe(`${cols(c).issuedDate} DESC NULL LAST`);
+  });
+
+  it("declares the same column types as the portal (the simulator uses the portals' types)", () => {
+    for (const c of PERMIT_CITIES) {
+      const { columns, filters } = PERMIT_DATASETS[c];
+      const sim = simColumns(c);
+      for (const name of [columns.permitNumber, columns.type, columns.status, columns.issuedDate, columns.cost, columns.description, ...columns.address, columns.locality]) {
+        if (name) expect(sim[name], `${c}.${name}`).toBeDefined();
+      }
+      expect(sim[columns.issuedDate]).toBe(columns.issuedDateType);
+      if (columns.costType !== "unconfirmed" && columns.cost) expect(sim[columns.cost]).toBe(columns.costType);
+      expect([...filters].sort()).toEqual([...PERMIT_FILTERS].sort());
+    }
+    expect(PERMIT_DATASETS.new_york.datasetId).toBe("rbx6-tga4");
   });
 
   it("refuses a limit outside 1..1000 and text that cannot be sent", () => {
