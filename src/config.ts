@@ -42,6 +42,8 @@ export interface Config {
   http: {
     /** Host header names accepted (DNS rebinding protection). */
     allowedHosts: string[];
+    /** Browser origins accepted (none by default); requests without an Origin header are always served. */
+    allowedOrigins: string[];
     bodyLimitBytes: number;
     /** Requests per minute per API key. */
     rateLimitPerMinute: number;
@@ -134,6 +136,13 @@ const schema = z.object({
     .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)), {
       message: "must be a comma-separated list of host names (no ports), e.g. mcp.example.com,localhost",
     }),
+  ECN_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((list) => list.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean))
+    .refine((origins) => origins.every((o) => URL.canParse(o) && new URL(o).origin === o.toLowerCase()), {
+      message: "must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com",
+    }),
   ECN_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(1024 * 1024),
   ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ECN_METRICS_TOKEN: optionalSecret,
@@ -202,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
     http: {
       allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,
+      allowedOrigins: v.ECN_ALLOWED_ORIGINS,
       bodyLimitBytes: v.ECN_HTTP_BODY_LIMIT_BYTES,
       rateLimitPerMinute: v.ECN_HTTP_RATE_LIMIT,
       metricsToken: v.ECN_METRICS_TOKEN,

@@ -14,8 +14,8 @@ import {
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError,
   type CallToolResult,
+  type LoggingLevel,
   type ServerNotification,
   type ServerRequest,
   type Tool,
@@ -27,6 +27,7 @@ import type { Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../metering/failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
+import { answerInvalidParams, ProtocolError } from "./protocol.js";
 import { RawArguments } from "./raw-arguments.js";
 
 export const SERVER_NAME = "ecn-mcp";
@@ -61,12 +62,13 @@ export function invalidInput(error: z.ZodError): EcnError {
   return new EcnError("invalid_input", `${problems.join("; ")}. Nothing was run or charged.`);
 }
 
-function contextFor(org: OrgRef, extra: Extra): ToolContext {
+function contextFor(server: EcnServer, org: OrgRef, extra: Extra): ToolContext {
   const progressToken = extra._meta?.progressToken;
   return {
     org,
     signal: extra.signal,
     notify: async (level, message) => {
+      if (server.ignores(level, extra.sessionId)) return; // the client's logging/setLevel
       await extra.sendNotification({ method: "notifications/message", params: { level, logger: SERVER_NAME, data: message } });
     },
     progress: async (progress, message, total) => {
@@ -111,7 +113,13 @@ class EcnServer extends Server {
 
   override async connect(transport: Transport): Promise<void> {
     this.rawArguments.watch(transport);
+    answerInvalidParams(this);
     await super.connect(transport);
+  }
+
+  /** True when the client asked (logging/setLevel) for no messages at this level. */
+  ignores(level: LoggingLevel, sessionId: string | undefined): boolean {
+    return (this as unknown as { isMessageIgnored(level: LoggingLevel, sessionId?: string): boolean }).isMessageIgnored(level, sessionId);
   }
 }
 
@@ -125,12 +133,17 @@ export function createServer(deps: ServerDeps): Server {
       jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
     },
   );
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+  server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+    if (request.params?.cursor !== undefined) {
+      throw new ProtocolError(ErrorCode.InvalidParams, "invalid cursor: every tool is listed in one page, so tools/list takes no cursor");
+    }
+    return { tools };
+  });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const sent = server.rawArguments.take(extra.requestId);
     const tool = byName.get(request.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name}`);
+    if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name} (tools/list names every tool)`);
     const started = performance.now();
     const finish = (result: CallToolResult) => {
       deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000);
@@ -140,7 +153,7 @@ export function createServer(deps: ServerDeps): Server {
     if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
     try {
       const org = await deps.resolveOrg(extra);
-      const output = await tool.handler(parsed.data, contextFor(org, extra), deps);
+      const output = await tool.handler(parsed.data, contextFor(server, org, extra), deps);
       return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
       // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
@@ -148,7 +161,7 @@ export function createServer(deps: ServerDeps): Server {
       logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
       if (failure.kind !== "programming") return finish(errorResult(failure.error));
       deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000);
-      throw new McpError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
+      throw new ProtocolError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
     }
   });
   return server;

@@ -40,6 +40,7 @@ export async function http(options: HttpOptions): Promise<void> {
       logger: app.logger,
       metrics,
       allowedHosts,
+      allowedOrigins: config.http.allowedOrigins,
       bodyLimitBytes: config.http.bodyLimitBytes,
       rateLimitPerMinute: config.http.rateLimitPerMinute,
       metricsToken: config.http.metricsToken,

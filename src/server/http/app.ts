@@ -2,13 +2,13 @@
  * The HTTP application: guards first (Host, then API key, then rate limit),
  * then the MCP endpoint and the REST credit API, JSON errors last.
  */
-import express, { type Express } from "express";
+import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "../../log.js";
 import type { HealthReport } from "../../metering/health.js";
 import type { ApiKeys } from "../../metering/api-keys.js";
 import type { ServerDeps } from "../create-server.js";
 import { errorHandler, sendError } from "./errors.js";
-import { allowHosts, requireApiKey, sameSecret } from "./guards.js";
+import { allowHosts, allowOrigins, requireApiKey, sameSecret } from "./guards.js";
 import { mcpHandler } from "./mcp.js";
 import type { Metrics } from "./metrics.js";
 import { KeyRateLimiter } from "./rate-limit.js";
@@ -20,6 +20,8 @@ export interface HttpAppOptions {
   logger: Logger;
   metrics: Metrics;
   allowedHosts: readonly string[];
+  /** Browser origins served (none by default); requests without an Origin header always are. */
+  allowedOrigins: readonly string[];
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
   metricsToken: string | undefined;
@@ -27,11 +29,18 @@ export interface HttpAppOptions {
   health: () => Promise<HealthReport>;
 }
 
+/** A body that is not JSON, on the MCP endpoint, is a JSON-RPC parse error (-32700), as a JSON-RPC client expects. */
+const jsonRpcParseError: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+  if ((error as { type?: string }).type !== "entity.parse.failed") return next(error);
+  res.status(400).json({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the request body is not valid JSON" }, id: null });
+};
+
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(allowHosts(options.allowedHosts));
+  app.use(allowOrigins(options.allowedOrigins));
   app.use((req, res, next) => {
     const started = performance.now();
     res.on("finish", () => {
@@ -59,10 +68,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
+  // OAuth-capable clients probe these before connecting: a 404 tells them to use the API key, a 401 would start an OAuth flow.
+  app.get(["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/*rest", "/.well-known/oauth-authorization-server"], (_req, res) =>
+    sendError(res, 404, "not_found", "this server does not use OAuth: send an API key as `Authorization: Bearer <key>`"),
+  );
+
   const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
   app.use(requireApiKey(options.keys));
   app.use(limiter.perRequest());
-  app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), limiter.perBatchMessage(), mcpHandler(options.deps));
+  app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), jsonRpcParseError, limiter.perBatchMessage(), mcpHandler(options.deps));
   app.all("/mcp", (_req, res) => sendError(res, 405, "method_not_allowed", "this server is stateless: POST JSON-RPC messages to /mcp", { Allow: "POST" }));
   app.use(restRoutes(options.deps.accounts));
   app.use((req, res) => sendError(res, 404, "not_found", `no route ${req.method} ${req.path}`));

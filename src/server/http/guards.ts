@@ -1,7 +1,8 @@
 /**
  * Request guards, in the order they run: Host allow-list (DNS rebinding),
- * bearer API key (the key alone decides the organisation). The per-key rate
- * limit is in rate-limit.ts.
+ * Origin allow-list (a web page in a browser calling a local server), bearer
+ * API key (the key alone decides the organisation). The per-key rate limit is
+ * in rate-limit.ts.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler, Response } from "express";
@@ -29,6 +30,20 @@ export function allowHosts(allowed: readonly string[]): RequestHandler {
   };
 }
 
+/**
+ * Refuses requests a browser sends on behalf of a page from another origin.
+ * Clients that are not browsers send no Origin and are served; a browser
+ * page is served only from an origin the operator allowed.
+ */
+export function allowOrigins(allowed: readonly string[]): RequestHandler {
+  const origins = new Set(allowed.map((o) => o.toLowerCase()));
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin === undefined || origins.has(origin.toLowerCase())) return next();
+    sendError(res, 403, "forbidden_origin", `Origin ${JSON.stringify(origin)} is not allowed; set ECN_ALLOWED_ORIGINS to serve pages from it`);
+  };
+}
+
 export function requireApiKey(keys: ApiKeys): RequestHandler {
   return async (req, res, next) => {
     try {
@@ -36,7 +51,9 @@ export function requireApiKey(keys: ApiKeys): RequestHandler {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const caller = match ? await keys.authenticate(match[1]) : null;
       if (!caller) {
-        const why = header ? "the API key is wrong or revoked" : "send an API key as `Authorization: Bearer <key>`";
+        const why = header
+          ? "the API key is wrong or revoked"
+          : "send an API key as `Authorization: Bearer <key>` (this server does not use OAuth; an operator creates keys with `ecn-mcp key create --org ORG`)";
         return sendError(res, 401, "unauthorized", why, { "WWW-Authenticate": 'Bearer realm="ecn-mcp"' });
       }
       res.locals.caller = caller;

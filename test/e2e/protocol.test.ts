@@ -1,0 +1,110 @@
+/**
+ * The protocol corners, exactly, with the SDK's real client over stdio and
+ * raw requests over HTTP: error codes and messages a JSON-RPC client can act
+ * on, logging/setLevel honoured, the Origin guard, and no OAuth detour.
+ */
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, ListToolsResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { startHttpStack } from "../helpers/http-stack.js";
+import { PROFILE_ARGS, startStack, type Stack } from "../helpers/stack.js";
+
+async function rejection(promise: Promise<unknown>): Promise<McpError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(McpError);
+  return error as McpError;
+}
+
+/** Log messages the server sends during one paid call that crosses a soft budget (a warning). */
+async function warningsDuringSoftCrossing(stack: Stack): Promise<string[]> {
+  await stack.cli("budget", "set", "--org", "e2e", "--period", "day", "--credits", "0.5", "--soft");
+  const messages: string[] = [];
+  stack.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(`${n.params.level}: ${String(n.params.data)}`));
+  const result = await stack.call("profile_draft", PROFILE_ARGS);
+  expect(result.isError).toBeFalsy();
+  return messages;
+}
+
+describe("JSON-RPC errors over stdio", () => {
+  it("an unknown tool is -32602 with one plain message", async () => {
+    const stack = await startStack();
+    const error = await rejection(stack.client.callTool({ name: "no_such_tool", arguments: {} }));
+    expect(error.code).toBe(-32602);
+    expect(error.message).toBe("MCP error -32602: unknown tool: no_such_tool (tools/list names every tool)");
+  });
+
+  it("invalid params (a tool name that is not a string) are -32602 with a readable message, not -32603", async () => {
+    const stack = await startStack();
+    const error = await rejection(stack.client.request({ method: "tools/call", params: { name: 42, arguments: {} } } as never, CallToolResultSchema));
+    expect(error.code).toBe(-32602);
+    expect(error.message).toMatch(/^MCP error -32602: Invalid params for tools\/call: params\.name: /);
+    expect(error.message).not.toMatch(/"code":|\[\s*\{/); // no raw validation dump
+  });
+
+  it("a tools/list cursor is refused: every tool comes in one page", async () => {
+    const stack = await startStack();
+    const error = await rejection(stack.client.request({ method: "tools/list", params: { cursor: "bogus" } }, ListToolsResultSchema));
+    expect(error.code).toBe(-32602);
+    expect(error.message).toMatch(/invalid cursor/);
+    expect((await stack.client.listTools()).tools.length).toBeGreaterThan(10);
+  });
+});
+
+describe("logging/setLevel over stdio", () => {
+  it("at the default level, a soft budget crossing is sent as a warning", async () => {
+    const stack = await startStack({ credits: "10" });
+    expect(await warningsDuringSoftCrossing(stack)).toEqual([expect.stringMatching(/^warning: .*soft/i)]);
+  });
+
+  it("at level error, the same warning is not sent", async () => {
+    const stack = await startStack({ credits: "10" });
+    await stack.client.setLoggingLevel("error");
+    expect(await warningsDuringSoftCrossing(stack)).toEqual([]);
+  });
+});
+
+describe("HTTP", () => {
+  const mcpPost = (url: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers }, body });
+
+  it("malformed JSON on POST /mcp is a JSON-RPC parse error", async () => {
+    const stack = await startHttpStack();
+    const response = await mcpPost(stack.url, '{"jsonrpc": "2.0", "method": ', { authorization: `Bearer ${stack.keys.acme}` });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", error: { code: -32700, message: expect.stringMatching(/^Parse error/) }, id: null });
+  });
+
+  it("bad initialize params are -32602 with a readable message", async () => {
+    const stack = await startHttpStack();
+    const response = await mcpPost(stack.url, JSON.stringify({ jsonrpc: "2.0", id: 7, method: "initialize", params: {} }), { authorization: `Bearer ${stack.keys.acme}` });
+    const text = await response.text();
+    const message = JSON.parse(text.split("\n").find((line) => line.startsWith("data: "))!.slice(6)) as { id: number; error: { code: number; message: string } };
+    expect(message).toMatchObject({ id: 7, error: { code: -32602, message: expect.stringMatching(/^Invalid params for initialize: params\.protocolVersion: /) } });
+  });
+
+  it("refuses a browser page from a foreign origin (403), serves an allowed one and clients that send no Origin", async () => {
+    const stack = await startHttpStack({ env: { ECN_ALLOWED_ORIGINS: "https://app.example.com" } });
+    const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const auth = { authorization: `Bearer ${stack.keys.acme}` };
+    const foreign = await mcpPost(stack.url, ping, { ...auth, origin: "https://evil.example" });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe("forbidden_origin");
+    expect((await mcpPost(stack.url, ping, { ...auth, origin: "https://app.example.com" })).status).toBe(200);
+    expect((await mcpPost(stack.url, ping, auth)).status).toBe(200);
+  });
+
+  it("answers OAuth discovery with 404, and a keyless /mcp with a 401 that says how to pass the key", async () => {
+    const stack = await startHttpStack();
+    for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server"]) {
+      const response = await fetch(stack.url + path);
+      expect(response.status, path).toBe(404);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/does not use OAuth/);
+    }
+    const keyless = await mcpPost(stack.url, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }));
+    expect(keyless.status).toBe(401);
+    expect(((await keyless.json()) as { error: { message: string } }).error.message).toMatch(/Authorization: Bearer <key>.*does not use OAuth/);
+  });
+});
