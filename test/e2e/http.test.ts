@@ -69,7 +69,7 @@ describe("HTTP refusals", () => {
       body: "{not json",
     });
     expect(malformed.status).toBe(400);
-    expect(await errorBody(malformed)).toMatchObject({ code: "invalid_input" });
+    expect(await errorBody(malformed)).toMatchObject({ code: -32700 }); // a JSON-RPC parse error on the MCP endpoint
 
     const unknown = await stack.get("/api/v1/nothing/", key);
     expect(unknown.status).toBe(404);

@@ -7,16 +7,10 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CallToolResultSchema, ListToolsResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startHttpStack } from "../helpers/http-stack.js";
+import { rejectionOf } from "../helpers/rejection.js";
 import { PROFILE_ARGS, startStack, type Stack } from "../helpers/stack.js";
 
-async function rejection(promise: Promise<unknown>): Promise<McpError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(McpError);
-  return error as McpError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, McpError);
 
 /** Log messages the server sends during one paid call that crosses a soft budget (a warning). */
 async function warningsDuringSoftCrossing(stack: Stack): Promise<string[]> {

@@ -7,20 +7,14 @@
 import { describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
 import { assertInvariants, sqlRows } from "../helpers/store.js";
+import { rejectionOf } from "../helpers/rejection.js";
 import { AT_ONCE, startInProcess, type InProcess } from "../helpers/in-process.js";
 
 function llmCall(stack: InProcess, work: Parameters<InProcess["metering"]["runLlm"]>[1]) {
   return stack.metering.runLlm({ org: stack.org, feature: "profile_draft", args: {}, promptText: "x".repeat(200) }, work);
 }
 
-async function refusal(promise: Promise<unknown>): Promise<EcnError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EcnError);
-  return error as EcnError;
-}
+const refusal = (promise: Promise<unknown>) => rejectionOf(promise, EcnError);
 
 describe("the owner stalls between its hold and its dispatch mark", () => {
   it("does not send an LLM request the reconciler already voided", async () => {
