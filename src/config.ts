@@ -34,6 +34,8 @@ export interface Config {
   /** How long a provider reference the provider does not know stays open before its hold is charged (estimated). */
   unknownMaxAgeMs: number;
   logLevel: LogLevel;
+  /** Windows' per-user application data folder (APPDATA), where some MCP clients keep their settings. */
+  appDataDir: string | undefined;
   /** Test-only: kill the process at this step of every paid call. */
   failpoint: Failpoint | undefined;
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
@@ -205,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
     unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
     logLevel: v.ECN_LOG_LEVEL,
+    appDataDir: env.APPDATA || undefined,
     failpoint: v.ECN_FAILPOINT,
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },

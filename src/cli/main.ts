@@ -11,6 +11,7 @@ import { registerCreditCommands } from "./commands/credits.js";
 import { registerHttpCommand } from "./commands/http.js";
 import { registerInstancesCommand } from "./commands/instances.js";
 import { registerKeyCommands } from "./commands/key.js";
+import { registerMcpConfigCommand } from "./commands/mcp-config.js";
 import { registerLedgerCommands } from "./commands/ledger.js";
 import { registerOrgCommands } from "./commands/org.js";
 import { registerMarginCommand } from "./commands/margins.js";
@@ -52,6 +53,7 @@ registerRateCardCommands(program, withApp);
 registerBudgetCommands(program, withApp);
 registerReconcileCommand(program, withApp);
 registerInstancesCommand(program, withApp);
+registerMcpConfigCommand(program);
 registerUsageCommand(program, withApp);
 registerMarginCommand(program, withApp);
 
