@@ -36,6 +36,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Windows' per-user application data folder (APPDATA), where some MCP clients keep their settings. */
   appDataDir: string | undefined;
+  /** The sandbox (ECN_SANDBOX=1 or --sandbox): built-in simulated providers and a separate ledger. */
+  sandbox: boolean;
   /** Test-only: kill the process at this step of every paid call. */
   failpoint: Failpoint | undefined;
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
@@ -149,6 +151,7 @@ const schema = z.object({
   ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ECN_METRICS_TOKEN: optionalSecret,
   ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
+  ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
 })
   .refine((v) => !(v.ECN_DB_PATH && v.ECN_DATABASE_URL), {
     message: "ECN_DB_PATH and ECN_DATABASE_URL are both set: choose one store (the SQLite file, or PostgreSQL)",
@@ -159,6 +162,14 @@ const schema = z.object({
     message: "must be at least twice ECN_HEARTBEAT_MS, or a live server could be taken for dead",
     path: ["ECN_INSTANCE_TTL_MS"],
   });
+
+/**
+ * The sandbox ledger: a SQLite file of its own beside the live one's default
+ * place (ecn.db -> ecn.sandbox.db), never the live file or database.
+ */
+export function sandboxDbPath(dbPath: string): string {
+  return dbPath.endsWith(".db") ? `${dbPath.slice(0, -3)}.sandbox.db` : `${dbPath}.sandbox`;
+}
 
 /** A database URL given on the command line (`--database-url`): checked like ECN_DATABASE_URL, its password kept out of every message. */
 export function checkDatabaseUrl(url: string, flag: string): string {
@@ -209,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.ECN_LOG_LEVEL,
     appDataDir: env.APPDATA || undefined,
     failpoint: v.ECN_FAILPOINT,
+    sandbox: v.ECN_SANDBOX === "1" || v.ECN_SANDBOX === "true",
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },

@@ -15,6 +15,7 @@ import { PublicData } from "../metering/public-data.js";
 import { Reconciler, type ReconciledCall } from "../metering/reconcile.js";
 import type { MeteringObserver } from "../metering/types.js";
 import { usdToNano } from "../money.js";
+import { sandboxed, type Sandboxed } from "./sandbox.js";
 import { createOpenRouter } from "../providers/openrouter.js";
 import { createSocrata } from "../providers/socrata.js";
 
@@ -46,8 +47,19 @@ export interface AppOptions {
 /** How long a reconcile waits for an aborted Apify run to report its final state (aborts take seconds). */
 const ABORT_WAIT_SECS = 20;
 
-export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+export async function createApp(given: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(given.logLevel);
+  const sandbox = given.sandbox ? await sandboxed(given, options.serve !== undefined) : null;
+  if (sandbox) logger.warn(sandbox.summary);
+  try {
+    return await assemble(sandbox?.config ?? given, options, logger, sandbox);
+  } catch (error) {
+    await sandbox?.close();
+    throw error;
+  }
+}
+
+async function assemble(config: Config, options: AppOptions, logger: Logger, sandbox: Sandboxed | null): Promise<App> {
   armFailpoint(config.failpoint ?? null);
   if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
   const ledger = await openLedger({
@@ -87,6 +99,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...(options.observe ? { observe: options.observe } : {}),
     instanceId: instance?.id ?? null,
     ...(instance ? { instanceReady: () => instance.ready() } : {}),
+    sandbox: config.sandbox,
   });
   const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity });
   const socrata = createSocrata({
@@ -117,6 +130,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     close: async () => {
       await instance?.stop();
       await ledger.close();
+      await sandbox?.close();
     },
   };
 }

@@ -19,6 +19,7 @@ import { registerReconcileCommand } from "./commands/reconcile.js";
 import { registerUsageCommand } from "./commands/usage.js";
 import { registerRateCardCommands } from "./commands/rate-card.js";
 import { registerServeCommands } from "./commands/serve.js";
+import { registerSimulateCommand } from "./commands/simulate.js";
 import { currentConfig, reportFailure, withApp } from "./runner.js";
 
 const program = new Command("ecn-mcp")
@@ -54,6 +55,7 @@ registerBudgetCommands(program, withApp);
 registerReconcileCommand(program, withApp);
 registerInstancesCommand(program, withApp);
 registerMcpConfigCommand(program);
+registerSimulateCommand(program);
 registerUsageCommand(program, withApp);
 registerMarginCommand(program, withApp);
 

@@ -17,6 +17,12 @@ export function currentConfig(): Config {
   return (config ??= loadConfig());
 }
 
+/** The configuration, in the sandbox when the command's --sandbox flag asks for it (ECN_SANDBOX=1 does it for every verb). */
+export function withSandbox(options: { sandbox?: boolean }): Config {
+  const config = currentConfig();
+  return options.sandbox ? { ...config, sandbox: true } : config;
+}
+
 /**
  * Prints a failure the way a user can act on it (one line; a bug also gets
  * its stack, for the report) and sets the exit code.

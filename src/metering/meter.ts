@@ -54,6 +54,8 @@ export interface MeteringDeps {
   instanceId?: string | null;
   /** Resolves once that instance's row is in the ledger (a hold is never placed for an owner nobody can see). */
   instanceReady?: () => Promise<void>;
+  /** The sandbox: simulated providers and a ledger of its own; every metering block says so. */
+  sandbox?: boolean;
 }
 
 /** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
@@ -77,12 +79,18 @@ export class Metering {
 
   /** Runs paid LLM work for a feature: the tool gets a session, the core does the money. */
   runLlm<T>(request: LlmCallRequest, work: (session: LlmSession) => Promise<T>): Promise<PaidCallResult<T>> {
-    return this.track(this.llmOnce(request, work, true));
+    return this.track(this.marked(this.llmOnce(request, work, true)));
   }
 
   /** Runs one capped Apify actor run for a feature. */
   runActor<T>(request: ActorCallRequest, work: (session: ActorSession) => Promise<T>): Promise<PaidCallResult<T>> {
-    return this.track(this.actorOnce(request, work, true));
+    return this.track(this.marked(this.actorOnce(request, work, true)));
+  }
+
+  /** A sandbox call's metering block says so, so a workflow can never mistake it for a real charge. */
+  private async marked<T>(result: Promise<PaidCallResult<T>>): Promise<PaidCallResult<T>> {
+    const done = await result;
+    return this.deps.sandbox ? { ...done, metering: { ...done.metering, sandbox: true } } : done;
   }
 
   /** Waits for paid calls in progress to settle (for a graceful shutdown), at most `timeoutMs`. */

@@ -13,6 +13,8 @@ export interface MeteringBlock {
   cost_usd: number;
   credits_charged: number;
   balance_credits: number;
+  /** Present (true) only in the sandbox: simulated providers, sandbox ledger, no real money. */
+  sandbox?: true;
 }
 
 export interface OrgRef {

@@ -10,6 +10,7 @@ export const meteringSchema = z
     cost_usd: z.number().describe("What the provider charged for the work, in USD."),
     credits_charged: z.number().describe("Credits charged: ceil(cost_usd x markup / credit_usd_value); 0 in self_host mode."),
     balance_credits: z.number().describe("Wallet balance after the charge, in credits."),
+    sandbox: z.literal(true).optional().describe("Present only in the sandbox: simulated providers and a separate ledger, no real money."),
   })
   .describe("What this call cost and what it was charged.");
 

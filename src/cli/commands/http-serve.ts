@@ -7,19 +7,20 @@ import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
 import { ConfigError } from "../../config.js";
-import { currentConfig, reportFailure } from "../runner.js";
+import { reportFailure, withSandbox } from "../runner.js";
 import { startSweeps } from "./reconcile.js";
 
 export interface HttpOptions {
   host: string;
   port: string;
   allowedHosts?: string;
+  sandbox?: boolean;
 }
 
 /** `ecn-mcp http`: Streamable HTTP MCP and the REST credit API, for many organisations. */
 export async function http(options: HttpOptions): Promise<void> {
   try {
-    const config = currentConfig();
+    const config = withSandbox(options);
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
     const metrics = new Metrics();
     const app = await createApp(config, { observe: metrics.observe, serve: "http" });

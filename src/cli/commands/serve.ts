@@ -4,15 +4,21 @@ import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
 import { startSweeps } from "./reconcile.js";
-import { currentConfig, reportFailure } from "../runner.js";
+import { currentConfig, reportFailure, withSandbox } from "../runner.js";
+
+/** What a sandbox organisation is topped up to at start when its wallet is empty. */
+const SANDBOX_CREDITS = 1_000_000_000n; // 1,000 credits
 
 /** The stdio MCP server: what an MCP client launches (`ecn-mcp` with no verb). */
-async function stdio(): Promise<void> {
+async function stdio(options: { sandbox?: boolean }): Promise<void> {
   let app;
   try {
-    app = await createApp(currentConfig(), { serve: "stdio" });
+    app = await createApp(withSandbox(options), { serve: "stdio" });
     const { ledger, metering, accounts, publicData, logger, config } = app;
     const org = await ledger.ensureOrg(config.org, Date.now());
+    if (config.sandbox && (await ledger.getWallet(org.id)).balanceMicroCredits <= 0n) {
+      await ledger.grantCredits(org.id, SANDBOX_CREDITS, "sandbox credits (not money)", Date.now());
+    }
     logger.info("serving MCP over stdio", {
       org: org.name,
       db: config.dbPath,
@@ -30,7 +36,11 @@ async function stdio(): Promise<void> {
 }
 
 export function registerServeCommands(program: Command): void {
-  program.command("stdio", { isDefault: true }).description("serve MCP over stdio (the default)").action(stdio);
+  program
+    .command("stdio", { isDefault: true })
+    .option("--sandbox", "simulated providers and a separate sandbox ledger: no keys, no real money (same as ECN_SANDBOX=1)")
+    .description("serve MCP over stdio (the default)")
+    .action(stdio);
   program
     .command("demo")
     .option("--database-url <url>", "run on this PostgreSQL database (in a new organisation) instead of a throwaway SQLite file")

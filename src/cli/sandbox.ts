@@ -1,0 +1,64 @@
+/**
+ * The sandbox: the real server, metering and ledger code, wired to the
+ * built-in simulated providers (the loopback fakes the tests and the demo
+ * use) and to a ledger of its own, so an agent builder can run a workflow end
+ * to end with no keys and no money, then go live by dropping one setting.
+ * Nothing in it can reach a real provider (every provider setting is replaced)
+ * or the live ledger (a separate SQLite file, even when the live ledger is
+ * PostgreSQL).
+ */
+import { sandboxDbPath, type Config } from "../config.js";
+
+export interface Sandboxed {
+  config: Config;
+  /** What the banner says. */
+  summary: string;
+  close: () => Promise<void>;
+}
+
+/** The running simulators: what a server's configuration points at, and how to stop them. */
+export interface Simulators {
+  openrouter: { baseUrl: string; apiKey: string };
+  apify: { baseUrl: string; token: string };
+  socrata: { baseUrl: string };
+  close: () => Promise<void>;
+}
+
+/** Starts the three simulators on loopback (loaded only when asked for). */
+export async function startSimulators(): Promise<Simulators> {
+  const [{ startOpenRouterSimulator }, { startApifySimulator }, { startSocrataSimulator }] = await Promise.all([
+    import("../simulator/openrouter.js"),
+    import("../simulator/apify.js"),
+    import("../simulator/socrata.js"),
+  ]);
+  const [openrouter, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
+  return {
+    openrouter: { baseUrl: openrouter.baseUrl, apiKey: openrouter.apiKey },
+    apify: { baseUrl: apify.baseUrl, token: apify.token },
+    socrata: { baseUrl: socrata.baseUrl },
+    close: async () => {
+      await Promise.all([openrouter.close(), apify.close(), socrata.close()]);
+    },
+  };
+}
+
+/**
+ * The configuration a sandboxed command runs with. Servers get the simulators
+ * (started here); other verbs get no provider at all, only the sandbox ledger.
+ */
+export async function sandboxed(config: Config, withSimulators: boolean): Promise<Sandboxed> {
+  const dbPath = sandboxDbPath(config.dbPath);
+  const sims = withSimulators ? await startSimulators() : null;
+  const providers = {
+    openrouter: { ...config.openrouter, apiKey: sims?.openrouter.apiKey, baseUrl: sims?.openrouter.baseUrl ?? "http://127.0.0.1:9" },
+    apify: { ...config.apify, token: sims?.apify.token, baseUrl: sims?.apify.baseUrl ?? "http://127.0.0.1:9" },
+    socrata: { appToken: undefined, baseUrl: sims?.socrata.baseUrl ?? "http://127.0.0.1:9" },
+  };
+  return {
+    config: { ...config, sandbox: true, databaseUrl: undefined, dbPath, ...providers },
+    summary: `SANDBOX: simulated providers${sims ? " on loopback" : " (none for this command)"}, sandbox ledger ${dbPath}; no real provider, no real money, not the live ledger`,
+    close: async () => {
+      await sims?.close();
+    },
+  };
+}
