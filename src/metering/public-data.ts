@@ -9,7 +9,7 @@ import type { PermitSearchResult, SocrataProvider } from "../providers/socrata.j
 import type { OrgRef } from "./types.js";
 
 export type { PermitCity, PermitFilters, PermitSearchResult };
-export { PERMIT_CITIES } from "../providers/permits.js";
+export { describePermitFilters, PERMIT_CITIES, PERMIT_DATASETS } from "../providers/permits.js";
 
 export class PublicData {
   constructor(

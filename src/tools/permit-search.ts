@@ -3,8 +3,7 @@
  * portals. Free: no hold, no charge, one data_query_log row per query.
  */
 import { z } from "zod";
-import { PERMIT_CITIES } from "../metering/public-data.js";
-import { describePermitFilters, PERMIT_DATASETS } from "../providers/permits.js";
+import { describePermitFilters, PERMIT_CITIES, PERMIT_DATASETS } from "../metering/public-data.js";
 import { defineTool, READ_ONLY } from "./tool.js";
 
 const day = z.iso.date();
