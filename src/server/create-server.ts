@@ -27,6 +27,7 @@ import type { Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../metering/failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
+import { publishedOutput } from "../tools/tool.js";
 import { answerInvalidParams, ProtocolError } from "./protocol.js";
 import { RawArguments } from "./raw-arguments.js";
 
@@ -153,7 +154,7 @@ export function createServer(deps: ServerDeps): Server {
     if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
     try {
       const org = await deps.resolveOrg(extra);
-      const output = await tool.handler(parsed.data, contextFor(server, org, extra), deps);
+      const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, extra), deps));
       return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
       // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.

@@ -14,8 +14,8 @@ export const getRateCard = defineTool({
       z.object({
         feature: z.enum(FEATURES).describe("Feature (the paid tool of the same name)."),
         provider: z.enum(["openrouter", "apify"]).describe("Provider doing the paid work."),
-        model: z.string().nullable().describe("Default model (LLM features)."),
-        max_tokens: z.number().int().nullable().describe("Default max_tokens (LLM features)."),
+        model: z.string().optional().describe("Default model (LLM features)."),
+        max_tokens: z.number().int().optional().describe("Default max_tokens (LLM features)."),
         floor_credits: z.number().describe("Minimum hold placed before the call runs."),
         description: z.string(),
       }),

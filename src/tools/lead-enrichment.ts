@@ -4,28 +4,33 @@ import { jsonExample } from "./model-json.js";
 import { llmTool } from "./llm-tool.js";
 import { llmOptions } from "./shared.js";
 
-const nullableText = z.string().nullable();
+/** The profile's shape; `text` is how a field that may be unknown is written (null from the model, absent in the output). */
+const profileShape = (text: () => z.ZodType<string | null | undefined>) =>
+  z.object({
+    company: z.object({
+      name: text(),
+      industry: text(),
+      size_estimate: text().describe("e.g. '11-50 employees'"),
+      location: text(),
+      website: text(),
+      description: text(),
+    }),
+    person: z.object({
+      name: text(),
+      title: text(),
+      seniority: z.enum(["owner", "executive", "director", "manager", "individual_contributor", "unknown"]),
+      department: text(),
+    }),
+    signals: z.array(z.string()).max(20).describe("Buying signals found in the data (hiring, funding, new location, complaints...)."),
+    pain_points: z.array(z.string()).max(20),
+    talking_points: z.array(z.string()).max(20).describe("Openers a seller could use, grounded in the data."),
+    confidence: z.enum(["low", "medium", "high"]).describe("How well the data supports the profile."),
+  });
 
-export const leadProfileSchema = z.object({
-  company: z.object({
-    name: nullableText,
-    industry: nullableText,
-    size_estimate: nullableText.describe("e.g. '11-50 employees'"),
-    location: nullableText,
-    website: nullableText,
-    description: nullableText,
-  }),
-  person: z.object({
-    name: nullableText,
-    title: nullableText,
-    seniority: z.enum(["owner", "executive", "director", "manager", "individual_contributor", "unknown"]),
-    department: nullableText,
-  }),
-  signals: z.array(z.string()).max(20).describe("Buying signals found in the data (hiring, funding, new location, complaints...)."),
-  pain_points: z.array(z.string()).max(20),
-  talking_points: z.array(z.string()).max(20).describe("Openers a seller could use, grounded in the data."),
-  confidence: z.enum(["low", "medium", "high"]).describe("How well the data supports the profile."),
-});
+/** What the model is asked for: unknown fields are null. */
+export const leadProfileSchema = profileShape(() => z.string().nullable());
+/** What the tool publishes: unknown fields are left out. */
+const leadProfileOutput = profileShape(() => z.string().optional());
 
 const EXAMPLE = {
   company: { name: "Acme Dental", industry: "Dental clinics", size_estimate: "11-50 employees", location: "Austin, TX", website: "https://acmedental.example", description: "Family dental practice with three locations." },
@@ -75,6 +80,6 @@ export const leadEnrichment = llmTool({
     ["Raw data", args.raw_data],
   ],
   json: leadProfileSchema,
-  extraOutput: { profile: leadProfileSchema.describe("The structured lead profile.") },
+  extraOutput: { profile: leadProfileOutput.describe("The structured lead profile (fields nobody could tell are left out).") },
   shape: (profile) => ({ text: summary(profile), profile }),
 });

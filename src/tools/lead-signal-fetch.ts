@@ -13,16 +13,19 @@ import { z } from "zod";
 import { EcnError } from "../errors.js";
 import { creditsToMicroCeil, decimalFromNumber } from "../money.js";
 import { idempotencyKeyOption, meteringSchema } from "./shared.js";
-import { defineTool, PAID, paidCall } from "./tool.js";
+import { defineTool, PAID, paidCall, type WithNulls } from "./tool.js";
+
+/** A JSON value the actor returned (its null fields are left out). */
+const rawValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
 
 const itemSchema = z.object({
-  title: z.string().nullable(),
-  url: z.string().nullable(),
-  description: z.string().nullable(),
-  raw: z.record(z.string(), z.unknown()).describe("The item as the actor returned it."),
+  title: z.string().optional(),
+  url: z.string().optional(),
+  description: z.string().optional(),
+  raw: z.record(z.string(), rawValue).describe("The search result as the actor returned it (fields it left null are left out)."),
 });
 
-type Item = z.output<typeof itemSchema>;
+type Item = WithNulls<z.output<typeof itemSchema>>;
 
 const text = (value: unknown) => (typeof value === "string" && value.trim() ? value.trim() : null);
 
@@ -32,10 +35,10 @@ export function normaliseItems(items: Record<string, unknown>[], limit: number):
     Array.isArray(item.organicResults) ? (item.organicResults as Record<string, unknown>[]).filter((r) => r && typeof r === "object") : [item],
   );
   return flat.slice(0, limit).map((raw) => ({
+    raw: raw as Item["raw"], // JSON from the actor; the server leaves its null fields out
     title: text(raw.title) ?? text(raw.name),
     url: text(raw.url) ?? text(raw.link) ?? text(raw.website),
     description: text(raw.description) ?? text(raw.snippet) ?? text(raw.text),
-    raw,
   }));
 }
 

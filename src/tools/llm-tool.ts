@@ -9,7 +9,7 @@ import type { Feature } from "../features.js";
 import type { ChatMessage } from "../metering/types.js";
 import { parseModelJson } from "./model-json.js";
 import { llmOutput } from "./shared.js";
-import { defineTool, PAID, paidCall, type ToolDefinition } from "./tool.js";
+import { defineTool, PAID, paidCall, type ToolDefinition, type WithNulls } from "./tool.js";
 
 interface LlmOptionsArgs {
   model?: string | undefined;
@@ -31,7 +31,7 @@ interface LlmToolSpec<I extends z.ZodObject, J extends z.ZodType | undefined = u
   /** Output fields besides text, model and metering. */
   extraOutput?: X;
   /** Turns the model's answer (parsed JSON, or the text) into the text and extra output fields. */
-  shape: (answer: J extends z.ZodType ? z.output<J> : string, args: z.output<I>) => { text: string } & { [K in keyof X]: z.output<X[K]> };
+  shape: (answer: J extends z.ZodType ? z.output<J> : string, args: z.output<I>) => { text: string } & WithNulls<{ [K in keyof X]: z.output<X[K]> }>;
 }
 
 export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined = undefined, X extends z.ZodRawShape = {}>(

@@ -48,7 +48,7 @@ export const outreachDraft = llmTool({
   ],
   json: answer,
   extraOutput: {
-    subject: z.string().nullable().describe("Email subject line (null for LinkedIn and SMS)."),
+    subject: z.string().optional().describe("Email subject line (absent for LinkedIn and SMS)."),
     channel: z.enum(CHANNELS).describe("Channel the message is written for."),
   },
   shape: (a, args) => ({ text: a.message, subject: args.channel === "email" ? a.subject : null, channel: args.channel }),

@@ -9,13 +9,13 @@ import { defineTool, READ_ONLY } from "./tool.js";
 const day = z.iso.date();
 
 const rowSchema = z.object({
-  permit_number: z.string().nullable(),
-  type: z.string().nullable(),
-  status: z.string().nullable(),
-  issued_date: z.string().nullable().describe("YYYY-MM-DD."),
-  address: z.string().nullable(),
-  cost: z.number().nullable().describe("The declared or estimated cost in USD as the city publishes it (unverified), where the row has one."),
-  description: z.string().nullable(),
+  permit_number: z.string().optional(),
+  type: z.string().optional(),
+  status: z.string().optional(),
+  issued_date: z.string().optional().describe("YYYY-MM-DD."),
+  address: z.string().optional(),
+  cost: z.number().optional().describe("The declared or estimated cost in USD as the city publishes it (unverified), where the row has one."),
+  description: z.string().optional(),
   raw: z.record(z.string(), z.string()).describe("The row exactly as the portal returned it (all values are strings)."),
 });
 

@@ -22,6 +22,26 @@ export interface ToolDeps {
   publicData: PublicData;
 }
 
+/**
+ * A tool result as a handler may write it: `null` where the published output
+ * schema has an optional field. The server leaves those fields out
+ * (publishedOutput), so clients see optional fields, never `type: [x, "null"]`.
+ */
+export type WithNulls<T> = T extends readonly (infer U)[]
+  ? WithNulls<U>[]
+  : T extends object
+    ? { [K in keyof T]: undefined extends T[K] ? WithNulls<Exclude<T[K], undefined>> | null | undefined : WithNulls<T[K]> }
+    : T;
+
+/** The result as published: every null-valued field left out, at any depth. */
+export function publishedOutput(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(publishedOutput);
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== null && field !== undefined) out[key] = publishedOutput(field);
+  return out;
+}
+
 export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
   name: string;
   title: string;
@@ -29,7 +49,7 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   input: I;
   output: O;
   annotations: ToolAnnotations;
-  handler: (args: z.output<I>, context: ToolContext, deps: ToolDeps) => Promise<z.output<O>>;
+  handler: (args: z.output<I>, context: ToolContext, deps: ToolDeps) => Promise<WithNulls<z.output<O>>>;
 }
 
 /** Keeps the handler's argument and result types tied to the schemas. */

@@ -88,6 +88,10 @@ describe("LLM features", () => {
     // JSON features asked the model for a JSON object; drafting features did not.
     const formats = stack.sim.paidRequests().map((r) => (r.body as { response_format?: { type: string } }).response_format?.type);
     expect(formats).toEqual(["json_object", "json_object", "json_object", "json_object", "json_object", "json_object"]);
+    // Not an email: no subject field at all (optional in the schema), rather than a null one.
+    const linkedin = (await stack.call("outreach_draft", { ...CALLS.outreach_draft, channel: "linkedin" })).structuredContent!;
+    expect(linkedin).toMatchObject({ channel: "linkedin" });
+    expect(linkedin).not.toHaveProperty("subject");
   });
 
   it("fails clearly on an unusable JSON answer and still charges the completion", async () => {
