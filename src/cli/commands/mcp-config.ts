@@ -66,7 +66,14 @@ export function registerMcpConfigCommand(program: Command): void {
         );
         if (!options.write) return;
         const path = clientConfigPath(client, { platform: process.platform, appData: config.appDataDir, cwd: process.cwd() });
-        const backup = writeConfig(path, mergedConfig(readJson(path), clientBlock(client, entry)));
+        const existing = readJson(path);
+        const [listKey] = Object.keys(clientBlock(client, entry));
+        const before = (existing[listKey!] as Record<string, unknown> | undefined)?.["ecn-mcp"];
+        // Shown before it is written; the database URL (it holds a password) stays masked.
+        console.error(`Changing ${path}, ${listKey}."ecn-mcp":`);
+        console.error(`- ${before === undefined ? "(no ecn-mcp server yet)" : "(the ecn-mcp server there now is replaced)"}`);
+        console.error(`+ ${JSON.stringify(clientBlock(client, shown)[listKey!]!["ecn-mcp"])}`);
+        const backup = writeConfig(path, mergedConfig(existing, clientBlock(client, entry)));
         console.error(`Wrote the ecn-mcp server into ${path}${backup ? ` (the previous file is kept as ${backup})` : ""}. Restart ${client} to load it.`);
       } catch (error) {
         reportFailure(error);
