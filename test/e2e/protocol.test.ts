@@ -3,6 +3,8 @@
  * raw requests over HTTP: error codes and messages a JSON-RPC client can act
  * on, logging/setLevel honoured, the Origin guard, and no OAuth detour.
  */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CallToolResultSchema, ListToolsResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
@@ -22,28 +24,36 @@ async function warningsDuringSoftCrossing(stack: Stack): Promise<string[]> {
   return messages;
 }
 
-describe("JSON-RPC errors over stdio", () => {
-  it("an unknown tool is -32602 with one plain message", async () => {
+/** The same three protocol errors, whichever transport the client speaks. */
+async function assertProtocolErrors(client: Client): Promise<void> {
+  const unknown = await rejection(client.callTool({ name: "no_such_tool", arguments: {} }));
+  expect(unknown.code).toBe(-32602);
+  expect(unknown.message).toBe("MCP error -32602: unknown tool: no_such_tool (tools/list names every tool)");
+  const invalid = await rejection(client.request({ method: "tools/call", params: { name: 42, arguments: {} } } as never, CallToolResultSchema));
+  expect(invalid.code).toBe(-32602);
+  expect(invalid.message).toMatch(/^MCP error -32602: Invalid params for tools\/call: params\.name: /);
+  expect(invalid.message).not.toMatch(/"code":|\[\s*\{/); // no raw validation dump
+  const cursor = await rejection(client.request({ method: "tools/list", params: { cursor: "bogus" } }, ListToolsResultSchema));
+  expect(cursor.code).toBe(-32602);
+  expect(cursor.message).toMatch(/invalid cursor/);
+  expect((await client.listTools()).tools.length).toBeGreaterThan(10);
+}
+
+describe("JSON-RPC errors", () => {
+  it("over stdio: an unknown tool, invalid params and a tools/list cursor are -32602 with one readable message", async () => {
     const stack = await startStack();
-    const error = await rejection(stack.client.callTool({ name: "no_such_tool", arguments: {} }));
-    expect(error.code).toBe(-32602);
-    expect(error.message).toBe("MCP error -32602: unknown tool: no_such_tool (tools/list names every tool)");
+    await assertProtocolErrors(stack.client);
   });
 
-  it("invalid params (a tool name that is not a string) are -32602 with a readable message, not -32603", async () => {
-    const stack = await startStack();
-    const error = await rejection(stack.client.request({ method: "tools/call", params: { name: 42, arguments: {} } } as never, CallToolResultSchema));
-    expect(error.code).toBe(-32602);
-    expect(error.message).toMatch(/^MCP error -32602: Invalid params for tools\/call: params\.name: /);
-    expect(error.message).not.toMatch(/"code":|\[\s*\{/); // no raw validation dump
-  });
-
-  it("a tools/list cursor is refused: every tool comes in one page", async () => {
-    const stack = await startStack();
-    const error = await rejection(stack.client.request({ method: "tools/list", params: { cursor: "bogus" } }, ListToolsResultSchema));
-    expect(error.code).toBe(-32602);
-    expect(error.message).toMatch(/invalid cursor/);
-    expect((await stack.client.listTools()).tools.length).toBeGreaterThan(10);
+  it("over HTTP: the same", async () => {
+    const stack = await startHttpStack();
+    const client = new Client({ name: "protocol-http", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${stack.keys.acme}` } } }));
+    try {
+      await assertProtocolErrors(client);
+    } finally {
+      await client.close();
+    }
   });
 });
 
