@@ -25,8 +25,8 @@ export function clientBlock(client: McpClient, entry: ServerEntry): Record<strin
 }
 
 /** The client's own configuration file, where --write puts the block. */
-export function clientConfigPath(client: McpClient, env: { platform: NodeJS.Platform; appData: string | undefined; cwd: string; home?: string }): string {
-  const home = env.home ?? homedir();
+export function clientConfigPath(client: McpClient, env: { platform: NodeJS.Platform; appData: string | undefined; cwd: string }): string {
+  const home = homedir();
   switch (client) {
     case "claude-desktop":
       if (env.platform === "darwin") return join(home, "Library", "Application Support", "Claude", "claude_desktop_config.json");
