@@ -31,7 +31,7 @@ export interface App {
   /** This process as a registered server instance (servers only; CLI verbs are not instances). */
   instance: ServerInstance | null;
   /** One sweep of the reconciler with the configured deadlines. */
-  reconcile(): Promise<ReconciledCall[]>;
+  reconcile(source?: "sweep" | "command"): Promise<ReconciledCall[]>;
   /** Deregisters the instance, then closes the ledger. */
   close(): Promise<void>;
 }
@@ -116,8 +116,9 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     publicData: new PublicData(ledger, socrata),
     reconciler,
     instance,
-    reconcile: () =>
+    reconcile: (source = "command") =>
       reconciler.run({
+        source,
         heldGraceMs: config.reconcileGraceMs,
         llmDeadlineMs: config.providerTimeoutMs + config.reconcileGraceMs,
         actorDeadlineMs: config.actorTimeoutMs + config.reconcileGraceMs,

@@ -7,3 +7,4 @@ export { openSqliteLedger, migrateSqliteLedger, SqliteLedger } from "./sqlite/le
 export { displayUrl, openPostgresLedger, migratePostgresLedger, PostgresLedger, type PostgresOptions } from "./postgres/ledger.js";
 export type { PoolStats } from "./postgres/engine.js";
 export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./open-any.js";
+export type * from "./dashboard-types.js";

@@ -7,12 +7,14 @@ import type { Feature } from "../features.js";
 import * as accounts from "./core/accounts.js";
 import { budgetStandings } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
+import * as dashboard from "./core/dashboard.js";
 import * as holds from "./core/holds.js";
 import * as instances from "./core/instances.js";
 import { checkInvariants } from "./core/invariants.js";
 import * as keys from "./core/keys.js";
 import * as prices from "./core/prices.js";
 import * as reports from "./core/reports.js";
+import type { DashboardSession, DayWindow, ReconcileRun, RefusalDay } from "./dashboard-types.js";
 import type { Engine } from "./engine.js";
 import { all, get } from "./script.js";
 import type {
@@ -199,6 +201,44 @@ export class StoreLedger implements Ledger {
   }
   rebuildDailyRollup() {
     return this.engine.write(() => reports.rebuildDailyRollup());
+  }
+
+  // the dashboard
+  spendByOrg(orgId: string | null, today: number) {
+    return this.engine.read(() => dashboard.spendByOrg(orgId, today));
+  }
+  spendByFeatureDay(window: DayWindow) {
+    return this.engine.read(() => dashboard.spendByFeatureDay(window));
+  }
+  spendByModel(window: DayWindow) {
+    return this.engine.read(() => dashboard.spendByModel(window));
+  }
+  balanceMoves(orgId: string, fromDay: number) {
+    return this.engine.read(() => dashboard.balanceMoves(orgId, fromDay));
+  }
+  refusalsByDay(window: DayWindow) {
+    return this.engine.read(() => dashboard.refusalsByDay(window));
+  }
+  recordRefusal(orgId: string, feature: Feature, code: RefusalDay["code"], now: number) {
+    return this.engine.write(() => dashboard.recordRefusal(orgId, feature, code, now));
+  }
+  callsOfOrg(orgId: string, limit: number) {
+    return this.engine.read(() => dashboard.callsOfOrg(orgId, limit));
+  }
+  startSession(session: DashboardSession) {
+    return this.engine.write(() => dashboard.startSession(session));
+  }
+  findSession(idHash: string, now: number) {
+    return this.engine.read(() => dashboard.findSession(idHash, now));
+  }
+  async endSession(idHash: string) {
+    await this.engine.writeOne(dashboard.endSession, { idHash });
+  }
+  recordReconcile(run: ReconcileRun) {
+    return this.engine.write(() => dashboard.recordReconcile(run));
+  }
+  lastReconcile() {
+    return this.engine.read(() => dashboard.lastReconcile());
   }
 
   close() {

@@ -49,14 +49,22 @@ async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCa
   }));
 }
 
+/** Refusals leave no call behind, so they are counted per day for the dashboard; a failed count never hides the refusal. */
+async function countRefusal(deps: PreflightDeps, request: PaidCallRequest, code: "insufficient_credits" | "budget_exceeded") {
+  deps.observe({ kind: "hold_rejected", feature: request.feature, reason: code });
+  await deps.ledger.recordRefusal(request.org.id, request.feature, code, deps.now()).catch((error: unknown) =>
+    deps.logger.warn("could not count a refused call", { org: request.org.id, error: String(error) }),
+  );
+}
+
 /** Throws the refusal the user sees; returns placed or existing holds. */
 async function accepted(deps: PreflightDeps, request: PaidCallRequest, outcome: HoldOutcome, hold: bigint): Promise<Placed | Existing> {
   switch (outcome.kind) {
     case "insufficient_credits":
-      deps.observe({ kind: "hold_rejected", feature: request.feature, reason: outcome.kind });
+      await countRefusal(deps, request, outcome.kind);
       throw insufficientCredits(request, outcome.availableMicroCredits, outcome.neededMicroCredits);
     case "budget_exceeded":
-      deps.observe({ kind: "hold_rejected", feature: request.feature, reason: outcome.kind });
+      await countRefusal(deps, request, outcome.kind);
       throw budgetExceeded(request, outcome.standing, outcome.neededMicroCredits);
     case "existing":
       return outcome;

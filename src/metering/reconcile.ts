@@ -21,6 +21,7 @@
  * Settle and void happen once per call whoever gets there first, so any
  * number of reconcilers may run at once.
  */
+import { newId } from "../ids.js";
 import type { InstanceRecord, Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { microToCredits, nanoToUsd } from "../money.js";
@@ -63,6 +64,8 @@ export interface ReconcileDeps {
 }
 
 export interface ReconcileOptions {
+  /** Who ran it, as the dashboard shows it: a server's sweep or the command. */
+  source?: "sweep" | "command";
   /** Calls with no recorded owner: a `held` call younger than this may still be on its way out of a live process. */
   heldGraceMs: number;
   /** Calls with no recorded owner: how long after dispatch a live process may still resolve an LLM call / an actor run. */
@@ -105,7 +108,17 @@ export class Reconciler {
       report.push(await this.reconcile(call, owner, options).catch((error: unknown) => this.entry(call, "left_unknown", `lookup failed: ${String(error)}`)));
     }
     await this.deps.ledger.pruneInstances(this.now() - options.instanceTtlMs);
+    await this.record(report, options);
     return report;
+  }
+
+  /** What this run did, counted per action, for the dashboard's ledger health; never fails the run. */
+  private async record(report: ReconciledCall[], options: ReconcileOptions): Promise<void> {
+    const summary: Record<string, number> = { examined: report.length };
+    for (const entry of report) summary[entry.action] = (summary[entry.action] ?? 0) + 1;
+    await this.deps.ledger
+      .recordReconcile({ id: newId("rec"), source: options.source ?? "command", instanceId: options.selfInstanceId, finishedAt: this.now(), summary })
+      .catch((error: unknown) => this.deps.logger.warn("could not record the reconcile outcome", { error: String(error) }));
   }
 
   private ownerOf(call: ToolCallRecord, instances: Map<string, InstanceRecord>, options: ReconcileOptions): Owner {

@@ -96,6 +96,33 @@ const addDaily = statement(
      over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events`,
 );
 
+const addModelDaily = statement(
+  "add_model_daily",
+  `INSERT INTO usage_model_daily (org_id, day, provider, model, events, cost_nano_usd, charged_micro_credits)
+   VALUES (@orgId, @day, @provider, @model, @events, @cost, @charged)
+   ON CONFLICT (org_id, day, provider, model) DO UPDATE SET events = usage_model_daily.events + excluded.events,
+     cost_nano_usd = usage_model_daily.cost_nano_usd + excluded.cost_nano_usd,
+     charged_micro_credits = usage_model_daily.charged_micro_credits + excluded.charged_micro_credits`,
+);
+
+/** The per-model rollup's increments of one resolution: one row per provider and model its events name. */
+function modelDaily(orgId: string, day: number, events: UsageEventInput[]): Query[] {
+  const byModel = new Map<string, { provider: string; model: string; events: number; cost: bigint; charged: bigint }>();
+  for (const e of events) {
+    const model = e.model ?? "";
+    const key = `${e.provider}\u0000${model}`;
+    const entry = byModel.get(key) ?? { provider: e.provider, model, events: 0, cost: 0n, charged: 0n };
+    entry.events += 1;
+    entry.cost += e.costNanoUsd;
+    entry.charged += e.chargedMicroCredits;
+    byModel.set(key, entry);
+  }
+  // In key order, so two resolutions lock these rows in the same order (PostgreSQL): no deadlock.
+  return [...byModel.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, m]) => runQuery(addModelDaily, { orgId, day, ...m }));
+}
+
 export function* requireWallet(orgId: string, lock = false): Script<WalletRecord> {
   const wallet = yield* get(lock ? lockWallet : walletOf, { orgId });
   if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
@@ -173,6 +200,7 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
         estimated: events.filter((e) => e.estimated).length,
         overHold: overHold ? events.length : 0,
       }),
+      ...modelDaily(call.orgId, now - (now % DAY_MS), events),
     );
   }
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));

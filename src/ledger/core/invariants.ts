@@ -16,6 +16,7 @@
  *  7. Every event is charged at least cost x markup / credit value (hosted),
  *     or counted against budgets at least at cost (self_host).
  *  8. The daily rollup (usage_daily) equals the events it sums.
+ *  9. So does the per-model daily rollup (usage_model_daily).
  */
 import { chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
@@ -103,6 +104,20 @@ const CHECKS = [
       WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.feature = d.feature
                           AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
   ),
+  statement(
+    "invariant_model_rollup",
+    `WITH actual AS (
+       SELECT org_id, settled_at - (settled_at % 86400000) AS day, provider, coalesce(model, '') AS model,
+              count(*) AS events, sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged
+         FROM usage_events GROUP BY org_id, settled_at - (settled_at % 86400000), provider, coalesce(model, ''))
+     SELECT a.org_id, a.day, a.model, a.events FROM actual a
+       LEFT JOIN usage_model_daily d ON d.org_id = a.org_id AND d.day = a.day AND d.provider = a.provider AND d.model = a.model
+      WHERE d.org_id IS NULL OR d.events <> a.events OR d.cost_nano_usd <> a.cost OR d.charged_micro_credits <> a.charged
+     UNION ALL
+     SELECT d.org_id, d.day, d.model, -1 FROM usage_model_daily d
+      WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.provider = d.provider
+                          AND coalesce(e.model, '') = d.model AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
+  ),
 ];
 
 const MESSAGES = [
@@ -116,6 +131,7 @@ const MESSAGES = [
   "two live calls share an idempotency key",
   "non-integer amount",
   "daily rollup differs from the events",
+  "per-model daily rollup differs from the events",
 ];
 
 /** Settled events after (id), a page at a time: the charge of each is checked in exact arithmetic. */

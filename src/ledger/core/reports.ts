@@ -93,6 +93,13 @@ const openByFeature = statement(
 );
 
 const clearRollup = statement("clear_usage_daily", "DELETE FROM usage_daily");
+const clearModelRollup = statement("clear_usage_model_daily", "DELETE FROM usage_model_daily");
+const rebuildModelRollup = statement(
+  "rebuild_usage_model_daily",
+  `INSERT INTO usage_model_daily (org_id, day, provider, model, events, cost_nano_usd, charged_micro_credits)
+   SELECT org_id, settled_at - (settled_at % ${DAY_MS}), provider, coalesce(model, ''), count(*), sum(cost_nano_usd), sum(charged_micro_credits)
+     FROM usage_events GROUP BY org_id, settled_at - (settled_at % ${DAY_MS}), provider, coalesce(model, '')`,
+);
 const rebuildRollup = statement(
   "rebuild_usage_daily",
   `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, calls, events, cost_nano_usd, charged_micro_credits,
@@ -210,4 +217,6 @@ export function* featureMargins(query: MarginQuery): Script<FeatureMargin[]> {
 export function* rebuildDailyRollup(): Script<void> {
   yield* run(clearRollup);
   yield* run(rebuildRollup);
+  yield* run(clearModelRollup);
+  yield* run(rebuildModelRollup);
 }

@@ -62,6 +62,10 @@ export const creditTransactions = pgTable(
   },
   (t) => [
     index("credit_transactions_org_idx").on(t.orgId, t.createdAt),
+    // Grants, refunds and adjustments of an organisation: with the daily rollup's spend, its balance over time.
+    index("credit_transactions_org_other_idx")
+      .on(t.orgId, t.createdAt)
+      .where(sql`kind <> 'spend'`),
     uniqueIndex("credit_transactions_one_spend_per_call")
       .on(t.toolCallId)
       .where(sql`kind = 'spend'`),
@@ -101,6 +105,7 @@ export const toolCalls = pgTable(
     index("tool_calls_open_idx")
       .on(t.orgId, t.feature)
       .where(sql.raw(OPEN_STATE_SQL)),
+    index("tool_calls_org_created_idx").on(t.orgId, t.createdAt),
   ],
 );
 
@@ -255,3 +260,57 @@ export const instances = pgTable("instances", {
   startedAt: ms("started_at").notNull(),
   heartbeatAt: ms("heartbeat_at").notNull(),
 });
+
+/** Spend per model or actor per UTC day (see the SQLite schema). */
+export const usageModelDaily = pgTable(
+  "usage_model_daily",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    day: ms("day").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model").notNull(),
+    events: integer("events").notNull(),
+    costNanoUsd: money("cost_nano_usd").notNull(),
+    chargedMicroCredits: money("charged_micro_credits").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.provider, t.model] })],
+);
+
+/** Refused paid calls per UTC day (see the SQLite schema). */
+export const refusalsDaily = pgTable(
+  "refusals_daily",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    day: ms("day").notNull(),
+    feature: text("feature").notNull(),
+    code: text("code").notNull(),
+    refusals: integer("refusals").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.code] })],
+);
+
+/** Dashboard sign-ins (see the SQLite schema). */
+export const dashboardSessions = pgTable("dashboard_sessions", {
+  idHash: text("id_hash").primaryKey(),
+  orgId: text("org_id").references(() => orgs.id),
+  keyId: text("key_id"),
+  createdAt: ms("created_at").notNull(),
+  expiresAt: ms("expires_at").notNull(),
+});
+
+/** Reconcile outcomes (see the SQLite schema). */
+export const reconcileRuns = pgTable(
+  "reconcile_runs",
+  {
+    id: text("id").primaryKey(),
+    source: text("source").notNull(),
+    instanceId: text("instance_id"),
+    finishedAt: ms("finished_at").notNull(),
+    summaryJson: text("summary_json").notNull(),
+  },
+  (t) => [index("reconcile_runs_finished_idx").on(t.finishedAt)],
+);

@@ -62,6 +62,10 @@ export const creditTransactions = sqliteTable(
   },
   (t) => [
     index("credit_transactions_org_idx").on(t.orgId, t.createdAt),
+    // Grants, refunds and adjustments of an organisation: with the daily rollup's spend, its balance over time.
+    index("credit_transactions_org_other_idx")
+      .on(t.orgId, t.createdAt)
+      .where(sql`kind <> 'spend'`),
     // A tool call is charged at most once, whatever the code above does.
     uniqueIndex("credit_transactions_one_spend_per_call")
       .on(t.toolCallId)
@@ -108,6 +112,7 @@ export const toolCalls = sqliteTable(
     index("tool_calls_open_idx")
       .on(t.orgId, t.feature)
       .where(sql.raw(OPEN_STATE_SQL)),
+    index("tool_calls_org_created_idx").on(t.orgId, t.createdAt),
   ],
 );
 
@@ -298,3 +303,68 @@ export const instances = sqliteTable("instances", {
   startedAt: int("started_at").notNull(),
   heartbeatAt: int("heartbeat_at").notNull(),
 });
+
+/**
+ * Spend per model (or Apify actor) per UTC day, kept current at settle like
+ * usage_daily, so "spend by model" reads days, not events.
+ */
+export const usageModelDaily = sqliteTable(
+  "usage_model_daily",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    day: int("day").notNull(),
+    provider: text("provider").notNull(),
+    /** The model or actor the provider reported; '' when it named none. */
+    model: text("model").notNull(),
+    events: int("events").notNull(),
+    costNanoUsd: money("cost_nano_usd").notNull(),
+    chargedMicroCredits: money("charged_micro_credits").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.provider, t.model] })],
+);
+
+/** Paid calls refused before any provider request, counted per UTC day: refusals leave no other trace. */
+export const refusalsDaily = sqliteTable(
+  "refusals_daily",
+  {
+    orgId: text("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    day: int("day").notNull(),
+    feature: text("feature").notNull(),
+    /** insufficient_credits or budget_exceeded. */
+    code: text("code").notNull(),
+    refusals: int("refusals").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.code] })],
+);
+
+/**
+ * Dashboard sign-ins. The cookie holds a random session id; only its hash is
+ * stored, with who signed in: the operator (no org) or an API key's org. A
+ * revoked key ends its sessions at the next request.
+ */
+export const dashboardSessions = sqliteTable("dashboard_sessions", {
+  idHash: text("id_hash").primaryKey(),
+  orgId: text("org_id").references(() => orgs.id),
+  keyId: text("key_id"),
+  createdAt: int("created_at").notNull(),
+  expiresAt: int("expires_at").notNull(),
+});
+
+/** What each reconcile (a server's sweep or the command) did, for the dashboard's ledger health. */
+export const reconcileRuns = sqliteTable(
+  "reconcile_runs",
+  {
+    id: text("id").primaryKey(),
+    /** sweep or command. */
+    source: text("source").notNull(),
+    instanceId: text("instance_id"),
+    finishedAt: int("finished_at").notNull(),
+    /** Counts per outcome, as JSON. */
+    summaryJson: text("summary_json").notNull(),
+  },
+  (t) => [index("reconcile_runs_finished_idx").on(t.finishedAt)],
+);

@@ -1,0 +1,147 @@
+/**
+ * The dashboard's reads, once for both stores. Every figure over days comes
+ * from the daily rollups (usage_daily, usage_model_daily, refusals_daily),
+ * so a page costs the same over a thousand events or a million.
+ */
+import type { Feature, PaidProvider } from "../../features.js";
+import type { BalanceDay, CallWithCharge, DashboardSession, DayWindow, FeatureDay, ModelSpend, OrgSpend, ReconcileRun, RefusalDay } from "../dashboard-types.js";
+import { toCall } from "../rows.js";
+import { all, get, run, type Script } from "../script.js";
+import { asBigInt, asNumber, statement } from "../sql.js";
+
+const ORG = "(CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId)";
+
+const orgSpend = statement(
+  "dashboard_org_spend",
+  `SELECT org_id, sum(CASE WHEN day >= @today THEN charged_micro_credits ELSE 0 END) AS today,
+          sum(CASE WHEN day >= @week THEN charged_micro_credits ELSE 0 END) AS week, sum(charged_micro_credits) AS month
+     FROM usage_daily WHERE day >= @month AND ${ORG} GROUP BY org_id`,
+  (row): OrgSpend => ({ orgId: String(row.org_id), todayMicroCredits: asBigInt(row.today), week: asBigInt(row.week), month: asBigInt(row.month) }),
+);
+
+const featureDays = statement(
+  "dashboard_feature_days",
+  `SELECT day, feature, sum(calls) AS calls, sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged
+     FROM usage_daily WHERE day >= @fromDay AND day < @toDay AND ${ORG} GROUP BY day, feature ORDER BY day, feature`,
+  (row): FeatureDay => ({
+    day: asNumber(row.day),
+    feature: row.feature as Feature,
+    calls: asNumber(row.calls),
+    costNanoUsd: asBigInt(row.cost),
+    chargedMicroCredits: asBigInt(row.charged),
+  }),
+);
+
+const modelSpend = statement(
+  "dashboard_model_spend",
+  `SELECT provider, model, sum(events) AS events, sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged
+     FROM usage_model_daily WHERE day >= @fromDay AND day < @toDay AND ${ORG}
+    GROUP BY provider, model ORDER BY sum(charged_micro_credits) DESC, provider, model`,
+  (row): ModelSpend => ({
+    provider: row.provider as PaidProvider,
+    model: String(row.model),
+    events: asNumber(row.events),
+    costNanoUsd: asBigInt(row.cost),
+    chargedMicroCredits: asBigInt(row.charged),
+  }),
+);
+
+/** Days from @fromDay on: spend from the rollup, every other credit movement from the (few) non-spend transactions. */
+const balanceDays = statement(
+  "dashboard_balance_days",
+  `SELECT day, sum(other) AS other, sum(spent) AS spent FROM (
+     SELECT created_at - (created_at % 86400000) AS day, amount_micro_credits AS other, 0 AS spent
+       FROM credit_transactions WHERE org_id = @orgId AND kind <> 'spend' AND created_at >= @fromDay
+     UNION ALL
+     SELECT day, 0 AS other, charged_micro_credits AS spent FROM usage_daily WHERE org_id = @orgId AND day >= @fromDay
+   ) moves GROUP BY day ORDER BY day`,
+  (row): BalanceDay => ({ day: asNumber(row.day), otherMicroCredits: asBigInt(row.other), spentMicroCredits: asBigInt(row.spent) }),
+);
+
+const refusalDays = statement(
+  "dashboard_refusal_days",
+  `SELECT day, feature, code, sum(refusals) AS refusals FROM refusals_daily
+    WHERE day >= @fromDay AND day < @toDay AND ${ORG} GROUP BY day, feature, code ORDER BY day, feature, code`,
+  (row): RefusalDay => ({ day: asNumber(row.day), feature: row.feature as Feature, code: row.code as RefusalDay["code"], refusals: asNumber(row.refusals) }),
+);
+
+const recentCalls = statement(
+  "dashboard_recent_calls",
+  `SELECT c.*, (SELECT coalesce(sum(e.charged_micro_credits), 0) FROM usage_events e WHERE e.tool_call_id = c.id) AS charged,
+          (SELECT coalesce(sum(e.cost_nano_usd), 0) FROM usage_events e WHERE e.tool_call_id = c.id) AS cost
+     FROM tool_calls c WHERE c.org_id = @orgId ORDER BY c.created_at DESC, c.id DESC LIMIT @limit`,
+  (row): CallWithCharge => ({ ...toCall(row), chargedMicroCredits: asBigInt(row.charged), costNanoUsd: asBigInt(row.cost) }),
+);
+
+const addRefusal = statement(
+  "add_refusal",
+  `INSERT INTO refusals_daily (org_id, day, feature, code, refusals) VALUES (@orgId, @day, @feature, @code, 1)
+   ON CONFLICT (org_id, day, feature, code) DO UPDATE SET refusals = refusals_daily.refusals + 1`,
+);
+
+const toSession = (row: Record<string, unknown>): DashboardSession => ({
+  idHash: String(row.id_hash),
+  orgId: row.org_id === null ? null : String(row.org_id),
+  keyId: row.key_id === null ? null : String(row.key_id),
+  createdAt: asNumber(row.created_at),
+  expiresAt: asNumber(row.expires_at),
+});
+const insertSession = statement(
+  "insert_dashboard_session",
+  "INSERT INTO dashboard_sessions (id_hash, org_id, key_id, created_at, expires_at) VALUES (@idHash, @orgId, @keyId, @createdAt, @expiresAt)",
+);
+/** A session whose key was revoked is no session: the join drops it. */
+const liveSession = statement(
+  "live_dashboard_session",
+  `SELECT s.* FROM dashboard_sessions s LEFT JOIN api_keys k ON k.id = s.key_id
+    WHERE s.id_hash = @idHash AND s.expires_at > @now AND (s.key_id IS NULL OR (k.id IS NOT NULL AND k.revoked_at IS NULL))`,
+  toSession,
+);
+export const endSession = statement("delete_dashboard_session", "DELETE FROM dashboard_sessions WHERE id_hash = @idHash");
+const pruneSessions = statement("prune_dashboard_sessions", "DELETE FROM dashboard_sessions WHERE expires_at <= @now");
+
+const insertRun = statement(
+  "insert_reconcile_run",
+  "INSERT INTO reconcile_runs (id, source, instance_id, finished_at, summary_json) VALUES (@id, @source, @instanceId, @finishedAt, @summary)",
+);
+const pruneRuns = statement("prune_reconcile_runs", "DELETE FROM reconcile_runs WHERE finished_at < @before");
+const lastRun = statement("last_reconcile_run", "SELECT * FROM reconcile_runs ORDER BY finished_at DESC, id DESC LIMIT 1", (row): ReconcileRun => ({
+  id: String(row.id),
+  source: row.source as ReconcileRun["source"],
+  instanceId: row.instance_id === null ? null : String(row.instance_id),
+  finishedAt: asNumber(row.finished_at),
+  summary: JSON.parse(String(row.summary_json)) as Record<string, number>,
+}));
+
+/** How long reconcile outcomes are kept: enough to see the last ones, not a log of every sweep forever. */
+const RUNS_KEPT_MS = 86_400_000;
+
+export const spendByOrg = (orgId: string | null, today: number) =>
+  all(orgSpend, { orgId, today, week: today - 6 * 86_400_000, month: today - 29 * 86_400_000 });
+export const spendByFeatureDay = (w: DayWindow) => all(featureDays, { ...w });
+export const spendByModel = (w: DayWindow) => all(modelSpend, { ...w });
+export const balanceMoves = (orgId: string, fromDay: number) => all(balanceDays, { orgId, fromDay });
+export const refusalsByDay = (w: DayWindow) => all(refusalDays, { ...w });
+export const callsOfOrg = (orgId: string, limit: number) => all(recentCalls, { orgId, limit });
+
+export function* recordRefusal(orgId: string, feature: Feature, code: RefusalDay["code"], now: number): Script<void> {
+  yield* run(addRefusal, { orgId, day: now - (now % 86_400_000), feature, code });
+}
+
+export function* startSession(session: DashboardSession): Script<void> {
+  yield* run(pruneSessions, { now: session.createdAt });
+  yield* run(insertSession, { ...session });
+}
+
+export function* findSession(idHash: string, now: number): Script<DashboardSession | null> {
+  return (yield* get(liveSession, { idHash, now })) ?? null;
+}
+
+export function* recordReconcile(entry: ReconcileRun): Script<void> {
+  yield* run(pruneRuns, { before: entry.finishedAt - RUNS_KEPT_MS });
+  yield* run(insertRun, { id: entry.id, source: entry.source, instanceId: entry.instanceId, finishedAt: entry.finishedAt, summary: JSON.stringify(entry.summary) });
+}
+
+export function* lastReconcile(): Script<ReconcileRun | null> {
+  return (yield* get(lastRun)) ?? null;
+}
