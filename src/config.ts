@@ -53,6 +53,8 @@ export interface Config {
     rateLimitPerMinute: number;
     /** Bearer token for GET /metrics; /metrics is off without it. */
     metricsToken: string | undefined;
+    /** The operator's token: reads every organisation in the dashboard and the REST API, never /mcp. */
+    adminToken: string | undefined;
   };
 }
 
@@ -150,6 +152,9 @@ const schema = z.object({
   ECN_HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(100 * 1024 * 1024).default(1024 * 1024),
   ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
   ECN_METRICS_TOKEN: optionalSecret,
+  ECN_ADMIN_TOKEN: optionalSecret.refine((token) => token === undefined || token.length >= 24, {
+    message: "must be at least 24 characters: it reads every organisation's data (e.g. openssl rand -hex 24)",
+  }),
   ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
   ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
 })
@@ -203,7 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
-  registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, databasePassword(v.ECN_DATABASE_URL));
+  registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
   return {
     dbPath: v.ECN_DB_PATH ?? defaultDbPath(env),
     databaseUrl: v.ECN_DATABASE_URL,
@@ -230,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimitBytes: v.ECN_HTTP_BODY_LIMIT_BYTES,
       rateLimitPerMinute: v.ECN_HTTP_RATE_LIMIT,
       metricsToken: v.ECN_METRICS_TOKEN,
+      adminToken: v.ECN_ADMIN_TOKEN,
     },
   };
 }

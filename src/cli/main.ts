@@ -8,6 +8,7 @@ import { ledgerLocation, migrateLedger } from "../ledger/index.js";
 import { SERVER_VERSION } from "../server/create-server.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerCreditCommands } from "./commands/credits.js";
+import { registerDashboardCommand } from "./commands/dashboard.js";
 import { registerHttpCommand } from "./commands/http.js";
 import { registerInstancesCommand } from "./commands/instances.js";
 import { registerKeyCommands } from "./commands/key.js";
@@ -29,6 +30,7 @@ const program = new Command("ecn-mcp")
 
 registerServeCommands(program);
 registerHttpCommand(program);
+registerDashboardCommand(program);
 
 program
   .command("migrate")

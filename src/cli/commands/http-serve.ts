@@ -8,6 +8,7 @@ import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
 import { ConfigError } from "../../config.js";
 import { reportFailure, withSandbox } from "../runner.js";
+import { dashboardParts } from "../dashboard-parts.js";
 import { startSweeps } from "./reconcile.js";
 
 export interface HttpOptions {
@@ -35,9 +36,13 @@ export async function http(options: HttpOptions): Promise<void> {
     // Several instances on one database take over a dead one's calls without anybody running reconcile.
     startSweeps(app);
     const health = new LedgerHealth(app.ledger);
+    const keys = new ApiKeys(app.ledger);
     const httpApp = createHttpApp({
       deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
-      keys: new ApiKeys(app.ledger),
+      keys,
+      ledger: app.ledger,
+      adminToken: config.http.adminToken,
+      dashboard: dashboardParts(app, keys),
       logger: app.logger,
       metrics,
       allowedHosts,
@@ -57,7 +62,7 @@ export async function http(options: HttpOptions): Promise<void> {
         throw error;
       },
     );
-    console.log(`ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp; allowed hosts: ${allowedHosts.join(", ")})`);
+    console.log(`ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; allowed hosts: ${allowedHosts.join(", ")})`);
     await running.stopped;
   } catch (error) {
     reportFailure(error);

@@ -1,6 +1,7 @@
 /**
- * The HTTP application: guards first (Host, then API key, then rate limit),
- * then the MCP endpoint and the REST credit API, JSON errors last.
+ * The HTTP application: guards first (Host, Origin), the dashboard (its own
+ * sign-in), then the operator token or an API key, the rate limit, the MCP
+ * endpoint and the REST credit API, JSON errors last.
  */
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "../../log.js";
@@ -9,7 +10,13 @@ import type { ApiKeys } from "../../metering/api-keys.js";
 import type { ServerDeps } from "../create-server.js";
 import { errorHandler, sendError } from "./errors.js";
 import { allowHosts, allowOrigins, requireApiKey, sameSecret } from "./guards.js";
+import type { Ledger } from "../../ledger/index.js";
+import type { Dashboard } from "../../reports/dashboard.js";
+import type { DashboardAssets } from "./dashboard/assets.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
+import type { Viewers } from "./dashboard/viewers.js";
 import { mcpHandler } from "./mcp.js";
+import { operatorToken } from "./operator.js";
 import type { Metrics } from "./metrics.js";
 import { KeyRateLimiter } from "./rate-limit.js";
 import { restRoutes } from "./rest.js";
@@ -27,6 +34,11 @@ export interface HttpAppOptions {
   metricsToken: string | undefined;
   /** The ledger's real state, for /healthz. */
   health: () => Promise<HealthReport>;
+  /** The operator's token (ECN_ADMIN_TOKEN): reads every organisation, calls no tool. */
+  adminToken: string | undefined;
+  ledger: Ledger;
+  /** The dashboard at /dashboard/ and its data under /api/v1/dashboard/. */
+  dashboard: { dashboard: Dashboard; viewers: Viewers; assets: DashboardAssets };
 }
 
 /** A body that is not JSON, on the MCP endpoint, is a JSON-RPC parse error (-32700), as a JSON-RPC client expects. */
@@ -73,7 +85,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     sendError(res, 404, "not_found", "this server does not use OAuth: send an API key as `Authorization: Bearer <key>`"),
   );
 
+  app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
+
   const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
+  app.use(operatorToken(options.adminToken, options.ledger));
   app.use(requireApiKey(options.keys));
   app.use(limiter.perRequest());
   app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), jsonRpcParseError, limiter.perBatchMessage(), mcpHandler(options.deps));

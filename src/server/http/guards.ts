@@ -39,13 +39,24 @@ export function allowOrigins(allowed: readonly string[]): RequestHandler {
   const origins = new Set(allowed.map((o) => o.toLowerCase()));
   return (req, res, next) => {
     const origin = req.headers.origin;
-    if (origin === undefined || origins.has(origin.toLowerCase())) return next();
+    if (origin === undefined || origins.has(origin.toLowerCase()) || sameOrigin(origin, req.headers.host)) return next();
     sendError(res, 403, "forbidden_origin", `Origin ${JSON.stringify(origin)} is not allowed; set ECN_ALLOWED_ORIGINS to serve pages from it`);
   };
 }
 
+/** A page this server served (the dashboard) calling back: its origin is the Host it asked, already allow-listed. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    const url = new URL(origin);
+    return host !== undefined && (url.protocol === "http:" || url.protocol === "https:") && url.host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 export function requireApiKey(keys: ApiKeys): RequestHandler {
   return async (req, res, next) => {
+    if (res.locals.caller) return next(); // the operator token, already resolved to the organisation it asked for
     try {
       const header = req.headers.authorization ?? "";
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

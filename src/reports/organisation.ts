@@ -1,0 +1,117 @@
+/**
+ * One organisation's page: spend per day per feature, balance at the end of
+ * each day, spend by model and by actor, refusals per day, recent calls and
+ * budgets. Provider cost is the operator's business: a tenant sees what it
+ * was charged, not what the call cost us.
+ */
+import type { Ledger, OrgRecord } from "../ledger/index.js";
+import { nanoToUsd, type Decimal } from "../money.js";
+import { amount, type Amount } from "./money-view.js";
+import { orgSummaries, type BudgetView, type OrgSummary } from "./organisations.js";
+import { dayOf, daysOf, dayText, type Period } from "./period.js";
+
+const RECENT_CALLS = 25;
+
+export interface OrgDetail {
+  summary: OrgSummary;
+  period: { name: string; from: string; to: string; days: string[] };
+  total: Amount & { calls: number; cost_usd?: number };
+  /** Credits charged per feature per day of the period (stacked bars). */
+  spend_by_feature: { feature: string; credits: number[]; usd: number[] }[];
+  /** The balance at the end of each day of the period (UTC). */
+  balance: number[];
+  spend_by_model: { provider: string; model: string; events: number; spend: Amount; cost_usd?: number }[];
+  refusals: { code: string; counts: number[] }[];
+  recent_calls: {
+    id: string;
+    feature: string;
+    state: string;
+    created_at: string;
+    hold_credits: number;
+    charged_credits: number;
+    cost_usd?: number;
+    error_code: string | null;
+  }[];
+  budgets: BudgetView[];
+}
+
+export async function orgDetail(ledger: Ledger, org: OrgRecord, period: Period, creditUsdValue: Decimal, operator: boolean, now: number): Promise<OrgDetail> {
+  const window = { orgId: org.id, fromDay: period.fromDay, toDay: period.toDay };
+  const [[summary], featureDays, models, refusals, calls, moves] = await Promise.all([
+    orgSummaries(ledger, [org], creditUsdValue, now),
+    ledger.spendByFeatureDay(window),
+    ledger.spendByModel(window),
+    ledger.refusalsByDay(window),
+    ledger.callsOfOrg(org.id, RECENT_CALLS),
+    ledger.balanceMoves(org.id, period.fromDay),
+  ]);
+  const days = daysOf(period);
+  const index = new Map(days.map((d, i) => [d, i]));
+  const view = (micro: bigint) => amount(micro, creditUsdValue);
+
+  const features = new Map<string, bigint[]>();
+  let charged = 0n;
+  let cost = 0n;
+  let callCount = 0;
+  for (const row of featureDays) {
+    const series = features.get(row.feature) ?? days.map(() => 0n);
+    series[index.get(row.day)!] = (series[index.get(row.day)!] ?? 0n) + row.chargedMicroCredits;
+    features.set(row.feature, series);
+    charged += row.chargedMicroCredits;
+    cost += row.costNanoUsd;
+    callCount += row.calls;
+  }
+
+  const codes = new Map<string, number[]>();
+  for (const row of refusals) {
+    const counts = codes.get(row.code) ?? days.map(() => 0);
+    counts[index.get(row.day)!]! += row.refusals;
+    codes.set(row.code, counts);
+  }
+
+  return {
+    summary: summary!,
+    period: { name: period.name, from: dayText(period.fromDay), to: dayText(period.toDay - 86_400_000), days: days.map(dayText) },
+    total: { ...view(charged), calls: callCount, ...(operator ? { cost_usd: nanoToUsd(cost) } : {}) },
+    spend_by_feature: [...features].sort(([a], [b]) => a.localeCompare(b)).map(([feature, series]) => ({
+      feature,
+      credits: series.map((m) => view(m).credits),
+      usd: series.map((m) => view(m).usd),
+    })),
+    balance: endOfDayBalances(days, moves, (await ledger.getWallet(org.id)).balanceMicroCredits, now).map((m) => view(m).credits),
+    spend_by_model: models.map((m) => ({
+      provider: m.provider,
+      model: m.model,
+      events: m.events,
+      spend: view(m.chargedMicroCredits),
+      ...(operator ? { cost_usd: nanoToUsd(m.costNanoUsd) } : {}),
+    })),
+    refusals: [...codes].map(([code, counts]) => ({ code, counts })),
+    recent_calls: calls.map((c) => ({
+      id: c.id,
+      feature: c.feature,
+      state: c.state,
+      created_at: new Date(c.createdAt).toISOString(),
+      hold_credits: view(c.holdMicroCredits).credits,
+      charged_credits: view(c.chargedMicroCredits).credits,
+      ...(operator ? { cost_usd: nanoToUsd(c.costNanoUsd) } : {}),
+      error_code: c.errorCode,
+    })),
+    budgets: summary!.budgets,
+  };
+}
+
+/**
+ * Walks the balance back from today's: the balance at the end of a day is
+ * today's minus every movement after that day. Days after today (a custom
+ * period reaching into the future) show today's balance.
+ */
+export function endOfDayBalances(days: number[], moves: { day: number; otherMicroCredits: bigint; spentMicroCredits: bigint }[], balanceNow: bigint, now: number): bigint[] {
+  const today = dayOf(now);
+  return days.map((day) => {
+    if (day >= today) return balanceNow;
+    const after = moves.filter((m) => m.day > day).reduce((sum, m) => sum + m.otherMicroCredits - m.spentMicroCredits, 0n);
+    return balanceNow - after;
+  });
+}
+
