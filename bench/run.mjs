@@ -11,16 +11,19 @@
  *  4. cost growth: wallet read, paid call, get_usage and check-margins at
  *     0, 100k and 1M usage events; server RSS after 10k paid calls;
  *  5. scaling out: HTTP against stdio, the PostgreSQL store with one and two
- *     HTTP instances on one database, its latency and wallet reads at 1M events.
+ *     HTTP instances on one database, its latency and wallet reads at 1M events;
+ *  6. the dashboard over 1M events: its data answers, time to the first chart
+ *     in headless Chromium, bytes shipped.
  *
  * Results print as tables and go to bench/results/latest.json.
  * BENCH_QUICK=1 shrinks every section (a smoke run).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startApifySimulator } from "../dist/simulator/apify.js";
 import { startOpenRouterSimulator } from "../dist/simulator/openrouter.js";
 import { startSocrataSimulator } from "../dist/simulator/socrata.js";
+import { dashboardSection } from "./sections/dashboard.mjs";
 import { ledgerSection } from "./sections/ledger.mjs";
 import { growthSection } from "./sections/growth.mjs";
 import { latencySection } from "./sections/latency.mjs";
@@ -49,9 +52,14 @@ try {
   if (want("scaleout")) {
     results.scaleout = await scaleoutSection(sims, { calls: quick ? 300 : 3000, rounds: quick ? 1 : 3, samples: quick ? 50 : 300, seeded: quick ? 20_000 : 1_000_000 });
   }
+  if (want("dashboard")) results.dashboard = await dashboardSection(sims, { events: quick ? 20_000 : 1_000_000, samples: quick ? 10 : 50, loads: quick ? 2 : 7 });
 } finally {
   await Promise.all(Object.values(sims).map((sim) => sim.close()));
 }
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-writeFileSync(join(ROOT, "bench/results/latest.json"), JSON.stringify(results, null, 2) + "\n");
+const latest = join(ROOT, "bench/results/latest.json");
+// A run of some sections (BENCH_ONLY) replaces those sections and keeps the others' last figures, dated.
+const kept = only && existsSync(latest) ? JSON.parse(readFileSync(latest, "utf8")) : {};
+const sectionDates = { ...kept.sectionDates, ...Object.fromEntries(Object.keys(results).filter((k) => !["date", "node", "quick"].includes(k)).map((k) => [k, results.date])) };
+writeFileSync(latest, JSON.stringify({ ...kept, ...results, sectionDates }, null, 2) + "\n");
 console.log("\nwritten to bench/results/latest.json");

@@ -4,10 +4,11 @@
  * operator and a tenant, a tenant never seeing another organisation (404),
  * sessions by cookie, the operator token on the REST API, refusals counted.
  */
+import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, DAY, seedDashboard } from "../helpers/dashboard-seed.js";
 import { callToolOverHttp } from "../helpers/http-stack.js";
-import { PROFILE_ARGS } from "../helpers/stack.js";
+import { CLI, PROFILE_ARGS, waitFor } from "../helpers/stack.js";
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, any> });
@@ -161,5 +162,31 @@ describe("dashboard data", () => {
     const usage = await stack.get(`/api/v1/usage/?org=${orgIds.globex}`, ADMIN_TOKEN).then(json);
     expect(usage.body.events).toHaveLength(1);
     expect(await callToolOverHttp(stack.url, ADMIN_TOKEN, "get_wallet_balance", {})).toEqual({ ok: false, code: "http_403" });
+  });
+});
+
+describe("ecn-mcp dashboard", () => {
+  it("serves the dashboard alone on 127.0.0.1 with a sign-in link that works once", async () => {
+    const { stack, orgIds } = await seedDashboard();
+    const proc = spawn(process.execPath, [CLI, "dashboard", "--port", "0"], { env: stack.providers.env, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let stdout = "";
+      proc.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      await waitFor(() => /sign-in\?token=/.test(stdout));
+      const link = /(http:\/\/127\.0\.0\.1:\d+)\/dashboard\/sign-in\?token=([\w-]+)/.exec(stdout)!;
+      expect(stdout).not.toContain(ADMIN_TOKEN);
+      const first = await fetch(link[0], { redirect: "manual" });
+      expect(first.status).toBe(303);
+      expect(first.headers.get("location")).toBe("/dashboard/");
+      const session = first.headers.get("set-cookie")!.split(";")[0]!;
+      expect((await fetch(link[0], { redirect: "manual" })).status).toBe(401); // once only
+      const orgs = await fetch(`${link[1]}/api/v1/dashboard/orgs`, { headers: { cookie: session } }).then(json);
+      expect(orgs.body.orgs.map((o: { id: string }) => o.id).sort()).toEqual([orgIds.acme, orgIds.globex].sort());
+      expect((await fetch(`${link[1]}/mcp`, { method: "POST" })).status).toBe(404); // the dashboard alone: no MCP here
+      expect((await fetch(`${link[1]}/dashboard/`)).status).toBe(200);
+    } finally {
+      proc.kill("SIGINT");
+      await new Promise((resolve) => proc.once("exit", resolve));
+    }
   });
 });
