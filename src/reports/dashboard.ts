@@ -8,14 +8,14 @@ import type { Ledger, OrgRecord } from "../ledger/index.js";
 import type { ProcessIdentity } from "../metering/liveness.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { formatDecimal } from "../money.js";
-import { healthPage, type HealthPage } from "./health.js";
+import { healthPage } from "./health.js";
 import { marginsPage, type MarginsPage } from "./margins.js";
-import { orgDetail, type OrgDetail } from "./organisation.js";
-import { orgSummaries, type OrgSummary } from "./organisations.js";
+import { orgDetail } from "./organisation.js";
+import { orgSummaries } from "./organisations.js";
 import type { Period } from "./period.js";
+import type { HealthPage, OrgDetail, OrgSummary, Viewer } from "./views.js";
 
-/** Who is looking: the operator, or the organisation of a tenant's key. */
-export type Viewer = { kind: "operator" } | { kind: "tenant"; org: { id: string; name: string } };
+export type { Viewer };
 
 /** An organisation this viewer may not see: answered like one that does not exist. */
 export class NotVisible extends Error {

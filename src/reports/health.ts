@@ -4,25 +4,9 @@
  * instances, and what the last reconcile did.
  */
 import type { Ledger } from "../ledger/index.js";
-import { instanceStandings, type InstanceStanding, type ProcessIdentity } from "../metering/liveness.js";
+import { instanceStandings, type ProcessIdentity } from "../metering/liveness.js";
 import { microToCredits } from "../money.js";
-
-export interface HealthPage {
-  open_calls: {
-    id: string;
-    org_id: string;
-    feature: string;
-    state: string;
-    age_seconds: number;
-    hold_credits: number;
-    owner: string | null;
-    owner_status: "alive" | "dead" | "none";
-    why: string;
-  }[];
-  counts: { open: number; unknown: number };
-  instances: InstanceStanding[];
-  last_reconcile: { at: string; source: string; instance_id: string | null; summary: Record<string, number> } | null;
-}
+import type { HealthPage } from "./views.js";
 
 export async function healthPage(ledger: Ledger, identity: ProcessIdentity, instanceTtlMs: number, now: number): Promise<HealthPage> {
   const [open, standings, last] = await Promise.all([ledger.openCalls(), instanceStandings(ledger, identity, now, instanceTtlMs), ledger.lastReconcile()]);
@@ -45,7 +29,7 @@ export async function healthPage(ledger: Ledger, identity: ProcessIdentity, inst
         };
       }),
     counts: { open: open.length, unknown: open.filter((c) => c.state === "unknown").length },
-    instances: standings,
+    instances: standings.map(({ id, kind, host, pid, openCalls, alive, why }) => ({ id, kind, host, pid, openCalls, alive, why })),
     last_reconcile: last ? { at: new Date(last.finishedAt).toISOString(), source: last.source, instance_id: last.instanceId, summary: last.summary } : null,
   };
 }

@@ -1,11 +1,7 @@
 /** Credits and their USD value side by side, as the dashboard shows every amount. */
 import { nanoToUsd, microToCredits, type Decimal } from "../money.js";
 import { revenueNanoUsd } from "../metering/margins.js";
-
-export interface Amount {
-  credits: number;
-  usd: number;
-}
+import type { Amount } from "./views.js";
 
 export const amount = (micro: bigint, creditUsdValue: Decimal): Amount => ({
   credits: microToCredits(micro),

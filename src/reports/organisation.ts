@@ -6,34 +6,12 @@
  */
 import type { Ledger, OrgRecord } from "../ledger/index.js";
 import { nanoToUsd, type Decimal } from "../money.js";
-import { amount, type Amount } from "./money-view.js";
-import { orgSummaries, type BudgetView, type OrgSummary } from "./organisations.js";
+import { amount } from "./money-view.js";
+import { orgSummaries } from "./organisations.js";
+import type { OrgDetail } from "./views.js";
 import { dayOf, daysOf, dayText, type Period } from "./period.js";
 
 const RECENT_CALLS = 25;
-
-export interface OrgDetail {
-  summary: OrgSummary;
-  period: { name: string; from: string; to: string; days: string[] };
-  total: Amount & { calls: number; cost_usd?: number };
-  /** Credits charged per feature per day of the period (stacked bars). */
-  spend_by_feature: { feature: string; credits: number[]; usd: number[] }[];
-  /** The balance at the end of each day of the period (UTC). */
-  balance: number[];
-  spend_by_model: { provider: string; model: string; events: number; spend: Amount; cost_usd?: number }[];
-  refusals: { code: string; counts: number[] }[];
-  recent_calls: {
-    id: string;
-    feature: string;
-    state: string;
-    created_at: string;
-    hold_credits: number;
-    charged_credits: number;
-    cost_usd?: number;
-    error_code: string | null;
-  }[];
-  budgets: BudgetView[];
-}
 
 export async function orgDetail(ledger: Ledger, org: OrgRecord, period: Period, creditUsdValue: Decimal, operator: boolean, now: number): Promise<OrgDetail> {
   const window = { orgId: org.id, fromDay: period.fromDay, toDay: period.toDay };

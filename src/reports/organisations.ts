@@ -4,33 +4,9 @@
  */
 import type { BudgetStanding, Ledger, OrgRecord } from "../ledger/index.js";
 import { microToCredits, type Decimal } from "../money.js";
-import { amount, type Amount } from "./money-view.js";
+import { amount } from "./money-view.js";
+import type { BudgetView, OrgSummary } from "./views.js";
 import { dayOf } from "./period.js";
-
-export interface BudgetView {
-  id: string;
-  feature: string | null;
-  period: string;
-  hard: boolean;
-  limit_credits: number;
-  used_credits: number;
-  /** Used as a percentage of the limit (may pass 100 for a soft budget). */
-  fill_pct: number;
-}
-
-export interface OrgSummary {
-  id: string;
-  name: string;
-  balance: Amount;
-  held: Amount;
-  available: Amount;
-  spend_today: Amount;
-  spend_7d: Amount;
-  spend_30d: Amount;
-  /** Days the available credit lasts at the last 7 days' average daily spend; null when nothing was spent. */
-  days_left: number | null;
-  budgets: BudgetView[];
-}
 
 export function budgetView(s: BudgetStanding): BudgetView {
   const limit = s.budget.limitMicroCredits;

@@ -1,3 +1,5 @@
+import type { Amount } from "../../../../reports/views.js";
+
 /** Building the page safely (text nodes, never HTML strings) and writing amounts the same way everywhere. */
 
 type Child = Node | string | number | null | undefined | false;
@@ -16,10 +18,6 @@ export function h(tag: string, attrs: Record<string, string | boolean | undefine
   return el;
 }
 
-export interface Amount {
-  credits: number;
-  usd: number;
-}
 
 const creditsFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
 const usdFormat = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 4 });
