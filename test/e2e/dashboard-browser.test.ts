@@ -19,15 +19,21 @@ afterEach(async () => {
   browser = undefined;
 });
 
-async function open(url: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; foreign: string[] }> {
+async function open(url: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; foreign: string[]; errors: string[] }> {
   browser = await chromium.launch({ executablePath: CHROMIUM!, args: ["--no-sandbox"] });
   const page = await browser.newPage({ viewport });
   const foreign: string[] = [];
   page.on("request", (request) => {
     if (!request.url().startsWith(url)) foreign.push(request.url());
   });
+  // Script errors and Content-Security-Policy violations both land here.
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error" && !/status of 401/.test(message.text())) errors.push(message.text());
+  });
   await page.goto(`${url}/dashboard/`);
-  return { page, foreign };
+  return { page, foreign, errors };
 }
 
 async function signIn(page: Page, key: string): Promise<void> {
@@ -49,7 +55,7 @@ describe.skipIf(!CHROMIUM)("dashboard in Chromium", () => {
   it("shows a tenant its balance and spend chart, switches the period, signs out; shows the operator the losing feature", async () => {
     mkdirSync(SHOTS, { recursive: true });
     const { stack, today, keys } = await seedDashboard();
-    const { page, foreign } = await open(stack.url);
+    const { page, foreign, errors } = await open(stack.url);
 
     await expect.poll(() => page.locator("[data-test=sign-in]").isVisible()).toBe(true);
     await signIn(page, "ecn_sk_not-a-key");
@@ -97,6 +103,7 @@ describe.skipIf(!CHROMIUM)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Ledger health" }).click();
     await expect.poll(() => page.locator("[data-test=open-calls]").textContent()).toBe("1");
     expect(foreign).toEqual([]); // every asset from our server: no CDN, works offline
+    expect(errors).toEqual([]);
   });
 
   it("fits a phone screen", async () => {
