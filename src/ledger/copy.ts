@@ -30,6 +30,10 @@ const TABLES: Table[] = [
   t.modelPriceOverrides,
   t.ledgerHealth,
   t.instances,
+  t.usageModelDaily,
+  t.refusalsDaily,
+  t.dashboardSessions,
+  t.reconcileRuns,
 ];
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */
