@@ -10,6 +10,9 @@ import { sql } from "drizzle-orm";
 import { OPEN_STATE_SQL } from "../store.js";
 import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
+// The tables around the money (price caches, health, instances) live beside this file.
+export * from "./schema-service.js";
+
 const money = (name: string) => bigint(name, { mode: "bigint" });
 /** Epoch milliseconds: beyond 32 bits, within a double's exact range. */
 const ms = (name: string) => bigint(name, { mode: "number" });
@@ -197,33 +200,6 @@ export const budgetNotices = pgTable(
   (t) => [primaryKey({ columns: [t.budgetId, t.periodStart] })],
 );
 
-export const modelPrices = pgTable("model_prices", {
-  model: text("model").primaryKey(),
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  requestUsd: text("request_usd").notNull(),
-  inputCacheReadUsd: text("input_cache_read_usd").notNull().default("0"),
-  inputCacheWriteUsd: text("input_cache_write_usd").notNull().default("0"),
-  internalReasoningUsd: text("internal_reasoning_usd").notNull().default("0"),
-  webSearchUsd: text("web_search_usd").notNull().default("0"),
-  maxCompletionTokens: integer("max_completion_tokens"),
-  fetchedAt: ms("fetched_at").notNull(),
-});
-
-export const modelPriceOverrides = pgTable("model_price_overrides", {
-  model: text("model").primaryKey(),
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  requestUsd: text("request_usd").notNull(),
-  note: text("note"),
-  updatedAt: ms("updated_at").notNull(),
-});
-
-export const ledgerHealth = pgTable("ledger_health", {
-  id: integer("id").primaryKey(),
-  checkedAt: ms("checked_at").notNull(),
-});
-
 export const usageDaily = pgTable(
   "usage_daily",
   {
@@ -243,15 +219,3 @@ export const usageDaily = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
 );
-
-/** Server processes and their heartbeats (see the SQLite schema). */
-export const instances = pgTable("instances", {
-  id: text("id").primaryKey(),
-  host: text("host").notNull(),
-  pid: integer("pid").notNull(),
-  pidScope: text("pid_scope"),
-  pidStart: text("pid_start"),
-  kind: text("kind").notNull(),
-  startedAt: ms("started_at").notNull(),
-  heartbeatAt: ms("heartbeat_at").notNull(),
-});

@@ -15,6 +15,9 @@ import { OPEN_STATE_SQL } from "../store.js";
 import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { flag, int, money } from "./columns.js";
 
+// The tables around the money (price caches, health, instances) live beside this file.
+export * from "./schema-service.js";
+
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
@@ -211,49 +214,6 @@ export const budgetNotices = sqliteTable(
 );
 
 /**
- * OpenRouter's model prices (USD per token, exact decimal text as /models
- * lists them), cached so worst-case holds survive a restart without network.
- */
-export const modelPrices = sqliteTable("model_prices", {
-  model: text("model").primaryKey(),
-  /** Per token; a negative price ("-1") marks a router whose price is that of the model it picks. */
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  /** Per request. */
-  requestUsd: text("request_usd").notNull(),
-  /** Per prompt token read from or written to the provider's cache (a cache write can cost more than a prompt token). */
-  inputCacheReadUsd: text("input_cache_read_usd").notNull().default("0"),
-  inputCacheWriteUsd: text("input_cache_write_usd").notNull().default("0"),
-  /** Per reasoning token, where it differs from a completion token. */
-  internalReasoningUsd: text("internal_reasoning_usd").notNull().default("0"),
-  /** Per web search the model runs itself. */
-  webSearchUsd: text("web_search_usd").notNull().default("0"),
-  maxCompletionTokens: int("max_completion_tokens"),
-  fetchedAt: int("fetched_at").notNull(),
-});
-
-/**
- * Prices the operator gives models (`ecn-mcp rate-card price set`): a model
- * OpenRouter does not list (a variant such as `:nitro`, a private model) can
- * only be used once it has one. Where OpenRouter lists the model too, each
- * component's larger price is used, so a hold never falls below the list.
- */
-export const modelPriceOverrides = sqliteTable("model_price_overrides", {
-  model: text("model").primaryKey(),
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  requestUsd: text("request_usd").notNull(),
-  note: text("note"),
-  updatedAt: int("updated_at").notNull(),
-});
-
-/** One row, rewritten by every health check: proof that a durable commit to the ledger still succeeds. */
-export const ledgerHealth = sqliteTable("ledger_health", {
-  id: int("id").primaryKey(),
-  checkedAt: int("checked_at").notNull(),
-});
-
-/**
  * Usage rolled up per organisation, feature, UTC day and deployment mode,
  * written in the same transaction as the events it sums (like a wallet's
  * cached balance). Budgets, usage totals and margins read these few rows
@@ -279,22 +239,3 @@ export const usageDaily = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
 );
-
-/**
- * Server processes, so a dead one's open calls can be told from a live one's.
- * A row is written at start, its heartbeat renewed every few seconds, and
- * deleted at a clean shutdown. pid_scope (the kernel boot and pid namespace)
- * and pid_start (the process's start in clock ticks) let a process on the
- * same machine check that the pid still names the same process.
- */
-export const instances = sqliteTable("instances", {
-  id: text("id").primaryKey(),
-  host: text("host").notNull(),
-  pid: int("pid").notNull(),
-  pidScope: text("pid_scope"),
-  pidStart: text("pid_start"),
-  /** stdio or http. */
-  kind: text("kind").notNull(),
-  startedAt: int("started_at").notNull(),
-  heartbeatAt: int("heartbeat_at").notNull(),
-});
