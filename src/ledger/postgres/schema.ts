@@ -134,6 +134,7 @@ export const usageEvents = pgTable(
     overHold: flag("over_hold").notNull().default(0),
     estimated: flag("estimated").notNull().default(0),
     priceUnknown: flag("price_unknown").notNull().default(0),
+    belowMarkup: flag("below_markup").notNull().default(0),
     createdAt: ms("created_at").notNull(),
     settledAt: ms("settled_at").notNull(),
   },
@@ -142,6 +143,7 @@ export const usageEvents = pgTable(
     index("usage_events_org_settled_idx").on(t.orgId, t.settledAt),
     index("usage_events_org_feature_settled_idx").on(t.orgId, t.feature, t.settledAt),
     index("usage_events_call_idx").on(t.toolCallId),
+    index("usage_events_provider_created_idx").on(t.provider, t.createdAt),
   ],
 );
 
@@ -209,6 +211,8 @@ export const usageDaily = pgTable(
     feature: text("feature").notNull(),
     day: ms("day").notNull(),
     deploymentMode: text("deployment_mode").notNull(),
+    markup: text("markup").notNull(),
+    creditUsdValue: text("credit_usd_value").notNull(),
     calls: integer("calls").notNull(),
     events: integer("events").notNull(),
     costNanoUsd: money("cost_nano_usd").notNull(),
@@ -216,6 +220,7 @@ export const usageDaily = pgTable(
     meteredMicroCredits: money("metered_micro_credits").notNull(),
     estimatedEvents: integer("estimated_events").notNull(),
     overHoldEvents: integer("over_hold_events").notNull(),
+    belowMarkupEvents: integer("below_markup_events").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode, t.markup, t.creditUsdValue] })],
 );

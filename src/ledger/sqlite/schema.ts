@@ -145,6 +145,8 @@ export const usageEvents = sqliteTable(
     estimated: flag("estimated").notNull().default(false),
     /** The model's price was unknown when the hold was placed, so the hold was only the rate card floor. */
     priceUnknown: flag("price_unknown").notNull().default(false),
+    /** Charged below cost x its own markup (or below cost), exactly: charged x credit value < cost x max(markup, 1). */
+    belowMarkup: flag("below_markup").notNull().default(false),
     createdAt: int("created_at").notNull(),
     settledAt: int("settled_at").notNull(),
   },
@@ -153,6 +155,7 @@ export const usageEvents = sqliteTable(
     index("usage_events_org_settled_idx").on(t.orgId, t.settledAt),
     index("usage_events_org_feature_settled_idx").on(t.orgId, t.feature, t.settledAt),
     index("usage_events_call_idx").on(t.toolCallId),
+    index("usage_events_provider_created_idx").on(t.provider, t.createdAt),
   ],
 );
 
@@ -214,7 +217,8 @@ export const budgetNotices = sqliteTable(
 );
 
 /**
- * Usage rolled up per organisation, feature, UTC day and deployment mode,
+ * Usage rolled up per organisation, feature, UTC day, deployment mode and the
+ * pricing the events were charged at (markup, credit value),
  * written in the same transaction as the events it sums (like a wallet's
  * cached balance). Budgets, usage totals and margins read these few rows
  * instead of scanning every event, so their cost does not grow with history.
@@ -229,6 +233,9 @@ export const usageDaily = sqliteTable(
     /** Epoch ms of the UTC midnight the events settled on. */
     day: int("day").notNull(),
     deploymentMode: text("deployment_mode", { enum: ["hosted", "self_host"] }).notNull(),
+    /** The events' own markup and credit value (decimal text, as on usage_events). */
+    markup: text("markup").notNull(),
+    creditUsdValue: text("credit_usd_value").notNull(),
     calls: int("calls").notNull(),
     events: int("events").notNull(),
     costNanoUsd: money("cost_nano_usd").notNull(),
@@ -236,6 +243,7 @@ export const usageDaily = sqliteTable(
     meteredMicroCredits: money("metered_micro_credits").notNull(),
     estimatedEvents: int("estimated_events").notNull(),
     overHoldEvents: int("over_hold_events").notNull(),
+    belowMarkupEvents: int("below_markup_events").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode, t.markup, t.creditUsdValue] })],
 );
