@@ -45,6 +45,8 @@ export interface ChatBody {
 
 export interface SimulatedRequest {
   seq: number;
+  /** When the request arrived (epoch ms). */
+  at: number;
   method: string;
   path: string;
   /** True for requests OpenRouter bills (chat completions, embeddings). */
