@@ -30,6 +30,7 @@ const TABLES: Table[] = [
   t.modelPriceOverrides,
   t.ledgerHealth,
   t.instances,
+  t.providerUsageSnapshots,
 ];
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */

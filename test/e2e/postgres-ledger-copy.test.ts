@@ -15,7 +15,7 @@ import { assertInvariants, freshTarget, openTestLedger, sqlRows, type TestLedger
 import { tempDir } from "../helpers/temp-ledger.js";
 
 const run = promisify(execFile);
-const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health"];
+const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health", "provider_usage_snapshots"];
 
 /** A ledger with a row in every table and a call in every state. */
 async function everyKindOfRow(ledger: TestLedger): Promise<void> {
@@ -48,6 +48,7 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   ]);
   await ledger.setModelPriceOverride({ model: "acme/private", promptUsd: "0.000001", completionUsd: "0.000002", requestUsd: "0", note: "ours", updatedAt: NOW });
   await ledger.checkWritable(NOW);
+  await ledger.recordUsageSnapshot({ id: "us_1", provider: "openrouter", takenAt: NOW, usageNanoUsd: 123_456_789n, reason: "server_start" });
 }
 
 /** Every row of every table, as comparable text. */

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL store's tables around the money (see ../sqlite/schema-service.ts):
- * price list cache, the operator's prices, the health row, server instances.
+ * price list cache, the operator's prices, the health row, server instances,
+ * the providers' own usage snapshots.
  */
-import { bigint, integer, pgTable, text } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgTable, text } from "drizzle-orm/pg-core";
 
 /** Epoch milliseconds: beyond 32 bits, within a double's exact range. */
 const ms = (name: string) => bigint(name, { mode: "number" });
@@ -45,3 +46,16 @@ export const instances = pgTable("instances", {
   startedAt: ms("started_at").notNull(),
   heartbeatAt: ms("heartbeat_at").notNull(),
 });
+
+/** What a provider said a key had been billed in total, at a moment (see the SQLite schema). */
+export const providerUsageSnapshots = pgTable(
+  "provider_usage_snapshots",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider").notNull(),
+    takenAt: ms("taken_at").notNull(),
+    usageNanoUsd: bigint("usage_nano_usd", { mode: "bigint" }).notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [index("provider_usage_snapshots_taken_idx").on(t.provider, t.takenAt)],
+);

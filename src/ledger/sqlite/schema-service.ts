@@ -1,10 +1,11 @@
 /**
  * The SQLite store's tables around the money: OpenRouter's price list cache,
- * the operator's prices, the health row and the server instances. Re-exported
- * by schema.ts, so drizzle-kit and the row decoders see one schema.
+ * the operator's prices, the health row, the server instances and the
+ * providers' own usage snapshots. Re-exported by schema.ts, so drizzle-kit
+ * and the row decoders see one schema.
  */
-import { sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { int } from "./columns.js";
+import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { int, money } from "./columns.js";
 
 /**
  * OpenRouter's model prices (USD per token, exact decimal text as /models
@@ -67,3 +68,23 @@ export const instances = sqliteTable("instances", {
   startedAt: int("started_at").notNull(),
   heartbeatAt: int("heartbeat_at").notNull(),
 });
+
+/**
+ * What a provider said, at a moment, that a key had been billed in total
+ * (OpenRouter's key usage, USD, all time): taken at every server start and
+ * every `ecn-mcp audit-costs`, so the spend between two snapshots can be
+ * compared with the ledger's costs of the same interval. Append-only.
+ */
+export const providerUsageSnapshots = sqliteTable(
+  "provider_usage_snapshots",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
+    /** Epoch ms just before the provider was asked. */
+    takenAt: int("taken_at").notNull(),
+    usageNanoUsd: money("usage_nano_usd").notNull(),
+    /** server_start or audit. */
+    reason: text("reason", { enum: ["server_start", "audit"] }).notNull(),
+  },
+  (t) => [index("provider_usage_snapshots_taken_idx").on(t.provider, t.takenAt)],
+);
