@@ -30,8 +30,8 @@ export type ActivityAnswer =
 export type GenerationAnswer = { kind: "known"; nanoUsd: bigint } | { kind: "not_found" } | { kind: "unknown"; why: string };
 
 export interface OpenRouterAudit {
-  /** Throws when OpenRouter cannot be asked or answers nonsense. */
-  keyUsage(): Promise<KeyUsage>;
+  /** Throws when OpenRouter cannot be asked (within `timeoutMs`, when given) or answers nonsense. */
+  keyUsage(timeoutMs?: number): Promise<KeyUsage>;
   /** One completed UTC day (YYYY-MM-DD); `refused` when the key may not read activity. Throws on other failures. */
   activity(date: string): Promise<ActivityAnswer>;
   generation(id: string): Promise<GenerationAnswer>;
@@ -54,10 +54,10 @@ export function createOpenRouterAudit(options: { apiKey: string; baseUrl: string
     defaultHeaders: { "HTTP-Referer": "https://github.com/ecn-mcp/ecn-mcp", "X-Title": "ecn-mcp" },
   });
 
-  async function keyUsage(): Promise<KeyUsage> {
+  async function keyUsage(timeoutMs?: number): Promise<KeyUsage> {
     let body: { data?: Record<string, unknown> };
     try {
-      body = (await client.get("/key")) as typeof body;
+      body = (await client.get("/key", timeoutMs === undefined ? {} : { timeout: timeoutMs, maxRetries: 0 })) as typeof body;
     } catch (error) {
       throw new Error(`OpenRouter's key endpoint failed (${why(error)})`);
     }
