@@ -6,7 +6,7 @@
  * the provider's own key, shows up as unmetered spend and fails the audit.
  */
 import { describe, expect, it } from "vitest";
-import { cliRunner, PROFILE_ARGS, rows, startStack, textOf, waitFor, type Stack } from "../helpers/stack.js";
+import { cliRunner, countRows, PROFILE_ARGS, rows, startStack, textOf, waitFor, type Stack } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/store.js";
 
 interface ProviderJson {
@@ -161,5 +161,15 @@ describe("ecn-mcp audit-costs", () => {
     const skipped = await stack.cli("audit-costs", "--since", today(), "--provider", "openrouter");
     expect(skipped.stdout).toMatch(/OpenRouter: skipped: OPENROUTER_API_KEY is not set/);
     await expect(stack.cli("audit-costs", "--since", today(), "--tolerance-pct", "lots")).rejects.toMatchObject({ code: 1 });
+  });
+
+  it("records OpenRouter's key usage at every server start, and a start it cannot record still serves", async () => {
+    const stack = await startStack({ credits: "10" });
+    expect(await rows(stack, "SELECT reason FROM provider_usage_snapshots")).toEqual([{ reason: "server_start" }]);
+    stack.sim.defaults.keyFailure = 503;
+    await stack.restart();
+    expect((await stack.call("profile_draft", PROFILE_ARGS)).isError).toBeFalsy();
+    expect(stack.stderr()).toMatch(/could not record OpenRouter's key usage at start .*serving anyway/);
+    expect(await countRows(stack, "provider_usage_snapshots")).toBe(1n);
   });
 });
