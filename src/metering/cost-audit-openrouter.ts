@@ -2,10 +2,10 @@
  * The OpenRouter side of the cost audit. OpenRouter bills a key and reports
  * the key's total spend (`GET /key`), not its requests, so:
  *
- * - the total is the key's usage between two snapshots (the latest one at or
- *   before --since, else the first one after it; and this audit's, or the
- *   first one after --until), against the ledger's OpenRouter costs of
- *   requests sent in that same interval;
+ * - the total is the key's usage between two snapshots (those nearest
+ *   --since and --until, either side; this audit's own when the period runs
+ *   to now), against the ledger's OpenRouter costs of requests sent in that
+ *   same interval;
  * - today (UTC) is also compared on its own, from the key's `usage_daily`,
  *   when the window covers the whole day so far;
  * - past days come from the activity endpoint only where the key may read it
@@ -18,6 +18,7 @@
  */
 import type { Decimal } from "../money.js";
 import { nanoToUsd } from "../money.js";
+import type { UsageSnapshot } from "../ledger/index.js";
 import type { OpenRouterAudit } from "../providers/openrouter-audit.js";
 import {
   blankAudit,
@@ -48,12 +49,19 @@ export async function auditOpenRouter(deps: CostAuditDeps, openrouter: OpenRoute
   const { snapshot: now, usage } = await snapshotKeyUsage(ledger, openrouter, "audit", deps.now);
   const until = window.until ?? now.takenAt;
 
-  // The total: the key's usage between two snapshots, against the ledger's costs of the same interval.
-  const start = (await ledger.snapshotAtOrBefore("openrouter", window.since)) ?? (await ledger.firstSnapshotIn("openrouter", window.since, now.takenAt));
-  const end = until >= now.takenAt ? now : ((await ledger.firstSnapshotIn("openrouter", until, now.takenAt)) ?? now);
-  if (!start || start.id === end.id || start.takenAt >= end.takenAt) {
+  // The total: the key's usage between the snapshots nearest the window's ends, against the ledger's costs in between.
+  // (The start is never this audit's own snapshot; the end may be, and is when the period runs to now.)
+  const nearest = async (at: number, after: number, orNow: boolean): Promise<UsageSnapshot | null> => {
+    const before = await ledger.snapshotAtOrBefore("openrouter", Math.min(at, now.takenAt - 1));
+    const next = (await ledger.firstSnapshotIn("openrouter", at, now.takenAt)) ?? (orNow ? now : null);
+    const candidates = [before, next].filter((c): c is UsageSnapshot => c !== null && c.takenAt > after);
+    return candidates.sort((a, b) => Math.abs(a.takenAt - at) - Math.abs(b.takenAt - at))[0] ?? null;
+  };
+  const start = await nearest(window.since, -Infinity, false);
+  const end = until >= now.takenAt ? now : start ? await nearest(until, start.takenAt, true) : null;
+  if (!start || !end || start.id === end.id || start.takenAt >= end.takenAt) {
     audit.notes.push(
-      "No earlier snapshot of the key's usage in or before the window, so the total cannot be compared yet. One is recorded at every " +
+      "No earlier snapshot of the key's usage to compare from, so the total cannot be compared yet. One is recorded at every " +
         "server start and every audit (one was recorded now): run the audit again over a period that starts after it.",
     );
   } else if (end.usageNanoUsd < start.usageNanoUsd) {
@@ -63,14 +71,15 @@ export async function auditOpenRouter(deps: CostAuditDeps, openrouter: OpenRoute
     const ledgerNano = byDay.reduce((sum, d) => sum + d.costNanoUsd, 0n);
     const billed = end.usageNanoUsd - start.usageNanoUsd;
     Object.assign(audit, comparison(ledgerNano, billed, tolerance));
-    audit.compared = { from: iso(start.takenAt), to: iso(end.takenAt), basis: `this key's usage between two snapshots (${start.reason} -> ${end.reason})` };
+    audit.compared = { from: iso(start.takenAt), to: iso(end.takenAt), basis: `this key's usage between the snapshots nearest the period's ends (${start.reason} -> ${end.reason})` };
     audit.estimated = {
       events: byDay.reduce((sum, d) => sum + d.estimatedEvents, 0),
       usd: nanoToUsd(byDay.reduce((sum, d) => sum + d.estimatedNanoUsd, 0n)),
     };
     if (billed > ledgerNano) audit.unmetered.usd = nanoToUsd(billed - ledgerNano);
-    if (start.takenAt > window.since) audit.notes.push(`The total starts at the first snapshot in the window (${iso(start.takenAt)}): none was taken at or before --since.`);
-    if (end.takenAt > until) audit.notes.push(`The total runs to the first snapshot after --until (${iso(end.takenAt)}).`);
+    if (start.takenAt !== window.since || end.takenAt !== until) {
+      audit.notes.push(`The total covers ${iso(start.takenAt)} to ${iso(end.takenAt)}, the snapshots of the key's usage nearest the period's ends, on both sides.`);
+    }
   }
   audit.notes.push("OpenRouter does not list a key's requests: unmetered spend shows as the key's usage above the ledger's costs, not request by request.");
 
