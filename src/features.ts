@@ -17,7 +17,8 @@ export const LLM_FEATURES = [
 export const FEATURES = [...LLM_FEATURES, "lead_signal_fetch"] as const;
 
 export type Feature = (typeof FEATURES)[number];
-export type PaidProvider = "openrouter" | "apify";
+export const PAID_PROVIDERS = ["openrouter", "apify"] as const;
+export type PaidProvider = (typeof PAID_PROVIDERS)[number];
 
 export function isFeature(value: string): value is Feature {
   return (FEATURES as readonly string[]).includes(value);

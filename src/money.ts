@@ -111,6 +111,18 @@ export function chargeMicroCredits(costNanoUsd: bigint, markup: Decimal, creditU
 }
 
 /**
+ * Whether a charge is below cost x its own markup, or below cost (a markup
+ * under 1 never excuses a loss): revenue (micro-credits x credit value, in
+ * nano-USD) < cost x max(markup, 1), compared exactly.
+ */
+export function chargedBelowMarkup(chargedMicro: bigint, costNanoUsd: bigint, markup: Decimal, creditUsdValue: Decimal): boolean {
+  const floor = compareDecimal(markup, ONE) < 0 ? ONE : markup;
+  // charged x (cvU / 10^cvS) x 1000 < cost x (mU / 10^mS), both sides times 10^cvS x 10^mS.
+  const revenue = chargedMicro * creditUsdValue.units * (NANO_PER_USD / MICRO_PER_CREDIT) * pow10(floor.scale);
+  return revenue < costNanoUsd * floor.units * pow10(creditUsdValue.scale);
+}
+
+/**
  * The provider cost (nano-USD, rounded down) that a number of micro-credits
  * covers at a markup: the inverse of chargeMicroCredits, used to cap a
  * provider call to its hold. Rounding down keeps the cap inside the hold.

@@ -16,7 +16,9 @@ import { Reconciler, type ReconciledCall } from "../metering/reconcile.js";
 import type { MeteringObserver } from "../metering/types.js";
 import { usdToNano } from "../money.js";
 import { sandboxed, type Sandboxed } from "./sandbox.js";
+import type { ApifyAudit } from "../providers/apify-audit.js";
 import { createOpenRouter } from "../providers/openrouter.js";
+import { createOpenRouterAudit, type OpenRouterAudit } from "../providers/openrouter-audit.js";
 import { createSocrata } from "../providers/socrata.js";
 
 export interface App {
@@ -28,6 +30,10 @@ export interface App {
   accounts: Accounts;
   publicData: PublicData;
   reconciler: Reconciler;
+  /** OpenRouter's own account of what the key was billed (cost audits, start snapshots); undefined without a key. */
+  openrouterAudit: OpenRouterAudit | undefined;
+  /** Apify's own account of the spend (cost audits only: apify-client loads when asked); undefined without a token. */
+  apifyAudit(): Promise<ApifyAudit | undefined>;
   /** This process as a registered server instance (servers only; CLI verbs are not instances). */
   instance: ServerInstance | null;
   /** One sweep of the reconciler with the configured deadlines. */
@@ -115,6 +121,11 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     accounts: new Accounts(ledger, pricing),
     publicData: new PublicData(ledger, socrata),
     reconciler,
+    openrouterAudit: config.openrouter.apiKey ? createOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
+    apifyAudit: async () => {
+      if (!config.apify.token) return undefined;
+      return (await import("../providers/apify-audit.js")).createApifyAudit({ token: config.apify.token, baseUrl: config.apify.baseUrl });
+    },
     instance,
     reconcile: (source = "command") =>
       reconciler.run({

@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { ledgerLocation, migrateLedger } from "../ledger/index.js";
 import { SERVER_VERSION } from "../server/create-server.js";
+import { registerAuditCostsCommand } from "./commands/audit-costs.js";
 import { registerBudgetCommands } from "./commands/budget.js";
 import { registerCreditCommands } from "./commands/credits.js";
 import { registerDashboardCommand } from "./commands/dashboard.js";
@@ -60,5 +61,6 @@ registerMcpConfigCommand(program);
 registerSimulateCommand(program);
 registerUsageCommand(program, withApp);
 registerMarginCommand(program, withApp);
+registerAuditCostsCommand(program, withApp);
 
 await program.parseAsync(process.argv);

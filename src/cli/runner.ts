@@ -8,7 +8,7 @@ import { createApp, type App } from "./app.js";
 export type AppRunner = <A extends any[]>(action: (app: App, ...args: A) => Promise<void>) => (...args: A) => Promise<void>;
 
 /** Exit codes: what a script or service manager can tell apart. */
-export const EXIT = { ok: 0, refused: 1, config: 2, loss: 3, ledger: 4, internal: 70 } as const;
+export const EXIT = { ok: 0, refused: 1, config: 2, loss: 3, ledger: 4, costGap: 5, internal: 70 } as const;
 
 let config: Config | undefined;
 

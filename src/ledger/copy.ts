@@ -34,6 +34,7 @@ const TABLES: Table[] = [
   t.refusalsDaily,
   t.dashboardSessions,
   t.reconcileRuns,
+  t.providerUsageSnapshots,
 ];
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */

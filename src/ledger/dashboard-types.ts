@@ -24,6 +24,14 @@ export interface FeatureDay {
   chargedMicroCredits: bigint;
 }
 
+export interface MarginDay {
+  day: number;
+  /** The credit value (decimal text) the day's charges were made at. */
+  creditUsdValue: string;
+  costNanoUsd: bigint;
+  chargedMicroCredits: bigint;
+}
+
 export interface ModelSpend {
   provider: PaidProvider;
   /** '' when the provider named no model. */
@@ -75,6 +83,8 @@ export interface DashboardReads {
   spendByOrg(orgId: string | null, today: number): Promise<OrgSpend[]>;
   spendByFeatureDay(window: DayWindow): Promise<FeatureDay[]>;
   spendByModel(window: DayWindow): Promise<ModelSpend[]>;
+  /** Hosted provider cost and charges per day and credit value (self-hosted calls earn nothing). */
+  hostedDays(window: DayWindow): Promise<MarginDay[]>;
   /** An organisation's credit movements per day from fromDay on (to walk its balance back from today's). */
   balanceMoves(orgId: string, fromDay: number): Promise<BalanceDay[]>;
   refusalsByDay(window: DayWindow): Promise<RefusalDay[]>;

@@ -1,4 +1,5 @@
 export type * from "./store.js";
+export type * from "./audit-types.js";
 export { OPEN_STATES } from "./store.js";
 export { LedgerRefusal, LedgerUnavailable, storageFailure } from "./errors.js";
 export { periodStart } from "./periods.js";

@@ -4,7 +4,10 @@
  * PostgreSQL) decides how a script's statements run.
  */
 import type { Feature } from "../features.js";
+import type { PaidProvider } from "../features.js";
+import type { ProviderWindow, UsageSnapshot } from "./audit-types.js";
 import * as accounts from "./core/accounts.js";
+import * as audit from "./core/audit.js";
 import { budgetStandings } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
 import * as dashboard from "./core/dashboard.js";
@@ -199,6 +202,23 @@ export class StoreLedger implements Ledger {
   checkInvariants() {
     return this.engine.read(() => checkInvariants());
   }
+
+  // the providers' own account of the same spend (ecn-mcp audit-costs)
+  recordUsageSnapshot(snapshot: UsageSnapshot) {
+    return this.engine.write(() => audit.recordUsageSnapshot(snapshot));
+  }
+  snapshotAtOrBefore(provider: PaidProvider, at: number) {
+    return this.engine.read(() => audit.snapshotAtOrBefore(provider, at));
+  }
+  firstSnapshotIn(provider: PaidProvider, from: number, to: number) {
+    return this.engine.read(() => audit.firstSnapshotIn(provider, from, to));
+  }
+  providerCostByDay(window: ProviderWindow) {
+    return this.engine.read(() => audit.providerCostByDay(window));
+  }
+  providerRequests(window: ProviderWindow) {
+    return this.engine.read(() => audit.providerRequests(window));
+  }
   rebuildDailyRollup() {
     return this.engine.write(() => reports.rebuildDailyRollup());
   }
@@ -212,6 +232,9 @@ export class StoreLedger implements Ledger {
   }
   spendByModel(window: DayWindow) {
     return this.engine.read(() => dashboard.spendByModel(window));
+  }
+  hostedDays(window: DayWindow) {
+    return this.engine.read(() => dashboard.hostedDays(window));
   }
   balanceMoves(orgId: string, fromDay: number) {
     return this.engine.read(() => dashboard.balanceMoves(orgId, fromDay));

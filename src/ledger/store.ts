@@ -11,10 +11,11 @@
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
 import type { DashboardReads } from "./dashboard-types.js";
+import type { CostAuditStore } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
-import type { FeatureMargin, FeatureTotal, MarginQuery, UsageFilter, UsageQuery } from "./report-types.js";
+import type { FeatureMargin, FeatureTotal, MarginQuery, MarkupMargin, UsageFilter, UsageQuery } from "./report-types.js";
 
-export type { FeatureMargin, FeatureTotal, InstanceRecord, MarginQuery, OwnerOpenCalls, UsageFilter, UsageQuery };
+export type { FeatureMargin, FeatureTotal, InstanceRecord, MarginQuery, MarkupMargin, OwnerOpenCalls, UsageFilter, UsageQuery };
 
 export type CallState = "held" | "dispatched" | "settled" | "voided" | "unknown";
 export const OPEN_STATES: readonly CallState[] = ["held", "dispatched", "unknown"];
@@ -157,6 +158,8 @@ export interface UsageEventRecord extends UsageEventInput {
   orgId: string;
   feature: Feature;
   overHold: boolean;
+  /** Charged below cost x its own markup, or below cost. */
+  belowMarkup: boolean;
   settledAt: number;
 }
 
@@ -213,7 +216,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger extends InstanceRegistry, DashboardReads {
+export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditStore {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

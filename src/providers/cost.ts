@@ -73,3 +73,12 @@ export function addCosts(a: ReportedCost, b: ReportedCost): ReportedCost {
   if (a.kind === "missing" || b.kind === "missing") return MISSING_COST;
   return { kind: "known", nanoUsd: a.nanoUsd + b.nanoUsd };
 }
+
+/**
+ * An account-level USD figure a provider reports (a key's usage, a month's
+ * total): a finite, non-negative JSON number, with no per-request cap. As
+ * nano-USD, rounded up like every provider cost; null when it is not one.
+ */
+export function readUsdTotal(value: unknown): bigint | null {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? usdToNano(decimalFromNumber(value)) : null;
+}

@@ -5,7 +5,8 @@
  * bodies), runs that progress in real time and never charge past their cap,
  * `waitForFinish` polls that hold the request, abort, dataset metadata and
  * items (a bare array with pagination headers), actor details, the run log,
- * and Apify's error bodies. Every request is logged, and the runs it started
+ * an actor's runs list and the account's monthly usage (computed from the
+ * runs it started), and Apify's error bodies. Every request is logged, and the runs it started
  * are kept, so tests can compare what Apify billed with what the ledger says.
  *
  * Behaviour is scripted per run: `behave()` queues behaviours for the next
@@ -16,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readBody, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
 import { actorJson, datasetJson, minimalCharge, type SimulatedActor } from "./apify-resources.js";
 import { apifyId, SimulatedRun, type ApifyBehaviour, type ApifySimulatedRun } from "./apify-runs.js";
+import { monthlyUsage, runList, type Answer } from "./apify-usage.js";
 
 export type { ApifyBehaviour, ApifySimulatedRun } from "./apify-runs.js";
 
@@ -91,17 +93,21 @@ export async function startApifySimulator(options: { token?: string; port?: numb
       sendJson(res, status, body, headers);
     };
     const fail = (status: number, type: string, message: string) => send(status, { error: { type, message } });
+    const answer = (result: Answer, status = 200) =>
+      "refusal" in result ? fail(result.refusal.status, result.refusal.type, result.refusal.message) : send(status, { data: result.body });
 
     if (req.headers.authorization !== `Bearer ${token}`) return fail(401, "invalid-token", "Authentication token is not valid.");
     const [version, kind, rawId, sub, ...rest] = url.pathname.split("/").filter(Boolean);
     const id = rawId === undefined ? undefined : decodeURIComponent(rawId);
     const query = url.searchParams;
+    if (req.method === "GET" && url.pathname === "/v2/users/me/usage/monthly") return answer(monthlyUsage(runs.values(), query.get("date")));
     if (version !== "v2" || !kind || !id || rest.length > 0) return fail(404, "page-not-found", "We have bad news: there is no API endpoint at this URL.");
 
     if (kind === "acts" || kind === "actors") {
       const actor = findActor(id);
       if (!actor) return fail(404, "record-not-found", "Actor was not found");
       if (req.method === "POST" && sub === "runs") return startRun(req, res, actor, entry, json, send, fail);
+      if (req.method === "GET" && sub === "runs") return answer(runList([...runs.values()], actor.id, userId, query));
       if (req.method === "GET" && sub === undefined) return send(200, { data: actorJson(actor, userId, minimalCharge(defaults)) });
     }
     if (kind === "actor-runs") {

@@ -45,6 +45,8 @@ export interface ChatBody {
 
 export interface SimulatedRequest {
   seq: number;
+  /** When the request arrived (epoch ms). */
+  at: number;
   method: string;
   path: string;
   /** True for requests OpenRouter bills (chat completions, embeddings). */
@@ -81,6 +83,8 @@ export interface OpenRouterSimulator {
     generationLagMs: number;
     /** Answer GET /models with this error status. */
     modelsFailure?: number;
+    /** Answer GET /key with this error status. */
+    keyFailure?: number;
     /** Models served but left out of GET /models (their price is unknown to clients). */
     unlistedModels: Set<string>;
   };

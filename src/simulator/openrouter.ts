@@ -2,8 +2,10 @@
  * A loopback fake of OpenRouter, faithful to the real API: chat completions
  * (plain and streamed, usage block with cost, X-Generation-Id), embeddings,
  * the generation endpoint (404 for a while after a completion), models, key
- * status, error bodies. It keeps its own log of every request and what it
- * billed, so tests can compare the provider's view with the ledger's.
+ * status and spend (from its own log), the activity endpoint's refusal of a
+ * key that is not a management key, error bodies. It keeps its own log of
+ * every request and what it billed, so tests (and `ecn-mcp audit-costs`)
+ * can compare the provider's view with the ledger's.
  *
  * Behaviour is scripted per request: `behave()` queues outcomes for the next
  * paid requests; `defaults` applies otherwise.
@@ -13,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readJson, sendJson, sleep, waitUnlessClosed, type LoopbackServer } from "./http.js";
 import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
+import { ACTIVITY_REFUSAL, byokSplit, keyStatus } from "./openrouter-key.js";
 import type { ChatBody, Generation, OpenRouterBehaviour, OpenRouterSimulator, SimulatedRequest } from "./openrouter-types.js";
 
 export type { ChatBody, Generation, OpenRouterBehaviour, OpenRouterSimulator, SimulatedRequest } from "./openrouter-types.js";
@@ -29,6 +32,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
       seq: requests.length + 1,
+      at: Date.now(),
       method: req.method ?? "GET",
       path: url.pathname,
       paid: false,
@@ -205,8 +209,13 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       });
     }
     if (req.method === "GET" && path === "/key") {
-      log(req, url, {});
-      return sendJson(res, 200, { data: { label: "simulated", limit: null, limit_remaining: null, usage: 0, is_free_tier: false } });
+      log(req, url, { status: defaults.keyFailure ?? 200 });
+      if (defaults.keyFailure) return error(res, defaults.keyFailure, "Simulated key status failure");
+      return sendJson(res, 200, { data: keyStatus(apiKey, requests, generations) });
+    }
+    if (req.method === "GET" && path === "/activity") {
+      log(req, url, { status: ACTIVITY_REFUSAL.status });
+      return error(res, ACTIVITY_REFUSAL.status, ACTIVITY_REFUSAL.message);
     }
     log(req, url, { status: 404 });
     error(res, 404, "Not Found");
@@ -222,11 +231,4 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     maxInFlight: () => maxInFlight,
     close: () => server.close(),
   };
-}
-
-/** OpenRouter's BYOK fee on an upstream spend: 5% of the request's whole cost, the rest billed upstream. */
-function byokSplit(byok: boolean, cost: unknown): { fee: unknown; upstream: number | null } {
-  if (!byok || typeof cost !== "number") return { fee: cost, upstream: null };
-  const fee = Number((cost * 0.05).toFixed(12));
-  return { fee, upstream: Number((cost - fee).toFixed(12)) };
 }

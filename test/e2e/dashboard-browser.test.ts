@@ -96,7 +96,9 @@ describe.skipIf(!CHROMIUM)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Margins" }).click();
     await expect.poll(() => page.locator("[data-test=flags-outreach_draft]").textContent()).toContain("LOSS");
     expect(await page.locator("[data-test=loss-alert]").textContent()).toBe("Losing money on: outreach_draft");
-    expect(await page.locator("[data-test=flags-profile_draft]").textContent()).not.toContain("LOSS");
+    expect(await page.locator("[data-test=flags-profile_draft]").textContent()).toBe(""); // charged at its own markups: no flag
+    expect(await page.locator("[data-test=markups]").textContent()).toContain("Markups charged in this period: ×1.25, ×2");
+    expect(await page.getByText("charged at ×2").count()).toBe(2); // profile_draft's and the total's row at markup 2
     await expect.poll(() => chartData(page, "margin-chart").then((c) => c?.datasets.map((d) => d.label))).toEqual(["provider cost", "revenue"]);
     await page.screenshot({ path: `${SHOTS}/dashboard-margins.png`, fullPage: true });
 

@@ -82,7 +82,7 @@ describe("dashboard data", () => {
 
     const orgs = await get("/api/v1/dashboard/orgs");
     expect(orgs.body.orgs.map((o: { name: string }) => o.name).sort()).toEqual(["acme", "globex"]);
-    expect(orgs.body.orgs.find((o: { name: string }) => o.name === "globex")).toMatchObject({ balance: { credits: 49 }, spend_7d: { credits: 1 }, days_left: 343 });
+    expect(orgs.body.orgs.find((o: { name: string }) => o.name === "globex")).toMatchObject({ balance: { credits: 47 }, spend_7d: { credits: 3 }, days_left: 109.6 });
 
     const acme = await get(`/api/v1/dashboard/orgs/${orgIds.acme}?period=7d`);
     expect(acme.body.total).toEqual({ credits: 7, usd: 0.07, calls: 3, cost_usd: 0.056 });
@@ -105,7 +105,13 @@ describe("dashboard data", () => {
     expect(margins.body.report.features).toEqual(cli.features);
     expect(margins.body.report.total).toEqual(cli.total);
     expect(margins.body.report.losing_features).toEqual(["outreach_draft"]);
-    expect(margins.body.daily.cost_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.008 + 0.016 + 0.04 + 0.1, 9);
+    // Each figure names the markup it was charged at: profile_draft at 1.25 (acme) and at 2 (globex), neither flagged.
+    expect(margins.body.report.markups.map((m: { markup: number }) => m.markup)).toEqual([1.25, 2]);
+    const profile = margins.body.report.features.find((f: { feature: string }) => f.feature === "profile_draft");
+    expect(profile.markups.map((m: { markup: number; calls: number; revenue_usd: number }) => [m.markup, m.calls, m.revenue_usd])).toEqual([[1.25, 3, 0.03], [2, 1, 0.02]]); // the voided call counts as a call
+    expect(profile.flags).toEqual([]);
+    expect(margins.body.daily.cost_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.008 + 0.016 + 0.04 + 0.1 + 0.01, 9);
+    expect(margins.body.daily.revenue_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.01 + 0.02 + 0.05 + 0.01 + 0.02, 9);
 
     const health = await get("/api/v1/dashboard/health");
     expect(health.body.counts).toEqual({ open: 1, unknown: 0 });
@@ -160,7 +166,7 @@ describe("dashboard data", () => {
     expect((await stack.get("/api/v1/credits/wallet/", ADMIN_TOKEN)).status).toBe(400);
     expect((await stack.get("/api/v1/usage/?org=nobody", ADMIN_TOKEN)).status).toBe(404);
     const usage = await stack.get(`/api/v1/usage/?org=${orgIds.globex}`, ADMIN_TOKEN).then(json);
-    expect(usage.body.events).toHaveLength(1);
+    expect(usage.body.events).toHaveLength(2);
     expect(await callToolOverHttp(stack.url, ADMIN_TOKEN, "get_wallet_balance", {})).toEqual({ ok: false, code: "http_403" });
   });
 });

@@ -2,18 +2,90 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { CLI, PROFILE_ARGS, startStack } from "../helpers/stack.js";
+import { CLI, PROFILE_ARGS, startStack, type Stack } from "../helpers/stack.js";
 import { sqlExec } from "../helpers/store.js";
 
 const run = promisify(execFile);
 const QUALIFY = { lead: { name: "Dana Lee", company: "Acme" }, ideal_customer: "Dental practices in Texas with two or more locations" };
 
-interface MarginJson {
+interface MarkupJson {
+  markup: number;
+  credit_usd_value: number;
   implied_margin_pct: number;
-  features: { feature: string; calls: number; cost_usd: number; revenue_usd: number; margin_usd: number; margin_pct: number; flags: string[] }[];
-  total: { margin_pct: number; calls: number };
+  calls: number;
+  cost_usd: number;
+  credits_charged: number;
+  revenue_usd: number;
+  margin_usd: number;
+  margin_pct: number;
+  below_markup_events: number;
+}
+
+interface MarginJson {
+  markup: number;
+  implied_margin_pct: number;
+  markups: MarkupJson[];
+  features: {
+    feature: string;
+    calls: number;
+    cost_usd: number;
+    credits_charged: number;
+    revenue_usd: number;
+    margin_usd: number;
+    margin_pct: number;
+    below_markup_events: number;
+    flags: string[];
+    markups: MarkupJson[];
+  }[];
+  total: { margin_pct: number; calls: number; credits_charged: number; markups: MarkupJson[] };
   losing_features: string[];
 }
+
+/** A lead_qualify call settled straight into the ledger at a given markup and charge (as a bad config or another tool might). */
+async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint, chargedMicroCredits: bigint): Promise<void> {
+  const placed = await stack.ledger.placeHold({
+    orgId: stack.orgId,
+    feature: "lead_qualify",
+    provider: "openrouter",
+    deploymentMode: "hosted",
+    holdMicroCredits: 1_000_000n,
+    walletHoldMicroCredits: 1_000_000n,
+    idempotencyKey: null,
+    requestHash: "x",
+    markup,
+    creditUsdValue: "0.01",
+    ownerInstanceId: null,
+    now: Date.now(),
+  });
+  if (placed.kind !== "placed") throw new Error("hold refused");
+  await stack.ledger.settleCall(
+    placed.call.id,
+    [
+      {
+        provider: "openrouter",
+        model: "openai/gpt-4o-mini",
+        providerRequestId: `gen-direct-${markup}`,
+        outcome: "ok",
+        promptTokens: 1,
+        completionTokens: 1,
+        totalTokens: 2,
+        costNanoUsd,
+        costSource: "reported",
+        markup,
+        creditUsdValue: "0.01",
+        chargedMicroCredits,
+        meteredMicroCredits: chargedMicroCredits,
+        estimated: false,
+        priceUnknown: false,
+        createdAt: Date.now(),
+      },
+    ],
+    { resultJson: "{}" },
+    Date.now(),
+  );
+}
+
+const failureOf = (promise: Promise<unknown>) => promise.then(() => null, (error: { code: number; stdout: string }) => error);
 
 describe("check-margins", () => {
   it("reports exactly the configured margin: 20% of revenue at markup 1.25", async () => {
@@ -41,50 +113,8 @@ describe("check-margins", () => {
     stack.sim.behave({ costUsd: 0.002 });
     await stack.call("profile_draft", PROFILE_ARGS);
     // A call charged below cost (a markup of 0.8 set by mistake, written straight to the ledger).
-    const placed = await stack.ledger.placeHold({
-      orgId: stack.orgId,
-      feature: "lead_qualify",
-      provider: "openrouter",
-      deploymentMode: "hosted",
-      holdMicroCredits: 1_000_000n,
-      walletHoldMicroCredits: 1_000_000n,
-      idempotencyKey: null,
-      requestHash: "x",
-      markup: "0.8",
-      creditUsdValue: "0.01",
-      ownerInstanceId: null,
-      now: Date.now(),
-    });
-    if (placed.kind !== "placed") throw new Error("hold refused");
-    await stack.ledger.settleCall(
-      placed.call.id,
-      [
-        {
-          provider: "openrouter",
-          model: "openai/gpt-4o-mini",
-          providerRequestId: "gen-loss",
-          outcome: "ok",
-          promptTokens: 1,
-          completionTokens: 1,
-          totalTokens: 2,
-          costNanoUsd: 10_000_000n,
-          costSource: "reported",
-          markup: "0.8",
-          creditUsdValue: "0.01",
-          chargedMicroCredits: 800_000n,
-          meteredMicroCredits: 800_000n,
-          estimated: false,
-          priceUnknown: false,
-          createdAt: Date.now(),
-        },
-      ],
-      { resultJson: "{}" },
-      Date.now(),
-    );
-    const failure = await stack.cli("check-margins", "--json").then(
-      () => null,
-      (error: { code: number; stdout: string }) => error,
-    );
+    await settleDirectly(stack, "0.8", 10_000_000n, 800_000n);
+    const failure = await failureOf(stack.cli("check-margins", "--json"));
     expect(failure?.code).toBe(3);
     const report = JSON.parse(failure!.stdout) as MarginJson;
     expect(report.losing_features).toEqual(["lead_qualify"]);
@@ -93,6 +123,61 @@ describe("check-margins", () => {
     // Narrowing the window to before the loss clears it.
     const earlier = await stack.cli("check-margins", "--json", "--until", "2000-01-01");
     expect(JSON.parse(earlier.stdout)).toMatchObject({ features: [], losing_features: [] });
+  });
+});
+
+describe("check-margins judges each event by its own markup", () => {
+  it("a markup raised from 1.25 to 2 flags nothing: each call was charged exactly at the markup in force when it ran", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.sim.behave({ costUsd: 0.002 });
+    await stack.call("profile_draft", PROFILE_ARGS); // at the default markup, 1.25
+    stack.env.ECN_MARKUP = "2";
+    await stack.restart();
+    stack.sim.behave({ costUsd: 0.002 });
+    await stack.call("profile_draft", PROFILE_ARGS); // at 2
+    const { stdout } = await stack.cli("check-margins", "--json"); // run with ECN_MARKUP=2, as the operator would now
+    const report = JSON.parse(stdout) as MarginJson;
+    const at125 = { markup: 1.25, credit_usd_value: 0.01, implied_margin_pct: 20, calls: 1, cost_usd: 0.002, credits_charged: 0.25, revenue_usd: 0.0025, margin_usd: 0.0005, margin_pct: 20, below_markup_events: 0 };
+    const at2 = { markup: 2, credit_usd_value: 0.01, implied_margin_pct: 50, calls: 1, cost_usd: 0.002, credits_charged: 0.4, revenue_usd: 0.004, margin_usd: 0.002, margin_pct: 50, below_markup_events: 0 };
+    expect(report.markup).toBe(2);
+    expect(report.markups).toEqual([expect.objectContaining(at125), expect.objectContaining(at2)]);
+    expect(report.features).toEqual([
+      expect.objectContaining({
+        feature: "profile_draft",
+        calls: 2,
+        cost_usd: 0.004,
+        credits_charged: 0.65,
+        revenue_usd: 0.0065,
+        margin_usd: 0.0025,
+        margin_pct: 38.46,
+        below_markup_events: 0,
+        flags: [],
+        markups: [expect.objectContaining(at125), expect.objectContaining(at2)],
+      }),
+    ]);
+    // The report's credits are the wallet's, to the micro-credit.
+    expect(report.total.credits_charged).toBe(0.65);
+    expect(JSON.parse((await stack.cli("wallet", "--org", "e2e", "--json")).stdout)).toMatchObject({ balance_credits: 99.35 });
+    // The same at the old markup: the configuration does not change the verdict.
+    delete stack.env.ECN_MARKUP;
+    expect((JSON.parse((await stack.cli("check-margins", "--json")).stdout) as MarginJson).features[0]!.flags).toEqual([]);
+    const table = (await stack.cli("check-margins")).stdout;
+    expect(table).toMatch(/profile_draft\s*│?\s*mixed/);
+    expect(table).toMatch(/at ×1\.25.*20%/);
+    expect(table).toMatch(/at ×2\b.*50%/);
+    expect(table).toContain("Each event is judged by the markup it was charged at.");
+  });
+
+  it("flags an event charged below its own markup, without calling it a loss", async () => {
+    const stack = await startStack({ credits: "100" });
+    // Markup 2 recorded, but charged as if 1.5: above cost, below its markup.
+    await settleDirectly(stack, "2", 10_000_000n, 1_500_000n);
+    const { stdout } = await stack.cli("check-margins", "--json");
+    const report = JSON.parse(stdout) as MarginJson;
+    expect(report.features).toEqual([
+      expect.objectContaining({ feature: "lead_qualify", margin_usd: 0.005, below_markup_events: 1, flags: ["below_markup"], markups: [expect.objectContaining({ markup: 2, below_markup_events: 1 })] }),
+    ]);
+    expect(report.losing_features).toEqual([]);
   });
 });
 

@@ -15,7 +15,7 @@ import { assertInvariants, freshTarget, openTestLedger, sqlRows, type TestLedger
 import { tempDir } from "../helpers/temp-ledger.js";
 
 const run = promisify(execFile);
-const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health", "usage_model_daily", "refusals_daily", "dashboard_sessions", "reconcile_runs"];
+const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health", "usage_model_daily", "refusals_daily", "dashboard_sessions", "reconcile_runs", "provider_usage_snapshots"];
 
 /** A ledger with a row in every table and a call in every state. */
 async function everyKindOfRow(ledger: TestLedger): Promise<void> {
@@ -51,6 +51,7 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   await ledger.recordRefusal(beta.id, "profile_draft", "insufficient_credits", NOW);
   await ledger.startSession({ idHash: "a".repeat(64), orgId: acme.id, keyId: "key_1", createdAt: NOW, expiresAt: NOW + 3_600_000 });
   await ledger.recordReconcile({ id: "rec_1", source: "command", instanceId: null, finishedAt: NOW, summary: { examined: 3, left_running: 3 } });
+  await ledger.recordUsageSnapshot({ id: "us_1", provider: "openrouter", takenAt: NOW, usageNanoUsd: 123_456_789n, reason: "server_start" });
 }
 
 /** Every row of every table, as comparable text. */

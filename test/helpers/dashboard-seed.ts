@@ -14,6 +14,9 @@
  * globex (grant 50 credits 10 days ago):
  *   3 days ago  outreach_draft     openai/gpt-4o                 charged 1 credit for $0.10 of cost:
  *               a loss, as a ledger written by a faulty older version could hold.
+ *   1 day ago   profile_draft      openai/gpt-4o-mini            2 credits for $0.01, at markup 2 (the
+ *               operator raised it): profile_draft is charged at two markups in the last 7 days.
+ *   -> balance 47, spend 7 days 3.
  */
 import type { UsageEventInput } from "../../src/ledger/index.js";
 import { startHttpStack, type HttpStack } from "./http-stack.js";
@@ -53,7 +56,7 @@ export async function seedDashboard(): Promise<SeededDashboard> {
   await ledger.grantCredits(orgIds.globex, 50n * MICRO, "seed", today - 10 * DAY);
 
   const settle = async (orgId: string, at: number, hold: bigint, feature: string, event: UsageEventInput) => {
-    const placed = await ledger.placeHold(holdRequest(orgId, hold, { feature: feature as never, provider: event.provider, now: at }));
+    const placed = await ledger.placeHold(holdRequest(orgId, hold, { feature: feature as never, provider: event.provider, markup: event.markup, now: at }));
     if (placed.kind !== "placed") throw new Error(`seed hold refused: ${placed.kind}`);
     await ledger.settleCall(placed.call.id, [{ ...event, createdAt: at }], { resultJson: "{}" }, at);
   };
@@ -68,5 +71,6 @@ export async function seedDashboard(): Promise<SeededDashboard> {
   const open = await ledger.placeHold(holdRequest(orgIds.acme, 3n * MICRO, { feature: "funnel_generate", now: Date.now() }));
   if (open.kind !== "placed") throw new Error("seed hold refused");
   await settle(orgIds.globex, today - 3 * DAY + hour, 2n * MICRO, "outreach_draft", { ...usageEvent(1n * MICRO), model: "openai/gpt-4o", costNanoUsd: 100_000_000n });
+  await settle(orgIds.globex, today - DAY + hour, 3n * MICRO, "profile_draft", { ...usageEvent(2n * MICRO), markup: "2", costNanoUsd: 10_000_000n });
   return { stack, today, orgIds, keys };
 }

@@ -160,4 +160,48 @@ describe(`the ledger (${STORE})`, () => {
     expect(refused).toMatchObject({ kind: "budget_exceeded", standing: { usedMicroCredits: 1_600_000n } });
     await assertInvariants(ledger);
   });
+
+  it("rolls up per markup, keeps each event's below-markup flag, and budgets still count every markup", async () => {
+    const { ledger } = await tempLedger();
+    const org = await funded(ledger, 10n);
+    await ledger.setBudget({ orgId: org.id, feature: null, period: "day", limitMicroCredits: 2_000_000n, hard: true }, NOW);
+    for (const [markup, charged] of [["1.25", 250_000n], ["2", 400_000n], ["2", 300_000n]] as const) {
+      const placed = await ledger.placeHold(hold(org.id, 500_000n, { markup }));
+      if (placed.kind !== "placed") throw new Error("refused");
+      await ledger.settleCall(placed.call.id, [event(charged, { markup, costNanoUsd: 2_000_000n })], { resultJson: "{}" }, NOW);
+    }
+    const [margin] = await ledger.featureMargins({ orgId: org.id });
+    expect(margin).toMatchObject({ calls: 3, chargedMicroCredits: 950_000n, belowMarkupEvents: 1 });
+    expect(margin!.markups).toEqual([
+      { markup: "1.25", creditUsdValue: "0.01", calls: 1, events: 1, costNanoUsd: 2_000_000n, chargedMicroCredits: 250_000n, belowMarkupEvents: 0 },
+      { markup: "2", creditUsdValue: "0.01", calls: 2, events: 2, costNanoUsd: 4_000_000n, chargedMicroCredits: 700_000n, belowMarkupEvents: 1 },
+    ]);
+    expect(await ledger.budgetStandings(org.id, NOW)).toMatchObject([{ usedMicroCredits: 950_000n }]);
+    // The third event was charged as if at 1.5 (written straight to the ledger): below its own markup, and the invariants say so.
+    expect((await ledger.checkInvariants()).filter((p) => !p.includes("below cost x markup"))).toEqual([]);
+  });
+
+  it("keeps the providers' usage snapshots and gives each provider's costs by the day its requests were sent", async () => {
+    const { ledger } = await tempLedger();
+    const org = await funded(ledger, 10n);
+    const day = NOW - (NOW % 86_400_000);
+    for (const [ref, createdAt] of [["gen-a", NOW], ["gen-b", day - 1]] as const) {
+      const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
+      if (placed.kind !== "placed") throw new Error("refused");
+      await ledger.settleCall(placed.call.id, [event(125_000n, { providerRequestId: ref, createdAt })], { resultJson: "{}" }, NOW);
+    }
+    await ledger.recordUsageSnapshot({ id: "us_1", provider: "openrouter", takenAt: NOW - 1_000, usageNanoUsd: 5_000_000n, reason: "server_start" });
+    await ledger.recordUsageSnapshot({ id: "us_2", provider: "openrouter", takenAt: NOW + 1_000, usageNanoUsd: 6_000_000n, reason: "audit" });
+    expect(await ledger.snapshotAtOrBefore("openrouter", NOW)).toMatchObject({ id: "us_1", usageNanoUsd: 5_000_000n, reason: "server_start" });
+    expect(await ledger.firstSnapshotIn("openrouter", NOW, NOW + 5_000)).toMatchObject({ id: "us_2", takenAt: NOW + 1_000 });
+    expect(await ledger.firstSnapshotIn("openrouter", NOW + 2_000, NOW + 5_000)).toBeNull();
+    expect(await ledger.snapshotAtOrBefore("apify", NOW)).toBeNull();
+    const window = { provider: "openrouter" as const, from: day - 86_400_000, to: day + 86_400_000 };
+    expect(await ledger.providerCostByDay(window)).toEqual([
+      { day: day - 86_400_000, events: 1, costNanoUsd: 1_000_000n, estimatedEvents: 0, estimatedNanoUsd: 0n },
+      { day, events: 1, costNanoUsd: 1_000_000n, estimatedEvents: 0, estimatedNanoUsd: 0n },
+    ]);
+    expect((await ledger.providerRequests({ ...window, from: day })).map((r) => r.ref)).toEqual(["gen-a"]);
+    expect(await ledger.providerCostByDay({ ...window, provider: "apify" })).toEqual([]);
+  });
 });

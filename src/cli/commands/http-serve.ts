@@ -1,6 +1,7 @@
 import { PostgresLedger } from "../../ledger/index.js";
 import { ApiKeys } from "../../metering/api-keys.js";
 import { LedgerHealth } from "../../metering/health.js";
+import { snapshotAtStart } from "../../metering/key-usage.js";
 import { createHttpApp } from "../../server/http/app.js";
 import { Metrics } from "../../server/http/metrics.js";
 import { serveHttp } from "../../server/http/serve.js";
@@ -32,7 +33,8 @@ export async function http(options: HttpOptions): Promise<void> {
     const allowedHosts = options.allowedHosts
       ? options.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)
       : config.http.allowedHosts;
-    await app.metering.prices.warm();
+    // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
+    await Promise.all([app.metering.prices.warm(), snapshotAtStart(app.ledger, app.openrouterAudit, app.logger)]);
     // Several instances on one database take over a dead one's calls without anybody running reconcile.
     startSweeps(app);
     const health = new LedgerHealth(app.ledger);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { marginReport } from "../../metering/margins.js";
-import { printJson, printTable } from "../output.js";
+import { printMarginTable } from "../margin-table.js";
+import { printJson } from "../output.js";
 import { parseFormat, parseInstant, requireOrg } from "../parse.js";
 import { EXIT, type AppRunner } from "../runner.js";
 
@@ -32,25 +33,7 @@ export function registerMarginCommand(program: Command, withApp: AppRunner): voi
         };
         const report = marginReport(await app.ledger.featureMargins(query), app.config.markup, app.config.creditUsdValue);
         if (format === "json") printJson({ ...report, since: options.since ?? null, until: options.until ?? null, org: org?.name ?? null });
-        else {
-          printTable(
-            ["feature", "calls", "cost (USD)", "revenue (USD)", "margin (USD)", "margin %", "estimated", "over hold", "unsettled", "flags"],
-            [...report.features, report.total].map((l) => [
-              l.feature,
-              l.calls,
-              l.cost_usd,
-              l.revenue_usd,
-              l.margin_usd,
-              l.margin_pct === null ? "" : `${l.margin_pct}%`,
-              l.estimated_events,
-              l.over_hold_events,
-              l.unsettled_calls,
-              l.flags.join(" "),
-            ]),
-          );
-          console.log(`Markup ${report.markup} implies a gross margin of ${report.implied_margin_pct}% of revenue.`);
-          if (report.losing_features.length) console.log(`LOSS on: ${report.losing_features.join(", ")}`);
-        }
+        else printMarginTable(report);
         if (report.losing_features.length) process.exitCode = EXIT.loss;
       }),
     );

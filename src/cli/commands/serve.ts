@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { checkDatabaseUrl } from "../../config.js";
+import { snapshotAtStart } from "../../metering/key-usage.js";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
@@ -25,7 +26,8 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
       mode: config.deploymentMode,
       openrouter: config.openrouter.apiKey ? "configured" : "not configured",
     });
-    await metering.prices.warm();
+    // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
+    await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
     startSweeps(app);
     const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
     await serveStdio({ server, metering, logger, close: app.close });

@@ -14,11 +14,12 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../../config.js";
 import { ledgerLocation, openLedger, type Ledger } from "../../ledger/index.js";
 import { Accounts, usageEventView } from "../../metering/accounts.js";
-import { marginRow } from "../../metering/margins.js";
+import { marginReport } from "../../metering/margins.js";
 import { creditsToMicro, formatDecimal, parseDecimal } from "../../money.js";
 import { startApifySimulator } from "../../simulator/apify.js";
 import { startOpenRouterSimulator } from "../../simulator/openrouter.js";
 import { startSocrataSimulator } from "../../simulator/socrata.js";
+import { printMarginTable } from "../margin-table.js";
 import { printTable } from "../output.js";
 import { DEMO_CREDITS, DEMO_ORG, DEMO_STEPS, OVER_BUDGET_STEP } from "./script.js";
 
@@ -123,10 +124,6 @@ async function report(ledger: Ledger, orgId: string, config: Config): Promise<nu
   console.log("\nWallet:");
   printTable(["balance (credits)", "held", "available"], [[wallet.balance_credits, wallet.held_credits, wallet.available_credits]]);
   console.log("\nMargin per feature:");
-  const rows = (await ledger.featureTotals(orgId)).map((t) => marginRow(t, config.creditUsdValue));
-  printTable(
-    ["feature", "calls", "cost (USD)", "revenue (USD)", "margin (USD)", "margin %"],
-    rows.map((r) => [r.feature, r.events, r.cost_usd, r.revenue_usd, r.margin_usd, r.margin_pct === null ? "" : `${r.margin_pct}%`]),
-  );
+  printMarginTable(marginReport(await ledger.featureMargins({ orgId }), config.markup, config.creditUsdValue));
   return events.length;
 }

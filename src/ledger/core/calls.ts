@@ -13,6 +13,7 @@
  */
 import { failpoint } from "../../failpoints.js";
 import { newId } from "../../ids.js";
+import { chargedBelowMarkup, parseDecimal } from "../../money.js";
 import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
 import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
@@ -54,9 +55,10 @@ const insertEvent = statement(
   "insert_event",
   `INSERT INTO usage_events (id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, prompt_tokens,
      completion_tokens, total_tokens, cost_nano_usd, cost_source, markup, credit_usd_value, charged_micro_credits,
-     metered_micro_credits, over_hold, estimated, price_unknown, created_at, settled_at)
+     metered_micro_credits, over_hold, estimated, price_unknown, below_markup, created_at, settled_at)
    VALUES (@id, @callId, @orgId, @feature, @provider, @model, @ref, @outcome, @promptTokens, @completionTokens, @totalTokens,
-     @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @createdAt, @now)`,
+     @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @belowMarkup,
+     @createdAt, @now)`,
 );
 const insertSpend = statement(
   "insert_spend",
@@ -84,16 +86,18 @@ const closeCall = statement(
 );
 const addDaily = statement(
   "add_daily",
-  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, calls, events, cost_nano_usd, charged_micro_credits,
-     metered_micro_credits, estimated_events, over_hold_events)
-   VALUES (@orgId, @feature, @day, @mode, 1, @events, @cost, @charged, @metered, @estimated, @overHold)
-   ON CONFLICT (org_id, day, feature, deployment_mode) DO UPDATE SET
+  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, markup, credit_usd_value, calls, events, cost_nano_usd,
+     charged_micro_credits, metered_micro_credits, estimated_events, over_hold_events, below_markup_events)
+   VALUES (@orgId, @feature, @day, @mode, @markup, @creditUsdValue, 1, @events, @cost, @charged, @metered, @estimated, @overHold,
+     @belowMarkup)
+   ON CONFLICT (org_id, day, feature, deployment_mode, markup, credit_usd_value) DO UPDATE SET
      calls = usage_daily.calls + 1, events = usage_daily.events + excluded.events,
      cost_nano_usd = usage_daily.cost_nano_usd + excluded.cost_nano_usd,
      charged_micro_credits = usage_daily.charged_micro_credits + excluded.charged_micro_credits,
      metered_micro_credits = usage_daily.metered_micro_credits + excluded.metered_micro_credits,
      estimated_events = usage_daily.estimated_events + excluded.estimated_events,
-     over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events`,
+     over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events,
+     below_markup_events = usage_daily.below_markup_events + excluded.below_markup_events`,
 );
 
 const addModelDaily = statement(
@@ -139,6 +143,20 @@ type Resolution = { state: "settled" | "voided"; resultJson: string | null; erro
 
 const flag = (value: boolean) => (value ? 1 : 0);
 
+/** Charged below cost x its own markup, or below cost: only a wallet charge can be (self-hosted calls charge nothing). */
+const belowItsMarkup = (event: UsageEventInput, mode: string): boolean =>
+  mode === "hosted" && chargedBelowMarkup(event.chargedMicroCredits, event.costNanoUsd, parseDecimal(event.markup), parseDecimal(event.creditUsdValue));
+
+/** The call's events grouped by the pricing they were charged at (one group, unless a caller mixed them). */
+function byPricing(events: UsageEventInput[]): UsageEventInput[][] {
+  const groups = new Map<string, UsageEventInput[]>();
+  for (const event of events) {
+    const key = `${event.markup}|${event.creditUsdValue}`;
+    groups.set(key, [...(groups.get(key) ?? []), event]);
+  }
+  return [...groups.values()];
+}
+
 /** Shared by settle and void: the call claimed (only if still open), the wallet charged and released, events and rollup written. */
 function* resolve(callId: string, events: UsageEventInput[], resolution: Resolution, now: number): Script<ResolveOutcome> {
   const call = yield* get(closeCall, {
@@ -179,6 +197,7 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
       overHold: flag(overHold),
       estimated: flag(event.estimated),
       priceUnknown: flag(event.priceUnknown),
+      belowMarkup: flag(belowItsMarkup(event, call.deploymentMode)),
       createdAt: event.createdAt,
       now,
     }),
@@ -186,19 +205,22 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
   // The organisation's busy rows (its daily rollup, its wallet) come last: with the COMMIT sent alongside, they
   // stay locked for one round trip.
-  if (events.length > 0) {
+  for (const group of byPricing(events)) {
     writes.push(
       runQuery(addDaily, {
         orgId: call.orgId,
         feature: call.feature,
         day: now - (now % DAY_MS),
         mode: call.deploymentMode,
-        events: events.length,
-        cost: events.reduce((total, e) => total + e.costNanoUsd, 0n),
-        charged,
-        metered,
-        estimated: events.filter((e) => e.estimated).length,
-        overHold: overHold ? events.length : 0,
+        markup: group[0]!.markup,
+        creditUsdValue: group[0]!.creditUsdValue,
+        events: group.length,
+        cost: group.reduce((total, e) => total + e.costNanoUsd, 0n),
+        charged: group.reduce((total, e) => total + e.chargedMicroCredits, 0n),
+        metered: group.reduce((total, e) => total + e.meteredMicroCredits, 0n),
+        estimated: group.filter((e) => e.estimated).length,
+        overHold: overHold ? group.length : 0,
+        belowMarkup: group.filter((e) => belowItsMarkup(e, call.deploymentMode)).length,
       }),
       ...modelDaily(call.orgId, now - (now % DAY_MS), events),
     );

@@ -4,7 +4,7 @@
  * so a page costs the same over a thousand events or a million.
  */
 import type { Feature, PaidProvider } from "../../features.js";
-import type { BalanceDay, CallWithCharge, DashboardSession, DayWindow, FeatureDay, ModelSpend, OrgSpend, ReconcileRun, RefusalDay } from "../dashboard-types.js";
+import type { BalanceDay, CallWithCharge, DashboardSession, DayWindow, FeatureDay, MarginDay, ModelSpend, OrgSpend, ReconcileRun, RefusalDay } from "../dashboard-types.js";
 import { toCall } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
 import { asBigInt, asNumber, statement } from "../sql.js";
@@ -30,6 +30,14 @@ const featureDays = statement(
     costNanoUsd: asBigInt(row.cost),
     chargedMicroCredits: asBigInt(row.charged),
   }),
+);
+
+/** Hosted spend per day and credit value: revenue is each day's charge at the credit value it was charged at. */
+const marginDays = statement(
+  "dashboard_margin_days",
+  `SELECT day, credit_usd_value, sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged FROM usage_daily
+    WHERE deployment_mode = 'hosted' AND day >= @fromDay AND day < @toDay AND ${ORG} GROUP BY day, credit_usd_value ORDER BY day`,
+  (row): MarginDay => ({ day: asNumber(row.day), creditUsdValue: String(row.credit_usd_value), costNanoUsd: asBigInt(row.cost), chargedMicroCredits: asBigInt(row.charged) }),
 );
 
 const modelSpend = statement(
@@ -120,6 +128,7 @@ export const spendByOrg = (orgId: string | null, today: number) =>
   all(orgSpend, { orgId, today, week: today - 6 * 86_400_000, month: today - 29 * 86_400_000 });
 export const spendByFeatureDay = (w: DayWindow) => all(featureDays, { ...w });
 export const spendByModel = (w: DayWindow) => all(modelSpend, { ...w });
+export const hostedDays = (w: DayWindow) => all(marginDays, { ...w });
 export const balanceMoves = (orgId: string, fromDay: number) => all(balanceDays, { orgId, fromDay });
 export const refusalsByDay = (w: DayWindow) => all(refusalDays, { ...w });
 export const callsOfOrg = (orgId: string, limit: number) => all(recentCalls, { orgId, limit });

@@ -14,13 +14,15 @@
  *  6. Every amount column holds an integer (SQLite can store anything in any
  *     column; PostgreSQL's bigint columns hold nothing else by construction).
  *  7. Every event is charged at least cost x markup / credit value (hosted),
- *     or counted against budgets at least at cost (self_host).
+ *     or counted against budgets at least at cost (self_host), and its
+ *     below_markup flag says exactly whether it was charged below cost x its
+ *     own markup (or below cost).
  *  8. The daily rollup (usage_daily) equals the events it sums.
  *  9. So does the per-model daily rollup (usage_model_daily).
  */
-import { chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
+import { chargedBelowMarkup, chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
-import { asBigInt, statement, type Row } from "../sql.js";
+import { asBigInt, asNumber, statement, type Row } from "../sql.js";
 import { OPEN_STATE_SQL } from "../store.js";
 
 const OPEN = OPEN_STATE_SQL;
@@ -88,20 +90,22 @@ const CHECKS = [
   statement(
     "invariant_daily_rollup",
     `WITH actual AS (
-       SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000) AS day, c.deployment_mode,
+       SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000) AS day, c.deployment_mode, e.markup, e.credit_usd_value,
               count(DISTINCT e.tool_call_id) AS calls, count(*) AS events, sum(e.cost_nano_usd) AS cost,
               sum(e.charged_micro_credits) AS charged, sum(e.metered_micro_credits) AS metered,
-              sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold
+              sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold, sum(e.below_markup) AS below_markup
          FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
-        GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000), c.deployment_mode)
+        GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000), c.deployment_mode, e.markup, e.credit_usd_value)
      SELECT a.org_id, a.feature, a.day, a.events FROM actual a
        LEFT JOIN usage_daily d ON d.org_id = a.org_id AND d.feature = a.feature AND d.day = a.day AND d.deployment_mode = a.deployment_mode
+                              AND d.markup = a.markup AND d.credit_usd_value = a.credit_usd_value
       WHERE d.org_id IS NULL OR d.calls <> a.calls OR d.events <> a.events OR d.cost_nano_usd <> a.cost
          OR d.charged_micro_credits <> a.charged OR d.metered_micro_credits <> a.metered
-         OR d.estimated_events <> a.estimated OR d.over_hold_events <> a.over_hold
+         OR d.estimated_events <> a.estimated OR d.over_hold_events <> a.over_hold OR d.below_markup_events <> a.below_markup
      UNION ALL
      SELECT d.org_id, d.feature, d.day, -1 FROM usage_daily d
       WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.feature = d.feature
+                          AND e.markup = d.markup AND e.credit_usd_value = d.credit_usd_value
                           AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
   ),
   statement(
@@ -137,7 +141,7 @@ const MESSAGES = [
 /** Settled events after (id), a page at a time: the charge of each is checked in exact arithmetic. */
 const settledEvents = statement(
   "invariant_settled_events_page",
-  `SELECT e.id, e.cost_nano_usd, e.markup, e.credit_usd_value, e.charged_micro_credits, e.metered_micro_credits, c.deployment_mode
+  `SELECT e.id, e.cost_nano_usd, e.markup, e.credit_usd_value, e.charged_micro_credits, e.metered_micro_credits, e.below_markup, c.deployment_mode
      FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
     WHERE c.state = 'settled' AND e.id > @after ORDER BY e.id LIMIT 5000`,
 );
@@ -155,9 +159,12 @@ export function* checkInvariants(): Script<string[]> {
     for (const event of page) {
       const cost = asBigInt(event.cost_nano_usd);
       const hosted = event.deployment_mode === "hosted";
-      const floor = chargeMicroCredits(cost, hosted ? parseDecimal(String(event.markup)) : ONE, parseDecimal(String(event.credit_usd_value)));
+      const [markup, creditUsdValue] = [parseDecimal(String(event.markup)), parseDecimal(String(event.credit_usd_value))];
+      const floor = chargeMicroCredits(cost, hosted ? markup : ONE, creditUsdValue);
       const amount = asBigInt(hosted ? event.charged_micro_credits : event.metered_micro_credits);
       if (amount < floor) problems.push(`event charged below cost x markup: ${show({ id: event.id, amount, floor })}`);
+      const below = hosted && chargedBelowMarkup(asBigInt(event.charged_micro_credits), cost, markup, creditUsdValue);
+      if (below !== (asNumber(event.below_markup) === 1)) problems.push(`event's below_markup flag is wrong: ${show({ id: event.id, below_markup: event.below_markup })}`);
     }
     if (page.length < 5000) break;
     after = String(page.at(-1)!.id);

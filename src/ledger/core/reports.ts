@@ -7,9 +7,11 @@
  * every combination.
  */
 import type { DeploymentMode, Feature } from "../../features.js";
+import { compareDecimal, parseDecimal } from "../../money.js";
 import { toUsageEvent } from "../rows.js";
 import { all, just, run, type Script } from "../script.js";
 import { asBigInt, asNumber, statement, type Row } from "../sql.js";
+import type { MarkupMargin } from "../report-types.js";
 import { OPEN_STATE_SQL, type FeatureMargin, type FeatureTotal, type MarginQuery, type UsageEventRecord, type UsageFilter, type UsageQuery } from "../store.js";
 
 const DAY_MS = 86_400_000;
@@ -38,9 +40,12 @@ const exportPage = statement(
   toUsageEvent,
 );
 
+/** Sums over events of one feature, deployment mode and pricing (markup, credit value). */
 interface Aggregate {
   feature: Feature;
   mode: DeploymentMode;
+  markup: string;
+  creditUsdValue: string;
   calls: number;
   events: number;
   cost: bigint;
@@ -48,11 +53,14 @@ interface Aggregate {
   metered: bigint;
   estimated: number;
   overHold: number;
+  belowMarkup: number;
 }
 
 const toAggregate = (row: Row): Aggregate => ({
   feature: row.feature as Feature,
   mode: row.deployment_mode as DeploymentMode,
+  markup: String(row.markup),
+  creditUsdValue: String(row.credit_usd_value),
   calls: asNumber(row.calls),
   events: asNumber(row.events),
   cost: asBigInt(row.cost),
@@ -60,28 +68,29 @@ const toAggregate = (row: Row): Aggregate => ({
   metered: asBigInt(row.metered),
   estimated: asNumber(row.estimated),
   overHold: asNumber(row.over_hold),
+  belowMarkup: asNumber(row.below_markup),
 });
 
 const fromDays = statement(
   "rollup_days",
-  `SELECT feature, deployment_mode, sum(calls) AS calls, sum(events) AS events, sum(cost_nano_usd) AS cost,
-          sum(charged_micro_credits) AS charged, sum(metered_micro_credits) AS metered,
-          sum(estimated_events) AS estimated, sum(over_hold_events) AS over_hold
+  `SELECT feature, deployment_mode, markup, credit_usd_value, sum(calls) AS calls, sum(events) AS events,
+          sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged, sum(metered_micro_credits) AS metered,
+          sum(estimated_events) AS estimated, sum(over_hold_events) AS over_hold, sum(below_markup_events) AS below_markup
      FROM usage_daily
     WHERE (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId)
       AND (CAST(@from AS BIGINT) IS NULL OR day >= @from) AND (CAST(@to AS BIGINT) IS NULL OR day < @to)
-    GROUP BY feature, deployment_mode`,
+    GROUP BY feature, deployment_mode, markup, credit_usd_value`,
   toAggregate,
 );
 
 const fromEvents = statement(
   "rollup_events",
-  `SELECT e.feature, c.deployment_mode, count(DISTINCT e.tool_call_id) AS calls, count(*) AS events,
+  `SELECT e.feature, c.deployment_mode, e.markup, e.credit_usd_value, count(DISTINCT e.tool_call_id) AS calls, count(*) AS events,
           sum(e.cost_nano_usd) AS cost, sum(e.charged_micro_credits) AS charged, sum(e.metered_micro_credits) AS metered,
-          sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold
+          sum(e.estimated) AS estimated, sum(e.over_hold) AS over_hold, sum(e.below_markup) AS below_markup
      FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
     WHERE (CAST(@orgId AS TEXT) IS NULL OR e.org_id = @orgId) AND e.settled_at >= @from AND e.settled_at < @to
-    GROUP BY e.feature, c.deployment_mode`,
+    GROUP BY e.feature, c.deployment_mode, e.markup, e.credit_usd_value`,
   toAggregate,
 );
 
@@ -102,12 +111,13 @@ const rebuildModelRollup = statement(
 );
 const rebuildRollup = statement(
   "rebuild_usage_daily",
-  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, calls, events, cost_nano_usd, charged_micro_credits,
-     metered_micro_credits, estimated_events, over_hold_events)
-   SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode, count(DISTINCT e.tool_call_id),
-          count(*), sum(e.cost_nano_usd), sum(e.charged_micro_credits), sum(e.metered_micro_credits), sum(e.estimated), sum(e.over_hold)
+  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, markup, credit_usd_value, calls, events, cost_nano_usd,
+     charged_micro_credits, metered_micro_credits, estimated_events, over_hold_events, below_markup_events)
+   SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode, e.markup, e.credit_usd_value,
+          count(DISTINCT e.tool_call_id), count(*), sum(e.cost_nano_usd), sum(e.charged_micro_credits), sum(e.metered_micro_credits),
+          sum(e.estimated), sum(e.over_hold), sum(e.below_markup)
      FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
-    GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode`,
+    GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode, e.markup, e.credit_usd_value`,
 );
 
 export function usageEventsOfCall(callId: string): Script<UsageEventRecord[]> {
@@ -138,23 +148,46 @@ export function usagePage(filter: UsageFilter, after: { settledAt: number; id: s
   });
 }
 
-type Rollup = Map<Feature, Record<DeploymentMode, Omit<Aggregate, "feature" | "mode">>>;
+type Totals = Omit<Aggregate, "feature" | "mode" | "markup" | "creditUsdValue">;
+/** Per feature and deployment mode, the totals of each pricing ("markup|credit value") its events were charged at. */
+type Rollup = Map<Feature, Record<DeploymentMode, Map<string, Totals>>>;
 
-const empty = () => ({ calls: 0, events: 0, cost: 0n, charged: 0n, metered: 0n, estimated: 0, overHold: 0 });
+const empty = (): Totals => ({ calls: 0, events: 0, cost: 0n, charged: 0n, metered: 0n, estimated: 0, overHold: 0, belowMarkup: 0 });
+
+function addTo(into: Totals, row: Totals): void {
+  into.calls += row.calls;
+  into.events += row.events;
+  into.cost += row.cost;
+  into.charged += row.charged;
+  into.metered += row.metered;
+  into.estimated += row.estimated;
+  into.overHold += row.overHold;
+  into.belowMarkup += row.belowMarkup;
+}
 
 function add(rollup: Rollup, rows: Aggregate[]): void {
   for (const row of rows) {
-    const entry = rollup.get(row.feature) ?? { hosted: empty(), self_host: empty() };
-    const into = entry[row.mode];
-    into.calls += row.calls;
-    into.events += row.events;
-    into.cost += row.cost;
-    into.charged += row.charged;
-    into.metered += row.metered;
-    into.estimated += row.estimated;
-    into.overHold += row.overHold;
+    const entry = rollup.get(row.feature) ?? { hosted: new Map(), self_host: new Map() };
+    const key = `${row.markup}|${row.creditUsdValue}`;
+    const into = entry[row.mode].get(key) ?? empty();
+    addTo(into, row);
+    entry[row.mode].set(key, into);
     rollup.set(row.feature, entry);
   }
+}
+
+/** The sum over every pricing. */
+function summed(byPricing: Map<string, Totals>): Totals {
+  const total = empty();
+  for (const totals of byPricing.values()) addTo(total, totals);
+  return total;
+}
+
+/** Lower markup first, then lower credit value: the order a report lists them in. */
+function byValue(a: string, b: string): number {
+  const [ma = "0", ca = "0"] = a.split("|");
+  const [mb = "0", cb = "0"] = b.split("|");
+  return compareDecimal(parseDecimal(ma), parseDecimal(mb)) || compareDecimal(parseDecimal(ca), parseDecimal(cb));
 }
 
 /** Aggregates of events settled in [since, until), per feature and deployment mode. */
@@ -178,12 +211,15 @@ function* rollupWindow(query: MarginQuery): Script<Rollup> {
 export function* featureTotals(orgId: string, since?: number, until?: number): Script<FeatureTotal[]> {
   const rollup = yield* rollupWindow({ orgId, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
   return [...rollup]
-    .map(([feature, { hosted, self_host }]) => ({
-      feature,
-      events: hosted.events + self_host.events,
-      costNanoUsd: hosted.cost + self_host.cost,
-      chargedMicroCredits: hosted.charged + self_host.charged,
-    }))
+    .map(([feature, modes]) => {
+      const [hosted, selfHost] = [summed(modes.hosted), summed(modes.self_host)];
+      return {
+        feature,
+        events: hosted.events + selfHost.events,
+        costNanoUsd: hosted.cost + selfHost.cost,
+        chargedMicroCredits: hosted.charged + selfHost.charged,
+      };
+    })
     .sort((a, b) => a.feature.localeCompare(b.feature));
 }
 
@@ -194,17 +230,26 @@ export function* featureMargins(query: MarginQuery): Script<FeatureMargin[]> {
   return [...features]
     .sort((a, b) => a.localeCompare(b))
     .map((feature) => {
-      const { hosted, self_host } = rollup.get(feature) ?? { hosted: empty(), self_host: empty() };
+      const modes = rollup.get(feature) ?? { hosted: new Map<string, Totals>(), self_host: new Map<string, Totals>() };
+      const [hosted, selfHost] = [summed(modes.hosted), summed(modes.self_host)];
+      const markups: MarkupMargin[] = [...modes.hosted.entries()]
+        .sort(([a], [b]) => byValue(a, b))
+        .map(([key, t]) => {
+          const [markup = "", creditUsdValue = ""] = key.split("|");
+          return { markup, creditUsdValue, calls: t.calls, events: t.events, costNanoUsd: t.cost, chargedMicroCredits: t.charged, belowMarkupEvents: t.belowMarkup };
+        });
       return {
         feature,
         calls: hosted.calls,
         events: hosted.events,
         costNanoUsd: hosted.cost,
         chargedMicroCredits: hosted.charged,
-        estimatedEvents: hosted.estimated + self_host.estimated,
-        overHoldEvents: hosted.overHold + self_host.overHold,
+        estimatedEvents: hosted.estimated + selfHost.estimated,
+        overHoldEvents: hosted.overHold + selfHost.overHold,
+        belowMarkupEvents: hosted.belowMarkup,
         openCalls: open.find((o) => o.feature === feature)?.n ?? 0,
-        selfHostEvents: self_host.events,
+        selfHostEvents: selfHost.events,
+        markups,
       };
     });
 }

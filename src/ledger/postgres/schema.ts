@@ -10,6 +10,10 @@ import { sql } from "drizzle-orm";
 import { OPEN_STATE_SQL } from "../store.js";
 import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
+// The tables around the money (price caches, health, instances) live beside this file.
+export * from "./schema-dashboard.js";
+export * from "./schema-service.js";
+
 const money = (name: string) => bigint(name, { mode: "bigint" });
 /** Epoch milliseconds: beyond 32 bits, within a double's exact range. */
 const ms = (name: string) => bigint(name, { mode: "number" });
@@ -136,6 +140,7 @@ export const usageEvents = pgTable(
     overHold: flag("over_hold").notNull().default(0),
     estimated: flag("estimated").notNull().default(0),
     priceUnknown: flag("price_unknown").notNull().default(0),
+    belowMarkup: flag("below_markup").notNull().default(0),
     createdAt: ms("created_at").notNull(),
     settledAt: ms("settled_at").notNull(),
   },
@@ -144,6 +149,7 @@ export const usageEvents = pgTable(
     index("usage_events_org_settled_idx").on(t.orgId, t.settledAt),
     index("usage_events_org_feature_settled_idx").on(t.orgId, t.feature, t.settledAt),
     index("usage_events_call_idx").on(t.toolCallId),
+    index("usage_events_provider_created_idx").on(t.provider, t.createdAt),
   ],
 );
 
@@ -202,33 +208,6 @@ export const budgetNotices = pgTable(
   (t) => [primaryKey({ columns: [t.budgetId, t.periodStart] })],
 );
 
-export const modelPrices = pgTable("model_prices", {
-  model: text("model").primaryKey(),
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  requestUsd: text("request_usd").notNull(),
-  inputCacheReadUsd: text("input_cache_read_usd").notNull().default("0"),
-  inputCacheWriteUsd: text("input_cache_write_usd").notNull().default("0"),
-  internalReasoningUsd: text("internal_reasoning_usd").notNull().default("0"),
-  webSearchUsd: text("web_search_usd").notNull().default("0"),
-  maxCompletionTokens: integer("max_completion_tokens"),
-  fetchedAt: ms("fetched_at").notNull(),
-});
-
-export const modelPriceOverrides = pgTable("model_price_overrides", {
-  model: text("model").primaryKey(),
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  requestUsd: text("request_usd").notNull(),
-  note: text("note"),
-  updatedAt: ms("updated_at").notNull(),
-});
-
-export const ledgerHealth = pgTable("ledger_health", {
-  id: integer("id").primaryKey(),
-  checkedAt: ms("checked_at").notNull(),
-});
-
 export const usageDaily = pgTable(
   "usage_daily",
   {
@@ -238,6 +217,8 @@ export const usageDaily = pgTable(
     feature: text("feature").notNull(),
     day: ms("day").notNull(),
     deploymentMode: text("deployment_mode").notNull(),
+    markup: text("markup").notNull(),
+    creditUsdValue: text("credit_usd_value").notNull(),
     calls: integer("calls").notNull(),
     events: integer("events").notNull(),
     costNanoUsd: money("cost_nano_usd").notNull(),
@@ -245,72 +226,7 @@ export const usageDaily = pgTable(
     meteredMicroCredits: money("metered_micro_credits").notNull(),
     estimatedEvents: integer("estimated_events").notNull(),
     overHoldEvents: integer("over_hold_events").notNull(),
+    belowMarkupEvents: integer("below_markup_events").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
-);
-
-/** Server processes and their heartbeats (see the SQLite schema). */
-export const instances = pgTable("instances", {
-  id: text("id").primaryKey(),
-  host: text("host").notNull(),
-  pid: integer("pid").notNull(),
-  pidScope: text("pid_scope"),
-  pidStart: text("pid_start"),
-  kind: text("kind").notNull(),
-  startedAt: ms("started_at").notNull(),
-  heartbeatAt: ms("heartbeat_at").notNull(),
-});
-
-/** Spend per model or actor per UTC day (see the SQLite schema). */
-export const usageModelDaily = pgTable(
-  "usage_model_daily",
-  {
-    orgId: text("org_id")
-      .notNull()
-      .references(() => orgs.id),
-    day: ms("day").notNull(),
-    provider: text("provider").notNull(),
-    model: text("model").notNull(),
-    events: integer("events").notNull(),
-    costNanoUsd: money("cost_nano_usd").notNull(),
-    chargedMicroCredits: money("charged_micro_credits").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.provider, t.model] })],
-);
-
-/** Refused paid calls per UTC day (see the SQLite schema). */
-export const refusalsDaily = pgTable(
-  "refusals_daily",
-  {
-    orgId: text("org_id")
-      .notNull()
-      .references(() => orgs.id),
-    day: ms("day").notNull(),
-    feature: text("feature").notNull(),
-    code: text("code").notNull(),
-    refusals: integer("refusals").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.code] })],
-);
-
-/** Dashboard sign-ins (see the SQLite schema). */
-export const dashboardSessions = pgTable("dashboard_sessions", {
-  idHash: text("id_hash").primaryKey(),
-  orgId: text("org_id").references(() => orgs.id),
-  keyId: text("key_id"),
-  createdAt: ms("created_at").notNull(),
-  expiresAt: ms("expires_at").notNull(),
-});
-
-/** Reconcile outcomes (see the SQLite schema). */
-export const reconcileRuns = pgTable(
-  "reconcile_runs",
-  {
-    id: text("id").primaryKey(),
-    source: text("source").notNull(),
-    instanceId: text("instance_id"),
-    finishedAt: ms("finished_at").notNull(),
-    summaryJson: text("summary_json").notNull(),
-  },
-  (t) => [index("reconcile_runs_finished_idx").on(t.finishedAt)],
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode, t.markup, t.creditUsdValue] })],
 );

@@ -15,6 +15,10 @@ import { OPEN_STATE_SQL } from "../store.js";
 import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { flag, int, money } from "./columns.js";
 
+// The tables around the money (price caches, health, instances) live beside this file.
+export * from "./schema-dashboard.js";
+export * from "./schema-service.js";
+
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),
   name: text("name").notNull().unique(),
@@ -147,6 +151,8 @@ export const usageEvents = sqliteTable(
     estimated: flag("estimated").notNull().default(false),
     /** The model's price was unknown when the hold was placed, so the hold was only the rate card floor. */
     priceUnknown: flag("price_unknown").notNull().default(false),
+    /** Charged below cost x its own markup (or below cost), exactly: charged x credit value < cost x max(markup, 1). */
+    belowMarkup: flag("below_markup").notNull().default(false),
     createdAt: int("created_at").notNull(),
     settledAt: int("settled_at").notNull(),
   },
@@ -155,6 +161,7 @@ export const usageEvents = sqliteTable(
     index("usage_events_org_settled_idx").on(t.orgId, t.settledAt),
     index("usage_events_org_feature_settled_idx").on(t.orgId, t.feature, t.settledAt),
     index("usage_events_call_idx").on(t.toolCallId),
+    index("usage_events_provider_created_idx").on(t.provider, t.createdAt),
   ],
 );
 
@@ -216,50 +223,8 @@ export const budgetNotices = sqliteTable(
 );
 
 /**
- * OpenRouter's model prices (USD per token, exact decimal text as /models
- * lists them), cached so worst-case holds survive a restart without network.
- */
-export const modelPrices = sqliteTable("model_prices", {
-  model: text("model").primaryKey(),
-  /** Per token; a negative price ("-1") marks a router whose price is that of the model it picks. */
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  /** Per request. */
-  requestUsd: text("request_usd").notNull(),
-  /** Per prompt token read from or written to the provider's cache (a cache write can cost more than a prompt token). */
-  inputCacheReadUsd: text("input_cache_read_usd").notNull().default("0"),
-  inputCacheWriteUsd: text("input_cache_write_usd").notNull().default("0"),
-  /** Per reasoning token, where it differs from a completion token. */
-  internalReasoningUsd: text("internal_reasoning_usd").notNull().default("0"),
-  /** Per web search the model runs itself. */
-  webSearchUsd: text("web_search_usd").notNull().default("0"),
-  maxCompletionTokens: int("max_completion_tokens"),
-  fetchedAt: int("fetched_at").notNull(),
-});
-
-/**
- * Prices the operator gives models (`ecn-mcp rate-card price set`): a model
- * OpenRouter does not list (a variant such as `:nitro`, a private model) can
- * only be used once it has one. Where OpenRouter lists the model too, each
- * component's larger price is used, so a hold never falls below the list.
- */
-export const modelPriceOverrides = sqliteTable("model_price_overrides", {
-  model: text("model").primaryKey(),
-  promptUsd: text("prompt_usd").notNull(),
-  completionUsd: text("completion_usd").notNull(),
-  requestUsd: text("request_usd").notNull(),
-  note: text("note"),
-  updatedAt: int("updated_at").notNull(),
-});
-
-/** One row, rewritten by every health check: proof that a durable commit to the ledger still succeeds. */
-export const ledgerHealth = sqliteTable("ledger_health", {
-  id: int("id").primaryKey(),
-  checkedAt: int("checked_at").notNull(),
-});
-
-/**
- * Usage rolled up per organisation, feature, UTC day and deployment mode,
+ * Usage rolled up per organisation, feature, UTC day, deployment mode and the
+ * pricing the events were charged at (markup, credit value),
  * written in the same transaction as the events it sums (like a wallet's
  * cached balance). Budgets, usage totals and margins read these few rows
  * instead of scanning every event, so their cost does not grow with history.
@@ -274,6 +239,9 @@ export const usageDaily = sqliteTable(
     /** Epoch ms of the UTC midnight the events settled on. */
     day: int("day").notNull(),
     deploymentMode: text("deployment_mode", { enum: ["hosted", "self_host"] }).notNull(),
+    /** The events' own markup and credit value (decimal text, as on usage_events). */
+    markup: text("markup").notNull(),
+    creditUsdValue: text("credit_usd_value").notNull(),
     calls: int("calls").notNull(),
     events: int("events").notNull(),
     costNanoUsd: money("cost_nano_usd").notNull(),
@@ -281,90 +249,7 @@ export const usageDaily = sqliteTable(
     meteredMicroCredits: money("metered_micro_credits").notNull(),
     estimatedEvents: int("estimated_events").notNull(),
     overHoldEvents: int("over_hold_events").notNull(),
+    belowMarkupEvents: int("below_markup_events").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode] })],
-);
-
-/**
- * Server processes, so a dead one's open calls can be told from a live one's.
- * A row is written at start, its heartbeat renewed every few seconds, and
- * deleted at a clean shutdown. pid_scope (the kernel boot and pid namespace)
- * and pid_start (the process's start in clock ticks) let a process on the
- * same machine check that the pid still names the same process.
- */
-export const instances = sqliteTable("instances", {
-  id: text("id").primaryKey(),
-  host: text("host").notNull(),
-  pid: int("pid").notNull(),
-  pidScope: text("pid_scope"),
-  pidStart: text("pid_start"),
-  /** stdio or http. */
-  kind: text("kind").notNull(),
-  startedAt: int("started_at").notNull(),
-  heartbeatAt: int("heartbeat_at").notNull(),
-});
-
-/**
- * Spend per model (or Apify actor) per UTC day, kept current at settle like
- * usage_daily, so "spend by model" reads days, not events.
- */
-export const usageModelDaily = sqliteTable(
-  "usage_model_daily",
-  {
-    orgId: text("org_id")
-      .notNull()
-      .references(() => orgs.id),
-    day: int("day").notNull(),
-    provider: text("provider").notNull(),
-    /** The model or actor the provider reported; '' when it named none. */
-    model: text("model").notNull(),
-    events: int("events").notNull(),
-    costNanoUsd: money("cost_nano_usd").notNull(),
-    chargedMicroCredits: money("charged_micro_credits").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.provider, t.model] })],
-);
-
-/** Paid calls refused before any provider request, counted per UTC day: refusals leave no other trace. */
-export const refusalsDaily = sqliteTable(
-  "refusals_daily",
-  {
-    orgId: text("org_id")
-      .notNull()
-      .references(() => orgs.id),
-    day: int("day").notNull(),
-    feature: text("feature").notNull(),
-    /** insufficient_credits or budget_exceeded. */
-    code: text("code").notNull(),
-    refusals: int("refusals").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.code] })],
-);
-
-/**
- * Dashboard sign-ins. The cookie holds a random session id; only its hash is
- * stored, with who signed in: the operator (no org) or an API key's org. A
- * revoked key ends its sessions at the next request.
- */
-export const dashboardSessions = sqliteTable("dashboard_sessions", {
-  idHash: text("id_hash").primaryKey(),
-  orgId: text("org_id").references(() => orgs.id),
-  keyId: text("key_id"),
-  createdAt: int("created_at").notNull(),
-  expiresAt: int("expires_at").notNull(),
-});
-
-/** What each reconcile (a server's sweep or the command) did, for the dashboard's ledger health. */
-export const reconcileRuns = sqliteTable(
-  "reconcile_runs",
-  {
-    id: text("id").primaryKey(),
-    /** sweep or command. */
-    source: text("source").notNull(),
-    instanceId: text("instance_id"),
-    finishedAt: int("finished_at").notNull(),
-    /** Counts per outcome, as JSON. */
-    summaryJson: text("summary_json").notNull(),
-  },
-  (t) => [index("reconcile_runs_finished_idx").on(t.finishedAt)],
+  (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.deploymentMode, t.markup, t.creditUsdValue] })],
 );

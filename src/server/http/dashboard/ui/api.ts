@@ -3,23 +3,31 @@ import type { PeriodView, Viewer } from "../../../../reports/views.js";
 
 export type { HealthPage, OrgDetail, OrgSummary, Viewer } from "../../../../reports/views.js";
 
-export interface MarginLine {
-  feature: string;
+/** The margin report, as `ecn-mcp check-margins --json` prints it (the fields the page shows). */
+export interface MarkupLine {
+  markup: number;
+  credit_usd_value: number;
+  implied_margin_pct: number;
   calls: number;
   cost_usd: number;
   revenue_usd: number;
   margin_usd: number;
   margin_pct: number | null;
+  below_markup_events: number;
+}
+
+export interface MarginLine extends Omit<MarkupLine, "markup" | "credit_usd_value" | "implied_margin_pct"> {
+  feature: string;
   estimated_events: number;
   over_hold_events: number;
   unsettled_calls: number;
   flags: string[];
-  markups?: { markup: string }[];
+  markups: MarkupLine[];
 }
 
 export interface MarginsPage {
   period: PeriodView;
-  report: { markup: number; implied_margin_pct: number; features: MarginLine[]; total: MarginLine; losing_features: string[]; markups?: string[] };
+  report: { markup: number; implied_margin_pct: number; markups: MarkupLine[]; features: MarginLine[]; total: MarginLine; losing_features: string[] };
   daily: { cost_usd: number[]; revenue_usd: number[] };
 }
 

@@ -2,7 +2,7 @@ import type { Amount } from "../../../../reports/views.js";
 
 /** Building the page safely (text nodes, never HTML strings) and writing amounts the same way everywhere. */
 
-type Child = Node | string | number | null | undefined | false;
+export type Child = Node | string | number | null | undefined | false;
 
 /** An element with attributes and children; strings become text nodes, so data can never inject markup. */
 export function h(tag: string, attrs: Record<string, string | boolean | undefined> = {}, ...children: (Child | Child[])[]): HTMLElement {

@@ -1,7 +1,7 @@
 /** The four pages, each built from one API answer; charts are drawn once the page is in the document. */
-import type { HealthPage, MarginsPage, OrgDetail, OrgSummary } from "./api.js";
+import type { HealthPage, MarginLine, MarginsPage, MarkupLine, OrgDetail, OrgSummary } from "./api.js";
 import { lines, stackedBars } from "./charts.js";
-import { both, credits, figure, h, pct, table, usd, when } from "./format.js";
+import { both, credits, figure, h, pct, table, usd, when, type Child } from "./format.js";
 
 export interface View {
   el: HTMLElement;
@@ -120,31 +120,47 @@ export function organisationView(d: OrgDetail, operator: boolean): View {
   };
 }
 
-export function marginsView(m: MarginsPage): View {
-  const chart = chartBox("margin-chart", "Provider cost and revenue per day (USD)");
-  const r = m.report;
-  const markups = r.markups?.length ? `Markups charged in this period: ${r.markups.join(", ")}.` : `Markup in force: ${r.markup}.`;
-  const rows = [...r.features, r.total].map((l) => [
-    l.feature,
-    l.calls,
-    usd(l.cost_usd),
-    usd(l.revenue_usd),
-    h("span", { class: l.margin_usd < 0 ? "loss" : "" }, usd(l.margin_usd)),
-    pct(l.margin_pct),
-    l.markups?.map((x) => x.markup).join(", ") ?? "",
+const times = (markup: number) => `×${markup}`;
+
+/** A feature's row, then (when it was charged at several markups) one row per markup, so every figure names its markup. */
+function marginRows(l: MarginLine): Child[][] {
+  const row = (label: Child, f: MarkupLine | MarginLine, extra: Child[]): Child[] => [
+    label,
+    f.calls,
+    usd(f.cost_usd),
+    usd(f.revenue_usd),
+    h("span", { class: f.margin_usd < 0 ? "loss" : "" }, usd(f.margin_usd)),
+    pct(f.margin_pct),
+    ...extra,
+  ];
+  const main = row(l.feature, l, [
+    l.markups.map((m) => times(m.markup)).join(", "),
     l.estimated_events,
     l.over_hold_events,
     l.unsettled_calls,
     h("span", { class: "flags", "data-test": `flags-${l.feature}` }, l.flags.map((f) => h("span", { class: `flag ${f}` }, f === "loss" ? "LOSS" : f))),
   ]);
+  if (l.markups.length < 2) return [main];
+  return [main, ...l.markups.map((m) => row(h("span", { class: "sub" }, `charged at ${times(m.markup)}`), m, [times(m.markup), "", "", "", m.below_markup_events ? `${m.below_markup_events} below markup` : ""]))];
+}
+
+export function marginsView(m: MarginsPage): View {
+  const chart = chartBox("margin-chart", "Provider cost and revenue per day (USD)");
+  const r = m.report;
+  const seen = r.markups.length ? r.markups.map((x) => times(x.markup)).join(", ") : "none";
   return {
     el: h(
       "div",
       {},
       h("h2", {}, "Margins"),
-      h("p", { class: "muted" }, `${markups} The markup implies a gross margin of ${r.implied_margin_pct}% of revenue. Same figures as ecn-mcp check-margins.`),
+      h(
+        "p",
+        { class: "muted", "data-test": "markups" },
+        `Each event is judged by the markup it was charged at. Markups charged in this period: ${seen}; new calls are charged at ${times(r.markup)} ` +
+          `(a gross margin of ${r.implied_margin_pct}% of revenue). Same figures as ecn-mcp check-margins.`,
+      ),
       r.losing_features.length ? h("p", { class: "alert", "data-test": "loss-alert" }, `Losing money on: ${r.losing_features.join(", ")}`) : null,
-      table("margins", ["Feature", "Calls", "Provider cost", "Revenue", "Margin", "Margin %", "Markups", "Estimated", "Over hold", "Unsettled", "Flags"], rows),
+      table("margins", ["Feature", "Calls", "Provider cost", "Revenue", "Margin", "Margin %", "Markups", "Estimated", "Over hold", "Unsettled", "Flags"], [...r.features, r.total].flatMap(marginRows)),
       chart.box,
     ),
     after: () => lines(chart.canvas, m.period.days, [{ label: "provider cost", data: m.daily.cost_usd }, { label: "revenue", data: m.daily.revenue_usd }], "USD"),

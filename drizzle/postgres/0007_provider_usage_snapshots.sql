@@ -1,0 +1,9 @@
+CREATE TABLE "provider_usage_snapshots" (
+	"id" text PRIMARY KEY NOT NULL,
+	"provider" text NOT NULL,
+	"taken_at" bigint NOT NULL,
+	"usage_nano_usd" bigint NOT NULL,
+	"reason" text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX "provider_usage_snapshots_taken_idx" ON "provider_usage_snapshots" USING btree ("provider","taken_at");
