@@ -83,8 +83,8 @@ describe("models without a known price", () => {
   });
 
   it("refuses every model while OpenRouter's price list cannot be loaded on a fresh ledger", async () => {
-    const stack = await startStack({ credits: "10" });
-    stack.sim.defaults.modelsFailure = 503;
+    // Failing from the start: the server's own fetch of the price list at start-up fails too, not only the call's.
+    const stack = await startStack({ credits: "10", openRouterDefaults: { modelsFailure: 503 } });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: OpenRouter's price list \(GET \/models\) cannot be loaded .*Nothing was run or charged/);
     expect(stack.sim.paidRequests()).toHaveLength(0);

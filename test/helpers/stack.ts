@@ -52,6 +52,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Leave OPENROUTER_API_KEY unset. */
   withoutOpenRouter?: boolean;
+  /** OpenRouter simulator behaviour in force before the server starts (a server fetches the price list as it starts). */
+  openRouterDefaults?: Partial<OpenRouterSimulator["defaults"]>;
 }
 
 export function cliRunner(env: Record<string, string>) {
@@ -95,6 +97,7 @@ export async function startProviders(options: Pick<StackOptions, "env" | "withou
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const providers = await startProviders(options);
   const { sim, apify, socrata, dbPath, target, env } = providers;
+  Object.assign(sim.defaults, options.openRouterDefaults);
   const cli = cliRunner(env);
   await cli("org", "create", "e2e");
   if (options.credits !== "0") await cli("credits", "grant", "--org", "e2e", "--credits", options.credits ?? "10");
