@@ -74,7 +74,8 @@ describe("the OpenRouter cost audit over snapshots", () => {
     // No snapshot before this audit's own, but the period covers today, so the key's usage_daily is compared.
     expect(first.providers[0]).toMatchObject({ status: "ok", compared: null, days: [expect.objectContaining({ gap_usd: 0, within_tolerance: true })] });
     expect(first.providers[0]!.notes.join("\n")).toMatch(/No earlier snapshot of the key's usage/);
-    await ledger.recordUsageSnapshot({ id: "us_other_key", provider: "openrouter", takenAt: since - HOUR_MS, usageNanoUsd: 5_000_000_000n, reason: "server_start" });
+    // At --since exactly, so it is the nearest snapshot even just after midnight, when the first audit's own is minutes away.
+    await ledger.recordUsageSnapshot({ id: "us_other_key", provider: "openrouter", takenAt: since, usageNanoUsd: 5_000_000_000n, reason: "server_start" });
     const other = await auditCosts(deps, { since, until: null }, ["openrouter"], ONE_PCT);
     expect(other.providers[0]!.notes.join("\n")).toMatch(/usage went down .* different keys/);
   });
