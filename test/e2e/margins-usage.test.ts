@@ -21,22 +21,14 @@ interface MarkupJson {
   below_markup_events: number;
 }
 
+/** A feature's line: the figures a markup line has, plus the feature's own. */
+type FeatureJson = Omit<MarkupJson, "markup" | "credit_usd_value" | "implied_margin_pct"> & { feature: string; flags: string[]; markups: MarkupJson[] };
+
 interface MarginJson {
   markup: number;
   implied_margin_pct: number;
   markups: MarkupJson[];
-  features: {
-    feature: string;
-    calls: number;
-    cost_usd: number;
-    credits_charged: number;
-    revenue_usd: number;
-    margin_usd: number;
-    margin_pct: number;
-    below_markup_events: number;
-    flags: string[];
-    markups: MarkupJson[];
-  }[];
+  features: FeatureJson[];
   total: { margin_pct: number; calls: number; credits_charged: number; markups: MarkupJson[] };
   losing_features: string[];
 }
