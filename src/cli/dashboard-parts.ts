@@ -1,5 +1,5 @@
 /** The dashboard's pieces for an app, shared by `ecn-mcp http` and `ecn-mcp dashboard`. */
-import { ApiKeys } from "../metering/api-keys.js";
+import { ApiKeys } from "../accounts/api-keys.js";
 import { Dashboard } from "../reports/dashboard.js";
 import { loadDashboardAssets } from "../server/http/dashboard/assets.js";
 import { Viewers } from "../server/http/dashboard/viewers.js";

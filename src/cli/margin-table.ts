@@ -1,5 +1,5 @@
 /** The margin report as a table: one row per feature and the total, and under a row that mixes markups, one row per markup. */
-import type { MarginLine, MarginReport, MarkupLine } from "../metering/margins.js";
+import type { MarginLine, MarginReport, MarkupLine } from "../reports/margin-report.js";
 import { printTable } from "./output.js";
 
 const HEAD = ["feature", "markup", "calls", "cost (USD)", "credits", "revenue (USD)", "margin (USD)", "margin %", "estimated", "over hold", "below markup", "unsettled", "flags"];

@@ -1,6 +1,6 @@
 /** Runs a CLI verb with the app built from the configuration, turning failures into messages and exit codes. */
 import { ConfigError, loadConfig, type Config } from "../config.js";
-import { classifyFailure } from "../metering/failures.js";
+import { classifyFailure } from "../failures.js";
 import { redact } from "../redact.js";
 import { createApp, type App } from "./app.js";
 

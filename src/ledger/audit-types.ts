@@ -39,7 +39,7 @@ export interface RecordedRequest {
   createdAt: number;
 }
 
-export interface CostAuditStore {
+export interface CostAuditLedger {
   recordUsageSnapshot(snapshot: UsageSnapshot): Promise<void>;
   /** The provider's latest snapshot taken at or before `at`. */
   snapshotAtOrBefore(provider: PaidProvider, at: number): Promise<UsageSnapshot | null>;

@@ -1,6 +1,6 @@
 /** What the ledger gives the dashboard: per-day figures read from the daily rollups, sessions, reconcile outcomes. */
 import type { Feature, PaidProvider } from "../features.js";
-import type { ToolCallRecord } from "./store.js";
+import type { ToolCallRecord } from "./types.js";
 
 /** A window of whole UTC days: [fromDay, toDay), epoch ms of midnights. */
 export interface DayWindow {

@@ -36,12 +36,12 @@ import type {
   UsageEventRecord,
   UsageFilter,
   UsageQuery,
-} from "./store.js";
+} from "./types.js";
 
 /** Events per page of an export: enough to keep round trips few, small enough to keep memory flat. */
 const EXPORT_PAGE = 1_000;
 
-export class StoreLedger implements Ledger {
+export class ScriptedLedger implements Ledger {
   constructor(readonly engine: Engine) {}
 
   // organisations and wallets

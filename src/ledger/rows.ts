@@ -19,7 +19,7 @@ import type {
   ToolCallRecord,
   UsageEventRecord,
   WalletRecord,
-} from "./store.js";
+} from "./types.js";
 
 /** Turns a row (SQL column names, driver values) into the table's record. */
 export function tableDecoder<T extends Table>(table: T): (row: Row) => InferSelectModel<T> {

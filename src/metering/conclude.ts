@@ -9,11 +9,11 @@ import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import { storageFailure, type Ledger, type ResolveOutcome, type UsageEventInput } from "../ledger/index.js";
 import { NO_TOKENS } from "../providers/cost.js";
-import { classifyFailure, ledgerUnavailable, PaidWorkDefect } from "./failures.js";
+import { classifyFailure, ledgerUnavailable, PaidWorkDefect } from "../failures.js";
 import { lookUpCost, type ProviderAccess } from "./provider-costs.js";
 import { unresolvedError, withChargeNote } from "./refusals.js";
 import { meteringBlock } from "./replay.js";
-import type { RequestCore, UnresolvedRequest } from "./session.js";
+import type { RequestCore, UnresolvedRequest } from "./request-core.js";
 import type { MeteringObserver, PaidCallResult } from "./types.js";
 
 export interface ConcludeDeps {

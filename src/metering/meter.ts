@@ -20,12 +20,12 @@ import { promptTokenBound, worstCaseNanoUsd, type LlmCostShape } from "./llm-pla
 import { ModelPrices, type ModelPrice } from "./model-prices.js";
 import { noteLoweredMaxTokens, preflightFixed, preflightLlm, type Existing, type Placed } from "./preflight.js";
 import { holdAmounts, meteringMarkup, type PricingConfig } from "./pricing.js";
-import { cancellation } from "./failures.js";
+import { cancellation } from "../failures.js";
 import { unpricedModel, type ModelChoice } from "./refusals.js";
 import { replayExisting } from "./replay.js";
 import { OwnCalls } from "./own-calls.js";
-import { RequestCore } from "./session.js";
-import { ActorCallSession, LlmCallSession } from "./sessions.js";
+import { RequestCore } from "./request-core.js";
+import { ActorCallSession, LlmCallSession } from "./call-sessions.js";
 import type {
   ActorCallRequest,
   ActorSession,

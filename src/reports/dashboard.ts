@@ -5,7 +5,7 @@
  * (any other is "not found", so a tenant cannot even learn it exists).
  */
 import type { Ledger, OrgRecord } from "../ledger/index.js";
-import type { ProcessIdentity } from "../metering/liveness.js";
+import type { ProcessIdentity } from "../fleet/liveness.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { formatDecimal } from "../money.js";
 import { healthPage } from "./health.js";

@@ -4,7 +4,7 @@
  * instances, and what the last reconcile did.
  */
 import type { Ledger } from "../ledger/index.js";
-import { instanceStandings, type ProcessIdentity } from "../metering/liveness.js";
+import { instanceStandings, type ProcessIdentity } from "../fleet/liveness.js";
 import { microToCredits } from "../money.js";
 import type { HealthPage } from "./views.js";
 

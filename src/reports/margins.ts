@@ -4,7 +4,7 @@
  * cost and revenue per day of the period.
  */
 import type { Ledger } from "../ledger/index.js";
-import { marginReport, revenueNanoUsd, type MarginReport } from "../metering/margins.js";
+import { marginReport, revenueNanoUsd, type MarginReport } from "./margin-report.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { nanoToUsd, parseDecimal } from "../money.js";
 import { daysOf, dayText, type Period } from "./period.js";

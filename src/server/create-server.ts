@@ -24,7 +24,7 @@ import { z } from "zod";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { cancellation, classifyFailure, logFailure } from "../metering/failures.js";
+import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { publishedOutput } from "../tools/tool.js";

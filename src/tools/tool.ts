@@ -1,7 +1,7 @@
 /** What a tool is: schemas, annotations and a handler that gets its dependencies passed in. */
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import type { Accounts } from "../metering/accounts.js";
+import type { Accounts } from "../accounts/accounts.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
 import type { Feature } from "../features.js";

@@ -9,7 +9,7 @@ import type { LedgerTarget } from "../../src/ledger/index.js";
 import { silentLogger, type Logger } from "../../src/log.js";
 import { Metering } from "../../src/metering/meter.js";
 import type { PricingConfig } from "../../src/metering/pricing.js";
-import { Reconciler, type ReconcileOptions } from "../../src/metering/reconcile.js";
+import { Reconciler, type ReconcileOptions } from "../../src/fleet/reconcile.js";
 import type { OrgRef } from "../../src/metering/types.js";
 import { parseDecimal } from "../../src/money.js";
 import { createApify } from "../../src/providers/apify.js";

@@ -5,7 +5,7 @@
  * OpenRouter, its real key endpoint), and says so when it cannot.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { auditCosts, type CostAuditDeps } from "../../src/metering/cost-audit.js";
+import { auditCosts, type CostAuditDeps } from "../../src/audit/cost-audit.js";
 import { parseDecimal } from "../../src/money.js";
 import { createOpenRouterAudit } from "../../src/providers/openrouter-audit.js";
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";

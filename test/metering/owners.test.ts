@@ -8,7 +8,7 @@
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { InstanceRecord } from "../../src/ledger/index.js";
-import { thisProcess } from "../../src/metering/liveness.js";
+import { thisProcess } from "../../src/fleet/liveness.js";
 import { AT_ONCE, startInProcess, type InProcess } from "../helpers/in-process.js";
 import { holdRequest } from "../helpers/ledger-inputs.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";

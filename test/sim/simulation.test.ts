@@ -21,7 +21,7 @@ import type { Feature } from "../../src/features.js";
 import { silentLogger } from "../../src/log.js";
 import { Metering } from "../../src/metering/meter.js";
 import type { PricingConfig } from "../../src/metering/pricing.js";
-import { Reconciler } from "../../src/metering/reconcile.js";
+import { Reconciler } from "../../src/fleet/reconcile.js";
 import type { OrgRef } from "../../src/metering/types.js";
 import { parseDecimal } from "../../src/money.js";
 import { createApify } from "../../src/providers/apify.js";

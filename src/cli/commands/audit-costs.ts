@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { EcnError } from "../../errors.js";
 import { PAID_PROVIDERS, type PaidProvider } from "../../features.js";
-import { auditCosts, type CostAuditReport, type ProviderAudit } from "../../metering/cost-audit.js";
+import { auditCosts, type CostAuditReport, type ProviderAudit } from "../../audit/cost-audit.js";
 import { compareDecimal, parseDecimal, type Decimal } from "../../money.js";
 import { printJson, printTable } from "../output.js";
 import { parseFormat, parseInstant } from "../parse.js";

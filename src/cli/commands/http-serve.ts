@@ -1,7 +1,7 @@
 import { PostgresLedger } from "../../ledger/index.js";
-import { ApiKeys } from "../../metering/api-keys.js";
-import { LedgerHealth } from "../../metering/health.js";
-import { snapshotAtStart } from "../../metering/key-usage.js";
+import { ApiKeys } from "../../accounts/api-keys.js";
+import { LedgerHealth } from "../../fleet/health.js";
+import { snapshotAtStart } from "../../audit/key-usage.js";
 import { createHttpApp } from "../../server/http/app.js";
 import { Metrics } from "../../server/http/metrics.js";
 import { serveHttp } from "../../server/http/serve.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { instanceStandings } from "../../metering/liveness.js";
+import { instanceStandings } from "../../fleet/liveness.js";
 import { isoTime, respond } from "../output.js";
 import type { AppRunner } from "../runner.js";
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EcnError } from "../../errors.js";
-import { ApiKeys } from "../../metering/api-keys.js";
+import { ApiKeys } from "../../accounts/api-keys.js";
 import { isoTime, printJson, respond } from "../output.js";
 import { requireOrg } from "../parse.js";
 import type { AppRunner } from "../runner.js";

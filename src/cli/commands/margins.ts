@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { marginReport } from "../../metering/margins.js";
+import { marginReport } from "../../reports/margin-report.js";
 import { printMarginTable } from "../margin-table.js";
 import { printJson } from "../output.js";
 import { parseFormat, parseInstant, requireOrg } from "../parse.js";

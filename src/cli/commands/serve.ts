@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { checkDatabaseUrl } from "../../config.js";
-import { snapshotAtStart } from "../../metering/key-usage.js";
+import { snapshotAtStart } from "../../audit/key-usage.js";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";

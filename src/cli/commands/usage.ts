@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { Command } from "commander";
-import { usageEventView } from "../../metering/accounts.js";
+import { usageEventView } from "../../accounts/accounts.js";
 import { parseFeature, parseFormat, parseInstant, requireOrg } from "../parse.js";
 import type { AppRunner } from "../runner.js";
 

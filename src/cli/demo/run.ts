@@ -13,8 +13,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../../config.js";
 import { ledgerLocation, openLedger, type Ledger } from "../../ledger/index.js";
-import { Accounts, usageEventView } from "../../metering/accounts.js";
-import { marginReport } from "../../metering/margins.js";
+import { Accounts, usageEventView } from "../../accounts/accounts.js";
+import { marginReport } from "../../reports/margin-report.js";
 import { creditsToMicro, formatDecimal, parseDecimal } from "../../money.js";
 import { startApifySimulator } from "../../simulator/apify.js";
 import { startOpenRouterSimulator } from "../../simulator/openrouter.js";

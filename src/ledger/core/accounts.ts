@@ -10,7 +10,7 @@ import { LedgerRefusal } from "../errors.js";
 import { toBudget, toOrg, toRateCard, toWallet } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import type { BudgetInput, BudgetRecord, OrgRecord, RateCardPatch, RateCardRecord, WalletRecord } from "../store.js";
+import type { BudgetInput, BudgetRecord, OrgRecord, RateCardPatch, RateCardRecord, WalletRecord } from "../types.js";
 import { requireRateCard, requireWallet } from "./calls.js";
 
 const orgById = statement("org_by_id", "SELECT * FROM orgs WHERE id = @id", toOrg);

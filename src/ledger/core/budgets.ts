@@ -3,7 +3,7 @@ import { periodStart } from "../periods.js";
 import { toBudget } from "../rows.js";
 import { getQuery, together, type Query, type Results, type Script } from "../script.js";
 import { asBigInt, statement } from "../sql.js";
-import { OPEN_STATE_SQL, type BudgetRecord, type BudgetStanding } from "../store.js";
+import { OPEN_STATE_SQL, type BudgetRecord, type BudgetStanding } from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 

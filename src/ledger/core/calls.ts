@@ -25,7 +25,7 @@ import {
   type ResolveOutcome,
   type UsageEventInput,
   type WalletRecord,
-} from "../store.js";
+} from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 const DAY_MS = 86_400_000;

@@ -30,7 +30,7 @@ import { LedgerRefusal } from "../errors.js";
 import { toCall, toWallet } from "../rows.js";
 import { allQuery, closing, get, getQuery, runQuery, together, type Query, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../store.js";
+import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
 import { budgetsFor, standingsAfter } from "./budgets.js";
 import { lockWallet, walletOf } from "./calls.js";
 

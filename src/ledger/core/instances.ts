@@ -1,7 +1,7 @@
 /** The instances table: one row per live server process, with its heartbeat. */
 import { toInstance } from "../rows.js";
 import { asNumber, statement } from "../sql.js";
-import { OPEN_STATE_SQL } from "../store.js";
+import { OPEN_STATE_SQL } from "../types.js";
 
 /** Insert or renew in one statement, so a heartbeat also brings back a row a sweeper pruned during a long pause. */
 export const heartbeat = statement(

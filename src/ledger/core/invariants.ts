@@ -23,7 +23,7 @@
 import { chargedBelowMarkup, chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
 import { asBigInt, asNumber, statement, type Row } from "../sql.js";
-import { OPEN_STATE_SQL } from "../store.js";
+import { OPEN_STATE_SQL } from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 

@@ -2,7 +2,7 @@
 import { toApiKey } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import type { ApiKeyRecord, KeyHolder } from "../store.js";
+import type { ApiKeyRecord, KeyHolder } from "../types.js";
 
 const insertKey = statement(
   "insert_api_key",

@@ -6,7 +6,7 @@ import { newId } from "../../ids.js";
 import { toModelPrice, toPriceOverride } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import type { DataQueryInput, ModelPriceOverride, ModelPriceRecord } from "../store.js";
+import type { DataQueryInput, ModelPriceOverride, ModelPriceRecord } from "../types.js";
 
 const loadPrices = statement("load_model_prices", "SELECT * FROM model_prices", toModelPrice);
 const clearPrices = statement("clear_model_prices", "DELETE FROM model_prices");

@@ -12,7 +12,7 @@ import { toUsageEvent } from "../rows.js";
 import { all, just, run, type Script } from "../script.js";
 import { asBigInt, asNumber, statement, type Row } from "../sql.js";
 import type { MarkupMargin } from "../report-types.js";
-import { OPEN_STATE_SQL, type FeatureMargin, type FeatureTotal, type MarginQuery, type UsageEventRecord, type UsageFilter, type UsageQuery } from "../store.js";
+import { OPEN_STATE_SQL, type FeatureMargin, type FeatureTotal, type MarginQuery, type UsageEventRecord, type UsageFilter, type UsageQuery } from "../types.js";
 
 const DAY_MS = 86_400_000;
 

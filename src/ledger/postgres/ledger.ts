@@ -5,7 +5,7 @@
  */
 import pg from "pg";
 import { LedgerUnavailable } from "../errors.js";
-import { StoreLedger } from "../ledger.js";
+import { ScriptedLedger } from "../ledger.js";
 import { PostgresEngine } from "./engine.js";
 import { asLedgerFailure } from "./errors.js";
 import { applyPostgresMigrations } from "./migrate.js";
@@ -19,7 +19,7 @@ export interface PostgresOptions {
   migrate?: boolean;
 }
 
-export class PostgresLedger extends StoreLedger {
+export class PostgresLedger extends ScriptedLedger {
   declare readonly engine: PostgresEngine;
 
   constructor(engine: PostgresEngine) {

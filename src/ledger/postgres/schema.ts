@@ -7,7 +7,7 @@
  * that the two schemas name the same tables and columns.
  */
 import { sql } from "drizzle-orm";
-import { OPEN_STATE_SQL } from "../store.js";
+import { OPEN_STATE_SQL } from "../types.js";
 import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
 
 // The tables around the money (price caches, health, instances) live beside this file.

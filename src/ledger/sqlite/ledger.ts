@@ -1,10 +1,10 @@
 /** The SQLite store: a ledger file, opened with its pragmas and migrated, behind the shared Ledger. */
-import { StoreLedger } from "../ledger.js";
+import { ScriptedLedger } from "../ledger.js";
 import { SqliteEngine } from "./engine.js";
 import { applyMigrations } from "./migrate.js";
 import { openDatabase } from "./open.js";
 
-export class SqliteLedger extends StoreLedger {
+export class SqliteLedger extends ScriptedLedger {
   declare readonly engine: SqliteEngine;
 
   constructor(engine: SqliteEngine) {

@@ -11,7 +11,7 @@
  * cached balance and holds, and operator settings (rate cards, budgets, keys).
  */
 import { sql } from "drizzle-orm";
-import { OPEN_STATE_SQL } from "../store.js";
+import { OPEN_STATE_SQL } from "../types.js";
 import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { flag, int, money } from "./columns.js";
 

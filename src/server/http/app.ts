@@ -5,8 +5,8 @@
  */
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "../../log.js";
-import type { HealthReport } from "../../metering/health.js";
-import type { ApiKeys } from "../../metering/api-keys.js";
+import type { HealthReport } from "../../fleet/health.js";
+import type { ApiKeys } from "../../accounts/api-keys.js";
 import type { ServerDeps } from "../create-server.js";
 import { errorHandler, sendError } from "./errors.js";
 import { allowHosts, allowOrigins, requireApiKey, sameSecret } from "./guards.js";

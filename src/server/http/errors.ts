@@ -5,7 +5,7 @@
 import type { ErrorRequestHandler, Response } from "express";
 import type { ErrorCode } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import { classifyFailure, logFailure } from "../../metering/failures.js";
+import { classifyFailure, logFailure } from "../../failures.js";
 
 export type HttpErrorCode = ErrorCode | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal";
 

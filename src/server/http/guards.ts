@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler, Response } from "express";
-import type { ApiKeys, Caller } from "../../metering/api-keys.js";
+import type { ApiKeys, Caller } from "../../accounts/api-keys.js";
 import { sendError } from "./errors.js";
 
 /** The authenticated caller of this request (set by requireApiKey). */

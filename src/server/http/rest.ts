@@ -2,7 +2,7 @@
 import { Router } from "express";
 import { z } from "zod";
 import { FEATURES } from "../../features.js";
-import type { Accounts } from "../../metering/accounts.js";
+import type { Accounts } from "../../accounts/accounts.js";
 import { invalidInput } from "../create-server.js";
 import { callerOf } from "./guards.js";
 import { sendError } from "./errors.js";

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Request, Response } from "express";
 import type { Ledger } from "../../../ledger/index.js";
-import type { ApiKeys } from "../../../metering/api-keys.js";
+import type { ApiKeys } from "../../../accounts/api-keys.js";
 import type { Viewer } from "../../../reports/dashboard.js";
 import { sameSecret } from "../guards.js";
 

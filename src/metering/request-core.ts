@@ -1,6 +1,6 @@
 /**
  * The request core every paid call's session sends through (the LLM and the
- * actor sessions in sessions.ts): marks the call dispatched just before the
+ * actor sessions in call-sessions.ts): marks the call dispatched just before the
  * first request leaves (and sends nothing if that transition no longer
  * applies), stores provider references the moment they are known, and turns
  * every request's outcome into a priced usage event, an unresolved request

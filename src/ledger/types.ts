@@ -11,7 +11,7 @@
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
 import type { DashboardReads } from "./dashboard-types.js";
-import type { CostAuditStore } from "./audit-types.js";
+import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
 import type { FeatureMargin, FeatureTotal, MarginQuery, MarkupMargin, UsageFilter, UsageQuery } from "./report-types.js";
 
@@ -216,7 +216,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditStore {
+export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

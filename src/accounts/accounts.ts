@@ -7,7 +7,7 @@ import { EcnError } from "../errors.js";
 import type { Feature, PaidProvider } from "../features.js";
 import type { Ledger, UsageEventRecord } from "../ledger/index.js";
 import { formatDecimal, microToCredits, nanoToUsd } from "../money.js";
-import type { PricingConfig } from "./pricing.js";
+import type { PricingConfig } from "../metering/pricing.js";
 
 export interface WalletView {
   org_id: string;

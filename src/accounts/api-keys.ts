@@ -8,7 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { newId } from "../ids.js";
 import { storageFailure, type ApiKeyRecord, type Ledger } from "../ledger/index.js";
-import type { OrgRef } from "./types.js";
+import type { OrgRef } from "../metering/types.js";
 
 export const KEY_PREFIX = "ecn_sk_";
 /** Characters of a key kept in the clear, to tell keys apart in `key list`. */

@@ -8,7 +8,7 @@ import { EcnError } from "../errors.js";
 import type { ApifyProvider, ApifyRunResult } from "../providers/apify.js";
 import { NO_TOKENS } from "../providers/cost.js";
 import type { ChatCompletion, ChatMessage, OpenRouterProvider } from "../providers/openrouter.js";
-import type { RequestCore } from "./session.js";
+import type { RequestCore } from "./request-core.js";
 import type { ActorSession, ApifyProgress, LlmSession } from "./types.js";
 
 export class LlmCallSession implements LlmSession {

@@ -27,8 +27,8 @@ import type { Logger } from "../log.js";
 import { microToCredits, nanoToUsd } from "../money.js";
 import { redact } from "../redact.js";
 import { judgeOwner, thisProcess, type OwnerVerdict, type ProcessIdentity } from "./liveness.js";
-import { callPricing, estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
-import { abandonRequest, type ProviderAccess } from "./provider-costs.js";
+import { callPricing, estimatedPrice, priceEvent, type PricingConfig } from "../metering/pricing.js";
+import { abandonRequest, type ProviderAccess } from "../metering/provider-costs.js";
 
 export type ReconcileAction =
   | "voided"

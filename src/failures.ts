@@ -13,10 +13,10 @@
  * Every message shown is redacted (EcnError does it when it is made), and so
  * is every log line (the logger does it), so credentials never travel on.
  */
-import { EcnError } from "../errors.js";
-import { LedgerRefusal, storageFailure } from "../ledger/index.js";
-import type { Logger } from "../log.js";
-import { ProviderFailure } from "../providers/failure.js";
+import { EcnError } from "./errors.js";
+import { LedgerRefusal, storageFailure } from "./ledger/index.js";
+import type { Logger } from "./log.js";
+import { ProviderFailure } from "./providers/failure.js";
 
 export type Failure = { kind: "user" | "provider" | "ledger"; error: EcnError } | { kind: "programming"; cause: unknown; publicMessage: string };
 
