@@ -50,9 +50,15 @@ try {
   if (want("ledger")) results.ledger = await ledgerSection({ ops: quick ? 500 : 5000 });
   if (want("growth")) results.growth = await growthSection(sims, { sizes: quick ? [0, 20_000] : [0, 100_000, 1_000_000], samples: quick ? 50 : 300 });
   if (want("scaleout")) {
-    results.scaleout = await scaleoutSection(sims, { calls: quick ? 300 : 3000, rounds: quick ? 1 : 3, samples: quick ? 50 : 300, seeded: quick ? 20_000 : 1_000_000 });
+    results.scaleout = await scaleoutSection(sims, {
+      calls: quick ? 300 : 3000,
+      rounds: quick ? 1 : 3,
+      samples: quick ? 50 : 300,
+      seeded: quick ? 20_000 : 1_000_000,
+    });
   }
-  if (want("dashboard")) results.dashboard = await dashboardSection(sims, { events: quick ? 20_000 : 1_000_000, samples: quick ? 10 : 50, loads: quick ? 2 : 7 });
+  if (want("dashboard"))
+    results.dashboard = await dashboardSection(sims, { events: quick ? 20_000 : 1_000_000, samples: quick ? 10 : 50, loads: quick ? 2 : 7 });
 } finally {
   await Promise.all(Object.values(sims).map((sim) => sim.close()));
 }
@@ -60,6 +66,13 @@ mkdirSync(join(ROOT, "bench/results"), { recursive: true });
 const latest = join(ROOT, "bench/results/latest.json");
 // A run of some sections (BENCH_ONLY) replaces those sections and keeps the others' last figures, dated.
 const kept = only && existsSync(latest) ? JSON.parse(readFileSync(latest, "utf8")) : {};
-const sectionDates = { ...kept.sectionDates, ...Object.fromEntries(Object.keys(results).filter((k) => !["date", "node", "quick"].includes(k)).map((k) => [k, results.date])) };
+const sectionDates = {
+  ...kept.sectionDates,
+  ...Object.fromEntries(
+    Object.keys(results)
+      .filter((k) => !["date", "node", "quick"].includes(k))
+      .map((k) => [k, results.date]),
+  ),
+};
 writeFileSync(latest, JSON.stringify({ ...kept, ...results, sectionDates }, null, 2) + "\n");
 console.log("\nwritten to bench/results/latest.json");

@@ -41,11 +41,21 @@ async function check(what, run) {
 }
 
 async function socrata() {
-  const portal = createSocrata({ ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}), ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}) });
+  const portal = createSocrata({
+    ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}),
+    ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}),
+  });
   for (const city of PERMIT_CITIES) {
     const label = `socrata ${city} (${PERMIT_DATASETS[city].datasetId})`;
     await check(`${label}, every filter`, async () => {
-      const result = await portal.searchPermits(city, { issued_since: day(365 * 86_400_000), issued_until: day(0), permit_type: "e", min_cost: 1, text: "new", limit: 3 });
+      const result = await portal.searchPermits(city, {
+        issued_since: day(365 * 86_400_000),
+        issued_until: day(0),
+        permit_type: "e",
+        min_cost: 1,
+        text: "new",
+        limit: 3,
+      });
       return `${result.rows.length} row(s) for ${result.query}`;
     });
     await check(`${label}, recent permits carry the columns read`, async () => {
@@ -93,7 +103,9 @@ async function apify() {
   const actor = config.apify.leadSignalActor;
   await check(`apify ${actor} pricing info`, async () => {
     const minimum = await client.minimumChargeNanoUsd(actor);
-    return minimum === null ? "no minimum run cap given (set ECN_LEAD_SIGNAL_MIN_CHARGE_USD if the actor has one)" : `minimum run cap $${Number(minimum) / 1e9}`;
+    return minimum === null
+      ? "no minimum run cap given (set ECN_LEAD_SIGNAL_MIN_CHARGE_USD if the actor has one)"
+      : `minimum run cap $${Number(minimum) / 1e9}`;
   });
 }
 

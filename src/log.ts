@@ -17,9 +17,7 @@ const SEVERITY: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, erro
 
 function render(fields: Record<string, unknown> | undefined): string {
   if (!fields) return "";
-  const parts = Object.entries(fields).map(
-    ([key, value]) => `${key}=${typeof value === "bigint" ? value.toString() : JSON.stringify(value)}`,
-  );
+  const parts = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === "bigint" ? value.toString() : JSON.stringify(value)}`);
   return parts.length ? " " + parts.join(" ") : "";
 }
 

@@ -7,7 +7,6 @@ import Database from "better-sqlite3";
 import { FEATURES } from "../../dist/features.js";
 import { openSqliteLedger } from "../../dist/ledger/index.js";
 
-
 /** Adds `count` settled calls (one event each) for the organisation; returns how long it took in ms. */
 export async function seedEvents(dbPath, orgId, count, offset = 0) {
   const started = Date.now();

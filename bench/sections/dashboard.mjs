@@ -51,7 +51,7 @@ export async function dashboardSection(sims, { events, samples, loads }) {
   const { url, proc } = await httpServer(env);
   try {
     const routes = {
-      "organisations": `${url}/api/v1/dashboard/orgs`,
+      organisations: `${url}/api/v1/dashboard/orgs`,
       "organisation, 7 days": `${url}/api/v1/dashboard/orgs/${orgId}?period=7d`,
       "organisation, 30 days": `${url}/api/v1/dashboard/orgs/${orgId}?period=30d`,
       "margins, 30 days": `${url}/api/v1/dashboard/margins?period=30d`,
@@ -70,7 +70,11 @@ export async function dashboardSection(sims, { events, samples, loads }) {
       console.log("  browser timing skipped: no chromium (apt-get install chromium, or set ECN_TEST_CHROMIUM)");
       return results;
     }
-    const signIn = await fetch(`${url}/dashboard/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: ADMIN_TOKEN }) });
+    const signIn = await fetch(`${url}/dashboard/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ key: ADMIN_TOKEN }),
+    });
     const cookie = /ecn_dashboard=([^;]+)/.exec(signIn.headers.get("set-cookie"))[1];
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     const runs = [];
@@ -79,8 +83,17 @@ export async function dashboardSection(sims, { events, samples, loads }) {
     } finally {
       await browser.close();
     }
-    results.firstChartMs = { p50: percentile(runs.map((r) => r.chartAt), 50), max: Math.max(...runs.map((r) => r.chartAt)) };
-    results.firstLoadBytes = percentile(runs.map((r) => r.bytes), 50);
+    results.firstChartMs = {
+      p50: percentile(
+        runs.map((r) => r.chartAt),
+        50,
+      ),
+      max: Math.max(...runs.map((r) => r.chartAt)),
+    };
+    results.firstLoadBytes = percentile(
+      runs.map((r) => r.bytes),
+      50,
+    );
     table(
       `Dashboard in headless Chromium over ${events.toLocaleString("en-US")} events, cold context per load (target: first chart under 1 s)`,
       ["measure", "value"],

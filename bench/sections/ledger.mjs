@@ -114,10 +114,14 @@ export async function ledgerSection({ ops }) {
   const r2 = raw(half);
   const result = { oursPerSecond: (a1 + a2) / 2, rawPerSecond: (r1 + r2) / 2, commitMs: commitCost(ops) };
   result.ratio = result.oursPerSecond / result.rawPerSecond;
-  table(`Ledger: hold + dispatch + reference + settle (4 durable commits), ${ops} operations each`, ["implementation", "operations/s", "vs raw"], [
-    ["ecn-mcp SqliteLedger (drizzle, checks, budgets)", result.oursPerSecond.toFixed(0), `${(result.ratio * 100).toFixed(0)}%`],
-    ["raw better-sqlite3, same commits and pragmas", result.rawPerSecond.toFixed(0), "100%"],
-  ]);
+  table(
+    `Ledger: hold + dispatch + reference + settle (4 durable commits), ${ops} operations each`,
+    ["implementation", "operations/s", "vs raw"],
+    [
+      ["ecn-mcp SqliteLedger (drizzle, checks, budgets)", result.oursPerSecond.toFixed(0), `${(result.ratio * 100).toFixed(0)}%`],
+      ["raw better-sqlite3, same commits and pragmas", result.rawPerSecond.toFixed(0), "100%"],
+    ],
+  );
   console.log(`  one durable commit (WAL, synchronous=FULL) on this disk: ${result.commitMs.toFixed(3)} ms`);
   return result;
 }

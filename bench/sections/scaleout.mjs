@@ -48,7 +48,12 @@ function machineTicks() {
 
 function leanClient(url, key) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const headers = { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(CALL) };
+  const headers = {
+    authorization: `Bearer ${key}`,
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "content-length": Buffer.byteLength(CALL),
+  };
   const post = (path, method, body) =>
     new Promise((resolve, reject) => {
       const req = http.request(`${url}${path}`, { method, headers: body ? headers : { authorization: headers.authorization }, agent }, (res) => {
@@ -181,15 +186,31 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
     const bigClient = leanClient(bigHttp.url, bigKey);
     const wallets = await timeInterleaved({ empty: pgClient.wallet, big: bigClient.wallet }, samples);
     results.walletPostgres = { empty: summary(wallets.empty), [seeded]: summary(wallets.big), seedMs };
-    table("PostgreSQL store over HTTP (targets: wallet reads flat within 20% from 0 to 1M events)", ["measure", "SQLite", "PostgreSQL"], [
-      ["paid call p50 / p99, one at a time", `${ms(results.latency.sqlite.p50)} / ${ms(results.latency.sqlite.p99)}`, `${ms(results.latency.postgres.p50)} / ${ms(results.latency.postgres.p99)}`],
-      [`wallet read p50 at 0 -> ${seeded.toLocaleString("en")} events`, "", `${ms(results.walletPostgres.empty.p50)} -> ${ms(results.walletPostgres[seeded].p50)} (${((results.walletPostgres[seeded].p50 / results.walletPostgres.empty.p50) * 100).toFixed(0)}%)`],
-    ]);
+    table(
+      "PostgreSQL store over HTTP (targets: wallet reads flat within 20% from 0 to 1M events)",
+      ["measure", "SQLite", "PostgreSQL"],
+      [
+        [
+          "paid call p50 / p99, one at a time",
+          `${ms(results.latency.sqlite.p50)} / ${ms(results.latency.sqlite.p99)}`,
+          `${ms(results.latency.postgres.p50)} / ${ms(results.latency.postgres.p99)}`,
+        ],
+        [
+          `wallet read p50 at 0 -> ${seeded.toLocaleString("en")} events`,
+          "",
+          `${ms(results.walletPostgres.empty.p50)} -> ${ms(results.walletPostgres[seeded].p50)} (${((results.walletPostgres[seeded].p50 / results.walletPostgres.empty.p50) * 100).toFixed(0)}%)`,
+        ],
+      ],
+    );
 
     for (const client of [sqliteClient, pgClient, bigClient, ...pairClients]) client.close();
     await stdio.client.close();
     const servers = [sqliteHttp, pgHttp, bigHttp, ...pair];
-    await Promise.all(servers.map((server) => new Promise((resolve) => (server.proc.exitCode !== null ? resolve() : (server.proc.once("exit", resolve), server.proc.kill("SIGTERM"))))));
+    await Promise.all(
+      servers.map(
+        (server) => new Promise((resolve) => (server.proc.exitCode !== null ? resolve() : (server.proc.once("exit", resolve), server.proc.kill("SIGTERM")))),
+      ),
+    );
   } finally {
     await pgServer?.stop();
   }

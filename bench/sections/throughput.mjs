@@ -56,11 +56,18 @@ export async function throughputSection(sims, { calls }) {
   http.proc.kill("SIGTERM");
 
   table(`Throughput, ${calls} paid calls per row (target >= 1000/s at 64 in flight over stdio)`, ["setup", "paid calls/s", "failed"], rows);
-  table("Memory", ["measure", "value"], [
-    ["server RSS after 10k paid calls (target <= 150 MiB)", `${results.rssMiBAfter10k.toFixed(1)} MiB`],
-    [`same with node ${results.heapCapped.flags}`, `${results.heapCapped.rssMiBAfter10k.toFixed(1)} MiB at ${results.heapCapped.perSecond.toFixed(0)} calls/s (64 in flight)`],
-    ["settled calls in the ledger (every charge durable)", String(durable)],
-  ]);
+  table(
+    "Memory",
+    ["measure", "value"],
+    [
+      ["server RSS after 10k paid calls (target <= 150 MiB)", `${results.rssMiBAfter10k.toFixed(1)} MiB`],
+      [
+        `same with node ${results.heapCapped.flags}`,
+        `${results.heapCapped.rssMiBAfter10k.toFixed(1)} MiB at ${results.heapCapped.perSecond.toFixed(0)} calls/s (64 in flight)`,
+      ],
+      ["settled calls in the ledger (every charge durable)", String(durable)],
+    ],
+  );
   results.durableSettled = durable;
   return results;
 }

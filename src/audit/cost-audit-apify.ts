@@ -48,7 +48,8 @@ export async function auditApify(deps: CostAuditDeps, apify: ApifyAudit, window:
   const paired = new Set<string>();
   const mismatch = (ref: string, ledgerNano: bigint, providerNano: bigint | null, estimated: boolean) => {
     if (providerNano === null) unpriced++;
-    else if (!estimated && providerNano !== ledgerNano) audit.cost_mismatches.push({ id: ref, ledger_usd: nanoToUsd(ledgerNano), provider_usd: nanoToUsd(providerNano) });
+    else if (!estimated && providerNano !== ledgerNano)
+      audit.cost_mismatches.push({ id: ref, ledger_usd: nanoToUsd(ledgerNano), provider_usd: nanoToUsd(providerNano) });
   };
 
   for (const run of runs) {
@@ -84,11 +85,16 @@ export async function auditApify(deps: CostAuditDeps, apify: ApifyAudit, window:
   const sums = [...days.values()].reduce((sum, d) => ({ ledger: sum.ledger + d.ledger, provider: sum.provider + d.provider }), { ledger: 0n, provider: 0n });
   Object.assign(audit, comparison(sums.ledger, sums.provider, tolerance));
   audit.unmetered.usd = nanoToUsd(unmeteredNano);
-  audit.compared = { from: iso(since), to: iso(until), basis: `the runs of ${actor} Apify lists, with their usageTotalUsd, paired with the ledger's by run id` };
+  audit.compared = {
+    from: iso(since),
+    to: iso(until),
+    basis: `the runs of ${actor} Apify lists, with their usageTotalUsd, paired with the ledger's by run id`,
+  };
   audit.days = [...days.entries()]
     .sort(([a], [b]) => a - b)
     .map(([day, d]) => ({ date: isoDay(day), ...comparison(d.ledger, d.provider, tolerance), source: `the runs of ${actor} (usageTotalUsd)` }));
-  if (unpriced > 0) audit.notes.push(`${unpriced} run(s) came without usageTotalUsd, even when read on their own: counted as $0 on Apify's side, which shows as a gap.`);
+  if (unpriced > 0)
+    audit.notes.push(`${unpriced} run(s) came without usageTotalUsd, even when read on their own: counted as $0 on Apify's side, which shows as a gap.`);
   if (open.length > 0) audit.notes.push(`${open.length} Apify call(s) still open: what they cost is not in the ledger yet (ecn-mcp reconcile settles them).`);
   await accountUsage(apify, audit, since, until, sums.ledger);
   return verdict(audit);
@@ -100,19 +106,29 @@ async function accountUsage(apify: ApifyAudit, audit: ProviderAudit, since: numb
   try {
     for (let date = since, cycles = 0; date < until && cycles < MAX_CYCLES; cycles++) {
       const cycle = await apify.monthlyUsage(isoDay(date));
-      for (const day of cycle.days) if (day.day >= dayStart(since) && day.day < until) account.set(dayStart(day.day), (account.get(dayStart(day.day)) ?? 0n) + day.nanoUsd);
+      for (const day of cycle.days)
+        if (day.day >= dayStart(since) && day.day < until) account.set(dayStart(day.day), (account.get(dayStart(day.day)) ?? 0n) + day.nanoUsd);
       if (cycle.endAt + 1 <= date) break;
       date = cycle.endAt + 1;
     }
   } catch (error) {
-    audit.notes.push(`The account's monthly usage could not be read (${error instanceof Error ? error.message : String(error)}): the run-by-run comparison above does not need it.`);
+    audit.notes.push(
+      `The account's monthly usage could not be read (${error instanceof Error ? error.message : String(error)}): the run-by-run comparison above does not need it.`,
+    );
     return;
   }
   const total = [...account.values()].reduce((sum, n) => sum + n, 0n);
   for (const [day, nano] of [...account.entries()].sort(([a], [b]) => a - b)) {
     const line = audit.days.find((d) => d.date === isoDay(day));
     if (line) line.account_usd = nanoToUsd(nano);
-    else audit.days.push({ date: isoDay(day), ...comparison(0n, 0n, { units: 0n, scale: 0 }), within_tolerance: null, source: "no run of this actor", account_usd: nanoToUsd(nano) });
+    else
+      audit.days.push({
+        date: isoDay(day),
+        ...comparison(0n, 0n, { units: 0n, scale: 0 }),
+        within_tolerance: null,
+        source: "no run of this actor",
+        account_usd: nanoToUsd(nano),
+      });
   }
   audit.days.sort((a, b) => a.date.localeCompare(b.date));
   audit.notes.push(

@@ -65,20 +65,28 @@ export async function auditOpenRouter(deps: CostAuditDeps, openrouter: OpenRoute
         "server start and every audit (one was recorded now): run the audit again over a period that starts after it.",
     );
   } else if (end.usageNanoUsd < start.usageNanoUsd) {
-    audit.notes.push(`The key's usage went down between the snapshots of ${iso(start.takenAt)} and ${iso(end.takenAt)}: they belong to different keys, so the total is not compared.`);
+    audit.notes.push(
+      `The key's usage went down between the snapshots of ${iso(start.takenAt)} and ${iso(end.takenAt)}: they belong to different keys, so the total is not compared.`,
+    );
   } else {
     const byDay = await ledger.providerCostByDay({ provider: "openrouter", from: start.takenAt, to: end.takenAt });
     const ledgerNano = byDay.reduce((sum, d) => sum + d.costNanoUsd, 0n);
     const billed = end.usageNanoUsd - start.usageNanoUsd;
     Object.assign(audit, comparison(ledgerNano, billed, tolerance));
-    audit.compared = { from: iso(start.takenAt), to: iso(end.takenAt), basis: `this key's usage between the snapshots nearest the period's ends (${start.reason} -> ${end.reason})` };
+    audit.compared = {
+      from: iso(start.takenAt),
+      to: iso(end.takenAt),
+      basis: `this key's usage between the snapshots nearest the period's ends (${start.reason} -> ${end.reason})`,
+    };
     audit.estimated = {
       events: byDay.reduce((sum, d) => sum + d.estimatedEvents, 0),
       usd: nanoToUsd(byDay.reduce((sum, d) => sum + d.estimatedNanoUsd, 0n)),
     };
     if (billed > ledgerNano) audit.unmetered.usd = nanoToUsd(billed - ledgerNano);
     if (start.takenAt !== window.since || end.takenAt !== until) {
-      audit.notes.push(`The total covers ${iso(start.takenAt)} to ${iso(end.takenAt)}, the snapshots of the key's usage nearest the period's ends, on both sides.`);
+      audit.notes.push(
+        `The total covers ${iso(start.takenAt)} to ${iso(end.takenAt)}, the snapshots of the key's usage nearest the period's ends, on both sides.`,
+      );
     }
   }
   audit.notes.push("OpenRouter does not list a key's requests: unmetered spend shows as the key's usage above the ledger's costs, not request by request.");
@@ -89,7 +97,10 @@ export async function auditOpenRouter(deps: CostAuditDeps, openrouter: OpenRoute
   await lookUpRequests(deps, openrouter, audit, window.since, until, now.takenAt);
 
   audit.open_calls = (await ledger.openCalls()).filter((c) => c.provider === "openrouter").length;
-  if (audit.open_calls > 0) audit.notes.push(`${audit.open_calls} OpenRouter call(s) still open: what they cost may be billed but is not in the ledger yet (ecn-mcp reconcile settles them).`);
+  if (audit.open_calls > 0)
+    audit.notes.push(
+      `${audit.open_calls} OpenRouter call(s) still open: what they cost may be billed but is not in the ledger yet (ecn-mcp reconcile settles them).`,
+    );
   return verdict(audit);
 }
 
@@ -100,7 +111,14 @@ async function todayLine(deps: CostAuditDeps, today: number, to: number, provide
 }
 
 /** Whole UTC days of the window before today, from the activity endpoint where the key may read it. */
-async function pastDays(deps: CostAuditDeps, openrouter: OpenRouterAudit, audit: ProviderAudit, since: number, until: number, today: number): Promise<AuditDay[]> {
+async function pastDays(
+  deps: CostAuditDeps,
+  openrouter: OpenRouterAudit,
+  audit: ProviderAudit,
+  since: number,
+  until: number,
+  today: number,
+): Promise<AuditDay[]> {
   const days: number[] = [];
   for (let day = Math.ceil(since / DAY_MS) * DAY_MS; day + DAY_MS <= until; day += DAY_MS) if (day >= today - ACTIVITY_DAYS * DAY_MS) days.push(day);
   if (days.length === 0) return [];
@@ -109,18 +127,32 @@ async function pastDays(deps: CostAuditDeps, openrouter: OpenRouterAudit, audit:
   for (const day of days) {
     const answer = await openrouter.activity(isoDay(day));
     if (answer.kind === "refused") {
-      audit.notes.push(`Per-day figures for past days are not available: OpenRouter's activity endpoint refused this key (${answer.why}); it answers management keys only.`);
+      audit.notes.push(
+        `Per-day figures for past days are not available: OpenRouter's activity endpoint refused this key (${answer.why}); it answers management keys only.`,
+      );
       return [];
     }
     const providerNano = answer.rows.filter((r) => r.date === isoDay(day)).reduce((sum, r) => sum + r.usageNanoUsd, 0n);
     const ledgerNano = recorded.find((d) => d.day === day)?.costNanoUsd ?? 0n;
-    lines.push({ date: isoDay(day), ...comparison(ledgerNano, providerNano, { units: 0n, scale: 0 }), within_tolerance: null, source: "OpenRouter activity (the whole account, every key)" });
+    lines.push({
+      date: isoDay(day),
+      ...comparison(ledgerNano, providerNano, { units: 0n, scale: 0 }),
+      within_tolerance: null,
+      source: "OpenRouter activity (the whole account, every key)",
+    });
   }
   return lines;
 }
 
 /** Each recorded generation asked of OpenRouter: unknown ones and differing costs are listed. */
-async function lookUpRequests(deps: CostAuditDeps, openrouter: OpenRouterAudit, audit: ProviderAudit, since: number, until: number, now: number): Promise<void> {
+async function lookUpRequests(
+  deps: CostAuditDeps,
+  openrouter: OpenRouterAudit,
+  audit: ProviderAudit,
+  since: number,
+  until: number,
+  now: number,
+): Promise<void> {
   const recorded = await deps.ledger.providerRequests({ provider: "openrouter", from: since, to: until });
   const checked = recorded.slice(-MAX_LOOKUPS);
   let [unknown, tooYoung] = [0, 0];
@@ -138,7 +170,10 @@ async function lookUpRequests(deps: CostAuditDeps, openrouter: OpenRouterAudit, 
       }
     });
   }
-  if (tooYoung > 0) audit.notes.push(`${tooYoung} request(s) from the last minute are not known to OpenRouter yet (its generation endpoint lags): run the audit again to check them.`);
+  if (tooYoung > 0)
+    audit.notes.push(
+      `${tooYoung} request(s) from the last minute are not known to OpenRouter yet (its generation endpoint lags): run the audit again to check them.`,
+    );
   if (recorded.length > checked.length) audit.notes.push(`Only the latest ${checked.length} of ${recorded.length} requests were looked up one by one.`);
   if (unknown > 0) audit.notes.push(`${unknown} request(s) could not be looked up (OpenRouter gave no usable answer).`);
 }

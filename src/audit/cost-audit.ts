@@ -20,7 +20,10 @@ export async function auditCosts(deps: CostAuditDeps, window: AuditWindow, provi
   const results: ProviderAudit[] = [];
   for (const provider of providers) {
     try {
-      if (provider === "openrouter") results.push(deps.openrouter ? await auditOpenRouter(deps, deps.openrouter, window, tolerance) : blankAudit(provider, "skipped", NOT_CONFIGURED[provider]));
+      if (provider === "openrouter")
+        results.push(
+          deps.openrouter ? await auditOpenRouter(deps, deps.openrouter, window, tolerance) : blankAudit(provider, "skipped", NOT_CONFIGURED[provider]),
+        );
       else results.push(deps.apify ? await auditApify(deps, deps.apify, window, tolerance) : blankAudit(provider, "skipped", NOT_CONFIGURED[provider]));
     } catch (error) {
       results.push(blankAudit(provider, "error", error instanceof Error ? error.message : String(error)));

@@ -13,7 +13,13 @@ import type { KeyUsage, OpenRouterAudit } from "../providers/openrouter-audit.js
 const START_TIMEOUT_MS = 5_000;
 
 /** Asks OpenRouter for the key's usage and records it; the time recorded is the moment just before asking. */
-export async function snapshotKeyUsage(ledger: Ledger, openrouter: OpenRouterAudit, reason: SnapshotReason, now: () => number, timeoutMs?: number): Promise<{ snapshot: UsageSnapshot; usage: KeyUsage }> {
+export async function snapshotKeyUsage(
+  ledger: Ledger,
+  openrouter: OpenRouterAudit,
+  reason: SnapshotReason,
+  now: () => number,
+  timeoutMs?: number,
+): Promise<{ snapshot: UsageSnapshot; usage: KeyUsage }> {
   const takenAt = now();
   const usage = await openrouter.keyUsage(timeoutMs);
   const snapshot: UsageSnapshot = { id: newId("us"), provider: "openrouter", takenAt, usageNanoUsd: usage.totalNanoUsd, reason };

@@ -85,9 +85,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     creditUsdValue: config.creditUsdValue,
     deploymentMode: config.deploymentMode,
   };
-  const openrouter = config.openrouter.apiKey
-    ? createOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl })
-    : undefined;
+  const openrouter = config.openrouter.apiKey ? createOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
   // apify-client (and its HTTP stack) loads only when a token says it will be used.
   const apify = config.apify.token
     ? (await import("../providers/apify.js")).createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl })

@@ -13,7 +13,10 @@ export function parseCredits(text: string, flag: string): bigint {
     throw new EcnError("invalid_input", `${flag} must be a plain decimal number of credits with at most 6 decimals (got "${text}")`);
   }
   if (micro > MAX_AMOUNT_MICRO_CREDITS) {
-    throw new EcnError("invalid_input", `${flag} may be at most ${microToCreditsText(MAX_AMOUNT_MICRO_CREDITS)} credits (got "${text.length > 40 ? `${text.slice(0, 40)}...` : text}")`);
+    throw new EcnError(
+      "invalid_input",
+      `${flag} may be at most ${microToCreditsText(MAX_AMOUNT_MICRO_CREDITS)} credits (got "${text.length > 40 ? `${text.slice(0, 40)}...` : text}")`,
+    );
   }
   return micro;
 }
@@ -31,7 +34,8 @@ export function parseUsd(text: string, flag: string, max: string): string {
 
 /** An OpenRouter model id such as openai/gpt-4o-mini. */
 export function parseModel(text: string, flag: string): string {
-  if (text.length > 200 || !MODEL_ID_PATTERN.test(text)) throw new EcnError("invalid_input", `${flag} must be an OpenRouter model id such as openai/gpt-4o-mini`);
+  if (text.length > 200 || !MODEL_ID_PATTERN.test(text))
+    throw new EcnError("invalid_input", `${flag} must be an OpenRouter model id such as openai/gpt-4o-mini`);
   return text;
 }
 
@@ -66,7 +70,8 @@ export async function requireOrg(ledger: Ledger, idOrName: string): Promise<OrgR
 export function parseInstant(text: string, flag: string): number {
   const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text);
   const ms = ok ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new EcnError("invalid_input", `${flag} must be an ISO date or date-time such as 2026-11-01 or 2026-11-01T12:00:00Z (got "${text}")`);
+  if (Number.isNaN(ms))
+    throw new EcnError("invalid_input", `${flag} must be an ISO date or date-time such as 2026-11-01 or 2026-11-01T12:00:00Z (got "${text}")`);
   return ms;
 }
 

@@ -74,14 +74,17 @@ export class ServerInstance {
   sweepEvery(everyMs: number, sweep: () => Promise<unknown>): void {
     const schedule = () => {
       if (this.stopped) return;
-      this.sweepTimer = setTimeout(() => {
-        this.sweeping = sweep()
-          .catch((error: unknown) => this.deps.logger.warn("orphan sweep failed", { error: String(error) }))
-          .finally(() => {
-            this.sweeping = null;
-            schedule();
-          });
-      }, everyMs * (0.5 + Math.random() / 2));
+      this.sweepTimer = setTimeout(
+        () => {
+          this.sweeping = sweep()
+            .catch((error: unknown) => this.deps.logger.warn("orphan sweep failed", { error: String(error) }))
+            .finally(() => {
+              this.sweeping = null;
+              schedule();
+            });
+        },
+        everyMs * (0.5 + Math.random() / 2),
+      );
       this.sweepTimer.unref();
     };
     schedule();
@@ -96,6 +99,8 @@ export class ServerInstance {
     await Promise.allSettled([this.sweeping, this.beating]);
     await this.deps.ledger
       .deregisterInstance(this.id)
-      .catch((error: unknown) => this.deps.logger.warn("could not deregister; other servers will find this one dead by its heartbeat", { error: String(error) }));
+      .catch((error: unknown) =>
+        this.deps.logger.warn("could not deregister; other servers will find this one dead by its heartbeat", { error: String(error) }),
+      );
   }
 }

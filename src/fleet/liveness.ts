@@ -57,13 +57,7 @@ export function thisProcess(): ProcessIdentity {
 const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
 
 /** The verdict on a call's owner, with the reason the reconcile report gives. */
-export function judgeOwner(
-  ownerId: string,
-  owner: InstanceRecord | undefined,
-  here: ProcessIdentity,
-  now: number,
-  ttlMs: number,
-): OwnerVerdict {
+export function judgeOwner(ownerId: string, owner: InstanceRecord | undefined, here: ProcessIdentity, now: number, ttlMs: number): OwnerVerdict {
   if (!owner) return { alive: false, why: `its server ${ownerId} has shut down (deregistered)` };
   const where = `pid ${owner.pid} on ${owner.host}`;
   if (owner.pidScope !== null && owner.pidScope === here.pidScope) {

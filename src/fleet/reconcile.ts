@@ -30,15 +30,7 @@ import { judgeOwner, thisProcess, type OwnerVerdict, type ProcessIdentity } from
 import { callPricing, estimatedPrice, priceEvent, type PricingConfig } from "../metering/pricing.js";
 import { abandonRequest, type ProviderAccess } from "../metering/provider-costs.js";
 
-export type ReconcileAction =
-  | "voided"
-  | "settled"
-  | "estimated"
-  | "left_running"
-  | "left_unknown"
-  | "left_to_owner"
-  | "already_resolved"
-  | "too_recent";
+export type ReconcileAction = "voided" | "settled" | "estimated" | "left_running" | "left_unknown" | "left_to_owner" | "already_resolved" | "too_recent";
 
 export interface ReconciledCall {
   tool_call_id: string;
@@ -154,7 +146,8 @@ export class Reconciler {
     const because = owner.kind === "instance" ? `orphaned: ${owner.why}; ` : call.state === "unknown" ? "its server gave up on it; " : "";
     const { ledger } = this.deps;
     if (call.state === "held") {
-      if (owner.kind === "none" && now - call.createdAt < options.heldGraceMs) return this.entry(call, "too_recent", "held moments ago; its process may still dispatch it");
+      if (owner.kind === "none" && now - call.createdAt < options.heldGraceMs)
+        return this.entry(call, "too_recent", "held moments ago; its process may still dispatch it");
       const message = `${because}never dispatched: nothing was sent, nothing is owed`;
       const done = await ledger.voidCall(call.id, [], { code: "provider_error", message: `voided by reconcile (${message})` }, now);
       return this.entry(call, done.applied ? "voided" : "already_resolved", message);
@@ -198,7 +191,11 @@ export class Reconciler {
       const found = await abandonRequest(this.deps.providers, call.provider, ref, options.abortWaitSecs);
       if (found.kind === "running") priced.running.push(ref);
       else if (found.kind === "impossible" || ((found.kind === "unknown" || found.kind === "not_found") && tooOld)) {
-        priced.estimated.push(found.kind === "impossible" ? `${call.provider} reported an impossible cost for ${ref} (${found.reported})` : `${found.why} after ${age(this.now() - sentAt)}`);
+        priced.estimated.push(
+          found.kind === "impossible"
+            ? `${call.provider} reported an impossible cost for ${ref} (${found.reported})`
+            : `${found.why} after ${age(this.now() - sentAt)}`,
+        );
         estimatedRefs.push(ref);
       } else if (found.kind === "unknown" || found.kind === "not_found") priced.unknown.push(found.why);
       else {

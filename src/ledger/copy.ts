@@ -75,7 +75,13 @@ const totals = statement(
           (SELECT coalesce(sum(amount_micro_credits), 0) FROM credit_transactions) AS transactions,
           (SELECT coalesce(sum(cost_nano_usd), 0) FROM usage_events) AS cost,
           (SELECT coalesce(sum(charged_micro_credits), 0) FROM usage_events) AS charged`,
-  (row) => ({ balance: asBigInt(row.balance), held: asBigInt(row.held), transactions: asBigInt(row.transactions), cost: asBigInt(row.cost), charged: asBigInt(row.charged) }),
+  (row) => ({
+    balance: asBigInt(row.balance),
+    held: asBigInt(row.held),
+    transactions: asBigInt(row.transactions),
+    cost: asBigInt(row.cost),
+    charged: asBigInt(row.charged),
+  }),
 );
 
 export interface CopyProgress {
@@ -92,7 +98,7 @@ export interface CopyReport {
 /** Rows of a table as they are stored, in rowid order, a page at a time (SQLite reads are synchronous). */
 function* pages(source: SqliteLedger, copy: TableCopy): Generator<Row[]> {
   const read = source.sqlite.prepare(`SELECT rowid AS _rowid, ${copy.columns.join(", ")} FROM ${copy.name} WHERE rowid > ? ORDER BY rowid LIMIT 5000`);
-  for (let after: unknown = -1n; ; ) {
+  for (let after: unknown = -1n; ;) {
     const page = read.all(after) as Row[];
     if (page.length === 0) return;
     yield page;
@@ -109,7 +115,8 @@ function paramsOf(copy: TableCopy, rows: Row[]): Record<string, SqlValue> {
 function* copyAll(source: SqliteLedger, onProgress: (progress: CopyProgress) => void): Script<CopyReport> {
   for (const copy of COPIES) {
     const rows = (yield* get(copy.count)) ?? 0;
-    if (rows > 0 && !SEEDED.has(copy.name)) throw new LedgerRefusal("conflict", `the target database is not empty: ${copy.name} has ${rows} row(s). Copy into an empty database.`);
+    if (rows > 0 && !SEEDED.has(copy.name))
+      throw new LedgerRefusal("conflict", `the target database is not empty: ${copy.name} has ${rows} row(s). Copy into an empty database.`);
   }
   yield* run(clearSeeded);
   const report: CopyReport = { tables: [], rows: 0 };
@@ -134,7 +141,11 @@ function* copyAll(source: SqliteLedger, onProgress: (progress: CopyProgress) => 
  * copy: invariants on both sides, equal row counts per table, equal balances,
  * holds, transaction and event sums.
  */
-export async function copyLedger(source: SqliteLedger, target: PostgresLedger, onProgress: (progress: CopyProgress) => void = () => undefined): Promise<CopyReport> {
+export async function copyLedger(
+  source: SqliteLedger,
+  target: PostgresLedger,
+  onProgress: (progress: CopyProgress) => void = () => undefined,
+): Promise<CopyReport> {
   const before = await source.checkInvariants();
   if (before.length) throw new LedgerRefusal("conflict", `the source ledger breaks its invariants, so it is not copied:\n  ${before.join("\n  ")}`);
   const report = await target.engine.write(() => copyAll(source, onProgress));
@@ -145,7 +156,10 @@ export async function copyLedger(source: SqliteLedger, target: PostgresLedger, o
     if (from !== to) throw new LedgerRefusal("conflict", `the copy of ${copy.name} has ${to} row(s), the source ${from}`);
   }
   const [from, to] = [await source.engine.read(() => get(totals)), await target.engine.read(() => get(totals))];
-  if (JSON.stringify(from, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) !== JSON.stringify(to, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) {
+  if (
+    JSON.stringify(from, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) !==
+    JSON.stringify(to, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+  ) {
     throw new LedgerRefusal("conflict", "the copy's balances, holds or sums differ from the source's");
   }
   return report;

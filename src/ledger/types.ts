@@ -173,7 +173,6 @@ export interface ResolveOutcome {
   wallet: WalletRecord;
 }
 
-
 export interface DataQueryInput {
   orgId: string;
   source: string;
@@ -241,12 +240,7 @@ export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedge
   addProviderRef(callId: string, ref: string): Promise<void>;
   markUnknown(callId: string, errorCode: string, errorMessage: string): Promise<boolean>;
   settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Promise<ResolveOutcome>;
-  voidCall(
-    callId: string,
-    events: UsageEventInput[],
-    error: { code: string; message: string },
-    now: number,
-  ): Promise<ResolveOutcome>;
+  voidCall(callId: string, events: UsageEventInput[], error: { code: string; message: string }, now: number): Promise<ResolveOutcome>;
   getCall(callId: string): Promise<ToolCallRecord | null>;
   openCalls(): Promise<ToolCallRecord[]>;
   usageEventsOfCall(callId: string): Promise<UsageEventRecord[]>;

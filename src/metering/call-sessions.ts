@@ -30,7 +30,8 @@ export class LlmCallSession implements LlmSession {
     return this.core.send(
       "openrouter",
       this.model,
-      (onProviderRef) => openrouter.chat({ model: this.model, messages, maxTokens: this.maxTokens, json: options.json, signal: this.core.signal, onProviderRef }),
+      (onProviderRef) =>
+        openrouter.chat({ model: this.model, messages, maxTokens: this.maxTokens, json: options.json, signal: this.core.signal, onProviderRef }),
       (c) => ({ model: c.model, providerRequestId: c.generationId, outcome: "ok", usage: c.usage, cost: c.cost, costSource: c.costSource }),
     );
   }

@@ -95,7 +95,9 @@ async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | 
   const classified = classifyFailure(failure);
   // A bug is stored (and repeated to an idempotent retry) without its details, which only the log has.
   const shown =
-    classified.kind === "programming" ? new EcnError("provider_error", `${call.feature} failed with an internal error (the server log has details).`) : classified.error;
+    classified.kind === "programming"
+      ? new EcnError("provider_error", `${call.feature} failed with an internal error (the server log has details).`)
+      : classified.error;
   const stored = { code: shown.code, message: shown.message };
   let done: ResolveOutcome;
   if (session.didWork) done = await write(session, () => ledger.settleCall(call.id, events, { error: stored }, deps.now()));

@@ -19,5 +19,7 @@ export function canonicalJson(value: unknown): string {
  */
 export function requestFingerprint(feature: string, args: Record<string, unknown>): string {
   const { idempotency_key: _ignored, ...rest } = args;
-  return createHash("sha256").update(canonicalJson({ feature, args: rest })).digest("hex");
+  return createHash("sha256")
+    .update(canonicalJson({ feature, args: rest }))
+    .digest("hex");
 }

@@ -38,14 +38,7 @@ export function llmHold(floor: bigint, shape: LlmCostShape, maxTokens: number, p
  * The largest max_tokens in [minimum, requested] whose hold fits in `room`
  * micro-credits, or null when even the minimum does not fit.
  */
-export function fitMaxTokens(
-  room: bigint,
-  floor: bigint,
-  shape: LlmCostShape,
-  requested: number,
-  minimum: number,
-  pricing: PricingConfig,
-): number | null {
+export function fitMaxTokens(room: bigint, floor: bigint, shape: LlmCostShape, requested: number, minimum: number, pricing: PricingConfig): number | null {
   const fits = (maxTokens: number) => llmHold(floor, shape, maxTokens, pricing).hold <= room;
   if (!fits(minimum)) return null;
   let low = minimum;

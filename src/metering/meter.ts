@@ -26,15 +26,7 @@ import { replayExisting } from "./replay.js";
 import { OwnCalls } from "./own-calls.js";
 import { RequestCore } from "./request-core.js";
 import { ActorCallSession, LlmCallSession } from "./call-sessions.js";
-import type {
-  ActorCallRequest,
-  ActorSession,
-  LlmCallRequest,
-  LlmSession,
-  MeteringObserver,
-  PaidCallRequest,
-  PaidCallResult,
-} from "./types.js";
+import type { ActorCallRequest, ActorSession, LlmCallRequest, LlmSession, MeteringObserver, PaidCallRequest, PaidCallResult } from "./types.js";
 
 export interface MeteringDeps {
   ledger: Ledger;

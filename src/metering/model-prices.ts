@@ -53,7 +53,15 @@ const plus = (a: Decimal, b: Decimal): Decimal => {
 
 /** The worst case of a listed model; "router" for a negative (routing) price; null when a price cannot be read. */
 function fromList(record: ModelPriceRecord): ModelPrice | "router" | null {
-  const texts = [record.promptUsd, record.completionUsd, record.requestUsd, record.inputCacheReadUsd, record.inputCacheWriteUsd, record.internalReasoningUsd, record.webSearchUsd];
+  const texts = [
+    record.promptUsd,
+    record.completionUsd,
+    record.requestUsd,
+    record.inputCacheReadUsd,
+    record.inputCacheWriteUsd,
+    record.internalReasoningUsd,
+    record.webSearchUsd,
+  ];
   if (texts.some((t) => t.trim().startsWith("-"))) return "router";
   try {
     const [prompt, completion, request, cacheRead, cacheWrite, reasoning, webSearch] = texts.map((t) => parseDecimal(t || "0")) as Decimal[];
@@ -148,9 +156,11 @@ export class ModelPrices {
         this.install(records);
         this.logger.info("model prices refreshed", { models: records.length });
         // Kept for the next start; a ledger that cannot take it does not make the list unusable now.
-        await this.ledger.saveModelPrices(records).catch((error: unknown) =>
-          this.logger.warn("could not keep the model price list in the ledger", { error: error instanceof Error ? error.message : String(error) }),
-        );
+        await this.ledger
+          .saveModelPrices(records)
+          .catch((error: unknown) =>
+            this.logger.warn("could not keep the model price list in the ledger", { error: error instanceof Error ? error.message : String(error) }),
+          );
       } catch (error) {
         this.logger.warn("could not refresh model prices; models without a cached or operator price are refused", {
           error: error instanceof Error ? error.message : String(error),

@@ -33,28 +33,30 @@ export interface PreflightDeps {
 
 async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCardRecord, fingerprint: string, amounts: HoldAmounts) {
   await deps.instanceReady?.();
-  return deps.ownCalls.place(() => deps.ledger.placeHold({
-    orgId: request.org.id,
-    feature: request.feature,
-    provider: card.provider,
-    deploymentMode: deps.pricing.deploymentMode,
-    holdMicroCredits: amounts.hold,
-    walletHoldMicroCredits: amounts.walletHold,
-    idempotencyKey: request.idempotencyKey ?? null,
-    requestHash: fingerprint,
-    markup: formatDecimal(deps.pricing.markup),
-    creditUsdValue: formatDecimal(deps.pricing.creditUsdValue),
-    ownerInstanceId: deps.instanceId,
-    now: deps.now(),
-  }));
+  return deps.ownCalls.place(() =>
+    deps.ledger.placeHold({
+      orgId: request.org.id,
+      feature: request.feature,
+      provider: card.provider,
+      deploymentMode: deps.pricing.deploymentMode,
+      holdMicroCredits: amounts.hold,
+      walletHoldMicroCredits: amounts.walletHold,
+      idempotencyKey: request.idempotencyKey ?? null,
+      requestHash: fingerprint,
+      markup: formatDecimal(deps.pricing.markup),
+      creditUsdValue: formatDecimal(deps.pricing.creditUsdValue),
+      ownerInstanceId: deps.instanceId,
+      now: deps.now(),
+    }),
+  );
 }
 
 /** Refusals leave no call behind, so they are counted per day for the dashboard; a failed count never hides the refusal. */
 async function countRefusal(deps: PreflightDeps, request: PaidCallRequest, code: "insufficient_credits" | "budget_exceeded") {
   deps.observe({ kind: "hold_rejected", feature: request.feature, reason: code });
-  await deps.ledger.recordRefusal(request.org.id, request.feature, code, deps.now()).catch((error: unknown) =>
-    deps.logger.warn("could not count a refused call", { org: request.org.id, error: String(error) }),
-  );
+  await deps.ledger
+    .recordRefusal(request.org.id, request.feature, code, deps.now())
+    .catch((error: unknown) => deps.logger.warn("could not count a refused call", { org: request.org.id, error: String(error) }));
 }
 
 /** Throws the refusal the user sees; returns placed or existing holds. */
@@ -126,4 +128,3 @@ export async function noteLoweredMaxTokens(deps: PreflightDeps, request: PaidCal
   deps.logger.info(message, { org: request.org.id });
   await request.notify?.("info", message).catch(() => undefined);
 }
-

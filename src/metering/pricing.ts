@@ -78,8 +78,14 @@ export function estimatedPrice(
   pricing: PricingConfig,
 ): EventPrice & { costNanoUsd: bigint } {
   const left = (total: bigint, used: bigint) => (total > used ? total - used : 0n);
-  const metered = left(call.holdMicroCredits, others.reduce((sum, e) => sum + e.meteredMicroCredits, 0n));
-  const charged = left(call.walletHoldMicroCredits, others.reduce((sum, e) => sum + e.chargedMicroCredits, 0n));
+  const metered = left(
+    call.holdMicroCredits,
+    others.reduce((sum, e) => sum + e.meteredMicroCredits, 0n),
+  );
+  const charged = left(
+    call.walletHoldMicroCredits,
+    others.reduce((sum, e) => sum + e.chargedMicroCredits, 0n),
+  );
   return {
     costNanoUsd: coveredCostNanoUsd(metered, meteringMarkup(pricing), pricing.creditUsdValue),
     chargedMicroCredits: chargesWallet(pricing) ? charged : 0n,

@@ -47,9 +47,7 @@ export function softBudgetMessage(request: PaidCallRequest, standing: BudgetStan
 /** The error a failed call ends in, saying what it cost the user. */
 export function withChargeNote(error: EcnError, chargedMicroCredits: bigint, call: ToolCallRecord): EcnError {
   const note =
-    chargedMicroCredits > 0n
-      ? ` The provider work already done was charged: ${credits(chargedMicroCredits)} (call ${call.id}).`
-      : " Nothing was charged.";
+    chargedMicroCredits > 0n ? ` The provider work already done was charged: ${credits(chargedMicroCredits)} (call ${call.id}).` : " Nothing was charged.";
   return new EcnError(error.code, error.message + note, { ...error.details, tool_call_id: call.id });
 }
 
@@ -62,11 +60,9 @@ export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, ca
       { tool_call_id: call.id },
     );
   }
-  return new EcnError(
-    "provider_error",
-    `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`,
-    { tool_call_id: call.id },
-  );
+  return new EcnError("provider_error", `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`, {
+    tool_call_id: call.id,
+  });
 }
 
 /** Who chose a model: the caller's `model` argument, the feature's rate card, or the server's embedding model. */
@@ -85,7 +81,10 @@ export function unpricedModel(request: PaidCallRequest, model: string, choice: M
   }
   const why = `model "${model}" has no known price: OpenRouter's price list does not name it (a variant such as ":nitro" or ":online" is priced only when listed as such)`;
   if (choice === "caller") {
-    return new EcnError("invalid_input", `${why}, so no hold could cover its worst case. Nothing was run or charged. Pick a listed model, or ask the operator to price it with: ${PRICE_HOW(model)}`);
+    return new EcnError(
+      "invalid_input",
+      `${why}, so no hold could cover its worst case. Nothing was run or charged. Pick a listed model, or ask the operator to price it with: ${PRICE_HOW(model)}`,
+    );
   }
   const fix =
     choice === "embedding"

@@ -76,10 +76,7 @@ export interface ActorSession {
   readonly actorId: string;
   /** The run's cost cap in USD, derived from the hold. */
   readonly maxTotalChargeUsd: number;
-  run(
-    input: Record<string, unknown>,
-    options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> },
-  ): Promise<ApifyRunResult>;
+  run(input: Record<string, unknown>, options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> }): Promise<ApifyRunResult>;
 }
 
 /** What the metering core reports as it works, for metrics. Implementations must not throw. */

@@ -67,7 +67,8 @@ export function createApifyAudit(options: { token: string; baseUrl: string; time
       throw new Error(`Apify's monthly usage could not be read (${why(error)})`);
     }
     const body = (await response.json().catch(() => null)) as { data?: Record<string, unknown>; error?: { type?: string; message?: string } } | null;
-    if (!response.ok) throw new Error(`Apify refused the monthly usage (${response.status} ${body?.error?.type ?? "error"}: ${body?.error?.message ?? "no message"})`);
+    if (!response.ok)
+      throw new Error(`Apify refused the monthly usage (${response.status} ${body?.error?.type ?? "error"}: ${body?.error?.message ?? "no message"})`);
     const data = body?.data ?? {};
     const cycle = (data.usageCycle ?? {}) as { startAt?: unknown; endAt?: unknown };
     const [startAt, endAt] = [Date.parse(String(cycle.startAt)), Date.parse(String(cycle.endAt))];
@@ -95,7 +96,10 @@ export function createApifyAudit(options: { token: string; baseUrl: string; time
     const runs: RunCost[] = [];
     try {
       // No limit: the client then reads page after page (the API gives at most 1000 a page) until every run is read.
-      const list = client.actor(actorId).runs().list({ startedAfter: new Date(from).toISOString(), startedBefore: new Date(to).toISOString() });
+      const list = client
+        .actor(actorId)
+        .runs()
+        .list({ startedAfter: new Date(from).toISOString(), startedBefore: new Date(to).toISOString() });
       for await (const item of list) {
         if (item.startedAt && new Date(item.startedAt).getTime() >= to) continue; // startedBefore is inclusive; the window is not
         runs.push(runCost(item));

@@ -144,7 +144,12 @@ export function createApify(options: ApifyOptions): ApifyProvider {
 
   /** Asks Apify to abort; a refusal means the run already ended, which is fine. */
   const abortRun = (runId: string) =>
-    persist(runId, "aborting it", () => reader.run(runId).abort().catch((error: unknown) => (isRefusal(error) ? null : Promise.reject(error))));
+    persist(runId, "aborting it", () =>
+      reader
+        .run(runId)
+        .abort()
+        .catch((error: unknown) => (isRefusal(error) ? null : Promise.reject(error))),
+    );
 
   async function readItems(runId: string, datasetId: string, maxItems: number) {
     const items: Record<string, unknown>[] = [];
@@ -170,7 +175,10 @@ export function createApify(options: ApifyOptions): ApifyProvider {
       const sliceStart = Date.now();
       const next = persist(runId, "polling it", () => reader.run(runId).get({ waitForFinish: holdSecs }));
       if (!abortSent) {
-        const settled = next.then(() => "run" as const, () => "run" as const);
+        const settled = next.then(
+          () => "run" as const,
+          () => "run" as const,
+        );
         if ((await Promise.race([settled, cancelled.then(() => "cancel" as const)])) === "cancel") {
           abortSent = true;
           await abortRun(runId);
@@ -230,7 +238,10 @@ export function createApify(options: ApifyOptions): ApifyProvider {
     return reader
       .run(runId)
       .get()
-      .then((run) => asRefCost(runId, run), (error: unknown) => cannotAsk(runId, error));
+      .then(
+        (run) => asRefCost(runId, run),
+        (error: unknown) => cannotAsk(runId, error),
+      );
   }
 
   async function abandon(runId: string, waitSecs: number): Promise<RefCost> {

@@ -24,8 +24,7 @@ export interface KeyUsage {
 }
 
 export type ActivityAnswer =
-  | { kind: "rows"; rows: { date: string; model: string; usageNanoUsd: bigint; requests: number }[] }
-  | { kind: "refused"; why: string };
+  { kind: "rows"; rows: { date: string; model: string; usageNanoUsd: bigint; requests: number }[] } | { kind: "refused"; why: string };
 
 export type GenerationAnswer = { kind: "known"; nanoUsd: bigint } | { kind: "not_found" } | { kind: "unknown"; why: string };
 
@@ -99,7 +98,9 @@ export function createOpenRouterAudit(options: { apiKey: string; baseUrl: string
 
   async function generation(id: string): Promise<GenerationAnswer> {
     try {
-      const body = (await client.get("/generation", { query: { id }, maxRetries: 0 })) as { data?: { total_cost?: unknown; is_byok?: boolean; upstream_inference_cost?: unknown } };
+      const body = (await client.get("/generation", { query: { id }, maxRetries: 0 })) as {
+        data?: { total_cost?: unknown; is_byok?: boolean; upstream_inference_cost?: unknown };
+      };
       const cost = readProviderCost(body.data?.total_cost);
       if (cost.kind !== "known") return { kind: "unknown", why: `OpenRouter reported no usable cost for ${id}` };
       const upstream = body.data?.is_byok ? readProviderCost(body.data.upstream_inference_cost ?? 0) : null;

@@ -60,7 +60,9 @@ export interface ListedModel extends ModelListPrices {
   id: string;
 }
 
-type ListedPricing = Partial<Record<"prompt" | "completion" | "request" | "input_cache_read" | "input_cache_write" | "internal_reasoning" | "web_search", unknown>>;
+type ListedPricing = Partial<
+  Record<"prompt" | "completion" | "request" | "input_cache_read" | "input_cache_write" | "internal_reasoning" | "web_search", unknown>
+>;
 
 export interface GenerationCost {
   /** Known, or impossible when the endpoint reported nonsense (never missing: then there is no GenerationCost). */
@@ -165,7 +167,14 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
     for (let attempt = 0; attempt < lookupAttempts; attempt++) {
       try {
         const body = (await client.get("/generation", { query: { id: generationId }, signal })) as {
-          data?: { total_cost?: unknown; is_byok?: boolean; upstream_inference_cost?: unknown; model?: string; tokens_prompt?: number; tokens_completion?: number };
+          data?: {
+            total_cost?: unknown;
+            is_byok?: boolean;
+            upstream_inference_cost?: unknown;
+            model?: string;
+            tokens_prompt?: number;
+            tokens_completion?: number;
+          };
         };
         const data = body.data;
         const reported = readProviderCost(data?.total_cost);

@@ -206,7 +206,9 @@ export function describePermitFilters(dataset: PermitDataset): string {
   const { columns: c, guide } = dataset;
   const dates = (["issued_since", "issued_until"] as const).filter(has);
   if (dates.length > 0) {
-    parts.push(`${dates.join("/")} compare${dates.length === 1 ? "s" : ""} ${c.issuedDate} (${guide.issued}: a day in ${dataset.name}'s local calendar as published, no time zone)`);
+    parts.push(
+      `${dates.join("/")} compare${dates.length === 1 ? "s" : ""} ${c.issuedDate} (${guide.issued}: a day in ${dataset.name}'s local calendar as published, no time zone)`,
+    );
   }
   if (has("min_cost")) parts.push(`min_cost compares ${c.cost} read as a number (${guide.cost}: USD as the city publishes it)`);
   if (has("permit_type")) parts.push(`permit_type matches part of ${c.type}, ignoring case (e.g. ${guide.type})`);
@@ -245,7 +247,10 @@ function amount(value: string | undefined): number | null {
  */
 export function normalisePermit(city: PermitCity, raw: Record<string, string>): PermitRow {
   const c = PERMIT_DATASETS[city].columns;
-  const street = c.address.map((col) => text(raw[col])).filter((part): part is string => part !== null).join(" ");
+  const street = c.address
+    .map((col) => text(raw[col]))
+    .filter((part): part is string => part !== null)
+    .join(" ");
   const locality = c.locality ? text(raw[c.locality]) : null;
   const address = [street || null, locality].filter((part): part is string => part !== null).join(", ");
   const number = text(raw[c.permitNumber]);

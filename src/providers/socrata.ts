@@ -62,7 +62,10 @@ function parseErrorBody(text: string): SodaErrorBody {
   } catch {
     // Not JSON (a proxy's HTML page): fall through to the raw text.
   }
-  const plain = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  const plain = text
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   return plain ? { message: plain } : {};
 }
 
@@ -85,7 +88,11 @@ async function responseError(response: Response, dataset: PermitDataset, host: s
   const where = `${dataset.label} (${dataset.datasetId} on ${host})`;
   const details: Record<string, unknown> = { provider: "socrata", status, dataset: dataset.datasetId, ...(body.code ? { sodaCode: body.code } : {}) };
   if (status === 400) {
-    return new EcnError("provider_error", `Socrata rejected the query for ${where}${said ? ` (${said})` : ""}; the dataset's columns may have changed`, details);
+    return new EcnError(
+      "provider_error",
+      `Socrata rejected the query for ${where}${said ? ` (${said})` : ""}; the dataset's columns may have changed`,
+      details,
+    );
   }
   if (status === 401 || status === 403) {
     const advice = hasToken ? "check that SOCRATA_APP_TOKEN is a valid Socrata app token, or unset it" : "the dataset may not be public";
@@ -98,7 +105,11 @@ async function responseError(response: Response, dataset: PermitDataset, host: s
     const retry = retryAfterSeconds(response.headers.get("retry-after"));
     if (retry !== undefined) details.retryAfterSeconds = retry;
     const advice = hasToken ? "the app token's quota is used up" : "set SOCRATA_APP_TOKEN to get a dedicated quota instead of the shared pool";
-    return new EcnError("provider_error", `Socrata is throttling requests to ${host} (HTTP 429); ${advice}; ${retry !== undefined ? `retry after ${retry} s` : "retry later"}`, details);
+    return new EcnError(
+      "provider_error",
+      `Socrata is throttling requests to ${host} (HTTP 429); ${advice}; ${retry !== undefined ? `retry after ${retry} s` : "retry later"}`,
+      details,
+    );
   }
   if (status >= 500) {
     return new EcnError("provider_error", `Socrata is unavailable: ${host} answered HTTP ${status}${said ? ` (${said})` : ""}; try again later`, details);
@@ -154,10 +165,16 @@ export function createSocrata(options: SocrataOptions = {}): SocrataProvider {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (link.timedOut()) {
-          throw new EcnError("provider_error", `Socrata is unavailable: ${url.host} did not answer within ${duration(timeoutMs)}; try again later`, { provider: "socrata", dataset: dataset.datasetId });
+          throw new EcnError("provider_error", `Socrata is unavailable: ${url.host} did not answer within ${duration(timeoutMs)}; try again later`, {
+            provider: "socrata",
+            dataset: dataset.datasetId,
+          });
         }
         const code = causeCode(error);
-        throw new EcnError("provider_error", `Socrata is unavailable: cannot reach ${url.host}${code ? ` (${code})` : ""}; try again later`, { provider: "socrata", dataset: dataset.datasetId });
+        throw new EcnError("provider_error", `Socrata is unavailable: cannot reach ${url.host}${code ? ` (${code})` : ""}; try again later`, {
+          provider: "socrata",
+          dataset: dataset.datasetId,
+        });
       }
       if (!response.ok) throw await responseError(response, dataset, url.host, appToken !== undefined);
       let body: unknown;
@@ -165,13 +182,23 @@ export function createSocrata(options: SocrataOptions = {}): SocrataProvider {
         body = JSON.parse(await response.text());
       } catch {
         if (signal?.aborted) throw signal.reason;
-        if (link.timedOut()) throw new EcnError("provider_error", `Socrata is unavailable: ${url.host} stopped answering mid-response; try again later`, { provider: "socrata" });
-        throw new EcnError("provider_error", `Socrata sent a response that is not JSON for ${dataset.label}`, { provider: "socrata", dataset: dataset.datasetId });
+        if (link.timedOut())
+          throw new EcnError("provider_error", `Socrata is unavailable: ${url.host} stopped answering mid-response; try again later`, { provider: "socrata" });
+        throw new EcnError("provider_error", `Socrata sent a response that is not JSON for ${dataset.label}`, {
+          provider: "socrata",
+          dataset: dataset.datasetId,
+        });
       }
       if (!Array.isArray(body)) {
-        throw new EcnError("provider_error", `Socrata sent an unexpected response for ${dataset.label} (expected a JSON array of rows)`, { provider: "socrata", dataset: dataset.datasetId });
+        throw new EcnError("provider_error", `Socrata sent an unexpected response for ${dataset.label} (expected a JSON array of rows)`, {
+          provider: "socrata",
+          dataset: dataset.datasetId,
+        });
       }
-      const rows = body.map(stringRow).filter((row): row is Record<string, string> => row !== null).map((row) => normalisePermit(city, row));
+      const rows = body
+        .map(stringRow)
+        .filter((row): row is Record<string, string> => row !== null)
+        .map((row) => normalisePermit(city, row));
       return {
         rows,
         dataset: `${dataset.label} (${dataset.datasetId})`,

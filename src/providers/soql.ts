@@ -98,7 +98,8 @@ function refuseUnsupported(dataset: PermitDataset, filters: PermitFilters): void
   if (dates && dataset.columns.issuedDateType !== "floating_timestamp") {
     throw new Error(`permit dataset ${dataset.datasetId} lists date filters but ${dataset.columns.issuedDate} is not a floating timestamp`);
   }
-  if (dataset.filters.includes("min_cost") && !dataset.columns.cost) throw new Error(`permit dataset ${dataset.datasetId} lists min_cost but has no cost column`);
+  if (dataset.filters.includes("min_cost") && !dataset.columns.cost)
+    throw new Error(`permit dataset ${dataset.datasetId} lists min_cost but has no cost column`);
 }
 
 /**

@@ -73,4 +73,3 @@ export class Dashboard {
     if (viewer.kind !== "operator") throw new OperatorOnly(`${what} is for the operator (ECN_ADMIN_TOKEN), not an organisation's key`);
   }
 }
-

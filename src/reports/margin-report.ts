@@ -90,7 +90,14 @@ const sumsOf = (m: MarkupMargin): Sums => ({
 });
 
 function plus(a: Sums, b: Sums): Sums {
-  return { calls: a.calls + b.calls, events: a.events + b.events, cost: a.cost + b.cost, charged: a.charged + b.charged, revenue: a.revenue + b.revenue, belowMarkup: a.belowMarkup + b.belowMarkup };
+  return {
+    calls: a.calls + b.calls,
+    events: a.events + b.events,
+    cost: a.cost + b.cost,
+    charged: a.charged + b.charged,
+    revenue: a.revenue + b.revenue,
+    belowMarkup: a.belowMarkup + b.belowMarkup,
+  };
 }
 
 const NONE: Sums = { calls: 0, events: 0, cost: 0n, charged: 0n, revenue: 0n, belowMarkup: 0 };

@@ -51,11 +51,13 @@ export async function orgDetail(ledger: Ledger, org: OrgRecord, period: Period, 
     summary: summary!,
     period: { name: period.name, from: dayText(period.fromDay), to: dayText(period.toDay - 86_400_000), days: days.map(dayText) },
     total: { ...view(charged), calls: callCount, ...(operator ? { cost_usd: nanoToUsd(cost) } : {}) },
-    spend_by_feature: [...features].sort(([a], [b]) => a.localeCompare(b)).map(([feature, series]) => ({
-      feature,
-      credits: series.map((m) => view(m).credits),
-      usd: series.map((m) => view(m).usd),
-    })),
+    spend_by_feature: [...features]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([feature, series]) => ({
+        feature,
+        credits: series.map((m) => view(m).credits),
+        usd: series.map((m) => view(m).usd),
+      })),
     balance: endOfDayBalances(days, moves, (await ledger.getWallet(org.id)).balanceMicroCredits, now).map((m) => view(m).credits),
     spend_by_model: models.map((m) => ({
       provider: m.provider,
@@ -84,7 +86,12 @@ export async function orgDetail(ledger: Ledger, org: OrgRecord, period: Period, 
  * today's minus every movement after that day. Days after today (a custom
  * period reaching into the future) show today's balance.
  */
-export function endOfDayBalances(days: number[], moves: { day: number; otherMicroCredits: bigint; spentMicroCredits: bigint }[], balanceNow: bigint, now: number): bigint[] {
+export function endOfDayBalances(
+  days: number[],
+  moves: { day: number; otherMicroCredits: bigint; spentMicroCredits: bigint }[],
+  balanceNow: bigint,
+  now: number,
+): bigint[] {
   const today = dayOf(now);
   return days.map((day) => {
     if (day >= today) return balanceNow;
@@ -92,4 +99,3 @@ export function endOfDayBalances(days: number[], moves: { day: number; otherMicr
     return balanceNow - after;
   });
 }
-

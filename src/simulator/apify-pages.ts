@@ -8,7 +8,11 @@
 export function searchPages(input: unknown, count: number, pagesInRun: number, debugRunId: string | null): Record<string, unknown>[] {
   const query = searchQuery(input);
   const perPage = resultsPerPage(input);
-  const slug = query.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "result";
+  const slug =
+    query
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "result";
   return Array.from({ length: count }, (_, page) => ({
     searchQuery: { term: query, page: page + 1, type: "SEARCH", countryCode: "us", languageCode: "en", resultsPerPage: perPage },
     url: `https://www.google.com/search?q=${encodeURIComponent(query)}&start=${page * perPage}`,

@@ -191,7 +191,13 @@ export class SimulatedRun implements ApifySimulatedRun {
     if (t < endMs) {
       const items = this.itemsAt(t);
       const status = t < READY_MS ? "READY" : "RUNNING";
-      return { status, statusMessage: status === "READY" ? null : `Scraped ${items} results`, itemCount: items, usageNano: this.charged(items), finishedMs: null };
+      return {
+        status,
+        statusMessage: status === "READY" ? null : `Scraped ${items} results`,
+        itemCount: items,
+        usageNano: this.charged(items),
+        finishedMs: null,
+      };
     }
     const items = this.itemsAt(endMs);
     const base = { itemCount: items, usageNano: this.charged(items) };

@@ -53,7 +53,11 @@ export function monthlyUsage(runs: Iterable<SimulatedRun>, date: string | null, 
     monthlyServiceUsage: total.events > 0 ? { [SERVICE]: usageItem(total.events, total.nano) } : {},
     dailyServiceUsages: [...days.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([day, d]) => ({ date: new Date(day).toISOString(), serviceUsage: { [SERVICE]: usageItem(d.events, d.nano) }, totalUsageCreditsUsd: nanoToUsd(d.nano) })),
+      .map(([day, d]) => ({
+        date: new Date(day).toISOString(),
+        serviceUsage: { [SERVICE]: usageItem(d.events, d.nano) },
+        totalUsageCreditsUsd: nanoToUsd(d.nano),
+      })),
     totalUsageCreditsUsdBeforeVolumeDiscount: nanoToUsd(total.nano),
     totalUsageCreditsUsdAfterVolumeDiscount: nanoToUsd(total.nano),
   };
@@ -65,7 +69,8 @@ export function runList(runs: SimulatedRun[], actId: string, userId: string, que
   const number = (name: string, fallback: number) => (query.get(name) === null ? fallback : Number(query.get(name)));
   const offset = number("offset", 0);
   const limit = Math.min(number("limit", MAX_PAGE), MAX_PAGE);
-  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) return invalid("Parameters offset and limit must be non-negative integers");
+  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1)
+    return invalid("Parameters offset and limit must be non-negative integers");
   const instant = (name: string): number | null | undefined => {
     const text = query.get(name);
     if (text === null) return undefined;
@@ -89,6 +94,21 @@ export function runList(runs: SimulatedRun[], actId: string, userId: string, que
 /** The short run object list items carry (the API's RunShort). */
 function shortRun(run: SimulatedRun, userId: string): Record<string, unknown> {
   const full = run.toJson(userId);
-  const fields = ["id", "actId", "userId", "actorTaskId", "status", "startedAt", "finishedAt", "buildId", "buildNumber", "meta", "usageTotalUsd", "defaultKeyValueStoreId", "defaultDatasetId", "defaultRequestQueueId"];
+  const fields = [
+    "id",
+    "actId",
+    "userId",
+    "actorTaskId",
+    "status",
+    "startedAt",
+    "finishedAt",
+    "buildId",
+    "buildNumber",
+    "meta",
+    "usageTotalUsd",
+    "defaultKeyValueStoreId",
+    "defaultDatasetId",
+    "defaultRequestQueueId",
+  ];
   return Object.fromEntries(fields.filter((field) => field in full).map((field) => [field, full[field]]));
 }

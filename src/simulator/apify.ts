@@ -53,7 +53,6 @@ const HOLD_TICK_MS = 20;
 /** What the API reports as the limit when none was asked for. */
 const NO_LIMIT = 999_999_999_999;
 
-
 export async function startApifySimulator(options: { token?: string; port?: number } = {}): Promise<ApifySimulator> {
   const token = options.token ?? "apify_api_sim" + randomBytes(12).toString("hex");
   const userId = apifyId();
@@ -166,7 +165,8 @@ export async function startApifySimulator(options: { token?: string; port?: numb
       if (value === null) return fail(400, "invalid-input", `Parameter "${name}" must be a non-negative number`);
     }
     if (memory && (memory < 128 || (memory & (memory - 1)) !== 0)) return fail(400, "invalid-input", "Memory must be a power of 2 of at least 128 megabytes");
-    if (maxItems !== undefined && maxItems !== null && !Number.isInteger(maxItems)) return fail(400, "invalid-input", 'Parameter "maxItems" must be an integer');
+    if (maxItems !== undefined && maxItems !== null && !Number.isInteger(maxItems))
+      return fail(400, "invalid-input", 'Parameter "maxItems" must be an integer');
     if (!json) return fail(400, "invalid-input", "Input is not a valid JSON");
 
     const behaviour = { ...BEHAVIOUR_DEFAULTS, ...defaults, ...(queue.shift() ?? {}) };
@@ -221,7 +221,10 @@ async function holdUntilFinished(res: ServerResponse, run: SimulatedRun, waitFor
 /** The run log as text; with `stream` the response stays open and grows until the run ends. */
 async function sendLog(res: ServerResponse, run: SimulatedRun, stream: boolean, entry: ApifySimulatedRequest): Promise<void> {
   const lines = (): string[] => {
-    const out = [`${run.startedAt.toISOString()} ACTOR: Pulling container image of build simBuild00000001 from registry.`, `${run.startedAt.toISOString()} Starting the simulated scraper`];
+    const out = [
+      `${run.startedAt.toISOString()} ACTOR: Pulling container image of build simBuild00000001 from registry.`,
+      `${run.startedAt.toISOString()} Starting the simulated scraper`,
+    ];
     for (let i = 1; i <= run.itemCount; i++) out.push(`${run.startedAt.toISOString()} Scraped result ${i}`);
     if (run.finished) out.push(`${(run.finishedAt ?? new Date()).toISOString()} Run finished with status ${run.status}`);
     return out.map((line) => line + "\n");

@@ -65,7 +65,8 @@ export function serveModel(id: string): ServedModel | null {
   const price = MODEL_PRICES[base];
   if (!price || price.prompt.startsWith("-")) return null;
   if (variant === "floor") return { model: id, price, webSearches: 0 };
-  if (variant === "nitro") return { model: id, price: { ...price, prompt: scaled(price.prompt, 3n, 2n), completion: scaled(price.completion, 3n, 2n) }, webSearches: 0 };
+  if (variant === "nitro")
+    return { model: id, price: { ...price, prompt: scaled(price.prompt, 3n, 2n), completion: scaled(price.completion, 3n, 2n) }, webSearches: 0 };
   if (variant === "online") return { model: id, price: { ...price, web_search: price.web_search ?? DEFAULT_WEB_SEARCH_USD }, webSearches: WEB_RESULTS };
   return null;
 }
@@ -103,13 +104,19 @@ export function priceUsd(price: ModelPrice, promptTokens: number, completionToke
  */
 export function simulatedReply(body: ChatBody): string {
   if (body.response_format?.type === "json_object") {
-    const system = (body.messages ?? []).filter((m) => m.role === "system").map((m) => String(m.content ?? "")).join("\n");
+    const system = (body.messages ?? [])
+      .filter((m) => m.role === "system")
+      .map((m) => String(m.content ?? ""))
+      .join("\n");
     const examples = [...system.matchAll(/```json\s*([\s\S]*?)```/g)];
     return examples.at(-1)?.[1]?.trim() ?? "{}";
   }
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const last = [...messages].reverse().find((m) => m.role === "user");
-  const gist = String(last?.content ?? "").replace(/\s+/g, " ").trim().slice(0, 240);
+  const gist = String(last?.content ?? "")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 240);
   return [
     `## Draft (simulated by the ecn-mcp OpenRouter simulator, model ${String(body.model)})`,
     "",

@@ -19,7 +19,18 @@ export function sendEmbeddings(
   const prices = MODEL_PRICES[model]!;
   const costUsd = behaviour.costUsd ?? priceUsd(prices, promptTokens, 0);
   const reported = "reportedCost" in behaviour ? behaviour.reportedCost : costUsd;
-  generations.set(id, { id, model, costUsd, reportedCost: reported, promptTokens, completionTokens: 0, visibleAt: Date.now() + lagMs, cancelled: false, streamed: false, byok: false });
+  generations.set(id, {
+    id,
+    model,
+    costUsd,
+    reportedCost: reported,
+    promptTokens,
+    completionTokens: 0,
+    visibleAt: Date.now() + lagMs,
+    cancelled: false,
+    streamed: false,
+    byok: false,
+  });
   entry.billedUsd = costUsd;
   sendJson(
     res,

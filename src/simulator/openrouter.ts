@@ -151,7 +151,14 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     if (!(await waitUnlessClosed(res, behaviour.stallMs ?? 0))) return finish(Math.min(promptOnly, costUsd), true);
     if (behaviour.inBandError) {
       finish(Math.min(promptOnly, costUsd), false);
-      frame({ id, object: "chat.completion.chunk", created, model, error: { code: 502, message: behaviour.inBandError }, choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }] });
+      frame({
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model,
+        error: { code: 502, message: behaviour.inBandError },
+        choices: [{ index: 0, delta: { content: "" }, finish_reason: "error" }],
+      });
       res.write("data: [DONE]\n\n");
       return void res.end();
     }
@@ -200,12 +207,14 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       log(req, url, { status: defaults.modelsFailure ?? 200 });
       if (defaults.modelsFailure) return error(res, defaults.modelsFailure, "Simulated models failure");
       return sendJson(res, 200, {
-        data: Object.entries(MODEL_PRICES).filter(([id]) => !defaults.unlistedModels.has(id)).map(([id, p]) => ({
-          id,
-          context_length: 128_000,
-          pricing: { request: "0", image: "0", ...p },
-          top_provider: { max_completion_tokens: 16_384 },
-        })),
+        data: Object.entries(MODEL_PRICES)
+          .filter(([id]) => !defaults.unlistedModels.has(id))
+          .map(([id, p]) => ({
+            id,
+            context_length: 128_000,
+            pricing: { request: "0", image: "0", ...p },
+            top_provider: { max_completion_tokens: 16_384 },
+          })),
       });
     }
     if (req.method === "GET" && path === "/key") {

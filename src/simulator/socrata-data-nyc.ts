@@ -10,8 +10,20 @@ import type { ColumnType } from "./socrata-data.js";
 import { compact, daysBefore, draw, ROWS_PER_CITY, text, usDate } from "./socrata-rows.js";
 
 export const LEGACY_NYC_COLUMNS: Record<string, ColumnType> = text(
-  "borough", "bin__", "house__", "street_name", "job__", "job_type", "block", "lot", "work_type",
-  "permit_status", "permit_type", "owner_s_business_name", "filing_date", "issuance_date",
+  "borough",
+  "bin__",
+  "house__",
+  "street_name",
+  "job__",
+  "job_type",
+  "block",
+  "lot",
+  "work_type",
+  "permit_status",
+  "permit_type",
+  "owner_s_business_name",
+  "filing_date",
+  "issuance_date",
 );
 
 export function legacyNewYorkRows(): Record<string, string>[] {
@@ -41,9 +53,23 @@ export function legacyNewYorkRows(): Record<string, string>[] {
 
 export const NYC_NOW_COLUMNS: Record<string, ColumnType> = {
   ...text(
-    "job_filing_number", "work_permit", "work_type", "filing_reason", "permit_status", "house_no", "street_name",
-    "borough", "block", "lot", "bin", "bbl", "job_description", "estimated_job_costs", "owner_business_name",
-    "owner_name", "applicant_business_name",
+    "job_filing_number",
+    "work_permit",
+    "work_type",
+    "filing_reason",
+    "permit_status",
+    "house_no",
+    "street_name",
+    "borough",
+    "block",
+    "lot",
+    "bin",
+    "bbl",
+    "job_description",
+    "estimated_job_costs",
+    "owner_business_name",
+    "owner_name",
+    "applicant_business_name",
   ),
   issued_date: "floating_timestamp",
   approved_date: "floating_timestamp",

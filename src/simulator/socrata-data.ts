@@ -87,7 +87,9 @@ function sanFranciscoRows(): Record<string, string>[] {
       street_number: String(d.int(1, 3999)),
       street_name: d.pick(["Market", "Valencia", "Mission", "Geary", "Irving", "O'Farrell"]),
       street_suffix: d.chance(0.9) ? d.pick(["St", "Av", "Bl"]) : undefined,
-      description: d.chance(0.9) ? d.pick(["reroofing", "kitchen remodel", "seismic retrofit per ab-094", "erect 4-story mixed use building", "new storefront sign"]) : undefined,
+      description: d.chance(0.9)
+        ? d.pick(["reroofing", "kitchen remodel", "seismic retrofit per ab-094", "erect 4-story mixed use building", "new storefront sign"])
+        : undefined,
       estimated_cost: d.chance(0.8) ? String(d.pick([1, 8500, 25000, 90000, 450000, 3200000])) : undefined,
       zipcode: d.pick(["94103", "94110", "94122", "94109"]),
     });
@@ -109,7 +111,9 @@ function austinRows(): Record<string, string>[] {
       permit_number: `${year}-${String(1000 + i * 37).padStart(6, "0")} ${kind}`,
       permit_class_mapped: d.pick(["Residential", "Commercial"]),
       work_class: d.pick(["New", "Remodel", "Addition", "Repair", "Demo"]),
-      description: d.chance(0.9) ? d.pick(["New single family residence", "Replace HVAC unit", "Re-pipe whole house", "Interior remodel 50% of floor area", "Pool and spa"]) : undefined,
+      description: d.chance(0.9)
+        ? d.pick(["New single family residence", "Replace HVAC unit", "Re-pipe whole house", "Interior remodel 50% of floor area", "Pool and spa"])
+        : undefined,
       issue_date: i % 11 === 3 ? undefined : issued,
       calendar_year_issued: year,
       status_current: d.pick(["Active", "Final", "Final", "Expired", "Void"]),
@@ -127,23 +131,75 @@ function dataset(id: string, domain: string, columns: Record<string, ColumnType>
 export const SIM_DATASETS: Record<string, SimDataset> = Object.fromEntries(
   [
     // reported_cost's type on the portal is not confirmed: text here, so only a query that casts it passes.
-    dataset("ydr8-5enu", "data.cityofchicago.org", {
-      ...text("id", "permit_", "permit_status", "permit_type", "review_type", "street_number", "street_direction", "street_name", "suffix", "work_description", "community_area", "reported_cost"),
-      application_start_date: "floating_timestamp",
-      issue_date: "floating_timestamp",
-    }, chicagoRows()),
+    dataset(
+      "ydr8-5enu",
+      "data.cityofchicago.org",
+      {
+        ...text(
+          "id",
+          "permit_",
+          "permit_status",
+          "permit_type",
+          "review_type",
+          "street_number",
+          "street_direction",
+          "street_name",
+          "suffix",
+          "work_description",
+          "community_area",
+          "reported_cost",
+        ),
+        application_start_date: "floating_timestamp",
+        issue_date: "floating_timestamp",
+      },
+      chicagoRows(),
+    ),
     dataset("ipu4-2q9a", "data.cityofnewyork.us", LEGACY_NYC_COLUMNS, legacyNewYorkRows()),
     dataset("rbx6-tga4", "data.cityofnewyork.us", NYC_NOW_COLUMNS, newYorkNowRows()),
-    dataset("i98e-djp9", "data.sfgov.org", {
-      ...text("permit_number", "permit_type", "permit_type_definition", "status", "block", "lot", "street_number", "street_name", "street_suffix", "description", "zipcode", "estimated_cost", "revised_cost"),
-      filed_date: "floating_timestamp",
-      issued_date: "floating_timestamp",
-    }, sanFranciscoRows()),
+    dataset(
+      "i98e-djp9",
+      "data.sfgov.org",
+      {
+        ...text(
+          "permit_number",
+          "permit_type",
+          "permit_type_definition",
+          "status",
+          "block",
+          "lot",
+          "street_number",
+          "street_name",
+          "street_suffix",
+          "description",
+          "zipcode",
+          "estimated_cost",
+          "revised_cost",
+        ),
+        filed_date: "floating_timestamp",
+        issued_date: "floating_timestamp",
+      },
+      sanFranciscoRows(),
+    ),
     // total_job_valuation's type is not confirmed either: a number here, so the same cast is proven on both kinds.
-    dataset("3syk-w9eu", "data.austintexas.gov", {
-      ...text("permittype", "permit_type_desc", "permit_number", "permit_class_mapped", "work_class", "description", "calendar_year_issued", "status_current", "original_address1"),
-      issue_date: "floating_timestamp",
-      total_job_valuation: "number",
-    }, austinRows()),
+    dataset(
+      "3syk-w9eu",
+      "data.austintexas.gov",
+      {
+        ...text(
+          "permittype",
+          "permit_type_desc",
+          "permit_number",
+          "permit_class_mapped",
+          "work_class",
+          "description",
+          "calendar_year_issued",
+          "status_current",
+          "original_address1",
+        ),
+        issue_date: "floating_timestamp",
+        total_job_valuation: "number",
+      },
+      austinRows(),
+    ),
   ].map((d) => [d.id, d]),
 );

@@ -76,7 +76,15 @@ export async function startSocrataSimulator(options: SocrataSimulatorOptions = {
   const queue: SocrataBehaviour[] = [];
   let tokenlessRequests = 0;
 
-  const sodaError = (res: ServerResponse, entry: SocrataRequest, status: number, code: string, message: string, data: Record<string, unknown> = {}, headers: Record<string, string> = {}) => {
+  const sodaError = (
+    res: ServerResponse,
+    entry: SocrataRequest,
+    status: number,
+    code: string,
+    message: string,
+    data: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) => {
     entry.status = status;
     sendJson(res, status, { code, error: true, message, data }, headers);
   };

@@ -82,7 +82,14 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
       if (arg.type !== "text" && arg.type !== "null") throw mismatch(expr.fn, arg.type);
       const convert = expr.fn === "upper" ? (s: string) => s.toUpperCase() : (s: string) => s.toLowerCase();
       const literal = arg.literal === undefined ? undefined : convert(arg.literal);
-      return { type: "text", ...(literal === undefined ? {} : { literal }), eval: (row) => { const v = arg.eval(row); return v === null ? null : convert(String(v)); } };
+      return {
+        type: "text",
+        ...(literal === undefined ? {} : { literal }),
+        eval: (row) => {
+          const v = arg.eval(row);
+          return v === null ? null : convert(String(v));
+        },
+      };
     }
     case "cast":
       return castTo(compile(expr.operand, columns), expr.to);
@@ -101,12 +108,18 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
           const b = right.eval(row);
           if (a === null || b === null) return null;
           switch (expr.op) {
-            case "=": return a === b;
-            case "!=": return a !== b;
-            case "<": return a < b;
-            case "<=": return a <= b;
-            case ">": return a > b;
-            case ">=": return a >= b;
+            case "=":
+              return a === b;
+            case "!=":
+              return a !== b;
+            case "<":
+              return a < b;
+            case "<=":
+              return a <= b;
+            case ">":
+              return a > b;
+            case ">=":
+              return a >= b;
           }
         },
       };
@@ -114,7 +127,8 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
     case "like": {
       const subject = compile(expr.subject, columns);
       const pattern = compile(expr.pattern, columns);
-      for (const side of [subject, pattern]) if (side.type !== "text" && side.type !== "null") throw mismatch(expr.negated ? "op$not_like" : "op$like", side.type);
+      for (const side of [subject, pattern])
+        if (side.type !== "text" && side.type !== "null") throw mismatch(expr.negated ? "op$not_like" : "op$like", side.type);
       return {
         type: "boolean",
         eval: (row) => {
@@ -139,7 +153,13 @@ function compile(expr: SoqlExpr, columns: Columns): Compiled {
     }
     case "not": {
       const operand = boolean(compile(expr.operand, columns), "not");
-      return { type: "boolean", eval: (row) => { const v = operand.eval(row); return v === null ? null : !v; } };
+      return {
+        type: "boolean",
+        eval: (row) => {
+          const v = operand.eval(row);
+          return v === null ? null : !v;
+        },
+      };
     }
   }
 }

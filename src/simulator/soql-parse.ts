@@ -11,11 +11,7 @@
  */
 
 export type SoqlErrorCode =
-  | "query.compiler.malformed"
-  | "query.soql.no-such-column"
-  | "query.soql.no-such-function"
-  | "query.soql.type-mismatch"
-  | "query.execution.error";
+  "query.compiler.malformed" | "query.soql.no-such-column" | "query.soql.no-such-function" | "query.soql.type-mismatch" | "query.execution.error";
 
 /** A query the service refuses; rendered as a SODA 400 error body. */
 export class SoqlError extends Error {
@@ -235,8 +231,8 @@ function atom(r: TokenReader): SoqlExpr {
 
 function primary(r: TokenReader): SoqlExpr {
   const token = r.peek();
-  if (token.type === "string") return r.next(), { kind: "string", value: token.value };
-  if (token.type === "number") return r.next(), { kind: "number", value: Number(token.text), text: token.text };
+  if (token.type === "string") return (r.next(), { kind: "string", value: token.value });
+  if (token.type === "number") return (r.next(), { kind: "number", value: Number(token.text), text: token.text });
   if (r.accept("(")) {
     const inner = orExpr(r);
     r.expect(")");

@@ -74,7 +74,11 @@ function converter(from: ValueType, to: CastType): ((v: string | number | boolea
       return Number(text);
     };
   }
-  return (v) => canonicalTimestamp(String(v).trim()) ?? (() => { throw executionError(String(v), to); })();
+  return (v) =>
+    canonicalTimestamp(String(v).trim()) ??
+    (() => {
+      throw executionError(String(v), to);
+    })();
 }
 
 /** `operand::to`. The result is typed, never a bare literal, so it is not converted again implicitly. */

@@ -54,8 +54,6 @@ export const funnelGenerate = llmTool({
   extraOutput: { stages: z.array(stageSchema).describe("The funnel, first stage first.") },
   shape: (a) => ({
     stages: a.stages,
-    text: a.stages
-      .map((s, i) => `### ${i + 1}. ${s.name} (${s.channel})\nGoal: ${s.goal}\n**${s.headline}**\n${s.body}\n→ ${s.call_to_action}`)
-      .join("\n\n"),
+    text: a.stages.map((s, i) => `### ${i + 1}. ${s.name} (${s.channel})\nGoal: ${s.goal}\n**${s.headline}**\n${s.body}\n→ ${s.call_to_action}`).join("\n\n"),
   }),
 });

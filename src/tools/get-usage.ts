@@ -22,8 +22,7 @@ const eventSchema = z.object({
 export const getUsage = defineTool({
   name: "get_usage",
   title: "Usage",
-  description:
-    "Shows your organisation's recent paid provider requests (newest first) and totals per feature: cost, credits charged, tokens. Free.",
+  description: "Shows your organisation's recent paid provider requests (newest first) and totals per feature: cost, credits charged, tokens. Free.",
   input: z.strictObject({
     since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional().describe("Only events settled at or after this time (ISO 8601 date or date-time)."),
     feature: z.enum(FEATURES).optional().describe("Only this feature."),

@@ -4,8 +4,7 @@ import { defineTool, READ_ONLY } from "./tool.js";
 export const getWalletBalance = defineTool({
   name: "get_wallet_balance",
   title: "Wallet balance",
-  description:
-    "Shows the credit wallet of your organisation: balance, credits held by running calls, and what is available for new paid calls. Free.",
+  description: "Shows the credit wallet of your organisation: balance, credits held by running calls, and what is available for new paid calls. Free.",
   input: z.strictObject({}),
   output: z.object({
     org_id: z.string().describe("Organisation id."),

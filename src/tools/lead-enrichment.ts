@@ -33,7 +33,14 @@ export const leadProfileSchema = profileShape(() => z.string().nullable());
 const leadProfileOutput = profileShape(() => z.string().optional());
 
 const EXAMPLE = {
-  company: { name: "Acme Dental", industry: "Dental clinics", size_estimate: "11-50 employees", location: "Austin, TX", website: "https://acmedental.example", description: "Family dental practice with three locations." },
+  company: {
+    name: "Acme Dental",
+    industry: "Dental clinics",
+    size_estimate: "11-50 employees",
+    location: "Austin, TX",
+    website: "https://acmedental.example",
+    description: "Family dental practice with three locations.",
+  },
   person: { name: "Dana Lee", title: "Practice Manager", seniority: "manager", department: "Operations" },
   signals: ["Opened a third location in 2026"],
   pain_points: ["Front desk overloaded with scheduling calls"],

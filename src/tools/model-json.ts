@@ -28,10 +28,7 @@ export function parseModelJson<S extends z.ZodType>(text: string, schema: S, fea
   } catch (error) {
     problem = error instanceof Error ? error.message : String(error);
   }
-  throw new EcnError(
-    "provider_error",
-    `the model's answer for ${feature} was not the JSON this tool needs (${problem}). Retry, or pass a stronger model.`,
-  );
+  throw new EcnError("provider_error", `the model's answer for ${feature} was not the JSON this tool needs (${problem}). Retry, or pass a stronger model.`);
 }
 
 /** The example block every JSON prompt ends with: the model (and the simulator) answer in this shape. */

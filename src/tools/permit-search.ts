@@ -34,7 +34,12 @@ export const permitSearch = defineTool({
     issued_since: day.optional().describe("First issue day to include (YYYY-MM-DD, a day in the city's local calendar)."),
     issued_until: day.optional().describe("Last issue day to include (YYYY-MM-DD, inclusive, a day in the city's local calendar)."),
     permit_type: z.string().trim().min(1).max(200).optional().describe("Part of the permit type, case-insensitive (e.g. 'new construction', 'electrical')."),
-    min_cost: z.number().nonnegative().max(1e12).optional().describe("Minimum declared or estimated cost in USD, as the city publishes it (see the description for each city's column)."),
+    min_cost: z
+      .number()
+      .nonnegative()
+      .max(1e12)
+      .optional()
+      .describe("Minimum declared or estimated cost in USD, as the city publishes it (see the description for each city's column)."),
     text: z.string().trim().min(1).max(200).optional().describe("Free-text search over the whole permit (address, contractor, description...)."),
     limit: z.number().int().min(1).max(1_000).default(25).describe("Most rows to return."),
   }),

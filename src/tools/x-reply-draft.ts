@@ -47,7 +47,10 @@ export const xReplyDraft = llmTool({
   extraOutput: { replies: z.array(z.string().max(X_POST_LIMIT)).describe(`Reply options, best first, each at most ${X_POST_LIMIT} characters.`) },
   shape: (a, args) => {
     // Over-long variants are dropped rather than cut mid-sentence.
-    const replies = a.replies.map((r) => r.trim()).filter((r) => r.length > 0 && r.length <= X_POST_LIMIT).slice(0, args.variants);
+    const replies = a.replies
+      .map((r) => r.trim())
+      .filter((r) => r.length > 0 && r.length <= X_POST_LIMIT)
+      .slice(0, args.variants);
     if (replies.length === 0) {
       throw new EcnError("provider_error", `the model wrote no reply within ${X_POST_LIMIT} characters. Retry, or pass a stronger model.`);
     }

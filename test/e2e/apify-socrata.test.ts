@@ -12,7 +12,12 @@ const apifyEvents = async (stack: Stack) =>
 
 /** Every run the simulated Apify started has exactly one usage event, and vice versa. */
 async function assertOneEventPerRun(stack: Stack): Promise<void> {
-  expect((await apifyEvents(stack)).map((e) => e.ref).sort()).toEqual(stack.apify.startedRuns().map((r) => r.id).sort());
+  expect((await apifyEvents(stack)).map((e) => e.ref).sort()).toEqual(
+    stack.apify
+      .startedRuns()
+      .map((r) => r.id)
+      .sort(),
+  );
 }
 
 describe("lead_signal_fetch", () => {
@@ -51,7 +56,9 @@ describe("lead_signal_fetch", () => {
   it("refuses a cap below the actor's minimum, naming the credits needed: nothing held, nothing sent", async () => {
     const stack = await startStack({ credits: "100" });
     const result = await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 20, max_cost_credits: 40 });
-    expect(textOf(result)).toMatch(/^invalid_input: max_cost_credits 40 is below what the Apify actor apify\/google-search-scraper accepts: .*\$0\.50, which is 62\.5 credits/);
+    expect(textOf(result)).toMatch(
+      /^invalid_input: max_cost_credits 40 is below what the Apify actor apify\/google-search-scraper accepts: .*\$0\.50, which is 62\.5 credits/,
+    );
     expect(startRequests(stack)).toHaveLength(0);
     expect((await rows(stack, "SELECT count(*) AS n FROM tool_calls"))[0]).toEqual({ n: 0n });
   });
@@ -144,7 +151,7 @@ describe("permit_search", () => {
     expect(out.rows[0]).toMatchObject({ permit_number: expect.any(String), issued_date: expect.stringMatching(/^20(2[4-9])-/), raw: expect.any(Object) });
     expect(out.source_url).toMatch(new RegExp(`^${stack.socrata.baseUrl}/resource/ydr8-5enu\\.json\\?`));
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 3_000_000n, heldMicroCredits: 0n });
-    const log = (await rows(stack, "SELECT source, dataset, row_count FROM data_query_log"));
+    const log = await rows(stack, "SELECT source, dataset, row_count FROM data_query_log");
     expect(log).toEqual([{ source: "socrata", dataset: "ydr8-5enu", row_count: BigInt(out.rows.length) }]);
     expect((await rows(stack, "SELECT count(*) AS n FROM tool_calls"))[0]).toEqual({ n: 0n });
   });

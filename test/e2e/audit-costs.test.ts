@@ -44,7 +44,11 @@ async function audit(stack: Stack, ...args: string[]): Promise<{ code: number; r
     return { code: 0, report: args.includes("--json") ? (JSON.parse(stdout) as ReportJson) : ({} as ReportJson), stdout };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, report: args.includes("--json") ? (JSON.parse(failed.stdout) as ReportJson) : ({} as ReportJson), stdout: failed.stdout + failed.stderr };
+    return {
+      code: failed.code,
+      report: args.includes("--json") ? (JSON.parse(failed.stdout) as ReportJson) : ({} as ReportJson),
+      stdout: failed.stdout + failed.stderr,
+    };
   }
 }
 
@@ -58,7 +62,17 @@ async function everyKindOfCall(stack: Stack): Promise<void> {
   expect(textOf(await stack.call("profile_draft", PROFILE_ARGS))).toMatch(/^provider_error: /);
   stack.sim.behave({ inBandError: "upstream overloaded", costUsd: 0.0009 });
   expect(textOf(await stack.call("profile_draft", PROFILE_ARGS))).toMatch(/^provider_error: /);
-  expect((await stack.call("context_pack_compile", { goal: "pitch storm repair to roofers", documents: [{ title: "Roofs", content: "Roofs in Austin after hail." }, { title: "Repair", content: "Storm repair in 48 hours." }] })).isError).toBeFalsy();
+  expect(
+    (
+      await stack.call("context_pack_compile", {
+        goal: "pitch storm repair to roofers",
+        documents: [
+          { title: "Roofs", content: "Roofs in Austin after hail." },
+          { title: "Repair", content: "Storm repair in 48 hours." },
+        ],
+      })
+    ).isError,
+  ).toBeFalsy();
   expect((await stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 5 })).isError).toBeFalsy();
   stack.apify.behave({ outcome: "FAILED" });
   await stack.call("lead_signal_fetch", { query: "plumbers Austin", max_results: 5 });
@@ -87,13 +101,27 @@ describe("ecn-mcp audit-costs", () => {
     const billedOpenRouter = stack.sim.paidRequests().reduce((sum, r) => sum + nano(r.billedUsd), 0n);
     const billedApify = stack.apify.startedRuns().reduce((sum, r) => sum + nano(r.usageTotalUsd), 0n);
     expect(billedOpenRouter).toBeGreaterThan(0n);
-    expect(stack.apify.startedRuns().map((r) => r.status).sort()).toEqual(["FAILED", "SUCCEEDED"]);
+    expect(
+      stack.apify
+        .startedRuns()
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual(["FAILED", "SUCCEEDED"]);
 
     const clean = await audit(stack, "--json");
     expect(clean.code, clean.stdout).toBe(0);
     expect(clean.report.ok).toBe(true);
     const openrouter = byProvider(clean.report, "openrouter");
-    expect(openrouter).toMatchObject({ status: "ok", gap_usd: 0, gap_pct: 0, within_tolerance: true, unmetered: { usd: 0, requests: [] }, unknown_to_provider: [], cost_mismatches: [], open_calls: 0 });
+    expect(openrouter).toMatchObject({
+      status: "ok",
+      gap_usd: 0,
+      gap_pct: 0,
+      within_tolerance: true,
+      unmetered: { usd: 0, requests: [] },
+      unknown_to_provider: [],
+      cost_mismatches: [],
+      open_calls: 0,
+    });
     expect(nano(openrouter.provider_usd!)).toBe(billedOpenRouter);
     expect(nano(openrouter.ledger_usd!)).toBe(billedOpenRouter);
     // Today from the key's usage_daily; yesterday only from the activity endpoint, which refuses an inference key.
@@ -102,7 +130,14 @@ describe("ecn-mcp audit-costs", () => {
     for (const day of openrouter.days) expect(day).toMatchObject({ gap_usd: 0, within_tolerance: true, source: expect.stringMatching(/usage_daily/) });
     expect(openrouter.notes.join("\n")).toMatch(/activity endpoint refused this key \(403: Only management keys can perform this operation\)/);
     const apify = byProvider(clean.report, "apify");
-    expect(apify).toMatchObject({ status: "ok", gap_usd: 0, within_tolerance: true, unmetered: { usd: 0, requests: [] }, unknown_to_provider: [], cost_mismatches: [] });
+    expect(apify).toMatchObject({
+      status: "ok",
+      gap_usd: 0,
+      within_tolerance: true,
+      unmetered: { usd: 0, requests: [] },
+      unknown_to_provider: [],
+      cost_mismatches: [],
+    });
     expect(nano(apify.provider_usd!)).toBe(billedApify);
     expect(apify.days.length).toBeGreaterThan(0);
     for (const day of apify.days) expect(day).toMatchObject({ gap_usd: 0, within_tolerance: true, account_usd: day.provider_usd });
@@ -133,11 +168,19 @@ describe("ecn-mcp audit-costs", () => {
     const caught = await audit(stack, "--json");
     expect(caught.code).toBe(5);
     expect(caught.report.ok).toBe(false);
-    expect(byProvider(caught.report, "openrouter")).toMatchObject({ status: "gap", gap_usd: 0.01, within_tolerance: false, unmetered: { usd: 0.01, requests: [] } });
+    expect(byProvider(caught.report, "openrouter")).toMatchObject({
+      status: "gap",
+      gap_usd: 0.01,
+      within_tolerance: false,
+      unmetered: { usd: 0.01, requests: [] },
+    });
     expect(byProvider(caught.report, "apify")).toMatchObject({
       status: "gap",
       gap_usd: unmeteredRun.usageTotalUsd,
-      unmetered: { usd: unmeteredRun.usageTotalUsd, requests: [expect.objectContaining({ id: unmeteredRun.id, usd: unmeteredRun.usageTotalUsd, status: "SUCCEEDED" })] },
+      unmetered: {
+        usd: unmeteredRun.usageTotalUsd,
+        requests: [expect.objectContaining({ id: unmeteredRun.id, usd: unmeteredRun.usageTotalUsd, status: "SUCCEEDED" })],
+      },
     });
     const only = await audit(stack, "--json", "--provider", "apify", "--tolerance-pct", "100");
     expect(only.report.providers.map((p) => p.provider)).toEqual(["apify"]);

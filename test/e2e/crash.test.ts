@@ -47,7 +47,13 @@ describe("crash at each failpoint, then reconcile at once", () => {
     expect(open!.ownerInstanceId).toMatch(/^in_/);
     const report = await reconcile(stack);
     const expected = { after_hold: "voided", after_dispatch: "estimated", after_provider_response: "settled", inside_settle: "settled" }[point];
-    expect(report).toEqual([expect.objectContaining({ tool_call_id: open!.id, action: expected, note: expect.stringMatching(/^orphaned: its server in_\S+ \(pid \d+ on .+\) has exited; /) })]);
+    expect(report).toEqual([
+      expect.objectContaining({
+        tool_call_id: open!.id,
+        action: expected,
+        note: expect.stringMatching(/^orphaned: its server in_\S+ \(pid \d+ on .+\) has exited; /),
+      }),
+    ]);
     expect(await stack.ledger.openCalls()).toEqual([]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ heldMicroCredits: 0n });
     await assertChargedOnce(stack);
@@ -101,7 +107,9 @@ describe("crash at each failpoint, then reconcile at once", () => {
     await pending;
     const report = await reconcile(stack);
     const run = stack.apify.startedRuns()[0]!;
-    expect(report).toEqual([expect.objectContaining({ action: "settled", note: expect.stringMatching(/^orphaned: .* has exited; settled at the cost apify reported/) })]);
+    expect(report).toEqual([
+      expect.objectContaining({ action: "settled", note: expect.stringMatching(/^orphaned: .* has exited; settled at the cost apify reported/) }),
+    ]);
     expect(run.status).toBe("ABORTED");
     expect(Date.now() - started, "resolved in seconds, not at the 15-minute actor deadline").toBeLessThan(30_000);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
@@ -117,7 +125,10 @@ describe("crash at each failpoint, then reconcile at once", () => {
     const stack = await startStack({ credits: "10", env: { ECN_FAILPOINT: "after_provider_response" } });
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
     const reports = await Promise.all([reconcile(stack), reconcile(stack), reconcile(stack)]);
-    const actions = reports.flat().map((r) => r.action).sort();
+    const actions = reports
+      .flat()
+      .map((r) => r.action)
+      .sort();
     expect(actions.filter((a) => a === "settled")).toHaveLength(1);
     expect(actions.every((a) => a === "settled" || a === "already_resolved")).toBe(true);
     expect((await rows(stack, "SELECT count(*) AS n FROM credit_transactions WHERE kind = 'spend'"))[0]).toEqual({ n: 1n });

@@ -44,9 +44,9 @@ async function signIn(page: Page, key: string): Promise<void> {
 /** What a chart on the page was drawn with: its labels and each dataset's label and values. */
 function chartData(page: Page, test: string) {
   return page.evaluate((selector) => {
-    const chart = (window as unknown as { Chart: { getChart(el: Element): { data: { labels: string[]; datasets: { label: string; data: number[] }[] } } | undefined } }).Chart.getChart(
-      document.querySelector(selector)!,
-    );
+    const chart = (
+      window as unknown as { Chart: { getChart(el: Element): { data: { labels: string[]; datasets: { label: string; data: number[] }[] } } | undefined } }
+    ).Chart.getChart(document.querySelector(selector)!);
     return chart ? { labels: chart.data.labels, datasets: chart.data.datasets.map((d) => ({ label: d.label, data: d.data })) } : null;
   }, `[data-test=${test}]`);
 }
@@ -65,12 +65,14 @@ describe.skipIf(!CHROMIUM)("dashboard in Chromium", () => {
     await expect.poll(() => page.locator("[data-test=balance]").textContent()).toBe("92 cr · $0.92");
     expect(await page.locator("[data-test=org-name]").textContent()).toBe("acme");
     expect(await page.locator("[data-test=period-spend]").textContent()).toBe("7 cr · $0.07");
-    await expect.poll(() => chartData(page, "spend-chart")).toMatchObject({
-      datasets: [
-        { label: "lead_signal_fetch", data: [0, 0, 0, 0, 0, 0, 5] },
-        { label: "profile_draft", data: [0, 0, 0, 0, 2, 0, 0] },
-      ],
-    });
+    await expect
+      .poll(() => chartData(page, "spend-chart"))
+      .toMatchObject({
+        datasets: [
+          { label: "lead_signal_fetch", data: [0, 0, 0, 0, 0, 0, 5] },
+          { label: "profile_draft", data: [0, 0, 0, 0, 2, 0, 0] },
+        ],
+      });
     expect((await chartData(page, "balance-chart"))!.datasets[0]!.data).toEqual([99, 99, 99, 99, 97, 97, 92]);
     expect(await page.locator("[data-test=calls] tbody tr").count()).toBe(5);
     expect(await page.getByText("Provider cost").count()).toBe(0); // a tenant never sees our cost

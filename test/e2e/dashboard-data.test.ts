@@ -82,7 +82,11 @@ describe("dashboard data", () => {
 
     const orgs = await get("/api/v1/dashboard/orgs");
     expect(orgs.body.orgs.map((o: { name: string }) => o.name).sort()).toEqual(["acme", "globex"]);
-    expect(orgs.body.orgs.find((o: { name: string }) => o.name === "globex")).toMatchObject({ balance: { credits: 47 }, spend_7d: { credits: 3 }, days_left: 109.6 });
+    expect(orgs.body.orgs.find((o: { name: string }) => o.name === "globex")).toMatchObject({
+      balance: { credits: 47 },
+      spend_7d: { credits: 3 },
+      days_left: 109.6,
+    });
 
     const acme = await get(`/api/v1/dashboard/orgs/${orgIds.acme}?period=7d`);
     expect(acme.body.total).toEqual({ credits: 7, usd: 0.07, calls: 3, cost_usd: 0.056 });
@@ -108,7 +112,10 @@ describe("dashboard data", () => {
     // Each figure names the markup it was charged at: profile_draft at 1.25 (acme) and at 2 (globex), neither flagged.
     expect(margins.body.report.markups.map((m: { markup: number }) => m.markup)).toEqual([1.25, 2]);
     const profile = margins.body.report.features.find((f: { feature: string }) => f.feature === "profile_draft");
-    expect(profile.markups.map((m: { markup: number; calls: number; revenue_usd: number }) => [m.markup, m.calls, m.revenue_usd])).toEqual([[1.25, 3, 0.03], [2, 1, 0.02]]); // the voided call counts as a call
+    expect(profile.markups.map((m: { markup: number; calls: number; revenue_usd: number }) => [m.markup, m.calls, m.revenue_usd])).toEqual([
+      [1.25, 3, 0.03],
+      [2, 1, 0.02],
+    ]); // the voided call counts as a call
     expect(profile.flags).toEqual([]);
     expect(margins.body.daily.cost_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.008 + 0.016 + 0.04 + 0.1 + 0.01, 9);
     expect(margins.body.daily.revenue_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.01 + 0.02 + 0.05 + 0.01 + 0.02, 9);
@@ -124,7 +131,11 @@ describe("dashboard data", () => {
   it("signs in with a pasted key into an httpOnly, SameSite=Strict session holding no key, and signs out", async () => {
     const { stack, orgIds, keys } = await seedDashboard();
     const signIn = (key: string, origin?: string) =>
-      fetch(`${stack.url}/dashboard/session`, { method: "POST", headers: { "content-type": "application/json", ...(origin ? { origin } : {}) }, body: JSON.stringify({ key }) });
+      fetch(`${stack.url}/dashboard/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ key }),
+      });
 
     expect((await signIn("ecn_sk_wrong")).status).toBe(401);
     expect((await signIn(keys.acme, "https://evil.example")).status).toBe(403); // the Origin guard covers the pages

@@ -46,7 +46,9 @@ function mutated(valid: Record<string, unknown>): fc.Arbitrary<Record<string, un
   const replace = fields.length
     ? fc.tuple(fc.constantFrom(...fields), edgeValue).map(([field, value]) => ({ ...valid, [field]: value }))
     : fc.constant({ ...valid, surprise: 1 });
-  const drop = fields.length ? fc.constantFrom(...fields).map((field) => Object.fromEntries(Object.entries(valid).filter(([k]) => k !== field))) : fc.constant({ x: 1 });
+  const drop = fields.length
+    ? fc.constantFrom(...fields).map((field) => Object.fromEntries(Object.entries(valid).filter(([k]) => k !== field)))
+    : fc.constant({ x: 1 });
   const add = fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), edgeValue).map(([field, value]) => ({ ...valid, [field]: value }));
   return fc.oneof(replace, drop, add);
 }

@@ -25,7 +25,11 @@ const call = (id: number, name = "profile_draft", args: Record<string, unknown> 
 describe("JSON-RPC batches and the rate limit", () => {
   it("refuses a batch of more tool calls than the key may make: no provider request, no ledger row", async () => {
     const stack = await startHttpStack({ orgs: { acme: "100" }, env: { ECN_HTTP_RATE_LIMIT: "5" } });
-    const response = await post(stack, stack.keys.acme!, Array.from({ length: 20 }, (_, i) => call(i + 1)));
+    const response = await post(
+      stack,
+      stack.keys.acme!,
+      Array.from({ length: 20 }, (_, i) => call(i + 1)),
+    );
     expect(response.status).toBe(429);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
@@ -36,7 +40,11 @@ describe("JSON-RPC batches and the rate limit", () => {
   it("counts each message of a batch it serves", async () => {
     const stack = await startHttpStack({ orgs: { acme: "100" }, env: { ECN_HTTP_RATE_LIMIT: "5" } });
     const key = stack.keys.acme!;
-    const batch = await post(stack, key, [1, 2, 3, 4].map((id) => call(id, "get_wallet_balance", {})));
+    const batch = await post(
+      stack,
+      key,
+      [1, 2, 3, 4].map((id) => call(id, "get_wallet_balance", {})),
+    );
     expect(batch.status).toBe(200);
     expect((await batch.text()).match(/"balance_credits":100/g)).toHaveLength(4);
     // Four of five used: one request more is served, the next is not.

@@ -141,7 +141,10 @@ describe("tenant isolation", () => {
     await client.close();
 
     const acmeWallet = (await (await stack.get("/api/v1/credits/wallet/", acme)).json()) as { org_id: string; balance_credits: number };
-    const betaWallet = (await (await stack.get(`/api/v1/credits/wallet/?org_id=${acmeWallet.org_id}`, beta)).json()) as { org_id: string; balance_credits: number };
+    const betaWallet = (await (await stack.get(`/api/v1/credits/wallet/?org_id=${acmeWallet.org_id}`, beta)).json()) as {
+      org_id: string;
+      balance_credits: number;
+    };
     expect(acmeWallet.org_id).toBe(stack.orgIds.acme);
     expect(acmeWallet.balance_credits).toBeLessThan(100);
     expect(betaWallet).toMatchObject({ org_id: stack.orgIds.beta, balance_credits: 50 });

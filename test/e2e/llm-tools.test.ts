@@ -61,7 +61,10 @@ describe("LLM features", () => {
       expect(out.text.length, name).toBeGreaterThan(0);
       const request = stack.sim.paidRequests().at(-1)!;
       const events = await stack.ledger.usageEventsOfCall(String(out.metering.tool_call_id));
-      expect(events.map((e) => e.providerRequestId), name).toEqual([request.generationId]);
+      expect(
+        events.map((e) => e.providerRequestId),
+        name,
+      ).toEqual([request.generationId]);
     }
     expect(stack.sim.paidRequests()).toHaveLength(Object.keys(CALLS).length);
     await assertInvariants(stack.ledger);
@@ -101,7 +104,7 @@ describe("LLM features", () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/^provider_error: the model's answer for lead_qualify was not the JSON this tool needs .* charged: 0\.25 credits/);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 9_750_000n, heldMicroCredits: 0n });
-    expect((await rows(stack, "SELECT state, error_code FROM tool_calls"))).toEqual([{ state: "settled", error_code: "provider_error" }]);
+    expect(await rows(stack, "SELECT state, error_code FROM tool_calls")).toEqual([{ state: "settled", error_code: "provider_error" }]);
     await assertInvariants(stack.ledger);
   });
 

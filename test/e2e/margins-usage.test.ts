@@ -77,7 +77,11 @@ async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint,
   );
 }
 
-const failureOf = (promise: Promise<unknown>) => promise.then(() => null, (error: { code: number; stdout: string }) => error);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => null,
+    (error: { code: number; stdout: string }) => error,
+  );
 
 describe("check-margins", () => {
   it("reports exactly the configured margin: 20% of revenue at markup 1.25", async () => {
@@ -129,8 +133,30 @@ describe("check-margins judges each event by its own markup", () => {
     await stack.call("profile_draft", PROFILE_ARGS); // at 2
     const { stdout } = await stack.cli("check-margins", "--json"); // run with ECN_MARKUP=2, as the operator would now
     const report = JSON.parse(stdout) as MarginJson;
-    const at125 = { markup: 1.25, credit_usd_value: 0.01, implied_margin_pct: 20, calls: 1, cost_usd: 0.002, credits_charged: 0.25, revenue_usd: 0.0025, margin_usd: 0.0005, margin_pct: 20, below_markup_events: 0 };
-    const at2 = { markup: 2, credit_usd_value: 0.01, implied_margin_pct: 50, calls: 1, cost_usd: 0.002, credits_charged: 0.4, revenue_usd: 0.004, margin_usd: 0.002, margin_pct: 50, below_markup_events: 0 };
+    const at125 = {
+      markup: 1.25,
+      credit_usd_value: 0.01,
+      implied_margin_pct: 20,
+      calls: 1,
+      cost_usd: 0.002,
+      credits_charged: 0.25,
+      revenue_usd: 0.0025,
+      margin_usd: 0.0005,
+      margin_pct: 20,
+      below_markup_events: 0,
+    };
+    const at2 = {
+      markup: 2,
+      credit_usd_value: 0.01,
+      implied_margin_pct: 50,
+      calls: 1,
+      cost_usd: 0.002,
+      credits_charged: 0.4,
+      revenue_usd: 0.004,
+      margin_usd: 0.002,
+      margin_pct: 50,
+      below_markup_events: 0,
+    };
     expect(report.markup).toBe(2);
     expect(report.markups).toEqual([expect.objectContaining(at125), expect.objectContaining(at2)]);
     expect(report.features).toEqual([
@@ -167,7 +193,13 @@ describe("check-margins judges each event by its own markup", () => {
     const { stdout } = await stack.cli("check-margins", "--json");
     const report = JSON.parse(stdout) as MarginJson;
     expect(report.features).toEqual([
-      expect.objectContaining({ feature: "lead_qualify", margin_usd: 0.005, below_markup_events: 1, flags: ["below_markup"], markups: [expect.objectContaining({ markup: 2, below_markup_events: 1 })] }),
+      expect.objectContaining({
+        feature: "lead_qualify",
+        margin_usd: 0.005,
+        below_markup_events: 1,
+        flags: ["below_markup"],
+        markups: [expect.objectContaining({ markup: 2, below_markup_events: 1 })],
+      }),
     ]);
     expect(report.losing_features).toEqual([]);
   });
@@ -185,7 +217,10 @@ describe("usage export", () => {
     );
     expect(csv).toHaveLength(3);
     expect(csv[1]).toMatch(/,profile_draft,openrouter,openai\/gpt-4o-mini,gen-[^,]+,ok,\d+,\d+,0\.002,0\.25,false,false$/);
-    const json = JSON.parse((await stack.cli("usage", "--format", "json", "--feature", "lead_qualify", "--org", "e2e")).stdout) as { feature: string; cost_usd: number }[];
+    const json = JSON.parse((await stack.cli("usage", "--format", "json", "--feature", "lead_qualify", "--org", "e2e")).stdout) as {
+      feature: string;
+      cost_usd: number;
+    }[];
     expect(json).toEqual([expect.objectContaining({ feature: "lead_qualify", cost_usd: 0.001 })]);
     expect(JSON.parse((await stack.cli("usage", "--json", "--since", "2999-01-01")).stdout)).toEqual([]);
     const table = await stack.cli("usage");
@@ -197,14 +232,17 @@ describe("usage export", () => {
     const stack = await startStack({ credits: "1" });
     const rows = 200_000;
     const now = Date.now();
-    await sqlExec(stack.ledger, `
+    await sqlExec(
+      stack.ledger,
+      `
       INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits, request_hash, created_at)
         VALUES ('tc_bulk', '${stack.orgId}', 'profile_draft', 'openrouter', 'settled', 'hosted', 0, 0, 'bulk', ${now});
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
       INSERT INTO usage_events (id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, cost_nano_usd, cost_source,
                                 markup, credit_usd_value, charged_micro_credits, metered_micro_credits, created_at, settled_at)
         SELECT 'ue_bulk_' || i, 'tc_bulk', '${stack.orgId}', 'profile_draft', 'openrouter', 'openai/gpt-4o-mini', 'gen-' || i, 'ok',
-               1000, 'reported', '1.25', '0.01', 125, 125, ${now} + i, ${now} + i FROM n;`);
+               1000, 'reported', '1.25', '0.01', 125, 125, ${now} + i, ${now} + i FROM n;`,
+    );
     // 200,000 rows as objects would need far more than a 48 MB heap: only a stream fits.
     const { stdout } = await run(process.execPath, ["--max-old-space-size=48", CLI, "usage", "--format", "csv"], {
       env: stack.env,

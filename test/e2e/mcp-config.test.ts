@@ -32,7 +32,9 @@ describe("ecn-mcp mcp-config", () => {
     expect(written.env.ECN_ORG).toBe("e2e");
 
     const client = new Client({ name: "as-a-client-launches", version: "1.0.0" });
-    await client.connect(new StdioClientTransport({ command: written.command, args: written.args, env: { ...written.env, HOME: freshDir("client-home") }, cwd: freshDir("cwd") }));
+    await client.connect(
+      new StdioClientTransport({ command: written.command, args: written.args, env: { ...written.env, HOME: freshDir("client-home") }, cwd: freshDir("cwd") }),
+    );
     try {
       const result = await client.callTool({ name: "get_wallet_balance", arguments: {} });
       expect(result.structuredContent).toMatchObject({ org_id: stack.orgId, balance_credits: 10 });

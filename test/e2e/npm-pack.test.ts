@@ -23,16 +23,24 @@ describe.skipIf(STORE !== "sqlite")("npm pack", () => {
   it("installs globally from the tarball into an empty prefix, and the installed ecn-mcp serves", async () => {
     const out = fresh("tgz");
     await run("npm", ["pack", "--pack-destination", out], { cwd: ROOT });
-    const tarball = join(out, readdirSync(out).find((f) => f.endsWith(".tgz"))!);
+    const tarball = join(
+      out,
+      readdirSync(out).find((f) => f.endsWith(".tgz"))!,
+    );
     const prefix = fresh("prefix");
-    await run("npm", ["install", "-g", tarball, "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund"], { cwd: fresh("cwd"), maxBuffer: 16 * 1024 * 1024 });
+    await run("npm", ["install", "-g", tarball, "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund"], {
+      cwd: fresh("cwd"),
+      maxBuffer: 16 * 1024 * 1024,
+    });
 
     const home = fresh("home");
     const env = { PATH: process.env.PATH ?? "", HOME: home, ECN_DB_PATH: join(home, "ledger.db") };
     const ecn = (...args: string[]) => run(join(prefix, "bin", "ecn-mcp"), args, { env });
     await ecn("org", "create", "packed");
     await ecn("credits", "grant", "--org", "packed", "--credits", "7");
-    const block = JSON.parse((await ecn("mcp-config", "--org", "packed")).stdout) as { mcpServers: { "ecn-mcp": { command: string; args: string[]; env: Record<string, string> } } };
+    const block = JSON.parse((await ecn("mcp-config", "--org", "packed")).stdout) as {
+      mcpServers: { "ecn-mcp": { command: string; args: string[]; env: Record<string, string> } };
+    };
     const entry = block.mcpServers["ecn-mcp"];
     expect(entry.args[0]).toBe(join(prefix, "lib", "node_modules", "ecn-mcp", "dist", "cli", "main.js"));
 

@@ -49,15 +49,26 @@ describe("HTTP instances on one ledger", () => {
     victim.proc.kill("SIGKILL");
     const killedAt = Date.now();
     const outcomes = await Promise.all(load);
-    expect(outcomes.slice(0, 8).every((o) => o.ok), JSON.stringify(outcomes.slice(0, 8))).toBe(true);
+    expect(
+      outcomes.slice(0, 8).every((o) => o.ok),
+      JSON.stringify(outcomes.slice(0, 8)),
+    ).toBe(true);
     // Nobody types reconcile: the survivor's next sweep takes them over (TTL 1 s + sweep 0.5 s, with room for a busy machine).
-    await waitFor(async () => (await ledger.openCalls()).length === 0, 10_000, () => `open calls left; survivor log:\n${survivor.stderr()}`);
+    await waitFor(
+      async () => (await ledger.openCalls()).length === 0,
+      10_000,
+      () => `open calls left; survivor log:\n${survivor.stderr()}`,
+    );
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     const resolved = await sqlRows(ledger, "SELECT error_message AS why FROM tool_calls WHERE error_message IS NOT NULL");
     const takenOver = resolved.filter((r) => /orphaned: its server in_\S+ \(pid \d+ on .+\) has exited/.test(String(r.why)));
     expect(takenOver.length, JSON.stringify(resolved)).toBeGreaterThanOrEqual(4);
     // The sweep logs once it has gone through every call (its last settle may land before the line is written).
-    await waitFor(() => /orphan sweep: reconciled calls left open/.test(survivor.stderr()), 10_000, () => survivor.stderr());
+    await waitFor(
+      () => /orphan sweep: reconciled calls left open/.test(survivor.stderr()),
+      10_000,
+      () => survivor.stderr(),
+    );
     await assertNothingLost(ledger, providers.sim, "after the kill");
   }, 60_000);
 

@@ -27,7 +27,8 @@ async function fleet(providers: Providers, credits: string, env: Record<string, 
   return { servers, key };
 }
 
-const everyone = (servers: HttpServerProcess[], key: string) => Promise.all(servers.flatMap((server) => Array.from({ length: IN_FLIGHT }, () => paidCall(server, key))));
+const everyone = (servers: HttpServerProcess[], key: string) =>
+  Promise.all(servers.flatMap((server) => Array.from({ length: IN_FLIGHT }, () => paidCall(server, key))));
 
 /** Each success and refusal accounted for; the charges equal the successes; the books hold. */
 async function assertSettledExactly(providers: Providers, outcomes: Outcome[], refusal: string): Promise<number> {
@@ -88,7 +89,10 @@ describe(`${INSTANCES} HTTP instances on one PostgreSQL database`, () => {
     // The living instances kept serving.
     const codes = outcomes.reduce<Record<string, number>>((t, o) => ((t[o.code] = (t[o.code] ?? 0) + 1), t), {});
     expect(outcomes.filter((o) => o.ok).length, JSON.stringify(codes)).toBeGreaterThan(IN_FLIGHT);
-    expect(Object.keys(codes).filter((code) => !["ok", "provider_error", "connection_lost"].includes(code)), JSON.stringify(codes)).toEqual([]);
+    expect(
+      Object.keys(codes).filter((code) => !["ok", "provider_error", "connection_lost"].includes(code)),
+      JSON.stringify(codes),
+    ).toEqual([]);
     // At once, with the default deadlines: the dead instance's pid is gone.
     const { stdout } = await cliRunner(providers.env)("reconcile", "--json");
     expect((JSON.parse(stdout) as { action: string }[]).length).toBeGreaterThan(0);

@@ -15,7 +15,27 @@ import { assertInvariants, freshTarget, openTestLedger, sqlRows, type TestLedger
 import { tempDir } from "../helpers/temp-ledger.js";
 
 const run = promisify(execFile);
-const TABLES = ["orgs", "wallets", "api_keys", "rate_cards", "budgets", "budget_notices", "tool_calls", "usage_events", "credit_transactions", "usage_daily", "data_query_log", "model_prices", "model_price_overrides", "ledger_health", "usage_model_daily", "refusals_daily", "dashboard_sessions", "reconcile_runs", "provider_usage_snapshots"];
+const TABLES = [
+  "orgs",
+  "wallets",
+  "api_keys",
+  "rate_cards",
+  "budgets",
+  "budget_notices",
+  "tool_calls",
+  "usage_events",
+  "credit_transactions",
+  "usage_daily",
+  "data_query_log",
+  "model_prices",
+  "model_price_overrides",
+  "ledger_health",
+  "usage_model_daily",
+  "refusals_daily",
+  "dashboard_sessions",
+  "reconcile_runs",
+  "provider_usage_snapshots",
+];
 
 /** A ledger with a row in every table and a call in every state. */
 async function everyKindOfRow(ledger: TestLedger): Promise<void> {
@@ -37,16 +57,39 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   for (const id of calls.slice(1)) await ledger.markDispatched(id, NOW);
   await ledger.addProviderRef(calls[1]!, "gen-1");
   await ledger.settleCall(calls[1]!, [event(125_000n, { providerRequestId: "gen-1" })], { resultJson: '{"text":"ok"}' }, NOW);
-  await ledger.voidCall(calls[2]!, [event(0n, { providerRequestId: "gen-2", outcome: "failed", costSource: "none" })], { code: "provider_error", message: "402" }, NOW);
+  await ledger.voidCall(
+    calls[2]!,
+    [event(0n, { providerRequestId: "gen-2", outcome: "failed", costSource: "none" })],
+    { code: "provider_error", message: "402" },
+    NOW,
+  );
   await ledger.addProviderRef(calls[3]!, "gen-3");
   await ledger.markUnknown(calls[3]!, "provider_error", "timed out");
   await ledger.settleCall(calls[4]!, [event(2_000_000n, { providerRequestId: "gen-4" })], { error: { code: "provider_error", message: "over hold" } }, NOW);
   // calls[0] stays held, calls[5] dispatched.
   await ledger.logDataQuery({ orgId: beta.id, source: "socrata", dataset: "ydr8-5enu", query: "$limit=5", rowCount: 5, now: NOW });
   await ledger.saveModelPrices([
-    { model: "openai/gpt-4o-mini", promptUsd: "0.00000015", completionUsd: "0.0000006", requestUsd: "0", inputCacheReadUsd: "0", inputCacheWriteUsd: "0", internalReasoningUsd: "0", webSearchUsd: "0", maxCompletionTokens: 16384, fetchedAt: NOW },
+    {
+      model: "openai/gpt-4o-mini",
+      promptUsd: "0.00000015",
+      completionUsd: "0.0000006",
+      requestUsd: "0",
+      inputCacheReadUsd: "0",
+      inputCacheWriteUsd: "0",
+      internalReasoningUsd: "0",
+      webSearchUsd: "0",
+      maxCompletionTokens: 16384,
+      fetchedAt: NOW,
+    },
   ]);
-  await ledger.setModelPriceOverride({ model: "acme/private", promptUsd: "0.000001", completionUsd: "0.000002", requestUsd: "0", note: "ours", updatedAt: NOW });
+  await ledger.setModelPriceOverride({
+    model: "acme/private",
+    promptUsd: "0.000001",
+    completionUsd: "0.000002",
+    requestUsd: "0",
+    note: "ours",
+    updatedAt: NOW,
+  });
   await ledger.checkWritable(NOW);
   await ledger.recordRefusal(beta.id, "profile_draft", "insufficient_credits", NOW);
   await ledger.startSession({ idHash: "a".repeat(64), orgId: acme.id, keyId: "key_1", createdAt: NOW, expiresAt: NOW + 3_600_000 });
@@ -59,7 +102,15 @@ async function dump(ledger: TestLedger): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of TABLES) {
     const rows = await sqlRows(ledger, `SELECT * FROM ${table}`);
-    out[table] = rows.map((row) => JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k] === null ? null : String(row[k])]))).sort();
+    out[table] = rows
+      .map((row) =>
+        JSON.stringify(
+          Object.keys(row)
+            .sort()
+            .map((k) => [k, row[k] === null ? null : String(row[k])]),
+        ),
+      )
+      .sort();
   }
   return out;
 }

@@ -39,7 +39,7 @@ describe("PostgreSQL goes away and comes back", () => {
       }).catch(() => null);
       if (!response) return "connection_lost";
       const text = await response.text();
-      if (response.status !== 200) return ((JSON.parse(text) as { error: { code: string } }).error.code);
+      if (response.status !== 200) return (JSON.parse(text) as { error: { code: string } }).error.code;
       return text.includes('"isError":true') ? /"text":"(\w+):/.exec(text)![1]! : "ok";
     };
 
@@ -81,7 +81,11 @@ describe("PostgreSQL goes away and comes back", () => {
     // Calls the outage cut between their provider's answer and their settle: the server gave up on them, and its own
     // sweep settles them, with nobody running reconcile.
     const ledger = await openTestLedger({ databaseUrl: pg.url, dbPath: "" });
-    await waitFor(async () => (await ledger.openCalls()).length === 0, 20_000, () => server.stderr());
+    await waitFor(
+      async () => (await ledger.openCalls()).length === 0,
+      20_000,
+      () => server.stderr(),
+    );
     const billed = new Map(providers.sim.paidRequests().flatMap((r) => (r.generationId ? [[r.generationId, r.billedUsd] as [string, number]] : [])));
     await assertBilledRequestsCharged(ledger, billed, "after the outage");
     await assertInvariants(ledger);

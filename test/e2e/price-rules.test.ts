@@ -23,7 +23,7 @@ async function holds(stack: Stack): Promise<{ id: string; hold: bigint; state: s
 
 /** Every settled call was charged no more than it held, and the wallet never went below zero. */
 async function assertWithinHolds(stack: Stack): Promise<void> {
-  for (const call of (await holds(stack))) {
+  for (const call of await holds(stack)) {
     const charged = (await stack.ledger.usageEventsOfCall(call.id)).reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
     expect(charged, call.id).toBeLessThanOrEqual(call.hold);
   }
@@ -78,7 +78,7 @@ describe("models without a known price", () => {
     await stack.call("profile_draft", { ...PROFILE_ARGS, model: "openai/gpt-4o", max_tokens: 4_000 });
     await stack.cli("rate-card", "price", "set", "openai/gpt-4o", "--prompt", "0", "--completion", "0");
     await stack.call("profile_draft", { ...PROFILE_ARGS, model: "openai/gpt-4o", max_tokens: 4_000 });
-    const [first, second] = (await holds(stack));
+    const [first, second] = await holds(stack);
     expect(second!.hold).toBe(first!.hold);
   });
 
@@ -159,7 +159,7 @@ describe("worst cases beyond the completion price", () => {
     const stack = await startStack({ credits: "10" });
     const result = await stack.call("profile_draft", { ...PROFILE_ARGS, model: "perplexity/sonar", max_tokens: 300 });
     expect(result.isError, textOf(result)).toBeFalsy();
-    const [call] = (await holds(stack));
+    const [call] = await holds(stack);
     // $0.005 a request plus five searches at $0.005: at least $0.03 x 1.25 / $0.01 = 3.75 credits held.
     expect(call!.hold).toBeGreaterThanOrEqual(3_750_000n);
     await assertWithinHolds(stack);

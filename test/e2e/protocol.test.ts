@@ -48,7 +48,9 @@ describe("JSON-RPC errors", () => {
   it("over HTTP: the same", async () => {
     const stack = await startHttpStack();
     const client = new Client({ name: "protocol-http", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${stack.keys.acme}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${stack.keys.acme}` } } }),
+    );
     try {
       await assertProtocolErrors(client);
     } finally {
@@ -83,10 +85,20 @@ describe("HTTP", () => {
 
   it("bad initialize params are -32602 with a readable message", async () => {
     const stack = await startHttpStack();
-    const response = await mcpPost(stack.url, JSON.stringify({ jsonrpc: "2.0", id: 7, method: "initialize", params: {} }), { authorization: `Bearer ${stack.keys.acme}` });
+    const response = await mcpPost(stack.url, JSON.stringify({ jsonrpc: "2.0", id: 7, method: "initialize", params: {} }), {
+      authorization: `Bearer ${stack.keys.acme}`,
+    });
     const text = await response.text();
-    const message = JSON.parse(text.split("\n").find((line) => line.startsWith("data: "))!.slice(6)) as { id: number; error: { code: number; message: string } };
-    expect(message).toMatchObject({ id: 7, error: { code: -32602, message: expect.stringMatching(/^Invalid params for initialize: params\.protocolVersion: /) } });
+    const message = JSON.parse(
+      text
+        .split("\n")
+        .find((line) => line.startsWith("data: "))!
+        .slice(6),
+    ) as { id: number; error: { code: number; message: string } };
+    expect(message).toMatchObject({
+      id: 7,
+      error: { code: -32602, message: expect.stringMatching(/^Invalid params for initialize: params\.protocolVersion: /) },
+    });
   });
 
   it("refuses a browser page from a foreign origin (403), serves an allowed one and clients that send no Origin", async () => {

@@ -30,7 +30,9 @@ describe("credentials echoed by a provider", () => {
     stack.sim.behave({ fail: { status: 400, message: "Invalid request" }, echoCredentials: true });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     const answer = textOf(result);
-    expect(answer).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(400\\): Invalid request \\(request had Authorization: Bearer \\${REDACTED}\\)`));
+    expect(answer).toMatch(
+      new RegExp(`^provider_error: OpenRouter refused the request \\(400\\): Invalid request \\(request had Authorization: Bearer \\${REDACTED}\\)`),
+    );
     await assertNowhere(stack, answer, [stack.sim.apiKey]);
   });
 

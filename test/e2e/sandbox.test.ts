@@ -110,7 +110,9 @@ describe("the sandbox", () => {
       await exited;
     });
     let out = "";
-    await new Promise<void>((resolve) => proc.stdout!.on("data", (chunk: Buffer) => ((out += chunk.toString()), /ECN_SOCRATA_BASE_URL=/.test(out) && resolve())));
+    await new Promise<void>((resolve) =>
+      proc.stdout!.on("data", (chunk: Buffer) => ((out += chunk.toString()), /ECN_SOCRATA_BASE_URL=/.test(out) && resolve())),
+    );
     const settings = Object.fromEntries([...out.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
     expect(Object.keys(settings).sort()).toEqual(["APIFY_API_TOKEN", "APIFY_BASE_URL", "ECN_SOCRATA_BASE_URL", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"]);
     const fresh = await freshTarget();

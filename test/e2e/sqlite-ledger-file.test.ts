@@ -104,7 +104,9 @@ describe("GET /healthz reports the ledger's real state", () => {
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE_ARGS } }),
       });
-      expect(await response.text()).toContain("ledger_unavailable: the ledger cannot be used: the disk reported an I/O error. Nothing was charged or sent to a provider");
+      expect(await response.text()).toContain(
+        "ledger_unavailable: the ledger cannot be used: the disk reported an I/O error. Nothing was charged or sent to a provider",
+      );
       expect(providers.sim.paidRequests()).toHaveLength(0);
       expect(await countRows({ ledger: holder }, "tool_calls")).toBe(0n);
     } finally {

@@ -17,9 +17,7 @@ describe("stdio server: tools and listing", () => {
     expect(profile.annotations).toMatchObject({ openWorldHint: true, idempotentHint: false });
     expect(byName.get_wallet_balance!.annotations).toMatchObject({ readOnlyHint: true });
     expect(profile.inputSchema.required).toEqual(expect.arrayContaining(["business_name", "notes"]));
-    expect(Object.keys(profile.inputSchema.properties ?? {})).toEqual(
-      expect.arrayContaining(["model", "max_tokens", "idempotency_key"]),
-    );
+    expect(Object.keys(profile.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["model", "max_tokens", "idempotency_key"]));
     expect(profile.outputSchema?.properties).toHaveProperty("metering");
   });
 

@@ -46,7 +46,11 @@ describe("refused before anything happens", () => {
     // JSON.parse makes "__proto__" an own key; a plain object copy would turn it into a prototype and lose it.
     ["an argument named __proto__", { ...PROFILE_ARGS, ["__proto__"]: { max_tokens: 16 } }, /^invalid_input: arguments: Unrecognized key: "__proto__"/],
     ["a null __proto__", { ...PROFILE_ARGS, ["__proto__"]: null }, /^invalid_input: arguments: Unrecognized key: "__proto__"/],
-    ["a __proto__ holding a number (which a copy would silently drop)", { ...PROFILE_ARGS, ["__proto__"]: 5 }, /^invalid_input: arguments: Unrecognized key: "__proto__"/],
+    [
+      "a __proto__ holding a number (which a copy would silently drop)",
+      { ...PROFILE_ARGS, ["__proto__"]: 5 },
+      /^invalid_input: arguments: Unrecognized key: "__proto__"/,
+    ],
   ])("refuses %s with invalid_input and no side effect", async (_name, args, pattern) => {
     const stack = await startStack();
     const result = await stack.call("profile_draft", args as Record<string, unknown>);
@@ -83,7 +87,7 @@ describe("provider failures", () => {
     // One request: the client's automatic retries are off so none goes unmetered.
     expect(stack.sim.paidRequests()).toHaveLength(1);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 0n });
-    const calls = (await rows(stack, "SELECT state, error_code FROM tool_calls"));
+    const calls = await rows(stack, "SELECT state, error_code FROM tool_calls");
     expect(calls).toEqual([{ state: "voided", error_code: "provider_error" }]);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 5 });
     expect(event).toMatchObject({ outcome: "failed", costNanoUsd: 0n, chargedMicroCredits: 0n });
@@ -101,7 +105,7 @@ describe("provider failures", () => {
     expect(textOf(result)).toMatch(/^provider_error: the OpenRouter request was cancelled or timed out\. The provider reported what the partial work cost/);
     const [request] = stack.sim.paidRequests();
     expect(request!.cancelled).toBe(true);
-    const calls = (await rows(stack, "SELECT state FROM tool_calls"));
+    const calls = await rows(stack, "SELECT state FROM tool_calls");
     expect(calls).toEqual([{ state: "settled" }]);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event).toMatchObject({ providerRequestId: request!.generationId, costSource: "lookup" });
@@ -115,7 +119,7 @@ describe("provider failures", () => {
     stack.sim.behave({ latencyMs: 5_000 });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: the OpenRouter request was cancelled or timed out\. .*hold of 1 credits stays/);
-    expect((await rows(stack, "SELECT state FROM tool_calls"))).toEqual([{ state: "unknown" }]);
+    expect(await rows(stack, "SELECT state FROM tool_calls")).toEqual([{ state: "unknown" }]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 1_000_000n });
     await assertInvariants(stack.ledger);
   });
@@ -129,8 +133,11 @@ describe("provider failures", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     controller.abort("user pressed stop");
     await expect(pending).rejects.toThrow();
-    await waitFor(async () => (await rows(stack, "SELECT state FROM tool_calls"))[0] !== undefined &&
-      ((await rows(stack, "SELECT state FROM tool_calls"))[0] as { state: string }).state === "settled");
+    await waitFor(
+      async () =>
+        (await rows(stack, "SELECT state FROM tool_calls"))[0] !== undefined &&
+        ((await rows(stack, "SELECT state FROM tool_calls"))[0] as { state: string }).state === "settled",
+    );
     expect(stack.sim.paidRequests()[0]!.cancelled).toBe(true);
     await assertOneEventPerRequest(stack);
     await assertInvariants(stack.ledger);
@@ -155,7 +162,7 @@ describe("provider failures", () => {
     await stack.cli("rate-card", "price", "set", "openai/gpt-4o-mini", "--prompt", "0.00000015", "--completion", "0.0000006");
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: cannot reach OpenRouter \(ECONNREFUSED\)/);
-    expect((await rows(stack, "SELECT state FROM tool_calls"))).toEqual([{ state: "voided" }]);
+    expect(await rows(stack, "SELECT state FROM tool_calls")).toEqual([{ state: "voided" }]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 0n });
     await assertInvariants(stack.ledger);
   });

@@ -12,7 +12,10 @@ import { assertInvariants, sqlRows, type TestLedger } from "./store.js";
 
 /** `billed`: provider reference -> USD billed. Assumes markup 1.25 and $0.01 a credit ($1 = 125 credits). */
 export async function assertBilledRequestsCharged(ledger: TestLedger, billed: Map<string, number>, context = ""): Promise<void> {
-  const events = (await sqlRows(ledger, "SELECT provider_request_id AS ref, estimated, charged_micro_credits AS charged, cost_nano_usd AS cost FROM usage_events")) as {
+  const events = (await sqlRows(
+    ledger,
+    "SELECT provider_request_id AS ref, estimated, charged_micro_credits AS charged, cost_nano_usd AS cost FROM usage_events",
+  )) as {
     ref: string | null;
     estimated: bigint;
     charged: bigint;
@@ -20,7 +23,10 @@ export async function assertBilledRequestsCharged(ledger: TestLedger, billed: Ma
   }[];
   const refs = events.flatMap((e) => (e.ref ? [e.ref] : []));
   expect(new Set(refs).size, `${context}: a reference charged twice`).toBe(refs.length);
-  expect(refs.filter((ref) => !billed.has(ref)), `${context}: events for requests no provider billed`).toEqual([]);
+  expect(
+    refs.filter((ref) => !billed.has(ref)),
+    `${context}: events for requests no provider billed`,
+  ).toEqual([]);
   for (const event of events.filter((e) => e.ref && e.estimated === 0n)) {
     expect(Number(event.cost) / 1e9, `${context}: ${event.ref} recorded at the cost billed`).toBeCloseTo(billed.get(event.ref!)!, 9);
   }

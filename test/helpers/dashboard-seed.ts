@@ -65,14 +65,31 @@ export async function seedDashboard(): Promise<SeededDashboard> {
   await settle(orgIds.acme, today - 2 * DAY + hour, 3n * MICRO, "profile_draft", usageEvent(2n * MICRO));
   const failed = await ledger.placeHold(holdRequest(orgIds.acme, 3n * MICRO, { now: today - DAY + hour }));
   if (failed.kind !== "placed") throw new Error("seed hold refused");
-  await ledger.voidCall(failed.call.id, [{ ...usageEvent(0n), outcome: "failed", costNanoUsd: 0n, createdAt: today - DAY + hour }], { code: "provider_error", message: "upstream 502" }, today - DAY + hour);
-  const apify: UsageEventInput = { ...usageEvent(5n * MICRO), provider: "apify", model: "apify/google-search-scraper", providerRequestId: "run-1", promptTokens: null, completionTokens: null, totalTokens: null };
+  await ledger.voidCall(
+    failed.call.id,
+    [{ ...usageEvent(0n), outcome: "failed", costNanoUsd: 0n, createdAt: today - DAY + hour }],
+    { code: "provider_error", message: "upstream 502" },
+    today - DAY + hour,
+  );
+  const apify: UsageEventInput = {
+    ...usageEvent(5n * MICRO),
+    provider: "apify",
+    model: "apify/google-search-scraper",
+    providerRequestId: "run-1",
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+  };
   // Today's two calls in the past (even just after midnight) and one after the other, so "most recent first" is certain.
   const settledAt = Math.max(today, Date.now() - 1_000);
   await settle(orgIds.acme, settledAt, 10n * MICRO, "lead_signal_fetch", apify);
   const open = await ledger.placeHold(holdRequest(orgIds.acme, 3n * MICRO, { feature: "funnel_generate", now: Math.max(Date.now(), settledAt + 1) }));
   if (open.kind !== "placed") throw new Error("seed hold refused");
-  await settle(orgIds.globex, today - 3 * DAY + hour, 2n * MICRO, "outreach_draft", { ...usageEvent(1n * MICRO), model: "openai/gpt-4o", costNanoUsd: 100_000_000n });
+  await settle(orgIds.globex, today - 3 * DAY + hour, 2n * MICRO, "outreach_draft", {
+    ...usageEvent(1n * MICRO),
+    model: "openai/gpt-4o",
+    costNanoUsd: 100_000_000n,
+  });
   await settle(orgIds.globex, today - DAY + hour, 3n * MICRO, "profile_draft", { ...usageEvent(2n * MICRO), markup: "2", costNanoUsd: 10_000_000n });
   return { stack, today, orgIds, keys };
 }

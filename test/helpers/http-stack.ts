@@ -106,7 +106,10 @@ export async function callToolOverHttp(url: string, key: string, name: string, a
     });
     const text = await response.text();
     if (response.status !== 200) return { ok: false, code: `http_${response.status}` };
-    const data = text.split("\n").filter((line) => line.startsWith("data: ")).map((line) => JSON.parse(line.slice(6)) as { result?: { isError?: boolean; content: { text: string }[] } });
+    const data = text
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => JSON.parse(line.slice(6)) as { result?: { isError?: boolean; content: { text: string }[] } });
     const result = data.find((message) => message.result)?.result;
     if (!result) return { ok: false, code: "no_result" };
     return result.isError ? { ok: false, code: result.content[0]!.text.split(":")[0]! } : { ok: true, code: "ok" };

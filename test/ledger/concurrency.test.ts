@@ -75,9 +75,7 @@ describe("holds across processes", () => {
     const { target } = await freshTarget();
     const script = `import { openLedger } from ${JSON.stringify(resolve(import.meta.dirname, "../../dist/ledger/index.js"))};
       const l = await openLedger(${JSON.stringify(target)}); process.stdout.write(String((await l.listRateCards()).length)); await l.close();`;
-    const outputs = await Promise.all(
-      Array.from({ length: 4 }, () => run(process.execPath, ["--input-type=module", "-e", script]).then((r) => r.stdout)),
-    );
+    const outputs = await Promise.all(Array.from({ length: 4 }, () => run(process.execPath, ["--input-type=module", "-e", script]).then((r) => r.stdout)));
     expect(outputs).toEqual(["10", "10", "10", "10"]);
   });
 });

@@ -62,7 +62,12 @@ describe(`the ledger (${STORE})`, () => {
     expect(settled.wallet).toMatchObject({ balanceMicroCredits: 8_765_432n, heldMicroCredits: 3_000_000n });
     expect((await ledger.getCall(first.call.id))?.providerRefs).toEqual(["gen-1"]);
 
-    const voided = await ledger.voidCall(second.call.id, [event(0n, { outcome: "failed", costNanoUsd: 0n, costSource: "none" })], { code: "provider_error", message: "402" }, NOW);
+    const voided = await ledger.voidCall(
+      second.call.id,
+      [event(0n, { outcome: "failed", costNanoUsd: 0n, costSource: "none" })],
+      { code: "provider_error", message: "402" },
+      NOW,
+    );
     await assertInvariants(ledger);
     expect(voided.wallet).toMatchObject({ balanceMicroCredits: 8_765_432n, heldMicroCredits: 0n });
   });
@@ -165,7 +170,11 @@ describe(`the ledger (${STORE})`, () => {
     const { ledger } = await tempLedger();
     const org = await funded(ledger, 10n);
     await ledger.setBudget({ orgId: org.id, feature: null, period: "day", limitMicroCredits: 2_000_000n, hard: true }, NOW);
-    for (const [markup, charged] of [["1.25", 250_000n], ["2", 400_000n], ["2", 300_000n]] as const) {
+    for (const [markup, charged] of [
+      ["1.25", 250_000n],
+      ["2", 400_000n],
+      ["2", 300_000n],
+    ] as const) {
       const placed = await ledger.placeHold(hold(org.id, 500_000n, { markup }));
       if (placed.kind !== "placed") throw new Error("refused");
       await ledger.settleCall(placed.call.id, [event(charged, { markup, costNanoUsd: 2_000_000n })], { resultJson: "{}" }, NOW);
@@ -185,7 +194,10 @@ describe(`the ledger (${STORE})`, () => {
     const { ledger } = await tempLedger();
     const org = await funded(ledger, 10n);
     const day = NOW - (NOW % 86_400_000);
-    for (const [ref, createdAt] of [["gen-a", NOW], ["gen-b", day - 1]] as const) {
+    for (const [ref, createdAt] of [
+      ["gen-a", NOW],
+      ["gen-b", day - 1],
+    ] as const) {
       const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
       if (placed.kind !== "placed") throw new Error("refused");
       await ledger.settleCall(placed.call.id, [event(125_000n, { providerRequestId: ref, createdAt })], { resultJson: "{}" }, NOW);

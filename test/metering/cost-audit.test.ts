@@ -32,7 +32,12 @@ async function billedAndRecorded(sim: OpenRouterSimulator, ledger: TestLedger, o
   const placed = await ledger.placeHold(holdRequest(orgId, 1_000_000n, { now: sentAt }));
   if (placed.kind !== "placed") throw new Error("refused");
   const costNanoUsd = BigInt(Math.round(costUsd * 1e9));
-  await ledger.settleCall(placed.call.id, [usageEvent(costNanoUsd / 8n, { providerRequestId: id, costNanoUsd, createdAt: sentAt })], { resultJson: "{}" }, sentAt);
+  await ledger.settleCall(
+    placed.call.id,
+    [usageEvent(costNanoUsd / 8n, { providerRequestId: id, costNanoUsd, createdAt: sentAt })],
+    { resultJson: "{}" },
+    sentAt,
+  );
 }
 
 async function setup() {
@@ -41,7 +46,13 @@ async function setup() {
   const { ledger } = await tempLedger();
   const org = await ledger.createOrg("acme", Date.now());
   await ledger.grantCredits(org.id, 100_000_000n, null, Date.now());
-  const deps: CostAuditDeps = { ledger, openrouter: createOpenRouterAudit({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }), apify: undefined, leadSignalActor: "apify/google-search-scraper", now: Date.now };
+  const deps: CostAuditDeps = {
+    ledger,
+    openrouter: createOpenRouterAudit({ apiKey: sim.apiKey, baseUrl: sim.baseUrl }),
+    apify: undefined,
+    leadSignalActor: "apify/google-search-scraper",
+    now: Date.now,
+  };
   return { sim, ledger, orgId: org.id, deps };
 }
 

@@ -27,9 +27,11 @@ describe("the owner stalls between its hold and its dispatch mark", () => {
       }),
     );
     expect(error.code).toBe("provider_error");
-    expect(error.message).toMatch(/^call tc_\w+ was resolved \(voided\) before its request was sent: .*Nothing was sent to the provider; retry the call\. Nothing was charged\./);
+    expect(error.message).toMatch(
+      /^call tc_\w+ was resolved \(voided\) before its request was sent: .*Nothing was sent to the provider; retry the call\. Nothing was charged\./,
+    );
     expect(stack.sim.paidRequests()).toHaveLength(0);
-    expect((await sqlRows(stack.ledger, "SELECT state FROM tool_calls"))).toEqual([{ state: "voided" }]);
+    expect(await sqlRows(stack.ledger, "SELECT state FROM tool_calls")).toEqual([{ state: "voided" }]);
     expect(await stack.ledger.getWallet(stack.org.id)).toMatchObject({ balanceMicroCredits: 10_000_000n, heldMicroCredits: 0n });
     await assertInvariants(stack.ledger);
   });

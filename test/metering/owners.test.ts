@@ -44,7 +44,9 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     ]);
     expect((await stack.ledger.getCall(call.id))!.state).toBe("dispatched");
     // The sweeping server's own calls are its own business too.
-    expect(await stack.reconciler.run({ ...AT_ONCE, selfInstanceId: "in_alive" })).toEqual([expect.objectContaining({ action: "left_to_owner", note: "this server owns it" })]);
+    expect(await stack.reconciler.run({ ...AT_ONCE, selfInstanceId: "in_alive" })).toEqual([
+      expect.objectContaining({ action: "left_to_owner", note: "this server owns it" }),
+    ]);
   });
 
   it("this server, sweeping: a call it still works on is left; one it gave up on (its settle could not be written) is resolved", async () => {
@@ -79,7 +81,9 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     await new Promise((resolve) => child.once("exit", resolve)); // exited, and reaped by node
     await stack.ledger.heartbeatInstance(owner("in_exited", { pid: child.pid!, pidStart: "12345" }));
     const call = await openCall(stack, "in_exited");
-    expect(await stack.reconciler.run(AT_ONCE)).toEqual([expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/has exited/) })]);
+    expect(await stack.reconciler.run(AT_ONCE)).toEqual([
+      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/has exited/) }),
+    ]);
   });
 
   it("on another machine: judged by its heartbeat alone", async () => {
@@ -93,7 +97,11 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     expect(report).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ tool_call_id: kept.id, action: "left_to_owner" }),
-        expect.objectContaining({ tool_call_id: orphan.id, action: "voided", note: expect.stringMatching(/last sent a heartbeat 3\d s ago \(the limit is 30 s\)/) }),
+        expect.objectContaining({
+          tool_call_id: orphan.id,
+          action: "voided",
+          note: expect.stringMatching(/last sent a heartbeat 3\d s ago \(the limit is 30 s\)/),
+        }),
       ]),
     );
     // The stale row owns nothing any more and is gone; the live one stays.
@@ -119,7 +127,9 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     await stack.ledger.heartbeatInstance(owner("in_gone"));
     const call = await openCall(stack, "in_gone");
     await stack.ledger.deregisterInstance("in_gone");
-    expect(await stack.reconciler.run(AT_ONCE)).toEqual([expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/has shut down/) })]);
+    expect(await stack.reconciler.run(AT_ONCE)).toEqual([
+      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/has shut down/) }),
+    ]);
   });
 });
 
@@ -131,8 +141,17 @@ describe("a reference the provider never recognises", () => {
     const report = await stack.reconciler.run(AT_ONCE);
     expect(report).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ tool_call_id: young.id, action: "left_unknown", note: expect.stringMatching(/does not know generation gen-nobody-knows-1.*charged its hold after 7 days/) }),
-        expect.objectContaining({ tool_call_id: old.id, action: "estimated", credits_charged: 1, note: expect.stringMatching(/does not know generation gen-nobody-knows-2 \(yet\) after 8 days/) }),
+        expect.objectContaining({
+          tool_call_id: young.id,
+          action: "left_unknown",
+          note: expect.stringMatching(/does not know generation gen-nobody-knows-1.*charged its hold after 7 days/),
+        }),
+        expect.objectContaining({
+          tool_call_id: old.id,
+          action: "estimated",
+          credits_charged: 1,
+          note: expect.stringMatching(/does not know generation gen-nobody-knows-2 \(yet\) after 8 days/),
+        }),
       ]),
     );
     expect((await stack.ledger.getCall(young.id))!.state).toBe("unknown");

@@ -189,7 +189,8 @@ describe("seeded fault simulation", () => {
         action = "refused";
         const expected = error instanceof EcnError || error instanceof ProviderFailure || error instanceof CrashSignal;
         if (!expected) throw new Error(`seed ${SEED}, step ${step}: unexpected ${String(error)}`);
-        tally[error instanceof EcnError ? error.code : (error as Error).name] = (tally[error instanceof EcnError ? error.code : (error as Error).name] ?? 0) + 1;
+        tally[error instanceof EcnError ? error.code : (error as Error).name] =
+          (tally[error instanceof EcnError ? error.code : (error as Error).name] ?? 0) + 1;
       }
       const problems = await ledger.checkInvariants();
       if (problems.length) throw new Error(`seed ${SEED}, step ${step} (${action}): invariants broken:\n${problems.join("\n")}`);

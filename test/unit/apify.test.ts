@@ -111,7 +111,10 @@ describe("Apify adapter", () => {
   it("a cap below the actor's minimum is refused by Apify before any run, and cost nothing", async () => {
     const before = sim.runs.size;
     const failure = await apify.runActor(request({ maxTotalChargeUsd: 0.4 })).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ billing: "none", message: expect.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/) });
+    expect(failure).toMatchObject({
+      billing: "none",
+      message: expect.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/),
+    });
     expect(sim.runs.size).toBe(before);
   });
 
@@ -223,9 +226,7 @@ describe("Apify adapter", () => {
 
   it("if recording the run id fails, the run is aborted and the failure carries its id", async () => {
     sim.behave({ durationMs: 3000 });
-    const failure = await apify
-      .runActor(request({ onRunStarted: async () => Promise.reject(new Error("ledger is locked")) }))
-      .catch((e: unknown) => e);
+    const failure = await apify.runActor(request({ onRunStarted: async () => Promise.reject(new Error("ledger is locked")) })).catch((e: unknown) => e);
     expect(failure).toMatchObject({ billing: "unknown", message: expect.stringMatching(/ledger is locked/) });
     const runId = (failure as ProviderFailure).details.providerRef!;
     expect(sim.runs.get(runId)!.aborted).toBe(true);

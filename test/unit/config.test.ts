@@ -22,7 +22,11 @@ describe("configuration", () => {
 
   it("refuses an instance TTL shorter than two heartbeats: a live server could be taken for dead", () => {
     expect(() => loadConfig({ ECN_HEARTBEAT_MS: "5000", ECN_INSTANCE_TTL_MS: "9000" })).toThrow(/ECN_INSTANCE_TTL_MS: must be at least twice ECN_HEARTBEAT_MS/);
-    expect(loadConfig({ ECN_HEARTBEAT_MS: "200", ECN_INSTANCE_TTL_MS: "1000", ECN_SWEEP_MS: "500" }).instances).toEqual({ heartbeatMs: 200, ttlMs: 1_000, sweepMs: 500 });
+    expect(loadConfig({ ECN_HEARTBEAT_MS: "200", ECN_INSTANCE_TTL_MS: "1000", ECN_SWEEP_MS: "500" }).instances).toEqual({
+      heartbeatMs: 200,
+      ttlMs: 1_000,
+      sweepMs: 500,
+    });
   });
 
   it("parses markup and credit value as exact decimals", () => {

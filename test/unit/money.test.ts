@@ -47,11 +47,7 @@ describe("money", () => {
   });
 
   it("never charges below cost (markup >= 1 means credits x value >= cost)", () => {
-    fc.assert(
-      fc.property(cost, markup, positive(10n ** 6n, 6), (c, m, cv) =>
-        covers(chargeMicroCredits(c, m, cv), c, { units: 1n, scale: 0 }, cv),
-      ),
-    );
+    fc.assert(fc.property(cost, markup, positive(10n ** 6n, 6), (c, m, cv) => covers(chargeMicroCredits(c, m, cv), c, { units: 1n, scale: 0 }, cv)));
   });
 
   it("decimal strings round-trip exactly", () => {
@@ -66,9 +62,7 @@ describe("money", () => {
   });
 
   it("parses canonical text back to itself", () => {
-    fc.assert(
-      fc.property(fc.stringMatching(/^(0|[1-9][0-9]{0,12})(\.[0-9]{0,11}[1-9])?$/), (text) => formatDecimal(parseDecimal(text)) === text),
-    );
+    fc.assert(fc.property(fc.stringMatching(/^(0|[1-9][0-9]{0,12})(\.[0-9]{0,11}[1-9])?$/), (text) => formatDecimal(parseDecimal(text)) === text));
   });
 
   it("converts provider JSON numbers to exact decimals, including exponent forms", () => {
@@ -76,9 +70,7 @@ describe("money", () => {
     expect(formatDecimal(decimalFromNumber(1.2e-7))).toBe("0.00000012");
     expect(formatDecimal(decimalFromNumber(1e21))).toBe("1000000000000000000000");
     expect(formatDecimal(decimalFromNumber(0))).toBe("0");
-    fc.assert(
-      fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), (x) => Number(formatDecimal(decimalFromNumber(x))) === x),
-    );
+    fc.assert(fc.property(fc.double({ min: 0, max: 1e6, noNaN: true }), (x) => Number(formatDecimal(decimalFromNumber(x))) === x));
   });
 
   it("rounds provider cost up to the nano-USD", () => {

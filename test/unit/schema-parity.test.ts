@@ -14,9 +14,7 @@ type Shape = Record<string, { columns: Record<string, { notNull: boolean; primar
 function shape(schema: Record<string, unknown>, indexesOf: (table: never) => string[]): Shape {
   const out: Shape = {};
   for (const table of Object.values(schema) as Table[]) {
-    const columns = Object.fromEntries(
-      Object.values(getTableColumns(table)).map((c) => [c.name, { notNull: c.notNull, primary: c.primary }]),
-    );
+    const columns = Object.fromEntries(Object.values(getTableColumns(table)).map((c) => [c.name, { notNull: c.notNull, primary: c.primary }]));
     out[getTableName(table)] = { columns, indexes: indexesOf(table as never).sort() };
   }
   return out;

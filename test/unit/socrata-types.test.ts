@@ -58,7 +58,12 @@ describe("Chicago and Austin: cost types not confirmed, the cast works on either
   it("Chicago's reported_cost is text in the simulator: bare comparison 400, min_cost search 200", async () => {
     expect((await raw("ydr8-5enu", { $where: "reported_cost >= 1000" })).status).toBe(400);
     const { rows } = await provider().searchPermits("chicago", { min_cost: 10_000, limit: 1000 });
-    expect(rows.map((r) => r.permit_number).sort()).toEqual(fixtures("chicago").filter((r) => r.cost !== null && r.cost >= 10_000).map((r) => r.permit_number).sort());
+    expect(rows.map((r) => r.permit_number).sort()).toEqual(
+      fixtures("chicago")
+        .filter((r) => r.cost !== null && r.cost >= 10_000)
+        .map((r) => r.permit_number)
+        .sort(),
+    );
   });
 
   it("Austin's total_job_valuation is a number: both forms give the same rows", async () => {
@@ -73,15 +78,23 @@ describe("New York: the current feed rbx6-tga4", () => {
   it("a date-filtered search returns exactly the simulated rows in range, newest issued first", async () => {
     const result = await provider().searchPermits("new_york", { issued_since: "2024-03-01", issued_until: "2025-02-28", limit: 1000 });
     expect(last().path).toBe("/resource/rbx6-tga4.json");
-    expect(last().query).toMatchObject({ $where: "issued_date >= '2024-03-01T00:00:00' AND issued_date < '2025-03-01T00:00:00'", $order: "issued_date DESC NULL LAST" });
+    expect(last().query).toMatchObject({
+      $where: "issued_date >= '2024-03-01T00:00:00' AND issued_date < '2025-03-01T00:00:00'",
+      $order: "issued_date DESC NULL LAST",
+    });
     expect(result.dataset).toContain("rbx6-tga4");
-    const expected = sim.datasets["rbx6-tga4"]!.rows
-      .filter((r) => r.issued_date !== undefined && r.issued_date.slice(0, 10) >= "2024-03-01" && r.issued_date.slice(0, 10) <= "2025-02-28")
-      .map((r) => normalisePermit("new_york", r));
+    const expected = sim.datasets["rbx6-tga4"]!.rows.filter(
+      (r) => r.issued_date !== undefined && r.issued_date.slice(0, 10) >= "2024-03-01" && r.issued_date.slice(0, 10) <= "2025-02-28",
+    ).map((r) => normalisePermit("new_york", r));
     expect(expected.length).toBeGreaterThan(3);
     expect(result.rows.map((r) => r.permit_number).sort()).toEqual(expected.map((r) => r.permit_number).sort());
     const dates = result.rows.map((r) => r.issued_date!);
-    expect(dates).toEqual(expected.map((r) => r.issued_date!).sort().reverse());
+    expect(dates).toEqual(
+      expected
+        .map((r) => r.issued_date!)
+        .sort()
+        .reverse(),
+    );
   });
 
   it("maps work_permit, work_type, permit_status, estimated_job_costs and house_no street_name, borough", async () => {
@@ -120,7 +133,10 @@ describe("New York's legacy feed ipu4-2q9a keeps its dates as MM/DD/YYYY text, a
   it("$order on the text date sorts by month, not by day", async () => {
     const response = await raw("ipu4-2q9a", { $order: "issuance_date DESC NULL LAST", $limit: "1" });
     const [first] = (await response.json()) as Record<string, string>[];
-    const newest = legacy().map((r) => isoDay(r.issuance_date!)).sort().at(-1);
+    const newest = legacy()
+      .map((r) => isoDay(r.issuance_date!))
+      .sort()
+      .at(-1);
     expect(first!.issuance_date!.startsWith("12/")).toBe(true);
     expect(isoDay(first!.issuance_date!)).not.toBe(newest);
   });

@@ -52,7 +52,11 @@ describe("searchPermits against the simulator", () => {
     }
     const dates = result.rows.map((r) => r.issued_date!);
     expect(dates).toEqual([...dates].sort().reverse());
-    const newest = fixtures(city).map((r) => r.issued_date).filter((d): d is string => d !== null).sort().reverse();
+    const newest = fixtures(city)
+      .map((r) => r.issued_date)
+      .filter((d): d is string => d !== null)
+      .sort()
+      .reverse();
     expect(dates[0]).toBe(newest[0]);
   });
 
@@ -206,7 +210,9 @@ describe("ECN_SOCRATA_BASE_URL", () => {
   it("replaces scheme and host but keeps /resource/{id}.json", () => {
     const params = buildPermitQuery(PERMIT_DATASETS.new_york, { limit: 3 });
     expect(permitRequestUrl(PERMIT_DATASETS.new_york, params).toString()).toBe(`https://data.cityofnewyork.us/resource/rbx6-tga4.json?${params}`);
-    expect(permitRequestUrl(PERMIT_DATASETS.new_york, params, "http://127.0.0.1:9999/").toString()).toBe(`http://127.0.0.1:9999/resource/rbx6-tga4.json?${params}`);
+    expect(permitRequestUrl(PERMIT_DATASETS.new_york, params, "http://127.0.0.1:9999/").toString()).toBe(
+      `http://127.0.0.1:9999/resource/rbx6-tga4.json?${params}`,
+    );
   });
 
   it("is used for every request", async () => {

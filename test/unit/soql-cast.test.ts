@@ -21,9 +21,15 @@ describe("SoQL casts: parsing", () => {
   it("parses ::type as a postfix that binds tighter than comparison, NOT and LIKE", () => {
     const cost = { kind: "cast", to: "number", operand: { kind: "column", name: "cost" } };
     expect(parseWhere("cost::number >= 1000")).toEqual({ kind: "compare", op: ">=", left: cost, right: { kind: "number", value: 1000, text: "1000" } });
-    expect(parseWhere("NOT cost::number > 1")).toEqual({ kind: "not", operand: { kind: "compare", op: ">", left: cost, right: { kind: "number", value: 1, text: "1" } } });
+    expect(parseWhere("NOT cost::number > 1")).toEqual({
+      kind: "not",
+      operand: { kind: "compare", op: ">", left: cost, right: { kind: "number", value: 1, text: "1" } },
+    });
     expect(parseWhere("1000 <= cost :: NUMBER")).toMatchObject({ kind: "compare", op: "<=", right: cost });
-    expect(parseWhere("issued::text like '2024-%'")).toMatchObject({ kind: "like", subject: { kind: "cast", to: "text", operand: { kind: "column", name: "issued" } } });
+    expect(parseWhere("issued::text like '2024-%'")).toMatchObject({
+      kind: "like",
+      subject: { kind: "cast", to: "text", operand: { kind: "column", name: "issued" } },
+    });
   });
 
   it("applies to literals, calls and parenthesised expressions, and chains left to right", () => {
@@ -84,7 +90,10 @@ describe("SoQL casts: evaluation", () => {
   });
 
   it("refuses casts that do not exist and typed results compared with the wrong type", () => {
-    expect(soqlError(() => where("issued::number > 1"))).toMatchObject({ code: "query.soql.type-mismatch", data: { function: "::number", type: "floating_timestamp" } });
+    expect(soqlError(() => where("issued::number > 1"))).toMatchObject({
+      code: "query.soql.type-mismatch",
+      data: { function: "::number", type: "floating_timestamp" },
+    });
     expect(soqlError(() => where("valuation::floating_timestamp > '2024-01-01'"))).toMatchObject({ code: "query.soql.type-mismatch" });
     // An explicit ::text is typed text, no longer a literal Socrata would convert implicitly.
     expect(soqlError(() => where("valuation = '5'::text"))).toMatchObject({ code: "query.soql.type-mismatch", message: "Type mismatch for op$=, is text" });

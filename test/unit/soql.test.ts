@@ -24,7 +24,7 @@ const HOSTILE = [
   "*/ OR /*",
   "NEW CONSTRUCTION' AND issue_date > '2000-01-01",
   "é😀\u202e' OR 1=1 --",
-  "\"; DROP TABLE permits; --",
+  '"; DROP TABLE permits; --',
 ];
 
 /** Strings a user might type, biased towards the characters that matter to SoQL and LIKE. */
@@ -37,7 +37,9 @@ const userText = fc
   .filter((s) => !s.includes("\u0000"));
 
 const city = fc.constantFrom(...PERMIT_CITIES);
-const day = fc.date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2027-12-31T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const day = fc
+  .date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2027-12-31T00:00:00Z"), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 const cols = (c: PermitCity) => PERMIT_DATASETS[c].columns;
 const simColumns = (c: PermitCity) => SIM_DATASETS[PERMIT_DATASETS[c].datasetId]!.columns;
 
@@ -160,7 +162,13 @@ describe("buildPermitQuery: all filters", () => {
         const params = buildPermitQuery(PERMIT_DATASETS[c], f);
         const { issuedDate, type, cost } = cols(c);
         const expected: SoqlExpr[] = [];
-        if (f.issued_since) expected.push({ kind: "compare", op: ">=", left: { kind: "column", name: issuedDate }, right: { kind: "string", value: `${f.issued_since}T00:00:00` } });
+        if (f.issued_since)
+          expected.push({
+            kind: "compare",
+            op: ">=",
+            left: { kind: "column", name: issuedDate },
+            right: { kind: "string", value: `${f.issued_since}T00:00:00` },
+          });
         if (f.issued_until) {
           const next = new Date(Date.parse(`${f.issued_until}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
           expected.push({ kind: "compare", op: "<", left: { kind: "column", name: issuedDate }, right: { kind: "string", value: `${next}T00:00:00` } });
@@ -256,7 +264,16 @@ describe("buildPermitQuery: all filters", () => {
     for (const c of PERMIT_CITIES) {
       const { columns, filters } = PERMIT_DATASETS[c];
       const sim = simColumns(c);
-      for (const name of [columns.permitNumber, columns.type, columns.status, columns.issuedDate, columns.cost, columns.description, ...columns.address, columns.locality]) {
+      for (const name of [
+        columns.permitNumber,
+        columns.type,
+        columns.status,
+        columns.issuedDate,
+        columns.cost,
+        columns.description,
+        ...columns.address,
+        columns.locality,
+      ]) {
         if (name) expect(sim[name], `${c}.${name}`).toBeDefined();
       }
       expect(sim[columns.issuedDate]).toBe(columns.issuedDateType);

@@ -12,7 +12,13 @@ import { createServer } from "../../src/server/create-server.js";
 import { publishedOutput } from "../../src/tools/tool.js";
 
 async function listed(): Promise<Tool[]> {
-  const server = createServer({ logger: silentLogger, resolveOrg: async () => ({ id: "o", name: "o" }), metering: {} as never, accounts: {} as never, publicData: {} as never });
+  const server = createServer({
+    logger: silentLogger,
+    resolveOrg: async () => ({ id: "o", name: "o" }),
+    metering: {} as never,
+    accounts: {} as never,
+    publicData: {} as never,
+  });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: "schemas", version: "1.0.0" });

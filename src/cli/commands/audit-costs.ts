@@ -31,7 +31,8 @@ function parseTolerance(text: string): Decimal {
 
 function parseProviders(text: string | undefined): PaidProvider[] {
   if (text === undefined) return [...PAID_PROVIDERS];
-  if (!(PAID_PROVIDERS as readonly string[]).includes(text)) throw new EcnError("invalid_input", `--provider must be one of ${PAID_PROVIDERS.join(", ")} (got "${text}")`);
+  if (!(PAID_PROVIDERS as readonly string[]).includes(text))
+    throw new EcnError("invalid_input", `--provider must be one of ${PAID_PROVIDERS.join(", ")} (got "${text}")`);
   return [text as PaidProvider];
 }
 
@@ -40,22 +41,35 @@ const percent = (value: number | null) => (value === null ? "" : `${value}%`);
 const judged = (within: boolean | null) => (within === null ? "info" : within ? "ok" : "GAP");
 
 function printProvider(audit: ProviderAudit, tolerancePct: number): void {
-  const verdict = { ok: "ok", gap: `GAP (beyond ${tolerancePct}%, or requests one side does not know)`, unverified: "not verified", skipped: "skipped", error: "ERROR" }[audit.status];
+  const verdict = {
+    ok: "ok",
+    gap: `GAP (beyond ${tolerancePct}%, or requests one side does not know)`,
+    unverified: "not verified",
+    skipped: "skipped",
+    error: "ERROR",
+  }[audit.status];
   console.log(`\n${NAMES[audit.provider]}: ${verdict}${audit.reason ? `: ${audit.reason}` : ""}`);
   if (audit.status === "skipped" || audit.status === "error") return;
   if (audit.compared) console.log(`  total from ${audit.compared.from} to ${audit.compared.to}: ${audit.compared.basis}`);
   // The account column only where the provider gives one (Apify's whole-account usage).
   const account = audit.days.some((d) => d.account_usd !== undefined);
   const row = (cells: (string | number)[], accountUsd: number | string) => (account ? [...cells.slice(0, 5), accountUsd, ...cells.slice(5)] : cells);
-  const rows = audit.days.map((d) => row([d.date, d.ledger_usd, d.provider_usd, d.gap_usd, percent(d.gap_pct), judged(d.within_tolerance), d.source], d.account_usd ?? ""));
-  if (audit.compared) rows.push(row(["TOTAL", money(audit.ledger_usd), money(audit.provider_usd), money(audit.gap_usd), percent(audit.gap_pct), judged(audit.within_tolerance), ""], ""));
-  if (rows.length) printTable(row(["day (UTC)", "ledger (USD)", "provider (USD)", "gap (USD)", "gap %", "judged", "provider's figure"], "account (USD)").map(String), rows);
+  const rows = audit.days.map((d) =>
+    row([d.date, d.ledger_usd, d.provider_usd, d.gap_usd, percent(d.gap_pct), judged(d.within_tolerance), d.source], d.account_usd ?? ""),
+  );
+  if (audit.compared)
+    rows.push(
+      row(["TOTAL", money(audit.ledger_usd), money(audit.provider_usd), money(audit.gap_usd), percent(audit.gap_pct), judged(audit.within_tolerance), ""], ""),
+    );
+  if (rows.length)
+    printTable(row(["day (UTC)", "ledger (USD)", "provider (USD)", "gap (USD)", "gap %", "judged", "provider's figure"], "account (USD)").map(String), rows);
   const requests = audit.unmetered.requests.map((r) => `\n    ${r.id} ${r.status ?? ""} started ${r.at}: $${r.usd ?? "unknown"}`).join("");
   console.log(`  unmetered spend (the provider knows it, the ledger does not; must be 0): $${audit.unmetered.usd}${requests}`);
   const unknown = audit.unknown_to_provider.map((r) => `\n    ${r.id} (call ${r.tool_call_id}) sent ${r.at}: $${r.usd}`).join("");
   console.log(`  recorded requests the provider does not know: ${audit.unknown_to_provider.length}${unknown}`);
   for (const m of audit.cost_mismatches) console.log(`  cost differs for ${m.id}: ledger $${m.ledger_usd}, provider $${m.provider_usd}`);
-  if (audit.estimated.events > 0) console.log(`  estimated (charged the hold, the provider's figure never known): ${audit.estimated.events} event(s), $${audit.estimated.usd}`);
+  if (audit.estimated.events > 0)
+    console.log(`  estimated (charged the hold, the provider's figure never known): ${audit.estimated.events} event(s), $${audit.estimated.usd}`);
   for (const note of audit.notes) console.log(`  note: ${note}`);
 }
 
@@ -83,7 +97,13 @@ export function registerAuditCostsCommand(program: Command, withApp: AppRunner):
         const until = options.until === undefined ? null : parseInstant(options.until, "--until");
         if (since >= (until ?? now)) throw new EcnError("invalid_input", "--since must be before --until (and before now)");
         const report = await auditCosts(
-          { ledger: app.ledger, openrouter: app.openrouterAudit, apify: await app.apifyAudit(), leadSignalActor: app.config.apify.leadSignalActor, now: Date.now },
+          {
+            ledger: app.ledger,
+            openrouter: app.openrouterAudit,
+            apify: await app.apifyAudit(),
+            leadSignalActor: app.config.apify.leadSignalActor,
+            now: Date.now,
+          },
           { since, until: until !== null && until < now ? until : null },
           parseProviders(options.provider),
           parseTolerance(options.tolerancePct),

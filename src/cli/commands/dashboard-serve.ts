@@ -19,12 +19,14 @@ export async function dashboard(options: { port: string }): Promise<void> {
     const app = await createApp(currentConfig());
     const parts = dashboardParts(app);
     const httpApp = createDashboardApp({ ...parts, logger: app.logger, allowedHosts: ["127.0.0.1", "localhost"] });
-    const running = await serveHttp({ app: httpApp, host: HOST, port, metering: app.metering, logger: app.logger, close: app.close }).catch(async (error: unknown) => {
-      await app.close();
-      const code = (error as { code?: string }).code;
-      if (code === "EADDRINUSE" || code === "EACCES") throw new ConfigError(`cannot listen on ${HOST}:${options.port} (${code}); choose another --port`);
-      throw error;
-    });
+    const running = await serveHttp({ app: httpApp, host: HOST, port, metering: app.metering, logger: app.logger, close: app.close }).catch(
+      async (error: unknown) => {
+        await app.close();
+        const code = (error as { code?: string }).code;
+        if (code === "EADDRINUSE" || code === "EACCES") throw new ConfigError(`cannot listen on ${HOST}:${options.port} (${code}); choose another --port`);
+        throw error;
+      },
+    );
     console.log(`ecn-mcp dashboard on ${running.url}/dashboard/`);
     console.log(`Sign in as the operator (link works once, for 10 minutes): ${running.url}/dashboard/sign-in?token=${parts.viewers.oneTimeLink()}`);
     console.log("Stop with Ctrl-C.");

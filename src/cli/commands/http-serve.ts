@@ -31,7 +31,10 @@ export async function http(options: HttpOptions): Promise<void> {
       metrics.watchPool(() => engine.stats);
     }
     const allowedHosts = options.allowedHosts
-      ? options.allowedHosts.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean)
+      ? options.allowedHosts
+          .split(",")
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean)
       : config.http.allowedHosts;
     // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
     await Promise.all([app.metering.prices.warm(), snapshotAtStart(app.ledger, app.openrouterAudit, app.logger)]);
@@ -64,7 +67,9 @@ export async function http(options: HttpOptions): Promise<void> {
         throw error;
       },
     );
-    console.log(`ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; allowed hosts: ${allowedHosts.join(", ")})`);
+    console.log(
+      `ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; allowed hosts: ${allowedHosts.join(", ")})`,
+    );
     await running.stopped;
   } catch (error) {
     reportFailure(error);

@@ -14,7 +14,7 @@ function progressPrinter(): (progress: CopyProgress) => void {
   let lastTable = "";
   return ({ table, copied, total }) => {
     const pct = total === 0 ? 100 : Math.floor((copied / total) * 100);
-    if (table !== lastTable) (lastTable = table), (lastTenth = -1);
+    if (table !== lastTable) ((lastTable = table), (lastTenth = -1));
     const line = `copying ${table}: ${copied.toLocaleString("en")} / ${total.toLocaleString("en")} rows (${pct}%)`;
     if (tty) process.stderr.write(`\r${line}${copied === total ? "\n" : ""}`);
     else if (Math.floor(pct / 10) > lastTenth) {
@@ -42,8 +42,14 @@ export function registerLedgerCommands(program: Command): void {
           try {
             const report = await copyLedger(source, target, progressPrinter());
             const summary = { from: options.from, to: displayUrl(url), rows: report.rows, tables: report.tables, invariants: "hold on both sides" };
-            respond(options, summary, ["table", "rows copied"], report.tables.map((t) => [t.table, t.rows]));
-            if (!options.json) console.log(`${report.rows} rows copied into ${displayUrl(url)}; balances, events and transactions agree; the invariants hold on both sides.`);
+            respond(
+              options,
+              summary,
+              ["table", "rows copied"],
+              report.tables.map((t) => [t.table, t.rows]),
+            );
+            if (!options.json)
+              console.log(`${report.rows} rows copied into ${displayUrl(url)}; balances, events and transactions agree; the invariants hold on both sides.`);
           } finally {
             await target.close();
           }

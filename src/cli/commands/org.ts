@@ -18,9 +18,12 @@ export function registerOrgCommands(program: Command, withApp: AppRunner): void 
           throw new EcnError("invalid_input", "an organisation name is 1-100 letters, digits, '.', '_', '@' or '-'");
         }
         const created = await app.ledger.createOrg(name, Date.now());
-        respond(options, { id: created.id, name: created.name, created_at: isoTime(created.createdAt) }, ["id", "name", "created"], [
-          [created.id, created.name, isoTime(created.createdAt)],
-        ]);
+        respond(
+          options,
+          { id: created.id, name: created.name, created_at: isoTime(created.createdAt) },
+          ["id", "name", "created"],
+          [[created.id, created.name, isoTime(created.createdAt)]],
+        );
       }),
     );
 
@@ -31,9 +34,7 @@ export function registerOrgCommands(program: Command, withApp: AppRunner): void 
     .action(
       withApp(async (app, options: { json?: boolean }) => {
         const orgs = await app.ledger.listOrgs();
-        const rows = await Promise.all(
-          orgs.map(async (o) => ({ org: o, wallet: await app.ledger.getWallet(o.id) })),
-        );
+        const rows = await Promise.all(orgs.map(async (o) => ({ org: o, wallet: await app.ledger.getWallet(o.id) })));
         respond(
           options,
           rows.map(({ org: o, wallet }) => ({

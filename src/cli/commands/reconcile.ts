@@ -10,7 +10,8 @@ const QUIET = new Set(["too_recent", "left_to_owner"]);
 async function sweep(app: App, what: string): Promise<void> {
   try {
     const acted = (await app.reconcile("sweep")).filter((r) => !QUIET.has(r.action));
-    if (acted.length) app.logger.info(`${what}: reconciled calls left open`, { calls: acted.length, actions: acted.map((r) => `${r.tool_call_id}:${r.action}`) });
+    if (acted.length)
+      app.logger.info(`${what}: reconciled calls left open`, { calls: acted.length, actions: acted.map((r) => `${r.tool_call_id}:${r.action}`) });
   } catch (error) {
     app.logger.warn(`${what} failed`, { error: String(error) });
   }

@@ -58,14 +58,24 @@ export function registerUsageCommand(program: Command, withApp: AppRunner): void
         const widths = [24, 30, 30, 30, 20, 10, 28, 30, 7, 8, 8, 14, 12, 5, 5];
         if (format === "csv") await write(COLUMNS.join(",") + "\n");
         if (format === "json") await write("[");
-        if (format === "table") await write(COLUMNS.map((c, i) => c.padEnd(widths[i]!)).join(" ").trimEnd() + "\n");
+        if (format === "table")
+          await write(
+            COLUMNS.map((c, i) => c.padEnd(widths[i]!))
+              .join(" ")
+              .trimEnd() + "\n",
+          );
         let count = 0;
         for await (const event of rows) {
           const view = usageEventView(event);
           const line: Line = { ...view, org_id: event.orgId };
           if (format === "json") await write(`${count ? "," : ""}\n${JSON.stringify(Object.fromEntries(COLUMNS.map((c) => [c, line[c]])))}`);
           else if (format === "csv") await write(COLUMNS.map((c) => csvField(line[c])).join(",") + "\n");
-          else await write(COLUMNS.map((c, i) => String(line[c] ?? "").padEnd(widths[i]!)).join(" ").trimEnd() + "\n");
+          else
+            await write(
+              COLUMNS.map((c, i) => String(line[c] ?? "").padEnd(widths[i]!))
+                .join(" ")
+                .trimEnd() + "\n",
+            );
           count++;
         }
         if (format === "json") await write(count ? "\n]\n" : "]\n");

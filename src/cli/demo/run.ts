@@ -37,7 +37,11 @@ function describeResult(tool: string, out: Record<string, unknown>): string {
   if (tool === "lead_qualify") return `score ${String(out.score)}/100 (${String(out.verdict)})${charge}`;
   if (tool === "lead_signal_fetch") return `${(out.items as unknown[]).length} items from run ${String(out.run_id)}${charge}`;
   if (tool === "permit_search") return `${(out.rows as unknown[]).length} permits from ${String(out.dataset)}${charge}`;
-  return `${String(out.text).split("\n").find((line) => line.trim()) ?? ""}${charge}`;
+  return `${
+    String(out.text)
+      .split("\n")
+      .find((line) => line.trim()) ?? ""
+  }${charge}`;
 }
 
 export interface DemoOptions {

@@ -92,7 +92,10 @@ export function* grantCredits(orgId: string, amount: bigint, note: string | null
   requireAmount(amount, "a grant", 1n);
   const wallet = yield* requireWallet(orgId, true);
   if (wallet.balanceMicroCredits + amount > MAX_BALANCE_MICRO_CREDITS) {
-    throw new LedgerRefusal("out_of_range", `this grant would take the balance above ${microToCreditsText(MAX_BALANCE_MICRO_CREDITS)} credits, the most a wallet holds`);
+    throw new LedgerRefusal(
+      "out_of_range",
+      `this grant would take the balance above ${microToCreditsText(MAX_BALANCE_MICRO_CREDITS)} credits, the most a wallet holds`,
+    );
   }
   yield* run(insertGrant, { id: newId("ctx"), orgId, amount, note, now });
   return (yield* get(addBalance, { amount, now, orgId }))!;

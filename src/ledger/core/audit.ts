@@ -63,7 +63,13 @@ const requests = statement(
 );
 
 export function* recordUsageSnapshot(snapshot: UsageSnapshot): Script<void> {
-  yield* run(insertSnapshot, { id: snapshot.id, provider: snapshot.provider, takenAt: snapshot.takenAt, usage: snapshot.usageNanoUsd, reason: snapshot.reason });
+  yield* run(insertSnapshot, {
+    id: snapshot.id,
+    provider: snapshot.provider,
+    takenAt: snapshot.takenAt,
+    usage: snapshot.usageNanoUsd,
+    reason: snapshot.reason,
+  });
 }
 
 export function* snapshotAtOrBefore(provider: PaidProvider, at: number): Script<UsageSnapshot | null> {

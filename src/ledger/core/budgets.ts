@@ -11,7 +11,11 @@ const OPEN = OPEN_STATE_SQL;
 export const budgetsFor = statement("budgets_for", "SELECT * FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)", toBudget);
 
 const sum = (row: Record<string, unknown>) => asBigInt(row.n);
-const meteredSince = statement("metered_since", "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND day >= @since", sum);
+const meteredSince = statement(
+  "metered_since",
+  "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND day >= @since",
+  sum,
+);
 const meteredSinceForFeature = statement(
   "metered_since_for_feature",
   "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND feature = @feature AND day >= @since",

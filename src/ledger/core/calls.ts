@@ -18,14 +18,7 @@ import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
 import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import {
-  OPEN_STATE_SQL,
-  type CallResult,
-  type RateCardRecord,
-  type ResolveOutcome,
-  type UsageEventInput,
-  type WalletRecord,
-} from "../types.js";
+import { OPEN_STATE_SQL, type CallResult, type RateCardRecord, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 const DAY_MS = 86_400_000;
@@ -38,7 +31,10 @@ export const walletOf = statement("wallet_of", WALLET, toWallet);
 export const lockWallet = statement("lock_wallet", WALLET, toWallet, { forUpdate: true });
 export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard);
 /** held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held. */
-export const markDispatchedSql = statement("mark_dispatched", "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'");
+export const markDispatchedSql = statement(
+  "mark_dispatched",
+  "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'",
+);
 /** Appends a provider reference the moment it is known (once, however often it is reported). */
 export const addProviderRefSql = statement("add_provider_ref", {
   sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
@@ -122,9 +118,7 @@ function modelDaily(orgId: string, day: number, events: UsageEventInput[]): Quer
     byModel.set(key, entry);
   }
   // In key order, so two resolutions lock these rows in the same order (PostgreSQL): no deadlock.
-  return [...byModel.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([, m]) => runQuery(addModelDaily, { orgId, day, ...m }));
+  return [...byModel.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => runQuery(addModelDaily, { orgId, day, ...m }));
 }
 
 export function* requireWallet(orgId: string, lock = false): Script<WalletRecord> {
@@ -233,9 +227,7 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
 
 export function settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Script<ResolveOutcome> {
   const resolution: Resolution =
-    "resultJson" in result
-      ? { state: "settled", resultJson: result.resultJson, error: null }
-      : { state: "settled", resultJson: null, error: result.error };
+    "resultJson" in result ? { state: "settled", resultJson: result.resultJson, error: null } : { state: "settled", resultJson: null, error: result.error };
   return resolve(callId, events, resolution, now);
 }
 

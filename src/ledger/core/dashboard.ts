@@ -4,7 +4,18 @@
  * so a page costs the same over a thousand events or a million.
  */
 import type { Feature, PaidProvider } from "../../features.js";
-import type { BalanceDay, CallWithCharge, DashboardSession, DayWindow, FeatureDay, MarginDay, ModelSpend, OrgSpend, ReconcileRun, RefusalDay } from "../dashboard-types.js";
+import type {
+  BalanceDay,
+  CallWithCharge,
+  DashboardSession,
+  DayWindow,
+  FeatureDay,
+  MarginDay,
+  ModelSpend,
+  OrgSpend,
+  ReconcileRun,
+  RefusalDay,
+} from "../dashboard-types.js";
 import { toCall } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
 import { asBigInt, asNumber, statement } from "../sql.js";
@@ -37,7 +48,12 @@ const marginDays = statement(
   "dashboard_margin_days",
   `SELECT day, credit_usd_value, sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged FROM usage_daily
     WHERE deployment_mode = 'hosted' AND day >= @fromDay AND day < @toDay AND ${ORG} GROUP BY day, credit_usd_value ORDER BY day`,
-  (row): MarginDay => ({ day: asNumber(row.day), creditUsdValue: String(row.credit_usd_value), costNanoUsd: asBigInt(row.cost), chargedMicroCredits: asBigInt(row.charged) }),
+  (row): MarginDay => ({
+    day: asNumber(row.day),
+    creditUsdValue: String(row.credit_usd_value),
+    costNanoUsd: asBigInt(row.cost),
+    chargedMicroCredits: asBigInt(row.charged),
+  }),
 );
 
 const modelSpend = statement(
@@ -148,7 +164,13 @@ export function* findSession(idHash: string, now: number): Script<DashboardSessi
 
 export function* recordReconcile(entry: ReconcileRun): Script<void> {
   yield* run(pruneRuns, { before: entry.finishedAt - RUNS_KEPT_MS });
-  yield* run(insertRun, { id: entry.id, source: entry.source, instanceId: entry.instanceId, finishedAt: entry.finishedAt, summary: JSON.stringify(entry.summary) });
+  yield* run(insertRun, {
+    id: entry.id,
+    source: entry.source,
+    instanceId: entry.instanceId,
+    finishedAt: entry.finishedAt,
+    summary: JSON.stringify(entry.summary),
+  });
 }
 
 export function* lastReconcile(): Script<ReconcileRun | null> {

@@ -122,7 +122,11 @@ const covers = (wallet: WalletRecord, request: HoldRequest) =>
   request.walletHoldMicroCredits === 0n || wallet.balanceMicroCredits - wallet.heldMicroCredits >= request.walletHoldMicroCredits;
 
 function insufficient(wallet: WalletRecord, request: HoldRequest): HoldOutcome {
-  return { kind: "insufficient_credits", availableMicroCredits: wallet.balanceMicroCredits - wallet.heldMicroCredits, neededMicroCredits: request.walletHoldMicroCredits };
+  return {
+    kind: "insufficient_credits",
+    availableMicroCredits: wallet.balanceMicroCredits - wallet.heldMicroCredits,
+    neededMicroCredits: request.walletHoldMicroCredits,
+  };
 }
 
 function newCall(request: HoldRequest): ToolCallRecord {

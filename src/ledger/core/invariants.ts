@@ -154,7 +154,7 @@ export function* checkInvariants(): Script<string[]> {
   for (const [i, check] of CHECKS.entries()) {
     for (const row of (yield* all(check)).slice(0, 5)) problems.push(`${MESSAGES[i]}: ${show(row)}`);
   }
-  for (let after = ""; ; ) {
+  for (let after = ""; ;) {
     const page = yield* all(settledEvents, { after });
     for (const event of page) {
       const cost = asBigInt(event.cost_nano_usd);
@@ -164,7 +164,8 @@ export function* checkInvariants(): Script<string[]> {
       const amount = asBigInt(hosted ? event.charged_micro_credits : event.metered_micro_credits);
       if (amount < floor) problems.push(`event charged below cost x markup: ${show({ id: event.id, amount, floor })}`);
       const below = hosted && chargedBelowMarkup(asBigInt(event.charged_micro_credits), cost, markup, creditUsdValue);
-      if (below !== (asNumber(event.below_markup) === 1)) problems.push(`event's below_markup flag is wrong: ${show({ id: event.id, below_markup: event.below_markup })}`);
+      if (below !== (asNumber(event.below_markup) === 1))
+        problems.push(`event's below_markup flag is wrong: ${show({ id: event.id, below_markup: event.below_markup })}`);
     }
     if (page.length < 5000) break;
     after = String(page.at(-1)!.id);

@@ -9,11 +9,7 @@ const insertKey = statement(
   `INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, last_used_at, revoked_at)
    VALUES (@id, @orgId, @name, @prefix, @keyHash, @createdAt, NULL, NULL)`,
 );
-const listKeys = statement(
-  "list_api_keys",
-  "SELECT * FROM api_keys WHERE CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId ORDER BY created_at",
-  toApiKey,
-);
+const listKeys = statement("list_api_keys", "SELECT * FROM api_keys WHERE CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId ORDER BY created_at", toApiKey);
 const keyHolderSql = statement(
   "key_holder",
   "SELECT k.*, o.name AS org_name FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.key_hash = @keyHash",
@@ -37,4 +33,3 @@ export function listApiKeys(orgId?: string): Script<ApiKeyRecord[]> {
 export function* keyHolder(keyHash: string): Script<KeyHolder | null> {
   return (yield* get(keyHolderSql, { keyHash })) ?? null;
 }
-

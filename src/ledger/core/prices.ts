@@ -67,7 +67,14 @@ export function listModelPriceOverrides(): Script<ModelPriceOverride[]> {
 }
 
 export function* setModelPriceOverride(price: ModelPriceOverride): Script<ModelPriceOverride> {
-  yield* run(upsertOverride, { model: price.model, prompt: price.promptUsd, completion: price.completionUsd, request: price.requestUsd, note: price.note, now: price.updatedAt });
+  yield* run(upsertOverride, {
+    model: price.model,
+    prompt: price.promptUsd,
+    completion: price.completionUsd,
+    request: price.requestUsd,
+    note: price.note,
+    now: price.updatedAt,
+  });
   return price;
 }
 
@@ -76,6 +83,13 @@ export function* removeModelPriceOverride(model: string): Script<boolean> {
 }
 
 export function* logDataQuery(entry: DataQueryInput): Script<void> {
-  yield* run(insertQuery, { id: newId("dq"), orgId: entry.orgId, source: entry.source, dataset: entry.dataset, query: entry.query, rowCount: entry.rowCount, now: entry.now });
+  yield* run(insertQuery, {
+    id: newId("dq"),
+    orgId: entry.orgId,
+    source: entry.source,
+    dataset: entry.dataset,
+    query: entry.query,
+    rowCount: entry.rowCount,
+    now: entry.now,
+  });
 }
-

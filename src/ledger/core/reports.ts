@@ -236,7 +236,15 @@ export function* featureMargins(query: MarginQuery): Script<FeatureMargin[]> {
         .sort(([a], [b]) => byValue(a, b))
         .map(([key, t]) => {
           const [markup = "", creditUsdValue = ""] = key.split("|");
-          return { markup, creditUsdValue, calls: t.calls, events: t.events, costNanoUsd: t.cost, chargedMicroCredits: t.charged, belowMarkupEvents: t.belowMarkup };
+          return {
+            markup,
+            creditUsdValue,
+            calls: t.calls,
+            events: t.events,
+            costNanoUsd: t.cost,
+            chargedMicroCredits: t.charged,
+            belowMarkupEvents: t.belowMarkup,
+          };
         });
       return {
         feature,

@@ -48,10 +48,14 @@ export function asLedgerFailure(error: unknown, location: string, committing = f
   const state = sqlState(error);
   const detail = error instanceof Error ? error.message : String(error);
   if (committing && isConnectionFailure(error)) {
-    return new LedgerUnavailable(`the connection to PostgreSQL (${location}) broke while a write was being committed; it may or may not have been recorded (${detail})`, { cause: error });
+    return new LedgerUnavailable(
+      `the connection to PostgreSQL (${location}) broke while a write was being committed; it may or may not have been recorded (${detail})`,
+      { cause: error },
+    );
   }
   if (state && UNAVAILABLE_STATES[state]) return new LedgerUnavailable(`${UNAVAILABLE_STATES[state]} (${location})`, { cause: error });
-  if (state?.startsWith("58") || state === "XX001" || state === "XX002") return new LedgerUnavailable(`the database server reported an I/O or corruption error (${location}): ${detail}`, { cause: error });
+  if (state?.startsWith("58") || state === "XX001" || state === "XX002")
+    return new LedgerUnavailable(`the database server reported an I/O or corruption error (${location}): ${detail}`, { cause: error });
   if (isConnectionFailure(error)) return new LedgerUnavailable(`PostgreSQL cannot be reached (${location}): ${detail}`, { cause: error });
   return error;
 }

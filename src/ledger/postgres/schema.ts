@@ -46,8 +46,12 @@ export const wallets = pgTable("wallets", {
   orgId: text("org_id")
     .primaryKey()
     .references(() => orgs.id),
-  balanceMicroCredits: money("balance_micro_credits").notNull().default(sql`0`),
-  heldMicroCredits: money("held_micro_credits").notNull().default(sql`0`),
+  balanceMicroCredits: money("balance_micro_credits")
+    .notNull()
+    .default(sql`0`),
+  heldMicroCredits: money("held_micro_credits")
+    .notNull()
+    .default(sql`0`),
   updatedAt: ms("updated_at").notNull(),
 });
 
@@ -106,9 +110,7 @@ export const toolCalls = pgTable(
     uniqueIndex("tool_calls_idempotency")
       .on(t.orgId, t.idempotencyKey)
       .where(sql`idempotency_key IS NOT NULL AND state <> 'voided'`),
-    index("tool_calls_open_idx")
-      .on(t.orgId, t.feature)
-      .where(sql.raw(OPEN_STATE_SQL)),
+    index("tool_calls_open_idx").on(t.orgId, t.feature).where(sql.raw(OPEN_STATE_SQL)),
     index("tool_calls_org_created_idx").on(t.orgId, t.createdAt),
   ],
 );

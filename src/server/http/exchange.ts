@@ -47,9 +47,14 @@ export function readExchange(req: IncomingMessage, body: unknown): JSONRPCMessag
   }
   const version = req.headers["mcp-protocol-version"];
   if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return { status: 400, code: -32000, message: `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")})` };
+    return {
+      status: 400,
+      code: -32000,
+      message: `Bad Request: Unsupported protocol version: ${version} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")})`,
+    };
   }
-  if (Array.isArray(body) && body.length > MAX_BATCH) return { status: 400, code: -32600, message: `Invalid Request: Batch must not exceed ${MAX_BATCH} messages` };
+  if (Array.isArray(body) && body.length > MAX_BATCH)
+    return { status: 400, code: -32600, message: `Invalid Request: Batch must not exceed ${MAX_BATCH} messages` };
   const raw = Array.isArray(body) ? body : [body];
   const messages: JSONRPCMessage[] = [];
   for (const message of raw) {
@@ -96,7 +101,12 @@ export class ExchangeTransport implements Transport {
     if (related === undefined || !this.unanswered.has(related)) return;
     if (!this.streaming) {
       this.streaming = true;
-      this.res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform", Connection: "keep-alive", "X-Accel-Buffering": "no" });
+      this.res.writeHead(200, {
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache, no-transform",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      });
     }
     this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     if (isResponse) {

@@ -7,7 +7,10 @@ import { invalidInput } from "../create-server.js";
 import { callerOf } from "./guards.js";
 import { sendError } from "./errors.js";
 
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((text) => Date.parse(text));
+const instant = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((text) => Date.parse(text));
 
 const usageQuery = z.object({
   feature: z.enum(FEATURES).optional(),

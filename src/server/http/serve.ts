@@ -49,7 +49,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
       // Settled calls still have to write their answers: let connections finish, closing each as it goes idle.
       let done = false;
       void closed.then(() => (done = true));
-      for (const deadline = Date.now() + 5_000; !done && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 5_000; !done && Date.now() < deadline;) {
         server.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

@@ -43,11 +43,26 @@ export function dashboardRoutes(dashboard: Dashboard, viewers: Viewers, assets: 
     return resolvePeriod(parsed.data.period, Date.now(), parsed.data.from, parsed.data.to);
   };
 
-  router.get("/api/v1/dashboard/me", data(async (_req, _res, viewer) => ({ viewer })));
-  router.get("/api/v1/dashboard/orgs", data((_req, _res, viewer) => dashboard.organisations(viewer)));
-  router.get("/api/v1/dashboard/orgs/:org", data((req, _res, viewer) => dashboard.organisation(viewer, String(req.params.org), period(req))));
-  router.get("/api/v1/dashboard/margins", data((req, _res, viewer) => dashboard.margins(viewer, period(req))));
-  router.get("/api/v1/dashboard/health", data((_req, _res, viewer) => dashboard.health(viewer)));
+  router.get(
+    "/api/v1/dashboard/me",
+    data(async (_req, _res, viewer) => ({ viewer })),
+  );
+  router.get(
+    "/api/v1/dashboard/orgs",
+    data((_req, _res, viewer) => dashboard.organisations(viewer)),
+  );
+  router.get(
+    "/api/v1/dashboard/orgs/:org",
+    data((req, _res, viewer) => dashboard.organisation(viewer, String(req.params.org), period(req))),
+  );
+  router.get(
+    "/api/v1/dashboard/margins",
+    data((req, _res, viewer) => dashboard.margins(viewer, period(req))),
+  );
+  router.get(
+    "/api/v1/dashboard/health",
+    data((_req, _res, viewer) => dashboard.health(viewer)),
+  );
 
   router.post("/dashboard/session", express.json({ limit: "4kb" }), async (req, res, next) => {
     try {
@@ -90,7 +105,8 @@ export function dashboardRoutes(dashboard: Dashboard, viewers: Viewers, assets: 
     res.set({
       "Content-Type": asset.type,
       "Cache-Control": asset.type.startsWith("text/html") ? "no-cache" : "public, max-age=3600",
-      "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      "Content-Security-Policy":
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
       "X-Content-Type-Options": "nosniff",
       "Referrer-Policy": "no-referrer",
       Vary: "Accept-Encoding",

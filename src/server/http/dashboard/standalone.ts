@@ -12,7 +12,13 @@ import type { DashboardAssets } from "./assets.js";
 import { dashboardRoutes } from "./routes.js";
 import type { Viewers } from "./viewers.js";
 
-export function createDashboardApp(options: { dashboard: Dashboard; viewers: Viewers; assets: DashboardAssets; logger: Logger; allowedHosts: readonly string[] }): Express {
+export function createDashboardApp(options: {
+  dashboard: Dashboard;
+  viewers: Viewers;
+  assets: DashboardAssets;
+  logger: Logger;
+  allowedHosts: readonly string[];
+}): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);

@@ -43,7 +43,12 @@ export async function load<T>(path: string): Promise<T> {
 }
 
 export async function signIn(key: string): Promise<Viewer> {
-  const res = await fetch("/dashboard/session", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key }) });
+  const res = await fetch("/dashboard/session", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ key }),
+  });
   const body = (await res.json()) as { viewer?: Viewer; error?: { message: string } };
   if (!res.ok || !body.viewer) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
   return body.viewer;

@@ -61,12 +61,31 @@ function chrome(): void {
   }
   const links: [string, string][] =
     viewer.kind === "operator"
-      ? [["#/orgs", "Organisations"], ["#/margins", "Margins"], ["#/health", "Ledger health"]]
+      ? [
+          ["#/orgs", "Organisations"],
+          ["#/margins", "Margins"],
+          ["#/health", "Ledger health"],
+        ]
       : [[`#/org/${encodeURIComponent(viewer.org.id)}`, viewer.org.name]];
   nav.replaceChildren(...links.map(([href, text]) => h("a", { href }, text)));
 
-  const select = h("select", { "data-test": "period", "aria-label": "Period" }, ...[["today", "Today"], ["7d", "7 days"], ["30d", "30 days"], ["custom", "Custom"]].map(([value, text]) => h("option", { value: value!, selected: value === period.name }, text!))) as HTMLSelectElement;
-  const from = h("input", { type: "date", "aria-label": "From", "data-test": "from", value: period.from, hidden: period.name !== "custom" }) as HTMLInputElement;
+  const select = h(
+    "select",
+    { "data-test": "period", "aria-label": "Period" },
+    ...[
+      ["today", "Today"],
+      ["7d", "7 days"],
+      ["30d", "30 days"],
+      ["custom", "Custom"],
+    ].map(([value, text]) => h("option", { value: value!, selected: value === period.name }, text!)),
+  ) as HTMLSelectElement;
+  const from = h("input", {
+    type: "date",
+    "aria-label": "From",
+    "data-test": "from",
+    value: period.from,
+    hidden: period.name !== "custom",
+  }) as HTMLInputElement;
   const to = h("input", { type: "date", "aria-label": "To", "data-test": "to", value: period.to, hidden: period.name !== "custom" }) as HTMLInputElement;
   const apply = () => {
     period = { name: select.value, from: from.value, to: to.value };
@@ -91,13 +110,24 @@ function signInView(message?: string): void {
   viewer = null;
   chrome();
   destroyCharts();
-  const input = h("input", { type: "password", name: "key", autocomplete: "off", required: true, placeholder: "ecn_sk_… or the operator token", "data-test": "key" }) as HTMLInputElement;
+  const input = h("input", {
+    type: "password",
+    name: "key",
+    autocomplete: "off",
+    required: true,
+    placeholder: "ecn_sk_… or the operator token",
+    "data-test": "key",
+  }) as HTMLInputElement;
   const error = h("p", { class: "alert", "data-test": "sign-in-error", hidden: !message }, message ?? "");
   const form = h(
     "form",
     { class: "card sign-in", "data-test": "sign-in" },
     h("h2", {}, "Sign in"),
-    h("p", { class: "muted" }, "Paste your organisation's API key to see its usage, or the operator token (ECN_ADMIN_TOKEN) to see every organisation. The key is sent once; the browser keeps only a session cookie."),
+    h(
+      "p",
+      { class: "muted" },
+      "Paste your organisation's API key to see its usage, or the operator token (ECN_ADMIN_TOKEN) to see every organisation. The key is sent once; the browser keeps only a session cookie.",
+    ),
     h("label", {}, "Key", input),
     h("button", { type: "submit" }, "Sign in"),
     error,

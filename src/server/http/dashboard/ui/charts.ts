@@ -35,7 +35,14 @@ export function lines(canvas: HTMLCanvasElement, labels: string[], series: { lab
     type: "line",
     data: {
       labels,
-      datasets: series.map((s, i) => ({ label: s.label, data: s.data, borderColor: PALETTE[i % PALETTE.length]!, backgroundColor: PALETTE[i % PALETTE.length]!, tension: 0, pointRadius: 2 })),
+      datasets: series.map((s, i) => ({
+        label: s.label,
+        data: s.data,
+        borderColor: PALETTE[i % PALETTE.length]!,
+        backgroundColor: PALETTE[i % PALETTE.length]!,
+        tension: 0,
+        pointRadius: 2,
+      })),
     },
     options: { ...common, scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } } },
   });

@@ -18,7 +18,6 @@ export function h(tag: string, attrs: Record<string, string | boolean | undefine
   return el;
 }
 
-
 const creditsFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
 const usdFormat = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 4 });
 
@@ -31,7 +30,13 @@ export const when = (iso: string) => iso.replace("T", " ").slice(0, 19);
 
 /** A titled card holding one figure. */
 export function figure(label: string, value: string, test: string, note?: string): HTMLElement {
-  return h("div", { class: "figure" }, h("div", { class: "label" }, label), h("div", { class: "value", "data-test": test }, value), note ? h("div", { class: "note" }, note) : null);
+  return h(
+    "div",
+    { class: "figure" },
+    h("div", { class: "label" }, label),
+    h("div", { class: "value", "data-test": test }, value),
+    note ? h("div", { class: "note" }, note) : null,
+  );
 }
 
 /** A table from a header row and body rows. */
@@ -42,8 +47,28 @@ export function table(test: string, head: string[], rows: Child[][]): HTMLElemen
     h(
       "table",
       { "data-test": test },
-      h("thead", {}, h("tr", {}, head.map((c) => h("th", {}, c)))),
-      h("tbody", {}, rows.length ? rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c)))) : h("tr", {}, h("td", { colspan: String(head.length), class: "empty" }, "nothing in this period"))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          head.map((c) => h("th", {}, c)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        rows.length
+          ? rows.map((r) =>
+              h(
+                "tr",
+                {},
+                r.map((c) => h("td", {}, c)),
+              ),
+            )
+          : h("tr", {}, h("td", { colspan: String(head.length), class: "empty" }, "nothing in this period")),
+      ),
     ),
   );
 }

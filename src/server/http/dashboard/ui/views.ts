@@ -71,7 +71,12 @@ export function organisationView(d: OrgDetail, operator: boolean): View {
       { class: "figures" },
       figure("Balance", both(s.balance), "balance"),
       figure("Available", both(s.available), "available", `${credits(s.held.credits)} held by calls in flight`),
-      figure(`Spend ${d.period.from} – ${d.period.to}`, both(d.total), "period-spend", `${d.total.calls} calls${d.total.cost_usd !== undefined ? ` · provider cost ${usd(d.total.cost_usd)}` : ""}`),
+      figure(
+        `Spend ${d.period.from} – ${d.period.to}`,
+        both(d.total),
+        "period-spend",
+        `${d.total.calls} calls${d.total.cost_usd !== undefined ? ` · provider cost ${usd(d.total.cost_usd)}` : ""}`,
+      ),
       figure("Credit lasts", daysLeft(s), "days-left", "at the last 7 days' burn rate"),
     ),
     h("div", { class: "grid" }, spend.box, balance.box),
@@ -90,7 +95,14 @@ export function organisationView(d: OrgDetail, operator: boolean): View {
       ),
       h("section", { class: "card" }, h("h3", {}, "Budgets"), budgets(d.budgets)),
     ),
-    d.refusals.length ? refusals.box : h("section", { class: "card" }, h("h3", {}, "Refused calls"), h("p", { class: "muted", "data-test": "no-refusals" }, "No call was refused in this period.")),
+    d.refusals.length
+      ? refusals.box
+      : h(
+          "section",
+          { class: "card" },
+          h("h3", {}, "Refused calls"),
+          h("p", { class: "muted", "data-test": "no-refusals" }, "No call was refused in this period."),
+        ),
     h(
       "section",
       { class: "card" },
@@ -113,9 +125,20 @@ export function organisationView(d: OrgDetail, operator: boolean): View {
   return {
     el,
     after: () => {
-      stackedBars(spend.canvas, d.period.days, d.spend_by_feature.map((f) => ({ label: f.feature, data: f.credits })), "credits");
+      stackedBars(
+        spend.canvas,
+        d.period.days,
+        d.spend_by_feature.map((f) => ({ label: f.feature, data: f.credits })),
+        "credits",
+      );
       lines(balance.canvas, d.period.days, [{ label: "balance", data: d.balance }], "credits");
-      if (d.refusals.length) stackedBars(refusals.canvas, d.period.days, d.refusals.map((r) => ({ label: r.code, data: r.counts })), "refusals");
+      if (d.refusals.length)
+        stackedBars(
+          refusals.canvas,
+          d.period.days,
+          d.refusals.map((r) => ({ label: r.code, data: r.counts })),
+          "refusals",
+        );
     },
   };
 }
@@ -138,10 +161,25 @@ function marginRows(l: MarginLine): Child[][] {
     l.estimated_events,
     l.over_hold_events,
     l.unsettled_calls,
-    h("span", { class: "flags", "data-test": `flags-${l.feature}` }, l.flags.map((f) => h("span", { class: `flag ${f}` }, f === "loss" ? "LOSS" : f))),
+    h(
+      "span",
+      { class: "flags", "data-test": `flags-${l.feature}` },
+      l.flags.map((f) => h("span", { class: `flag ${f}` }, f === "loss" ? "LOSS" : f)),
+    ),
   ]);
   if (l.markups.length < 2) return [main];
-  return [main, ...l.markups.map((m) => row(h("span", { class: "sub" }, `charged at ${times(m.markup)}`), m, [times(m.markup), "", "", "", m.below_markup_events ? `${m.below_markup_events} below markup` : ""]))];
+  return [
+    main,
+    ...l.markups.map((m) =>
+      row(h("span", { class: "sub" }, `charged at ${times(m.markup)}`), m, [
+        times(m.markup),
+        "",
+        "",
+        "",
+        m.below_markup_events ? `${m.below_markup_events} below markup` : "",
+      ]),
+    ),
+  ];
 }
 
 export function marginsView(m: MarginsPage): View {
@@ -160,10 +198,23 @@ export function marginsView(m: MarginsPage): View {
           `(a gross margin of ${r.implied_margin_pct}% of revenue). Same figures as ecn-mcp check-margins.`,
       ),
       r.losing_features.length ? h("p", { class: "alert", "data-test": "loss-alert" }, `Losing money on: ${r.losing_features.join(", ")}`) : null,
-      table("margins", ["Feature", "Calls", "Provider cost", "Revenue", "Margin", "Margin %", "Markups", "Estimated", "Over hold", "Unsettled", "Flags"], [...r.features, r.total].flatMap(marginRows)),
+      table(
+        "margins",
+        ["Feature", "Calls", "Provider cost", "Revenue", "Margin", "Margin %", "Markups", "Estimated", "Over hold", "Unsettled", "Flags"],
+        [...r.features, r.total].flatMap(marginRows),
+      ),
       chart.box,
     ),
-    after: () => lines(chart.canvas, m.period.days, [{ label: "provider cost", data: m.daily.cost_usd }, { label: "revenue", data: m.daily.revenue_usd }], "USD"),
+    after: () =>
+      lines(
+        chart.canvas,
+        m.period.days,
+        [
+          { label: "provider cost", data: m.daily.cost_usd },
+          { label: "revenue", data: m.daily.revenue_usd },
+        ],
+        "USD",
+      ),
   };
 }
 
@@ -179,10 +230,37 @@ export function healthView(p: HealthPage): View {
         { class: "figures" },
         figure("Open calls", String(p.counts.open), "open-calls"),
         figure("Unknown", String(p.counts.unknown), "unknown-calls"),
-        figure("Last reconcile", last ? when(last.at) : "never", "last-reconcile", last ? `${last.source}: ${Object.entries(last.summary).map(([k, v]) => `${k} ${v}`).join(", ")}` : undefined),
+        figure(
+          "Last reconcile",
+          last ? when(last.at) : "never",
+          "last-reconcile",
+          last
+            ? `${last.source}: ${Object.entries(last.summary)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(", ")}`
+            : undefined,
+        ),
       ),
-      h("section", { class: "card" }, h("h3", {}, "Calls open or unknown"), table("open", ["Call", "Organisation", "Feature", "State", "Age (s)", "Held", "Owner", "Owner is", "Why"], p.open_calls.map((c) => [c.id, c.org_id, c.feature, c.state, c.age_seconds, credits(c.hold_credits), c.owner ?? "–", c.owner_status, c.why]))),
-      h("section", { class: "card" }, h("h3", {}, "Server instances"), table("instances", ["Instance", "Kind", "Host", "Pid", "Open calls", "Status", "Why"], p.instances.map((i) => [i.id, i.kind ?? "–", i.host ?? "–", i.pid ?? "–", i.openCalls, i.alive ? "alive" : "dead", i.why]))),
+      h(
+        "section",
+        { class: "card" },
+        h("h3", {}, "Calls open or unknown"),
+        table(
+          "open",
+          ["Call", "Organisation", "Feature", "State", "Age (s)", "Held", "Owner", "Owner is", "Why"],
+          p.open_calls.map((c) => [c.id, c.org_id, c.feature, c.state, c.age_seconds, credits(c.hold_credits), c.owner ?? "–", c.owner_status, c.why]),
+        ),
+      ),
+      h(
+        "section",
+        { class: "card" },
+        h("h3", {}, "Server instances"),
+        table(
+          "instances",
+          ["Instance", "Kind", "Host", "Pid", "Open calls", "Status", "Why"],
+          p.instances.map((i) => [i.id, i.kind ?? "–", i.host ?? "–", i.pid ?? "–", i.openCalls, i.alive ? "alive" : "dead", i.why]),
+        ),
+      ),
     ),
   };
 }
