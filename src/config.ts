@@ -240,7 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgPoolMax: v.ECN_PG_POOL_MAX,
     creditUsdValue: v.ECN_CREDIT_USD_VALUE,
     markup: v.ECN_MARKUP,
-    deploymentMode: v.ECN_DEPLOYMENT_MODE as DeploymentMode,
+    deploymentMode: v.ECN_DEPLOYMENT_MODE,
     org: v.ECN_ORG,
     providerTimeoutMs: v.ECN_PROVIDER_TIMEOUT_MS,
     actorTimeoutMs: v.ECN_ACTOR_TIMEOUT_MS,

@@ -32,7 +32,10 @@ async function firstChart(browser, base, cookie, orgId) {
     if (sizes) bytes += sizes.responseBodySize + sizes.responseHeadersSize;
   });
   await page.goto(`${base}/dashboard/#/org/${orgId}`);
-  await page.waitForFunction(() => window.Chart?.getChart(document.querySelector("[data-test=spend-chart]")) !== undefined, null, { timeout: 30_000 });
+  // Runs in the page, where window and document are the browser's.
+  await page.waitForFunction(() => globalThis.window.Chart?.getChart(globalThis.document.querySelector("[data-test=spend-chart]")) !== undefined, null, {
+    timeout: 30_000,
+  });
   const chartAt = await page.evaluate(() => performance.now());
   await page.waitForLoadState("networkidle");
   await context.close();

@@ -39,7 +39,7 @@ export interface App {
   /** One sweep of the reconciler with the configured deadlines. */
   reconcile(source?: "sweep" | "command"): Promise<ReconciledCall[]>;
   /** Deregisters the instance, then closes the ledger. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface AppOptions {

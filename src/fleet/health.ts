@@ -37,7 +37,7 @@ export class LedgerHealth {
   }
 
   private async probe(now: number): Promise<HealthReport> {
-    let problem: string | null = null;
+    let problem: string | null;
     try {
       await this.ledger.checkWritable(now);
       if (!this.integrity || now - this.integrity.at >= INTEGRITY_EVERY_MS || this.integrity.problem) {

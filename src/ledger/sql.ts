@@ -77,3 +77,6 @@ export function bind(statement: Statement<unknown>, compiledText: Compiled, para
 /** Decoders for values that are not table columns (sums, counts): exact whatever the driver returns. */
 export const asBigInt = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as bigint | number | string));
 export const asNumber = (value: unknown): number => (value === null || value === undefined ? 0 : Number(value));
+/** A text column that may be NULL. */
+export const textOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : typeof value === "string" ? value : JSON.stringify(value);

@@ -64,7 +64,7 @@ function fromList(record: ModelPriceRecord): ModelPrice | "router" | null {
   ];
   if (texts.some((t) => t.trim().startsWith("-"))) return "router";
   try {
-    const [prompt, completion, request, cacheRead, cacheWrite, reasoning, webSearch] = texts.map((t) => parseDecimal(t || "0")) as Decimal[];
+    const [prompt, completion, request, cacheRead, cacheWrite, reasoning, webSearch] = texts.map((t): Decimal => parseDecimal(t || "0"));
     return {
       model: record.model,
       prompt: larger(larger(prompt!, cacheRead!), cacheWrite!),

@@ -64,7 +64,7 @@ export function createApifyAudit(options: { token: string; baseUrl: string; time
     try {
       response = await fetch(url, { headers: { Authorization: `Bearer ${options.token}` }, signal: AbortSignal.timeout((options.timeoutSecs ?? 30) * 1000) });
     } catch (error) {
-      throw new Error(`Apify's monthly usage could not be read (${why(error)})`);
+      throw new Error(`Apify's monthly usage could not be read (${why(error)})`, { cause: error });
     }
     const body = (await response.json().catch(() => null)) as { data?: Record<string, unknown>; error?: { type?: string; message?: string } } | null;
     if (!response.ok)
@@ -88,7 +88,7 @@ export function createApifyAudit(options: { token: string; baseUrl: string; time
       const found = await client.run(runId).get();
       return found ? runCost(found) : null;
     } catch (error) {
-      throw new Error(`Apify run ${runId} could not be read (${why(error)})`);
+      throw new Error(`Apify run ${runId} could not be read (${why(error)})`, { cause: error });
     }
   }
 
@@ -105,7 +105,7 @@ export function createApifyAudit(options: { token: string; baseUrl: string; time
         runs.push(runCost(item));
       }
     } catch (error) {
-      throw new Error(`the runs of Apify actor ${actorId} could not be listed (${why(error)})`);
+      throw new Error(`the runs of Apify actor ${actorId} could not be listed (${why(error)})`, { cause: error });
     }
     for (const [i, listed] of runs.entries()) {
       if (listed.nanoUsd === null) runs[i] = (await run(listed.id)) ?? listed;

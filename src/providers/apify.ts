@@ -148,7 +148,10 @@ export function createApify(options: ApifyOptions): ApifyProvider {
       reader
         .run(runId)
         .abort()
-        .catch((error: unknown) => (isRefusal(error) ? null : Promise.reject(error))),
+        .catch((error: unknown) => {
+          if (isRefusal(error)) return null;
+          throw error;
+        }),
     );
 
   async function readItems(runId: string, datasetId: string, maxItems: number) {
@@ -260,7 +263,7 @@ export function createApify(options: ApifyOptions): ApifyProvider {
   async function minimumChargeNanoUsd(actorId: string): Promise<bigint | null> {
     const cached = minimums.get(actorId);
     if (cached && Date.now() - cached.readAt < MINIMUM_TTL_MS) return cached.nano;
-    let nano: bigint | null = null;
+    let nano: bigint | null;
     try {
       const actor = await reader.actor(actorId).get();
       // The last pricing info is the one in force; the minimum is only on pay-per-event pricing.

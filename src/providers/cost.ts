@@ -59,9 +59,9 @@ export function readProviderCost(value: unknown): ReportedCost {
   }
   let reported: string;
   try {
-    reported = typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
+    reported = typeof value === "number" ? String(value) : (JSON.stringify(value) ?? typeof value);
   } catch {
-    reported = String(value);
+    reported = typeof value; // a value JSON cannot render (a BigInt, a cycle) is named by its type
   }
   return { kind: "impossible", reported: reported.slice(0, 80) };
 }

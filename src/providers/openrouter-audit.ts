@@ -56,9 +56,9 @@ export function createOpenRouterAudit(options: { apiKey: string; baseUrl: string
   async function keyUsage(timeoutMs?: number): Promise<KeyUsage> {
     let body: { data?: Record<string, unknown> };
     try {
-      body = (await client.get("/key", timeoutMs === undefined ? {} : { timeout: timeoutMs, maxRetries: 0 })) as typeof body;
+      body = await client.get("/key", timeoutMs === undefined ? {} : { timeout: timeoutMs, maxRetries: 0 });
     } catch (error) {
-      throw new Error(`OpenRouter's key endpoint failed (${why(error)})`);
+      throw new Error(`OpenRouter's key endpoint failed (${why(error)})`, { cause: error });
     }
     const data = body.data ?? {};
     const read = (field: string, optional = false): bigint => {
@@ -78,10 +78,10 @@ export function createOpenRouterAudit(options: { apiKey: string; baseUrl: string
   async function activity(date: string): Promise<ActivityAnswer> {
     let body: { data?: Record<string, unknown>[] };
     try {
-      body = (await client.get("/activity", { query: { date } })) as typeof body;
+      body = await client.get("/activity", { query: { date } });
     } catch (error) {
       if (error instanceof APIError && (error.status === 401 || error.status === 403)) return { kind: "refused", why: why(error) };
-      throw new Error(`OpenRouter's activity endpoint failed (${why(error)})`);
+      throw new Error(`OpenRouter's activity endpoint failed (${why(error)})`, { cause: error });
     }
     const rows = (body.data ?? []).map((row) => {
       const usage = readUsdTotal(row.usage);

@@ -135,10 +135,11 @@ export function classifyOpenRouterError(error: unknown, providerRef: string | un
       // An error in-band after the stream began: work may have been done.
       return new ProviderFailure("openrouter", "unknown", `OpenRouter failed mid-response: ${detail}`, ref);
     }
-    const retryAfter = Number(error.headers?.get("retry-after"));
-    return new ProviderFailure("openrouter", "none", `OpenRouter refused the request (${error.status}): ${detail}`, {
+    const status = error.status as number;
+    const retryAfter = Number((error.headers as Headers | undefined)?.get("retry-after"));
+    return new ProviderFailure("openrouter", "none", `OpenRouter refused the request (${status}): ${detail}`, {
       ...ref,
-      status: error.status,
+      status,
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
     });
   }
@@ -148,9 +149,17 @@ export function classifyOpenRouterError(error: unknown, providerRef: string | un
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    const aborted = () => reject(signal?.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
+    if (signal?.aborted) return aborted();
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        aborted();
+      },
+      { once: true },
+    );
   });
 
 export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider {
@@ -227,7 +236,7 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
         const choice = chunk.choices[0];
         if (choice?.delta?.content) text += choice.delta.content;
         if (choice?.finish_reason) finishReason = choice.finish_reason;
-        if (chunk.usage) usage = chunk.usage as OpenRouterUsage;
+        if (chunk.usage) usage = chunk.usage;
       }
       const cost = await priced(usage, generationId ?? null, request.signal);
       return { generationId: generationId ?? null, model, text, finishReason, ...cost };
@@ -262,7 +271,7 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
       generationId = response.headers.get("x-generation-id") ?? (data as { id?: string }).id ?? null;
       if (generationId) await request.onProviderRef(generationId);
       const vectors = [...data.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
-      const cost = await priced(data.usage as OpenRouterUsage, generationId, request.signal);
+      const cost = await priced(data.usage, generationId, request.signal);
       return { generationId, model: data.model ?? request.model, vectors, ...cost };
     } catch (error) {
       throw classifyOpenRouterError(error, generationId ?? undefined);
@@ -274,7 +283,7 @@ export function createOpenRouter(options: OpenRouterOptions): OpenRouterProvider
       data?: { id?: string; pricing?: ListedPricing; top_provider?: { max_completion_tokens?: number | null } }[];
     };
     // Prices are decimal strings; anything else is kept as text for the price rules to refuse.
-    const price = (value: unknown) => (value === undefined || value === null ? "0" : String(value));
+    const price = (value: unknown) => (value === undefined || value === null ? "0" : typeof value === "string" ? value : JSON.stringify(value));
     return (body.data ?? []).flatMap((m) =>
       m.id && m.pricing?.prompt !== undefined && m.pricing.completion !== undefined
         ? [

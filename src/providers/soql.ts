@@ -31,7 +31,7 @@ export const MAX_MIN_COST = 1e12;
 const COLUMN_NAME = /^[a-z_][a-z0-9_]*$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 // A NUL cannot be stored in a PostgreSQL text value and a lone surrogate cannot be sent in a URL intact.
-const UNSENDABLE = /[\u0000]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSENDABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A SoQL string literal: single quotes, embedded single quotes doubled; nothing else is special inside. */
 export function quoteSoql(value: string): string {

@@ -49,8 +49,11 @@ function resultsPerPage(input: unknown): number {
 function searchQuery(input: unknown): string {
   if (!input || typeof input !== "object") return "apify";
   const fields = input as Record<string, unknown>;
-  const text = [fields.queries, fields.query, fields.search, ...(Array.isArray(fields.searchStringsArray) ? fields.searchStringsArray : [])].find(
-    (value): value is string => typeof value === "string" && value.trim() !== "",
-  );
+  const text = [
+    fields.queries,
+    fields.query,
+    fields.search,
+    ...(Array.isArray(fields.searchStringsArray) ? (fields.searchStringsArray as unknown[]) : []),
+  ].find((value): value is string => typeof value === "string" && value.trim() !== "");
   return text ? (text.split("\n")[0] ?? text).trim() : "apify";
 }

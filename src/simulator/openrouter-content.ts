@@ -102,21 +102,27 @@ export function priceUsd(price: ModelPrice, promptTokens: number, completionToke
  * prompt shows (our prompts end with one); otherwise it names the model and
  * echoes the gist of the last user message.
  */
+/** A message's text: a string as it is, the text parts of a content array, anything else as JSON. */
+export function messageText(content: unknown): string {
+  if (content === null || content === undefined) return "";
+  if (typeof content === "string") return content;
+  if (Array.isArray(content))
+    return content.map((part) => ((part as { text?: unknown })?.text === undefined ? "" : messageText((part as { text?: unknown }).text))).join("");
+  return JSON.stringify(content);
+}
+
 export function simulatedReply(body: ChatBody): string {
   if (body.response_format?.type === "json_object") {
     const system = (body.messages ?? [])
       .filter((m) => m.role === "system")
-      .map((m) => String(m.content ?? ""))
+      .map((m) => messageText(m.content))
       .join("\n");
     const examples = [...system.matchAll(/```json\s*([\s\S]*?)```/g)];
     return examples.at(-1)?.[1]?.trim() ?? "{}";
   }
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const last = [...messages].reverse().find((m) => m.role === "user");
-  const gist = String(last?.content ?? "")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 240);
+  const gist = messageText(last?.content).replace(/\s+/g, " ").trim().slice(0, 240);
   return [
     `## Draft (simulated by the ecn-mcp OpenRouter simulator, model ${String(body.model)})`,
     "",

@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readJson, sendJson, sleep, waitUnlessClosed, type LoopbackServer } from "./http.js";
-import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, simulatedReply } from "./openrouter-content.js";
+import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, messageText, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
 import { ACTIVITY_REFUSAL, byokSplit, keyStatus } from "./openrouter-key.js";
 import type { ChatBody, Generation, OpenRouterBehaviour, OpenRouterSimulator, SimulatedRequest } from "./openrouter-types.js";
@@ -80,7 +80,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     entry.generationId = id;
     if (embeddings) return sendEmbeddings(res, body, id, model, behaviour, entry, generations, defaults.generationLagMs);
 
-    const promptText = messages.map((m) => String(m.content ?? "")).join("\n");
+    const promptText = messages.map((m) => messageText(m.content)).join("\n");
     const maxTokens = typeof body.max_tokens === "number" ? body.max_tokens : 1024;
     const replyText = typeof behaviour.reply === "function" ? behaviour.reply(body) : (behaviour.reply ?? simulatedReply(body));
     const promptTokens = estimateTokens(promptText);

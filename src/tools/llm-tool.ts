@@ -17,7 +17,7 @@ interface LlmOptionsArgs {
   idempotency_key?: string | undefined;
 }
 
-interface LlmToolSpec<I extends z.ZodObject, J extends z.ZodType | undefined = undefined, X extends z.ZodRawShape = {}> {
+interface LlmToolSpec<I extends z.ZodObject, J extends z.ZodType | undefined = undefined, X extends z.ZodRawShape = Record<never, never>> {
   name: Feature;
   title: string;
   description: string;
@@ -34,7 +34,7 @@ interface LlmToolSpec<I extends z.ZodObject, J extends z.ZodType | undefined = u
   shape: (answer: J extends z.ZodType ? z.output<J> : string, args: z.output<I>) => { text: string } & WithNulls<{ [K in keyof X]: z.output<X[K]> }>;
 }
 
-export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined = undefined, X extends z.ZodRawShape = {}>(
+export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined = undefined, X extends z.ZodRawShape = Record<never, never>>(
   spec: LlmToolSpec<I, J, X>,
 ): ToolDefinition {
   return defineTool({
@@ -63,8 +63,10 @@ export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined =
           return { ...spec.shape(answer as never, args), model: completion.model };
         },
       );
-      // The output schema is built from the same pieces, so this is the shape it describes.
-      return { ...value, metering } as never;
+      // The output schema is built from the same pieces, so this is the shape it describes
+      // (the compiler cannot follow the spread of the generic extra fields).
+      const result: unknown = { ...value, metering };
+      return result as never;
     },
   });
 }

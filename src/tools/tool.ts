@@ -54,7 +54,7 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
 
 /** Keeps the handler's argument and result types tied to the schemas. */
 export function defineTool<I extends z.ZodType, O extends z.ZodType>(tool: ToolDefinition<I, O>): ToolDefinition {
-  return tool as unknown as ToolDefinition;
+  return tool;
 }
 
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
@@ -65,7 +65,7 @@ export function paidCall(context: ToolContext, feature: Feature, args: { idempot
   return {
     org: context.org,
     feature,
-    args: args as Record<string, unknown>,
+    args: args,
     idempotencyKey: args.idempotency_key,
     signal: context.signal,
     notify: context.notify,

@@ -3,6 +3,7 @@
  * end over stdio, against the loopback simulators.
  */
 import { describe, expect, it } from "vitest";
+import { match } from "../helpers/matchers.js";
 import { rows, type Stack, startStack, textOf, waitFor } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
@@ -29,7 +30,7 @@ describe("lead_signal_fetch", () => {
     const [run] = stack.apify.startedRuns();
     expect(out.run_id).toBe(run!.id);
     expect(out.items).toHaveLength(5);
-    expect(out.items[0]).toMatchObject({ title: expect.any(String), url: expect.any(String) });
+    expect(out.items[0]).toMatchObject({ title: match.any(String), url: match.any(String) });
     // The floor (75 credits) at markup 1.25 caps the run at $0.60, above the actor's $0.50 minimum;
     // 5 results need one results page of 10, so maxItems (pages) is 1 and the answer is cut to 5.
     expect(startRequests(stack)[0]!.query).toMatchObject({ maxTotalChargeUsd: "0.6", maxItems: "1" });
@@ -148,7 +149,7 @@ describe("permit_search", () => {
     const out = result.structuredContent as { rows: Record<string, unknown>[]; dataset: string; source_url: string };
     expect(out.rows.length).toBeGreaterThan(0);
     expect(out.rows.length).toBeLessThanOrEqual(5);
-    expect(out.rows[0]).toMatchObject({ permit_number: expect.any(String), issued_date: expect.stringMatching(/^20(2[4-9])-/), raw: expect.any(Object) });
+    expect(out.rows[0]).toMatchObject({ permit_number: match.any(String), issued_date: match.stringMatching(/^20(2[4-9])-/), raw: match.any(Object) });
     expect(out.source_url).toMatch(new RegExp(`^${stack.socrata.baseUrl}/resource/ydr8-5enu\\.json\\?`));
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 3_000_000n, heldMicroCredits: 0n });
     const log = await rows(stack, "SELECT source, dataset, row_count FROM data_query_log");

@@ -6,6 +6,7 @@
  * the provider's own key, shows up as unmetered spend and fails the audit.
  */
 import { describe, expect, it } from "vitest";
+import { match } from "../helpers/matchers.js";
 import { cliRunner, countRows, PROFILE_ARGS, rows, startStack, textOf, waitFor, type Stack } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/store.js";
 
@@ -127,7 +128,7 @@ describe("ecn-mcp audit-costs", () => {
     // Today from the key's usage_daily; yesterday only from the activity endpoint, which refuses an inference key.
     // (Runs straddling midnight UTC may split the days; every one must still agree.)
     expect(openrouter.days.length).toBeGreaterThan(0);
-    for (const day of openrouter.days) expect(day).toMatchObject({ gap_usd: 0, within_tolerance: true, source: expect.stringMatching(/usage_daily/) });
+    for (const day of openrouter.days) expect(day).toMatchObject({ gap_usd: 0, within_tolerance: true, source: match.stringMatching(/usage_daily/) });
     expect(openrouter.notes.join("\n")).toMatch(/activity endpoint refused this key \(403: Only management keys can perform this operation\)/);
     const apify = byProvider(clean.report, "apify");
     expect(apify).toMatchObject({
@@ -199,8 +200,8 @@ describe("ecn-mcp audit-costs", () => {
     );
     expect(failure?.code).toBe(5);
     const report = JSON.parse(failure!.stdout) as ReportJson;
-    expect(byProvider(report, "openrouter")).toMatchObject({ status: "skipped", reason: expect.stringMatching(/OPENROUTER_API_KEY is not set/) });
-    expect(byProvider(report, "apify")).toMatchObject({ status: "error", reason: expect.stringMatching(/could not be listed/) });
+    expect(byProvider(report, "openrouter")).toMatchObject({ status: "skipped", reason: match.stringMatching(/OPENROUTER_API_KEY is not set/) });
+    expect(byProvider(report, "apify")).toMatchObject({ status: "error", reason: match.stringMatching(/could not be listed/) });
     const skipped = await stack.cli("audit-costs", "--since", today(), "--provider", "openrouter");
     expect(skipped.stdout).toMatch(/OpenRouter: skipped: OPENROUTER_API_KEY is not set/);
     await expect(stack.cli("audit-costs", "--since", today(), "--tolerance-pct", "lots")).rejects.toMatchObject({ code: 1 });

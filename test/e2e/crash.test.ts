@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FAILPOINTS } from "../../src/failpoints.js";
+import { match } from "../helpers/matchers.js";
 import { cliRunner, PROFILE_ARGS, rows, type Stack, startStack } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
@@ -51,7 +52,7 @@ describe("crash at each failpoint, then reconcile at once", () => {
       expect.objectContaining({
         tool_call_id: open!.id,
         action: expected,
-        note: expect.stringMatching(/^orphaned: its server in_\S+ \(pid \d+ on .+\) has exited; /),
+        note: match.stringMatching(/^orphaned: its server in_\S+ \(pid \d+ on .+\) has exited; /),
       }),
     ]);
     expect(await stack.ledger.openCalls()).toEqual([]);
@@ -108,7 +109,7 @@ describe("crash at each failpoint, then reconcile at once", () => {
     const report = await reconcile(stack);
     const run = stack.apify.startedRuns()[0]!;
     expect(report).toEqual([
-      expect.objectContaining({ action: "settled", note: expect.stringMatching(/^orphaned: .* has exited; settled at the cost apify reported/) }),
+      expect.objectContaining({ action: "settled", note: match.stringMatching(/^orphaned: .* has exited; settled at the cost apify reported/) }),
     ]);
     expect(run.status).toBe("ABORTED");
     expect(Date.now() - started, "resolved in seconds, not at the 15-minute actor deadline").toBeLessThan(30_000);

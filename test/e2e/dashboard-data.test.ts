@@ -6,19 +6,23 @@
  */
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import type { MarginReport } from "../../src/reports/margin-report.js";
+import type { MarginsPage } from "../../src/reports/margins.js";
+import type { HealthPage, OrgDetail, OrgSummary } from "../../src/reports/views.js";
 import { ADMIN_TOKEN, DAY, seedDashboard } from "../helpers/dashboard-seed.js";
 import { callToolOverHttp } from "../helpers/http-stack.js";
 import { CLI, PROFILE_ARGS, waitFor } from "../helpers/stack.js";
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const json = async (response: Response) => ({ status: response.status, body: (await response.json()) as Record<string, any> });
+const json = async <T = Record<string, unknown>>(response: Response) => ({ status: response.status, body: (await response.json()) as T });
+type Orgs = { orgs: OrgSummary[] };
 
 describe("dashboard data", () => {
   it("gives a tenant its own figures, exactly, and nothing of another organisation", async () => {
     const { stack, today, orgIds, keys } = await seedDashboard();
-    const get = (path: string, key = keys.acme) => stack.get(path, key).then(json);
+    const get = <T = Record<string, unknown>>(path: string, key = keys.acme) => stack.get(path, key).then((r) => json<T>(r));
 
-    const orgs = await get("/api/v1/dashboard/orgs");
+    const orgs = await get<Orgs>("/api/v1/dashboard/orgs");
     expect(orgs.status).toBe(200);
     expect(orgs.body.orgs).toHaveLength(1);
     expect(orgs.body.orgs[0]).toMatchObject({
@@ -33,7 +37,7 @@ describe("dashboard data", () => {
       days_left: 89,
     });
 
-    const week = await get(`/api/v1/dashboard/orgs/${orgIds.acme}?period=7d`);
+    const week = await get<OrgDetail>(`/api/v1/dashboard/orgs/${orgIds.acme}?period=7d`);
     expect(week.status).toBe(200);
     const days = Array.from({ length: 7 }, (_, i) => iso(today - (6 - i) * DAY));
     expect(week.body.period).toEqual({ name: "7d", from: days[0], to: days[6], days });
@@ -57,9 +61,9 @@ describe("dashboard data", () => {
     expect(week.body.recent_calls[0]).not.toHaveProperty("cost_usd");
     expect(week.body.refusals).toEqual([]);
 
-    const month = await get(`/api/v1/dashboard/orgs/acme?period=30d`); // by name too
+    const month = await get<OrgDetail>(`/api/v1/dashboard/orgs/acme?period=30d`); // by name too
     expect(month.body.total).toEqual({ credits: 8, usd: 0.08, calls: 4 });
-    const custom = await get(`/api/v1/dashboard/orgs/acme?period=custom&from=${iso(today - 9 * DAY)}&to=${iso(today - 9 * DAY)}`);
+    const custom = await get<OrgDetail>(`/api/v1/dashboard/orgs/acme?period=custom&from=${iso(today - 9 * DAY)}&to=${iso(today - 9 * DAY)}`);
     expect(custom.body.spend_by_feature).toEqual([{ feature: "profile_draft", credits: [1], usd: [0.01] }]);
     expect(custom.body.balance).toEqual([99]);
 
@@ -78,9 +82,9 @@ describe("dashboard data", () => {
 
   it("gives the operator every organisation, provider costs, margins that match check-margins, and ledger health", async () => {
     const { stack, today, orgIds, keys } = await seedDashboard();
-    const get = (path: string) => stack.get(path, ADMIN_TOKEN).then(json);
+    const get = <T = Record<string, unknown>>(path: string) => stack.get(path, ADMIN_TOKEN).then((r) => json<T>(r));
 
-    const orgs = await get("/api/v1/dashboard/orgs");
+    const orgs = await get<Orgs>("/api/v1/dashboard/orgs");
     expect(orgs.body.orgs.map((o: { name: string }) => o.name).sort()).toEqual(["acme", "globex"]);
     expect(orgs.body.orgs.find((o: { name: string }) => o.name === "globex")).toMatchObject({
       balance: { credits: 47 },
@@ -88,7 +92,7 @@ describe("dashboard data", () => {
       days_left: 109.6,
     });
 
-    const acme = await get(`/api/v1/dashboard/orgs/${orgIds.acme}?period=7d`);
+    const acme = await get<OrgDetail>(`/api/v1/dashboard/orgs/${orgIds.acme}?period=7d`);
     expect(acme.body.total).toEqual({ credits: 7, usd: 0.07, calls: 3, cost_usd: 0.056 });
     expect(acme.body.spend_by_model[0]).toMatchObject({ model: "apify/google-search-scraper", cost_usd: 0.04 });
 
@@ -98,33 +102,35 @@ describe("dashboard data", () => {
     const refused = await callToolOverHttp(stack.url, keys.globex, "profile_draft", PROFILE_ARGS);
     expect(refused).toEqual({ ok: false, code: "budget_exceeded" });
     expect(paid()).toBe(0);
-    const globex = await get(`/api/v1/dashboard/orgs/globex?period=today`);
+    const globex = await get<OrgDetail>(`/api/v1/dashboard/orgs/globex?period=today`);
     expect(globex.body.refusals).toEqual([{ code: "budget_exceeded", counts: [1] }]);
     expect(globex.body.budgets).toEqual([expect.objectContaining({ period: "day", hard: true, limit_credits: 0.5, used_credits: 0, fill_pct: 0 })]);
 
-    const margins = await get("/api/v1/dashboard/margins?period=30d");
+    const margins = await get<MarginsPage>("/api/v1/dashboard/margins?period=30d");
     const since = new Date(today - 29 * DAY).toISOString();
     const until = new Date(today + DAY).toISOString();
-    const cli = JSON.parse((await stack.cli("check-margins", "--since", since, "--until", until, "--json").catch((e: { stdout: string }) => e)).stdout);
+    const cli = JSON.parse(
+      (await stack.cli("check-margins", "--since", since, "--until", until, "--json").catch((e: { stdout: string }) => e)).stdout,
+    ) as MarginReport;
     expect(margins.body.report.features).toEqual(cli.features);
     expect(margins.body.report.total).toEqual(cli.total);
     expect(margins.body.report.losing_features).toEqual(["outreach_draft"]);
     // Each figure names the markup it was charged at: profile_draft at 1.25 (acme) and at 2 (globex), neither flagged.
     expect(margins.body.report.markups.map((m: { markup: number }) => m.markup)).toEqual([1.25, 2]);
     const profile = margins.body.report.features.find((f: { feature: string }) => f.feature === "profile_draft");
-    expect(profile.markups.map((m: { markup: number; calls: number; revenue_usd: number }) => [m.markup, m.calls, m.revenue_usd])).toEqual([
+    expect(profile!.markups.map((m: { markup: number; calls: number; revenue_usd: number }) => [m.markup, m.calls, m.revenue_usd])).toEqual([
       [1.25, 3, 0.03],
       [2, 1, 0.02],
     ]); // the voided call counts as a call
-    expect(profile.flags).toEqual([]);
+    expect(profile!.flags).toEqual([]);
     expect(margins.body.daily.cost_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.008 + 0.016 + 0.04 + 0.1 + 0.01, 9);
     expect(margins.body.daily.revenue_usd.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(0.01 + 0.02 + 0.05 + 0.01 + 0.02, 9);
 
-    const health = await get("/api/v1/dashboard/health");
+    const health = await get<HealthPage>("/api/v1/dashboard/health");
     expect(health.body.counts).toEqual({ open: 1, unknown: 0 });
     expect(health.body.open_calls[0]).toMatchObject({ org_id: orgIds.acme, feature: "funnel_generate", state: "held", owner: null, owner_status: "none" });
     await stack.cli("reconcile");
-    const after = await get("/api/v1/dashboard/health");
+    const after = await get<HealthPage>("/api/v1/dashboard/health");
     expect(after.body.last_reconcile).toMatchObject({ source: "command", summary: { examined: 1, too_recent: 1 } });
   });
 
@@ -188,7 +194,7 @@ describe("ecn-mcp dashboard", () => {
     const proc = spawn(process.execPath, [CLI, "dashboard", "--port", "0"], { env: stack.providers.env, stdio: ["ignore", "pipe", "pipe"] });
     try {
       let stdout = "";
-      proc.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      proc.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
       await waitFor(() => /sign-in\?token=/.test(stdout));
       const link = /(http:\/\/127\.0\.0\.1:\d+)\/dashboard\/sign-in\?token=([\w-]+)/.exec(stdout)!;
       expect(stdout).not.toContain(ADMIN_TOKEN);
@@ -197,7 +203,7 @@ describe("ecn-mcp dashboard", () => {
       expect(first.headers.get("location")).toBe("/dashboard/");
       const session = first.headers.get("set-cookie")!.split(";")[0]!;
       expect((await fetch(link[0], { redirect: "manual" })).status).toBe(401); // once only
-      const orgs = await fetch(`${link[1]}/api/v1/dashboard/orgs`, { headers: { cookie: session } }).then(json);
+      const orgs = await fetch(`${link[1]}/api/v1/dashboard/orgs`, { headers: { cookie: session } }).then((r) => json<Orgs>(r));
       expect(orgs.body.orgs.map((o: { id: string }) => o.id).sort()).toEqual([orgIds.acme, orgIds.globex].sort());
       expect((await fetch(`${link[1]}/mcp`, { method: "POST" })).status).toBe(404); // the dashboard alone: no MCP here
       expect((await fetch(`${link[1]}/dashboard/`)).status).toBe(200);

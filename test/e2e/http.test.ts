@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
+import { match } from "../helpers/matchers.js";
 import { assertInvariants, sqlRows, STORE, storedText } from "../helpers/store.js";
 
 async function mcpClient(stack: HttpStack, key: string): Promise<Client> {
@@ -100,7 +101,7 @@ describe("HTTP refusals", () => {
     await stack.cli("key", "revoke", record!.id);
     const after = await stack.get("/api/v1/credits/wallet/", key);
     expect(after.status).toBe(401);
-    expect(await errorBody(after)).toMatchObject({ code: "unauthorized", message: expect.stringMatching(/wrong or revoked/) });
+    expect(await errorBody(after)).toMatchObject({ code: "unauthorized", message: match.stringMatching(/wrong or revoked/) });
   });
 
   it("records when a key was last used, even when its first requests arrive together", async () => {

@@ -9,6 +9,7 @@ import { isAbsolute, join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
+import { match } from "../helpers/matchers.js";
 import { cliRunner, startStack } from "../helpers/stack.js";
 
 interface Entry {
@@ -61,7 +62,7 @@ describe("ecn-mcp mcp-config", () => {
   it("prints VS Code's own shape, and refuses an unknown client", async () => {
     const stack = await startStack();
     const { stdout } = await stack.cli("mcp-config", "--client", "vscode");
-    expect(JSON.parse(stdout)).toEqual({ servers: { "ecn-mcp": expect.objectContaining({ type: "stdio", command: process.execPath }) } });
-    await expect(stack.cli("mcp-config", "--client", "notepad")).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--client must be one of/) });
+    expect(JSON.parse(stdout)).toEqual({ servers: { "ecn-mcp": match.objectContaining({ type: "stdio", command: process.execPath }) } });
+    await expect(stack.cli("mcp-config", "--client", "notepad")).rejects.toMatchObject({ code: 2, stderr: match.stringMatching(/--client must be one of/) });
   });
 });

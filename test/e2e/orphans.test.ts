@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { assertNothingLost } from "../helpers/billing.js";
 import { callToolOverHttp, spawnHttpServer } from "../helpers/http-stack.js";
+import { match } from "../helpers/matchers.js";
 import { cliRunner, PROFILE_ARGS, startProviders, waitFor, type Providers } from "../helpers/stack.js";
 import { assertInvariants, openTestLedger, sqlRows } from "../helpers/store.js";
 
@@ -82,7 +83,7 @@ describe("HTTP instances on one ledger", () => {
     await waitFor(async () => (await ledger.openCalls())[0]?.providerRefs.length === 1);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the TTL, with the other instance sweeping every ~0.5 s
     const { stdout } = await cliRunner(providers.env)("reconcile", "--json");
-    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ action: "left_to_owner", note: expect.stringMatching(/is alive \(heartbeat 0 s ago\)/) })]);
+    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ action: "left_to_owner", note: match.stringMatching(/is alive \(heartbeat 0 s ago\)/) })]);
     const standing = await instances(providers);
     expect(standing).toEqual(
       expect.arrayContaining([
@@ -111,6 +112,6 @@ describe("HTTP instances on one ledger", () => {
     expect(await stopped.exited).toBe(0);
     await pending;
     const standing = await instances(providers);
-    expect(standing).toEqual([expect.objectContaining({ pid: killed.proc.pid, open_calls: 1, status: "dead", why: expect.stringMatching(/has exited/) })]);
+    expect(standing).toEqual([expect.objectContaining({ pid: killed.proc.pid, open_calls: 1, status: "dead", why: match.stringMatching(/has exited/) })]);
   }, 60_000);
 });

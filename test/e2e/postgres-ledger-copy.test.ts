@@ -107,7 +107,7 @@ async function dump(ledger: TestLedger): Promise<Record<string, string[]>> {
         JSON.stringify(
           Object.keys(row)
             .sort()
-            .map((k) => [k, row[k] === null ? null : String(row[k])]),
+            .map((k) => [k, row[k] === null ? null : String(row[k] as string | number | bigint | boolean)]),
         ),
       )
       .sort();

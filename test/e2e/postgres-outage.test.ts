@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { assertBilledRequestsCharged } from "../helpers/billing.js";
 import { spawnHttpServer } from "../helpers/http-stack.js";
 import { startEmbeddedPostgres } from "../helpers/embedded-postgres.mjs";
+import { match } from "../helpers/matchers.js";
 import { cliRunner, PROFILE_ARGS, startProviders, waitFor } from "../helpers/stack.js";
 import { assertInvariants, openTestLedger } from "../helpers/store.js";
 
@@ -60,7 +61,7 @@ describe("PostgreSQL goes away and comes back", () => {
     await waitFor(() => outcomes.slice(duringOutage).filter((o) => o === "ledger_unavailable").length >= 5, 30_000, tally);
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toMatchObject({ status: "unavailable", ledger: expect.stringMatching(/PostgreSQL cannot be reached/) });
+    expect(await health.json()).toMatchObject({ status: "unavailable", ledger: match.stringMatching(/PostgreSQL cannot be reached/) });
     const wallet = await fetch(`${server.url}/api/v1/credits/wallet/`, { headers });
     expect(wallet.status).toBe(503);
     expect(((await wallet.json()) as { error: { code: string } }).error.code).toBe("ledger_unavailable");

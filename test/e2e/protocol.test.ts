@@ -9,6 +9,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CallToolResultSchema, ListToolsResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startHttpStack } from "../helpers/http-stack.js";
+import { match } from "../helpers/matchers.js";
 import { rejectionOf } from "../helpers/rejection.js";
 import { PROFILE_ARGS, startStack, type Stack } from "../helpers/stack.js";
 
@@ -29,7 +30,7 @@ async function assertProtocolErrors(client: Client): Promise<void> {
   const unknown = await rejection(client.callTool({ name: "no_such_tool", arguments: {} }));
   expect(unknown.code).toBe(-32602);
   expect(unknown.message).toBe("MCP error -32602: unknown tool: no_such_tool (tools/list names every tool)");
-  const invalid = await rejection(client.request({ method: "tools/call", params: { name: 42, arguments: {} } } as never, CallToolResultSchema));
+  const invalid = await rejection(client.request({ method: "tools/call", params: { name: 42, arguments: {} } }, CallToolResultSchema));
   expect(invalid.code).toBe(-32602);
   expect(invalid.message).toMatch(/^MCP error -32602: Invalid params for tools\/call: params\.name: /);
   expect(invalid.message).not.toMatch(/"code":|\[\s*\{/); // no raw validation dump
@@ -80,7 +81,7 @@ describe("HTTP", () => {
     const stack = await startHttpStack();
     const response = await mcpPost(stack.url, '{"jsonrpc": "2.0", "method": ', { authorization: `Bearer ${stack.keys.acme}` });
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ jsonrpc: "2.0", error: { code: -32700, message: expect.stringMatching(/^Parse error/) }, id: null });
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", error: { code: -32700, message: match.stringMatching(/^Parse error/) }, id: null });
   });
 
   it("bad initialize params are -32602 with a readable message", async () => {
@@ -97,7 +98,7 @@ describe("HTTP", () => {
     ) as { id: number; error: { code: number; message: string } };
     expect(message).toMatchObject({
       id: 7,
-      error: { code: -32602, message: expect.stringMatching(/^Invalid params for initialize: params\.protocolVersion: /) },
+      error: { code: -32602, message: match.stringMatching(/^Invalid params for initialize: params\.protocolVersion: /) },
     });
   });
 

@@ -14,6 +14,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callToolOverHttp, spawnHttpServer } from "../helpers/http-stack.js";
+import { match } from "../helpers/matchers.js";
 import { CLI, cliRunner, PROFILE_ARGS, textOf } from "../helpers/stack.js";
 import { freshTarget, openTestLedger, sqlRows } from "../helpers/store.js";
 
@@ -68,7 +69,7 @@ describe("the sandbox", () => {
 
     const draft = await call("profile_draft", PROFILE_ARGS);
     expect(draft.isError, textOf(draft)).toBeFalsy();
-    expect((draft.structuredContent as { metering: Record<string, unknown> }).metering).toMatchObject({ sandbox: true, credits_charged: expect.any(Number) });
+    expect((draft.structuredContent as { metering: Record<string, unknown> }).metering).toMatchObject({ sandbox: true, credits_charged: match.any(Number) });
     const leads = await call("lead_signal_fetch", { query: "roofers Denver", max_results: 5 });
     expect(leads.isError, textOf(leads)).toBeFalsy();
     expect((leads.structuredContent as { metering: Record<string, unknown> }).metering).toMatchObject({ sandbox: true });
@@ -111,7 +112,7 @@ describe("the sandbox", () => {
     });
     let out = "";
     await new Promise<void>((resolve) =>
-      proc.stdout!.on("data", (chunk: Buffer) => ((out += chunk.toString()), /ECN_SOCRATA_BASE_URL=/.test(out) && resolve())),
+      proc.stdout.on("data", (chunk: Buffer) => ((out += chunk.toString()), /ECN_SOCRATA_BASE_URL=/.test(out) && resolve())),
     );
     const settings = Object.fromEntries([...out.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
     expect(Object.keys(settings).sort()).toEqual(["APIFY_API_TOKEN", "APIFY_BASE_URL", "ECN_SOCRATA_BASE_URL", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"]);

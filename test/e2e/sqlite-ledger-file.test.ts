@@ -13,6 +13,7 @@ import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } fr
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/index.js";
+import { match } from "../helpers/matchers.js";
 import { CLI, cliRunner, countRows, PROFILE_ARGS, startProviders } from "../helpers/stack.js";
 import { startHttpStack } from "../helpers/http-stack.js";
 import { tempDir } from "../helpers/temp-ledger.js";
@@ -69,7 +70,7 @@ describe("GET /healthz reports the ledger's real state", () => {
     closeSync(fd);
     const response = await stack.get("/healthz");
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ status: "unavailable", ledger: expect.stringMatching(/corrupt/) });
+    expect(await response.json()).toMatchObject({ status: "unavailable", ledger: match.stringMatching(/corrupt/) });
   });
 
   it("answers 503 and refuses paid calls with ledger_unavailable when the ledger cannot be written", async () => {
@@ -89,7 +90,7 @@ describe("GET /healthz reports the ledger's real state", () => {
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = "";
-        proc.stdout!.on("data", (chunk: Buffer) => {
+        proc.stdout.on("data", (chunk: Buffer) => {
           out += chunk.toString();
           const match = /listening on (http:\/\/[\d.:]+)/.exec(out);
           if (match) resolve(match[1]!);

@@ -4,6 +4,7 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
+import { match } from "../helpers/matchers.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 import { PROFILE_ARGS, rows, startStack, textOf } from "../helpers/stack.js";
 
@@ -41,7 +42,7 @@ describe("stdio server: tools and listing", () => {
       model: "openai/gpt-4o-mini",
       max_tokens: 1200,
       floor_credits: 1,
-      description: expect.any(String),
+      description: match.any(String),
     });
   });
 });

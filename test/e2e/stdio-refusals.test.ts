@@ -53,7 +53,7 @@ describe("refused before anything happens", () => {
     ],
   ])("refuses %s with invalid_input and no side effect", async (_name, args, pattern) => {
     const stack = await startStack();
-    const result = await stack.call("profile_draft", args as Record<string, unknown>);
+    const result = await stack.call("profile_draft", args);
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(pattern);
     expect(stack.sim.paidRequests()).toHaveLength(0);

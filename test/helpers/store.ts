@@ -120,7 +120,9 @@ export async function storedText(ledger: TestLedger, dbPath: string): Promise<st
   const pool = (ledger as PostgresLedger).engine.pool;
   const tables = await pool.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'");
   const dumps = await Promise.all(
-    tables.rows.map(async ({ name }) => (await pool.query(`SELECT row_to_json(t)::text AS row FROM "${name}" t`)).rows.map((r) => String(r.row)).join("\n")),
+    tables.rows.map(async ({ name }) =>
+      (await pool.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM "${name}" t`)).rows.map((r) => String(r.row)).join("\n"),
+    ),
   );
   return dumps.join("\n");
 }

@@ -11,6 +11,7 @@ import type { InstanceRecord } from "../../src/ledger/index.js";
 import { thisProcess } from "../../src/fleet/liveness.js";
 import { AT_ONCE, startInProcess, type InProcess } from "../helpers/in-process.js";
 import { holdRequest } from "../helpers/ledger-inputs.js";
+import { match } from "../helpers/matchers.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 const HOUR = 3_600_000;
@@ -40,7 +41,7 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     await stack.ledger.heartbeatInstance(owner("in_alive"));
     const call = await openCall(stack, "in_alive", { at: Date.now() - 2 * HOUR, ref: "gen-long-running" });
     expect(await stack.reconciler.run(AT_ONCE)).toEqual([
-      expect.objectContaining({ tool_call_id: call.id, action: "left_to_owner", owner_instance_id: "in_alive", note: expect.stringMatching(/is alive/) }),
+      expect.objectContaining({ tool_call_id: call.id, action: "left_to_owner", owner_instance_id: "in_alive", note: match.stringMatching(/is alive/) }),
     ]);
     expect((await stack.ledger.getCall(call.id))!.state).toBe("dispatched");
     // The sweeping server's own calls are its own business too.
@@ -59,7 +60,7 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     expect(report).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ tool_call_id: working.id, action: "left_to_owner", note: "this server owns it" }),
-        expect.objectContaining({ tool_call_id: givenUp.id, action: "voided", note: expect.stringMatching(/^orphaned: this server gave up on it/) }),
+        expect.objectContaining({ tool_call_id: givenUp.id, action: "voided", note: match.stringMatching(/^orphaned: this server gave up on it/) }),
       ]),
     );
   });
@@ -70,7 +71,7 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     await stack.ledger.heartbeatInstance(owner("in_reused", { pidStart: String(Number(me.pidStart) - 1) }));
     const call = await openCall(stack, "in_reused");
     expect(await stack.reconciler.run(AT_ONCE)).toEqual([
-      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/^orphaned: .*pid \d+ now belongs to another process/) }),
+      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: match.stringMatching(/^orphaned: .*pid \d+ now belongs to another process/) }),
     ]);
     expect(await stack.ledger.getWallet(stack.org.id)).toMatchObject({ heldMicroCredits: 0n });
   });
@@ -82,7 +83,7 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     await stack.ledger.heartbeatInstance(owner("in_exited", { pid: child.pid!, pidStart: "12345" }));
     const call = await openCall(stack, "in_exited");
     expect(await stack.reconciler.run(AT_ONCE)).toEqual([
-      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/has exited/) }),
+      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: match.stringMatching(/has exited/) }),
     ]);
   });
 
@@ -100,7 +101,7 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
         expect.objectContaining({
           tool_call_id: orphan.id,
           action: "voided",
-          note: expect.stringMatching(/last sent a heartbeat 3\d s ago \(the limit is 30 s\)/),
+          note: match.stringMatching(/last sent a heartbeat 3\d s ago \(the limit is 30 s\)/),
         }),
       ]),
     );
@@ -128,7 +129,7 @@ describe.skipIf(!me.pidScope)("the owner of an open call", () => {
     const call = await openCall(stack, "in_gone");
     await stack.ledger.deregisterInstance("in_gone");
     expect(await stack.reconciler.run(AT_ONCE)).toEqual([
-      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: expect.stringMatching(/has shut down/) }),
+      expect.objectContaining({ tool_call_id: call.id, action: "voided", note: match.stringMatching(/has shut down/) }),
     ]);
   });
 });
@@ -144,13 +145,13 @@ describe("a reference the provider never recognises", () => {
         expect.objectContaining({
           tool_call_id: young.id,
           action: "left_unknown",
-          note: expect.stringMatching(/does not know generation gen-nobody-knows-1.*charged its hold after 7 days/),
+          note: match.stringMatching(/does not know generation gen-nobody-knows-1.*charged its hold after 7 days/),
         }),
         expect.objectContaining({
           tool_call_id: old.id,
           action: "estimated",
           credits_charged: 1,
-          note: expect.stringMatching(/does not know generation gen-nobody-knows-2 \(yet\) after 8 days/),
+          note: match.stringMatching(/does not know generation gen-nobody-knows-2 \(yet\) after 8 days/),
         }),
       ]),
     );

@@ -188,7 +188,7 @@ describe("seeded fault simulation", () => {
       } catch (error) {
         action = "refused";
         const expected = error instanceof EcnError || error instanceof ProviderFailure || error instanceof CrashSignal;
-        if (!expected) throw new Error(`seed ${SEED}, step ${step}: unexpected ${String(error)}`);
+        if (!expected) throw new Error(`seed ${SEED}, step ${step}: unexpected ${String(error)}`, { cause: error });
         tally[error instanceof EcnError ? error.code : (error as Error).name] =
           (tally[error instanceof EcnError ? error.code : (error as Error).name] ?? 0) + 1;
       }

@@ -8,6 +8,7 @@ import { createApify, type ApifyProgress, type ApifyProvider, type ApifyRunReque
 import { ProviderFailure } from "../../src/providers/failure.js";
 import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
 import { listenLoopback } from "../../src/simulator/http.js";
+import { match } from "../helpers/matchers.js";
 
 let sim: ApifySimulator;
 let apify: ApifyProvider;
@@ -71,8 +72,8 @@ describe("Apify adapter", () => {
     expect((result.items[0]!.organicResults as unknown[])[0]).toEqual({
       title: "Result 1 for metered mcp servers",
       url: "https://example.com/metered-mcp-servers/1",
-      displayedUrl: expect.any(String),
-      description: expect.any(String),
+      displayedUrl: match.any(String),
+      description: match.any(String),
       position: 1,
     });
     expect(result.items[0]).not.toHaveProperty("#debug");
@@ -113,7 +114,7 @@ describe("Apify adapter", () => {
     const failure = await apify.runActor(request({ maxTotalChargeUsd: 0.4 })).catch((e: unknown) => e);
     expect(failure).toMatchObject({
       billing: "none",
-      message: expect.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/),
+      message: match.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/),
     });
     expect(sim.runs.size).toBe(before);
   });
@@ -131,7 +132,7 @@ describe("Apify adapter", () => {
     sim.behave({ items: 2, durationMs: 50, reportedUsageTotalUsd: undefined });
     const result = await apify.runActor(request());
     expect(result.cost).toEqual({ kind: "missing" });
-    expect(await apify.costOf(result.runId)).toMatchObject({ kind: "unknown", why: expect.stringMatching(/no usageTotalUsd/) });
+    expect(await apify.costOf(result.runId)).toMatchObject({ kind: "unknown", why: match.stringMatching(/no usageTotalUsd/) });
   });
 
   it("aborting the signal aborts the run on Apify and returns ABORTED with the partial cost", async () => {
@@ -198,7 +199,7 @@ describe("Apify adapter", () => {
     const gone = await listenLoopback(() => undefined);
     await gone.close();
     const offline = createApify({ token: "t", baseUrl: gone.origin });
-    await expect(offline.runActor(request())).rejects.toMatchObject({ billing: "none", message: expect.stringMatching(/ECONNREFUSED/) });
+    await expect(offline.runActor(request())).rejects.toMatchObject({ billing: "none", message: match.stringMatching(/ECONNREFUSED/) });
   });
 
   it("a large input reaches Apify compressed and arrives intact", async () => {
@@ -227,7 +228,7 @@ describe("Apify adapter", () => {
   it("if recording the run id fails, the run is aborted and the failure carries its id", async () => {
     sim.behave({ durationMs: 3000 });
     const failure = await apify.runActor(request({ onRunStarted: async () => Promise.reject(new Error("ledger is locked")) })).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ billing: "unknown", message: expect.stringMatching(/ledger is locked/) });
+    expect(failure).toMatchObject({ billing: "unknown", message: match.stringMatching(/ledger is locked/) });
     const runId = (failure as ProviderFailure).details.providerRef!;
     expect(sim.runs.get(runId)!.aborted).toBe(true);
   });
@@ -268,10 +269,10 @@ describe("Apify simulator", () => {
   it("answers Apify's error bodies", async () => {
     const unauthorized = await api("/v2/actor-runs/x", {}, "wrong");
     expect(unauthorized.status).toBe(401);
-    expect(await unauthorized.json()).toEqual({ error: { type: "invalid-token", message: expect.any(String) } });
+    expect(await unauthorized.json()).toEqual({ error: { type: "invalid-token", message: match.any(String) } });
     const missing = await api("/v2/actor-runs/noSuchRun1234567");
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: { type: "record-not-found", message: expect.any(String) } });
+    expect(await missing.json()).toEqual({ error: { type: "record-not-found", message: match.any(String) } });
   });
 
   it("serves the legacy /acts path, holds waitForFinish polls, and pages items as a bare array", async () => {

@@ -44,7 +44,8 @@ describe("San Francisco: estimated_cost is text on the portal", () => {
     expect(cast.status).toBe(200);
     const expected = sim.datasets["i98e-djp9"]!.rows.filter((r) => r.estimated_cost !== undefined && Number(r.estimated_cost) >= 1000);
     expect(await cast.json()).toEqual(expected);
-    expect(JSON.parse(cast.headers.get("x-soda2-types")!)[Object.keys(sim.datasets["i98e-djp9"]!.columns).indexOf("estimated_cost")]).toBe("text");
+    const types = JSON.parse(cast.headers.get("x-soda2-types")!) as string[];
+    expect(types[Object.keys(sim.datasets["i98e-djp9"]!.columns).indexOf("estimated_cost")]).toBe("text");
   });
 
   it("a cast that meets a value that is not a number is a 400 query.execution.error", async () => {
@@ -67,10 +68,10 @@ describe("Chicago and Austin: cost types not confirmed, the cast works on either
   });
 
   it("Austin's total_job_valuation is a number: both forms give the same rows", async () => {
-    const bare = await (await raw("3syk-w9eu", { $where: "total_job_valuation >= 9800" })).json();
-    const cast = await (await raw("3syk-w9eu", { $where: "total_job_valuation::number >= 9800" })).json();
+    const bare = (await (await raw("3syk-w9eu", { $where: "total_job_valuation >= 9800" })).json()) as unknown[];
+    const cast = (await (await raw("3syk-w9eu", { $where: "total_job_valuation::number >= 9800" })).json()) as unknown[];
     expect(cast).toEqual(bare);
-    expect((bare as unknown[]).length).toBeGreaterThan(0);
+    expect(bare.length).toBeGreaterThan(0);
   });
 });
 

@@ -14,7 +14,10 @@ function progressPrinter(): (progress: CopyProgress) => void {
   let lastTable = "";
   return ({ table, copied, total }) => {
     const pct = total === 0 ? 100 : Math.floor((copied / total) * 100);
-    if (table !== lastTable) ((lastTable = table), (lastTenth = -1));
+    if (table !== lastTable) {
+      lastTable = table;
+      lastTenth = -1;
+    }
     const line = `copying ${table}: ${copied.toLocaleString("en")} / ${total.toLocaleString("en")} rows (${pct}%)`;
     if (tty) process.stderr.write(`\r${line}${copied === total ? "\n" : ""}`);
     else if (Math.floor(pct / 10) > lastTenth) {

@@ -24,9 +24,16 @@ const COLUMNS = [
 
 type Line = Record<(typeof COLUMNS)[number], unknown>;
 
+/** A cell of the table or the CSV: numbers and text as they are, anything else as JSON. */
+function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  return typeof value === "bigint" ? value.toString() : JSON.stringify(value);
+}
+
 /** RFC 4180: quote fields holding a comma, quote or line break; double inner quotes. */
 export function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? "" : String(value);
+  const text = cellText(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -72,7 +79,7 @@ export function registerUsageCommand(program: Command, withApp: AppRunner): void
           else if (format === "csv") await write(COLUMNS.map((c) => csvField(line[c])).join(",") + "\n");
           else
             await write(
-              COLUMNS.map((c, i) => String(line[c] ?? "").padEnd(widths[i]!))
+              COLUMNS.map((c, i) => cellText(line[c]).padEnd(widths[i]!))
                 .join(" ")
                 .trimEnd() + "\n",
             );

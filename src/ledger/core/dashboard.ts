@@ -18,7 +18,7 @@ import type {
 } from "../dashboard-types.js";
 import { toCall } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
-import { asBigInt, asNumber, statement } from "../sql.js";
+import { asBigInt, asNumber, statement, textOrNull } from "../sql.js";
 
 const ORG = "(CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId)";
 
@@ -105,8 +105,8 @@ const addRefusal = statement(
 
 const toSession = (row: Record<string, unknown>): DashboardSession => ({
   idHash: String(row.id_hash),
-  orgId: row.org_id === null ? null : String(row.org_id),
-  keyId: row.key_id === null ? null : String(row.key_id),
+  orgId: textOrNull(row.org_id),
+  keyId: textOrNull(row.key_id),
   createdAt: asNumber(row.created_at),
   expiresAt: asNumber(row.expires_at),
 });
@@ -132,7 +132,7 @@ const pruneRuns = statement("prune_reconcile_runs", "DELETE FROM reconcile_runs 
 const lastRun = statement("last_reconcile_run", "SELECT * FROM reconcile_runs ORDER BY finished_at DESC, id DESC LIMIT 1", (row): ReconcileRun => ({
   id: String(row.id),
   source: row.source as ReconcileRun["source"],
-  instanceId: row.instance_id === null ? null : String(row.instance_id),
+  instanceId: textOrNull(row.instance_id),
   finishedAt: asNumber(row.finished_at),
   summary: JSON.parse(String(row.summary_json)) as Record<string, number>,
 }));

@@ -167,7 +167,7 @@ function addTo(into: Totals, row: Totals): void {
 
 function add(rollup: Rollup, rows: Aggregate[]): void {
   for (const row of rows) {
-    const entry = rollup.get(row.feature) ?? { hosted: new Map(), self_host: new Map() };
+    const entry = rollup.get(row.feature) ?? { hosted: new Map<string, Totals>(), self_host: new Map<string, Totals>() };
     const key = `${row.markup}|${row.creditUsdValue}`;
     const into = entry[row.mode].get(key) ?? empty();
     addTo(into, row);

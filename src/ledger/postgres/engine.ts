@@ -147,7 +147,7 @@ export class PostgresEngine implements Engine {
           begin = undefined;
           return sent;
         });
-        if (begin) await begin; // a script without a single statement
+        if (begin !== undefined) await begin; // a script without a single statement
         if (!committed) await commit();
         client.release();
         return result;

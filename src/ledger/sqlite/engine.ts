@@ -57,12 +57,8 @@ export class SqliteEngine implements Engine {
     return this.commits.run(() => this.execute({ op: "run", statement, params }) as number);
   }
 
-  read<T>(script: () => Script<T>): Promise<T> {
-    try {
-      return Promise.resolve(runSync(script(), this.execute));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async read<T>(script: () => Script<T>): Promise<T> {
+    return runSync(script(), this.execute);
   }
 
   async checkIntegrity(): Promise<string | null> {

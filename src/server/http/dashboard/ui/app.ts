@@ -77,7 +77,7 @@ function chrome(): void {
       ["7d", "7 days"],
       ["30d", "30 days"],
       ["custom", "Custom"],
-    ].map(([value, text]) => h("option", { value: value!, selected: value === period.name }, text!)),
+    ].map(([value, text]) => h("option", { value: value!, selected: value === period.name }, text)),
   ) as HTMLSelectElement;
   const from = h("input", {
     type: "date",
@@ -97,12 +97,13 @@ function chrome(): void {
   to.addEventListener("change", apply);
   const who = h("span", { class: "who", "data-test": "who" }, viewer.kind === "operator" ? "operator" : viewer.org.name);
   const out = h("button", { type: "button", "data-test": "sign-out" }, "Sign out");
-  out.addEventListener("click", async () => {
+  out.addEventListener("click", () => void signOutAndShow());
+  async function signOutAndShow(): Promise<void> {
     await signOut();
     viewer = null;
     location.hash = "";
     signInView();
-  });
+  }
   controls.replaceChildren(select, from, to, who, out);
 }
 
@@ -132,8 +133,11 @@ function signInView(message?: string): void {
     h("button", { type: "submit" }, "Sign in"),
     error,
   ) as HTMLFormElement;
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
+    void submit();
+  });
+  async function submit(): Promise<void> {
     try {
       viewer = await signIn(input.value);
       input.value = "";
@@ -143,7 +147,7 @@ function signInView(message?: string): void {
       error.textContent = e instanceof Error ? e.message : String(e);
       error.hidden = false;
     }
-  });
+  }
   main.replaceChildren(form);
   input.focus();
 }
