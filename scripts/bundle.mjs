@@ -10,7 +10,8 @@
 //
 //   node scripts/bundle.mjs [--out FILE] [--server-json]
 //     --out FILE      where to write the bundle (default: ecn-mcp.mcpb at the repository root)
-//     --server-json   also write the bundle's sha256 and version into server.json's mcpb entry
+//     --server-json   also write the bundle's sha256, version and release asset name
+//                     (ecn-mcp-PLATFORM-ARCH.mcpb) into server.json's mcpb entry
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -198,7 +199,8 @@ if (values["server-json"]) {
   const server = JSON.parse(readFileSync(file, "utf8"));
   const entry = server.packages.find((p) => p.registryType === "mcpb");
   entry.version = pkg.version;
-  entry.identifier = entry.identifier.replace(/\/v[^/]+\/([^/]+)$/, `/v${pkg.version}/$1`);
+  // The release asset is named for the platform it serves: a bundle carries one native binary.
+  entry.identifier = entry.identifier.replace(/\/v[^/]+\/[^/]+$/, `/v${pkg.version}/${pkg.name}-${process.platform}-${process.arch}.mcpb`);
   entry.fileSha256 = sha256;
   writeFileSync(file, JSON.stringify(server, null, 2) + "\n");
 }
