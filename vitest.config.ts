@@ -2,8 +2,10 @@ import { defineConfig } from "vitest/config";
 
 /** Test files that are about one store only: they run in that store's project. */
 // The browser drives the same routes whatever the store; the data they show is tested on both stores.
-const SQLITE_ONLY = ["test/unit/**", "test/install/**", "test/ledger/group-commit.test.ts", "test/e2e/sqlite-ledger-file.test.ts", "test/e2e/dashboard-browser.test.ts"];
+const SQLITE_ONLY = ["test/unit/**", "test/ledger/group-commit.test.ts", "test/e2e/sqlite-ledger-file.test.ts", "test/e2e/dashboard-browser.test.ts"];
 const POSTGRES_ONLY = ["test/e2e/postgres-*.test.ts"];
+/** The install tests (the .mcpb bundle, the npm registry) check the package, not a store: they run once, with SQLite. */
+const INSTALL = ["test/install/**"];
 
 export default defineConfig({
   test: {
@@ -32,7 +34,7 @@ export default defineConfig({
         test: {
           name: "postgres",
           include: ["test/**/*.test.ts"],
-          exclude: SQLITE_ONLY,
+          exclude: [...SQLITE_ONLY, ...INSTALL],
           env: { ECN_TEST_STORE: "postgres" },
           globalSetup: ["test/helpers/global-seed.ts", "test/helpers/postgres-server.ts"],
         },

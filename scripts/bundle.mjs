@@ -42,7 +42,14 @@ function shipped(path) {
 function sqliteFiles(from) {
   return (path) => {
     const rel = relative(from, path).split(sep).join("/");
-    return rel === "" || rel === "package.json" || /^licen[cs]e/i.test(rel) || rel === "lib" || rel.startsWith("lib/") || "build/Release/better_sqlite3.node".startsWith(rel);
+    return (
+      rel === "" ||
+      rel === "package.json" ||
+      /^licen[cs]e/i.test(rel) ||
+      rel === "lib" ||
+      rel.startsWith("lib/") ||
+      "build/Release/better_sqlite3.node".startsWith(rel)
+    );
   };
 }
 
@@ -80,7 +87,8 @@ function manifest(tools) {
     name: pkg.name,
     display_name: "ecn-mcp",
     version: pkg.version,
-    description: "Metered MCP tools: LLM drafting (OpenRouter), lead research (Apify) and free building-permit search, with every paid call held, capped and charged in a ledger.",
+    description:
+      "Metered MCP tools: LLM drafting (OpenRouter), lead research (Apify) and free building-permit search, with every paid call held, capped and charged in a ledger.",
     long_description: [
       "ecn-mcp runs on your machine and keeps a ledger (a SQLite file in your user data folder) of every paid call: a hold for the worst case before the provider is called, the provider call capped to that hold, then a charge at the provider's real cost.",
       "",
@@ -153,7 +161,8 @@ function manifest(tools) {
       deployment_mode: {
         type: "string",
         title: "Deployment mode",
-        description: "self_host: you pay the providers with your own keys and calls cost 0 credits. hosted: calls are charged in credits to the organisation's wallet.",
+        description:
+          "self_host: you pay the providers with your own keys and calls cost 0 credits. hosted: calls are charged in credits to the organisation's wallet.",
         required: false,
         default: "self_host",
       },

@@ -14,7 +14,9 @@ const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] }
 try {
   for (const size of sizes) {
     const page = await browser.newPage({ viewport: { width: size, height: size } });
-    await page.setContent(`<html><body style="margin:0;background:transparent">${svg.replace(/width="512" height="512"/, `width="${size}" height="${size}"`)}</body></html>`);
+    await page.setContent(
+      `<html><body style="margin:0;background:transparent">${svg.replace(/width="512" height="512"/, `width="${size}" height="${size}"`)}</body></html>`,
+    );
     const file = resolve(root, size === 512 ? "assets/icon.png" : `assets/icon-${size}.png`);
     await page.screenshot({ path: file, omitBackground: true, clip: { x: 0, y: 0, width: size, height: size } });
     await page.close();

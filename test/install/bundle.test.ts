@@ -73,12 +73,16 @@ describe.skipIf(STORE !== "sqlite")("the .mcpb bundle", () => {
 
   it("holds what runs and nothing else: dist without source maps, migrations, production dependencies, the native binary", () => {
     const files = filesUnder(unpacked);
-    expect(files).toEqual(expect.arrayContaining(["manifest.json", "icon.png", "package.json", "LICENSE", "dist/cli/main.js", "drizzle/sqlite/meta/_journal.json"]));
+    expect(files).toEqual(
+      expect.arrayContaining(["manifest.json", "icon.png", "package.json", "LICENSE", "dist/cli/main.js", "drizzle/sqlite/meta/_journal.json"]),
+    );
     expect(files).toContain("node_modules/better-sqlite3/build/Release/better_sqlite3.node");
     expect(files.filter((f) => f.endsWith(".map") || f.endsWith(".d.ts"))).toEqual([]);
     expect(files.filter((f) => /^(src|test|bench|scripts)\//.test(f))).toEqual([]);
     // better-sqlite3 without its C sources and build intermediates; no development dependency at all.
-    expect(files.filter((f) => f.startsWith("node_modules/better-sqlite3/") && !/\/(lib\/|package\.json$|LICENSE$|build\/Release\/better_sqlite3\.node$)/.test(f))).toEqual([]);
+    expect(
+      files.filter((f) => f.startsWith("node_modules/better-sqlite3/") && !/\/(lib\/|package\.json$|LICENSE$|build\/Release\/better_sqlite3\.node$)/.test(f)),
+    ).toEqual([]);
     for (const dev of ["vitest", "typescript", "drizzle-kit", "@anthropic-ai/mcpb", "verdaccio", "playwright-core", "eslint"]) {
       expect(existsSync(join(unpacked, "node_modules", dev)), dev).toBe(false);
     }

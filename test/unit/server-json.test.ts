@@ -80,13 +80,19 @@ describe("server.json", () => {
   it("points at the release's .mcpb for this version, with its sha256", () => {
     const mcpb = server.packages.find((p) => p.registryType === "mcpb");
     expect(mcpb?.version).toBe(pkg.version);
-    expect(mcpb?.identifier).toMatch(new RegExp(`^${server.repository.url}/releases/download/v${pkg.version.replace(/\./g, "\\.")}/ecn-mcp-[a-z0-9]+-[a-z0-9]+\\.mcpb$`));
+    expect(mcpb?.identifier).toMatch(
+      new RegExp(`^${server.repository.url}/releases/download/v${pkg.version.replace(/\./g, "\\.")}/ecn-mcp-[a-z0-9]+-[a-z0-9]+\\.mcpb$`),
+    );
     expect(mcpb?.fileSha256).toMatch(/^[a-f0-9]{64}$/);
   });
 
   it("describes the hosted remote as a URL template with its host variable and an optional secret API key", () => {
     expect(server.remotes).toEqual([
-      expect.objectContaining({ type: "streamable-http", url: "https://{host}/mcp", variables: { host: expect.objectContaining({ isRequired: true }) as Input } }),
+      expect.objectContaining({
+        type: "streamable-http",
+        url: "https://{host}/mcp",
+        variables: { host: expect.objectContaining({ isRequired: true }) as Input },
+      }),
     ]);
     expect(server.remotes[0]!.headers).toEqual([expect.objectContaining({ name: "Authorization", isSecret: true, isRequired: false })]);
   });
