@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { getMcpConfigForManifest } from "@anthropic-ai/mcpb";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -89,21 +89,18 @@ describe.skipIf(STORE !== "sqlite")("the .mcpb bundle", () => {
     expect(statSync(bundle).size).toBeLessThan(15 * 1024 * 1024);
   });
 
-  it("starts from its manifest the way Claude Desktop does, in a fresh HOME, and serves get_wallet_balance", async () => {
+  /** The server as Claude Desktop starts it: the manifest's mcp_config with the host's substitutions, `node` from PATH, a fresh HOME. */
+  async function launch(userConfig: Record<string, string | boolean>) {
     const home = fresh("home");
     const config = await getMcpConfigForManifest({
       manifest: manifest as unknown as Parameters<typeof getMcpConfigForManifest>[0]["manifest"],
       extensionPath: unpacked,
       systemDirs: { HOME: home, DESKTOP: join(home, "Desktop"), DOCUMENTS: join(home, "Documents"), DOWNLOADS: join(home, "Downloads") },
-      userConfig: {}, // the user filled in nothing: every setting takes its default
+      userConfig,
       pathSeparator: sep,
     });
     expect(config).toBeDefined();
-    expect(config!.args).toEqual([join(unpacked, "dist/cli/main.js"), "stdio"]);
-    // No placeholder may reach the server: an unset key arrives empty, which the server treats as unset.
-    expect(JSON.stringify(config!.env)).not.toContain("${");
-
-    let stderr = "";
+    const stderr = { text: "" };
     const transport = new StdioClientTransport({
       command: config!.command,
       args: config!.args,
@@ -111,15 +108,24 @@ describe.skipIf(STORE !== "sqlite")("the .mcpb bundle", () => {
       cwd: fresh("cwd"),
       stderr: "pipe",
     });
-    transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    transport.stderr?.on("data", (chunk: Buffer) => (stderr.text += chunk.toString()));
     const client = new Client({ name: "claude-desktop-like", version: "1.0.0" });
     await client.connect(transport);
+    return { home, config: config!, client, stderr };
+  }
+
+  it("starts from its manifest the way Claude Desktop does, in a fresh HOME, and serves get_wallet_balance", async () => {
+    // The user filled in nothing: every setting takes its default.
+    const { home, config, client, stderr } = await launch({});
+    expect(config.args).toEqual([join(unpacked, "dist/cli/main.js"), "stdio"]);
+    // No placeholder may reach the server: an unset key arrives empty, which the server treats as unset.
+    expect(JSON.stringify(config.env)).not.toContain("${");
     try {
       const listed = (await client.listTools()).tools.map((tool) => ({ name: tool.name, description: tool.description }));
       expect(listed).toEqual(manifest.tools);
 
       const wallet = (await client.callTool({ name: "get_wallet_balance", arguments: {} })) as CallToolResult;
-      expect(wallet.isError, `${textOf(wallet)}\n${stderr}`).toBeFalsy();
+      expect(wallet.isError, `${textOf(wallet)}\n${stderr.text}`).toBeFalsy();
       expect(wallet.structuredContent).toMatchObject({ balance_credits: 0, held_credits: 0, deployment_mode: "self_host" });
 
       // Without a key the paid tools say so, before any provider request.
@@ -129,7 +135,20 @@ describe.skipIf(STORE !== "sqlite")("the .mcpb bundle", () => {
     } finally {
       await client.close();
     }
-    // The ledger is in the user's data folder, as the manifest's description says.
-    expect(existsSync(join(home, ".local/share/ecn-mcp/ecn.db")), relative(home, join(home, ".local/share/ecn-mcp/ecn.db"))).toBe(true);
+    // The ledger is in the user's data folder.
+    expect(existsSync(join(home, ".local/share/ecn-mcp/ecn.db"))).toBe(true);
+  });
+
+  it("with the Sandbox switch on, runs a paid tool from the bundle's own dependencies against the built-in simulators", async () => {
+    const { client, stderr } = await launch({ sandbox: true });
+    try {
+      const draft = (await client.callTool({ name: "profile_draft", arguments: PROFILE_ARGS })) as CallToolResult;
+      expect(draft.isError, `${textOf(draft)}\n${stderr.text}`).toBeFalsy();
+      expect((draft.structuredContent as { metering: Record<string, unknown> }).metering).toMatchObject({ sandbox: true });
+      const leads = (await client.callTool({ name: "lead_signal_fetch", arguments: { query: "roofers Denver", max_results: 5 } })) as CallToolResult;
+      expect(leads.isError, `${textOf(leads)}\n${stderr.text}`).toBeFalsy();
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
+import { SERVER_VERSION } from "../../src/server/create-server.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const readJson = (path: string): unknown => JSON.parse(readFileSync(resolve(root, path), "utf8"));
@@ -69,9 +70,10 @@ describe("server.json", () => {
     expect(broken((s) => (s.remotes[0]!.url = "mcp.example.com/mcp"))).toBe(false);
   });
 
-  it("names the npm package as package.json does, at the same version", () => {
+  it("names the npm package as package.json does, at the version the server reports to clients", () => {
     expect(server.name).toBe(pkg.mcpName);
     expect(server.version).toBe(pkg.version);
+    expect(SERVER_VERSION).toBe(pkg.version);
     expect(server.repository.url).toBe(pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, ""));
     const npm = server.packages.find((p) => p.registryType === "npm");
     expect(npm).toMatchObject({ identifier: pkg.name, version: pkg.version, transport: { type: "stdio" } });
