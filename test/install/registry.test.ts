@@ -87,6 +87,7 @@ describe.skipIf(!canRun)("the published package", () => {
   let mirror: string;
   let env: Record<string, string>;
   let published: { report: PublishReport; stderr: string };
+  let beforePublish: number;
 
   beforeAll(async () => {
     // The prebuilt binary, packed as prebuild-install unpacks it (build/Release/better_sqlite3.node), served on loopback.
@@ -149,6 +150,7 @@ describe.skipIf(!canRun)("the published package", () => {
     const destination = fresh("tgz");
     const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", destination], { cwd: ROOT });
     const tarball = join(destination, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+    beforePublish = (await fetch(`${registry}/${pkg.name}`)).status;
     await run("npm", ["publish", tarball], { cwd: fresh("publish"), env });
   }, 300_000);
 
@@ -157,6 +159,10 @@ describe.skipIf(!canRun)("the published package", () => {
       server.closeAllConnections();
       await new Promise((done) => server.close(done));
     }
+  });
+
+  it("serves ecn-mcp only as published to it: before the publish the name is unknown there, whatever the npm registry holds", () => {
+    expect(beforePublish).toBe(404);
   });
 
   it("packs lean: dist, migrations, README and LICENSE; no tests, sources, source maps or drizzle snapshots", async () => {
