@@ -39,13 +39,14 @@ const TABLE = Array.from({ length: 256 }, (_, n) => {
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
   return c >>> 0;
 });
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-export function crc32(data: Uint8Array): number {
-  if (nativeCrc32) return nativeCrc32(data);
+/** CRC-32 by table, for Node versions before 20.15. */
+export function tableCrc32(data: Uint8Array): number {
   let c = 0xffffffff;
   for (const byte of data) c = TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
+
+export const crc32: (data: Uint8Array) => number = (zlib as { crc32?: (data: Uint8Array) => number }).crc32 ?? tableCrc32;
 
 /** A record as stored: its frame and payload. */
 export function frame(payload: Buffer): Buffer {
