@@ -23,7 +23,7 @@
  *   rename: with idempotent records a claim would only add a claimer that
  *   can itself die holding it.)
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { storageFailure, type Ledger } from "../../ledger/index.js";
 import type { Logger } from "../../log.js";
@@ -237,9 +237,20 @@ export class HostSpool implements OutcomeSpool, SpoolView {
     }
     for (const name of names) {
       const path = join(this.deps.dir, name);
+      // A journal whose creation was cut short never held a record (it is renamed into place whole): its space is freed.
+      if (name.endsWith(`${SUFFIX}.new`) && this.staleScratch(path)) this.remove(path);
       if (!name.endsWith(SUFFIX) || path === this.journal?.path || this.adopted.has(path)) continue;
       const header = journalHeader(path);
       if (header && header.ledger === this.deps.ledgerName && writerGone(header, this.deps.identity)) this.adopt(path, true);
+    }
+  }
+
+  /** A journal being created for an hour was abandoned (creation takes milliseconds). */
+  private staleScratch(path: string): boolean {
+    try {
+      return Date.now() - statSync(path).mtimeMs > 3_600_000;
+    } catch {
+      return false;
     }
   }
 
