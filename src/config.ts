@@ -16,6 +16,8 @@ export interface Config {
   dbPath: string;
   /** A postgres:// URL: the PostgreSQL store for every verb. */
   databaseUrl: string | undefined;
+  /** Where servers keep their outcome spools (one journal per server instance). */
+  spoolDir: string;
   /** Connections per process to PostgreSQL. */
   pgPoolMax: number;
   creditUsdValue: Decimal;
@@ -65,12 +67,27 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
+/** The platform's per-user data directory for ecn-mcp. */
+function dataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+  const home = homedir();
+  if (platform === "darwin") return join(home, "Library", "Application Support", "ecn-mcp");
+  if (platform === "win32") return join(env.APPDATA ?? join(home, "AppData", "Roaming"), "ecn-mcp");
+  return join(env.XDG_DATA_HOME || join(home, ".local", "share"), "ecn-mcp");
+}
+
 /** Where the ledger lives when ECN_DB_PATH is not set: the platform's per-user data directory. */
 export function defaultDbPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  const home = homedir();
-  if (platform === "darwin") return join(home, "Library", "Application Support", "ecn-mcp", "ecn.db");
-  if (platform === "win32") return join(env.APPDATA ?? join(home, "AppData", "Roaming"), "ecn-mcp", "ecn.db");
-  return join(env.XDG_DATA_HOME || join(home, ".local", "share"), "ecn-mcp", "ecn.db");
+  return join(dataDir(env, platform), "ecn.db");
+}
+
+/**
+ * Where servers keep their outcome spools when ECN_SPOOL_DIR is not set:
+ * beside the SQLite ledger file (`ecn.db.spool/`), or, for PostgreSQL, in
+ * the per-user data directory (`…/ecn-mcp/spool/`). Servers on one machine
+ * that share a ledger find each other's journals there.
+ */
+export function defaultSpoolDir(dbPath: string, databaseUrl: string | undefined, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  return databaseUrl ? join(dataDir(env, platform), "spool") : `${dbPath}.spool`;
 }
 
 const optionalSecret = z
@@ -105,6 +122,7 @@ const schema = z
   .object({
     ECN_DB_PATH: z.string().min(1).optional(),
     ECN_DATABASE_URL: postgresUrl.optional(),
+    ECN_SPOOL_DIR: z.string().min(1).optional(),
     ECN_PG_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
     ECN_CREDIT_USD_VALUE: decimalVar(
       "a decimal of at least 0.001 (a tenth of a cent), such as 0.01",
@@ -234,9 +252,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
   registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
+  const dbPath = v.ECN_DB_PATH ?? defaultDbPath(env);
   return {
-    dbPath: v.ECN_DB_PATH ?? defaultDbPath(env),
+    dbPath,
     databaseUrl: v.ECN_DATABASE_URL,
+    spoolDir: v.ECN_SPOOL_DIR ?? defaultSpoolDir(dbPath, v.ECN_DATABASE_URL, env),
     pgPoolMax: v.ECN_PG_POOL_MAX,
     creditUsdValue: v.ECN_CREDIT_USD_VALUE,
     markup: v.ECN_MARKUP,

@@ -12,7 +12,11 @@ import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
-import { Reconciler, type ReconciledCall } from "../fleet/reconcile.js";
+import { Reconciler, type ReconciledCall, type ReconcileOptions } from "../fleet/reconcile.js";
+import { reconcileAsCommand } from "../fleet/reconcile-command.js";
+import { LedgerWatch } from "../fleet/ledger-watch.js";
+import { HostSpool } from "../fleet/spool/host-spool.js";
+import { spoolLedgerName } from "../fleet/spool/outcomes.js";
 import type { MeteringObserver } from "../metering/types.js";
 import { usdToNano } from "../money.js";
 import { sandboxed, type Sandboxed } from "./sandbox.js";
@@ -36,6 +40,10 @@ export interface App {
   apifyAudit(): Promise<ApifyAudit | undefined>;
   /** This process as a registered server instance (servers only; CLI verbs are not instances). */
   instance: ServerInstance | null;
+  /** The outcome spools on this machine: a server's own journal (servers only), and dead servers' journals it replays. */
+  spool: HostSpool;
+  /** What this process has seen of the ledger's writability (a failed write restarts it). */
+  watch: LedgerWatch;
   /** One sweep of the reconciler with the configured deadlines. */
   reconcile(source?: "sweep" | "command"): Promise<ReconciledCall[]>;
   /** Deregisters the instance, then closes the ledger. */
@@ -75,9 +83,22 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     onIdleError: (error) => logger.warn("a PostgreSQL connection failed while idle; the pool will make a new one", { error: error.message }),
   });
   const identity = thisProcess();
+  const watch = new LedgerWatch();
+  const spool = new HostSpool({ dir: config.spoolDir, ledgerName: spoolLedgerName(config), ledger, logger, identity, watch });
   let instance: ServerInstance | null = null;
   if (options.serve) {
-    instance = new ServerInstance({ ledger, logger, identity, kind: options.serve, heartbeatMs: config.instances.heartbeatMs });
+    instance = new ServerInstance({
+      ledger,
+      logger,
+      identity,
+      kind: options.serve,
+      heartbeatMs: config.instances.heartbeatMs,
+      onHeartbeat: (written) => (written ? spool.ledgerWrote() : watch.failed()),
+    });
+    // Preallocated now, while there is room: the spool must still take records when the disk is full.
+    spool.openJournal(instance.id, Date.now());
+    // Before this server sweeps or serves: what dead servers on this machine spooled goes into the ledger first.
+    await spool.replay();
     await instance.register();
   }
   const pricing: PricingConfig = {
@@ -102,10 +123,22 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     leadSignalMinChargeNanoUsd: config.apify.minChargeUsd ? usdToNano(config.apify.minChargeUsd) : null,
     ...(options.observe ? { observe: options.observe } : {}),
     instanceId: instance?.id ?? null,
-    ...(instance ? { instanceReady: () => instance.ready() } : {}),
+    ...(instance ? { instanceReady: () => instance.ready(), spool } : {}),
     sandbox: config.sandbox,
   });
-  const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity });
+  const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity, spool });
+  const reconcileOptions = (source: "sweep" | "command"): ReconcileOptions => ({
+    source,
+    heldGraceMs: config.reconcileGraceMs,
+    llmDeadlineMs: config.providerTimeoutMs + config.reconcileGraceMs,
+    actorDeadlineMs: config.actorTimeoutMs + config.reconcileGraceMs,
+    instanceTtlMs: config.instances.ttlMs,
+    unknownMaxAgeMs: config.unknownMaxAgeMs,
+    selfInstanceId: instance?.id ?? null,
+    selfMayResolve: (callId) => metering.ownCalls.mayResolve(callId),
+    abortWaitSecs: ABORT_WAIT_SECS,
+    ledgerSteadyMs: watch.steadyMs(),
+  });
   const socrata = createSocrata({
     ...(config.socrata.appToken ? { appToken: config.socrata.appToken } : {}),
     ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}),
@@ -125,20 +158,15 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
       return (await import("../providers/apify-audit.js")).createApifyAudit({ token: config.apify.token, baseUrl: config.apify.baseUrl });
     },
     instance,
+    spool,
+    watch,
     reconcile: (source = "command") =>
-      reconciler.run({
-        source,
-        heldGraceMs: config.reconcileGraceMs,
-        llmDeadlineMs: config.providerTimeoutMs + config.reconcileGraceMs,
-        actorDeadlineMs: config.actorTimeoutMs + config.reconcileGraceMs,
-        instanceTtlMs: config.instances.ttlMs,
-        unknownMaxAgeMs: config.unknownMaxAgeMs,
-        selfInstanceId: instance?.id ?? null,
-        selfMayResolve: (callId) => metering.ownCalls.mayResolve(callId),
-        abortWaitSecs: ABORT_WAIT_SECS,
-      }),
+      source === "sweep"
+        ? reconciler.run(reconcileOptions(source))
+        : reconcileAsCommand({ reconciler, ledger, watch, logger, probeEveryMs: config.instances.heartbeatMs }, reconcileOptions(source)),
     close: async () => {
-      await instance?.stop();
+      // The row goes only once nothing of this server waits in its spool (see ServerInstance.stop).
+      await instance?.stop(() => spool.close());
       await ledger.close();
       await sandbox?.close();
     },

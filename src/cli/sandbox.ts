@@ -55,7 +55,8 @@ export async function sandboxed(config: Config, withSimulators: boolean): Promis
     socrata: { appToken: undefined, baseUrl: sims?.socrata.baseUrl ?? "http://127.0.0.1:9" },
   };
   return {
-    config: { ...config, sandbox: true, databaseUrl: undefined, dbPath, ...providers },
+    // The sandbox's spools sit beside its own ledger, never among the live servers' journals.
+    config: { ...config, sandbox: true, databaseUrl: undefined, dbPath, spoolDir: `${dbPath}.spool`, ...providers },
     summary: `SANDBOX: simulated providers${sims ? " on loopback" : " (none for this command)"}, sandbox ledger ${dbPath}; no real provider, no real money, not the live ledger`,
     close: async () => {
       await sims?.close();

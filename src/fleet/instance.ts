@@ -16,6 +16,8 @@ export interface InstanceDeps {
   kind: InstanceRecord["kind"];
   heartbeatMs: number;
   now?: () => number;
+  /** Told how each heartbeat went: a failed one means the ledger cannot be written; a good one, that it can again. */
+  onHeartbeat?: (written: boolean) => void;
 }
 
 export class ServerInstance {
@@ -59,8 +61,14 @@ export class ServerInstance {
   }
 
   private async write(): Promise<void> {
-    await this.deps.ledger.heartbeatInstance(this.record());
+    try {
+      await this.deps.ledger.heartbeatInstance(this.record());
+    } catch (error) {
+      this.deps.onHeartbeat?.(false);
+      throw error;
+    }
     this.registered = true;
+    this.deps.onHeartbeat?.(true);
   }
 
   private beat(): void {
@@ -90,13 +98,20 @@ export class ServerInstance {
     schedule();
   }
 
-  /** A clean shutdown: no more heartbeats or sweeps, and the row goes (calls still open become orphans at once). */
-  async stop(): Promise<void> {
+  /**
+   * A clean shutdown: no more heartbeats or sweeps, and the row goes (calls
+   * still open become orphans at once), unless `deregister` says otherwise
+   * (outcomes still in this server's spool: the row stays, so the server is
+   * taken for dead only by its pid or its heartbeat's age, after which a
+   * survivor on this machine replays the spool first).
+   */
+  async stop(deregister: () => Promise<boolean> = () => Promise.resolve(true)): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.sweepTimer);
     await Promise.allSettled([this.sweeping, this.beating]);
+    if (!(await deregister())) return;
     await this.deps.ledger
       .deregisterInstance(this.id)
       .catch((error: unknown) =>

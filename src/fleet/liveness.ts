@@ -20,7 +20,8 @@ export interface ProcessIdentity {
   pidStart: string | null;
 }
 
-export type OwnerVerdict = { alive: boolean; why: string };
+/** `staleHeartbeat`: dead for its heartbeat's age alone (what a judge that may have missed heartbeats must not trust yet). */
+export type OwnerVerdict = { alive: boolean; why: string; staleHeartbeat?: true };
 
 type ProcState = { kind: "running"; start: string } | { kind: "gone" } | { kind: "unreadable" };
 
@@ -56,19 +57,34 @@ export function thisProcess(): ProcessIdentity {
 
 const seconds = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
 
+/**
+ * What this machine can tell of a process recorded elsewhere (an instance
+ * row, a spool journal's header): gone, its pid reused by another process,
+ * running, or unknown (another machine, boot or pid namespace, or no /proc).
+ */
+export function processState(proc: Pick<ProcessIdentity, "pid" | "pidScope" | "pidStart">, here: ProcessIdentity): "gone" | "reused" | "running" | "unknown" {
+  if (proc.pidScope === null || proc.pidScope !== here.pidScope) return "unknown";
+  const state = procState(proc.pid);
+  if (state.kind === "gone") return "gone";
+  if (state.kind === "running" && proc.pidStart !== null && state.start !== proc.pidStart) return "reused";
+  return state.kind === "running" ? "running" : "unknown";
+}
+
 /** The verdict on a call's owner, with the reason the reconcile report gives. */
 export function judgeOwner(ownerId: string, owner: InstanceRecord | undefined, here: ProcessIdentity, now: number, ttlMs: number): OwnerVerdict {
   if (!owner) return { alive: false, why: `its server ${ownerId} has shut down (deregistered)` };
   const where = `pid ${owner.pid} on ${owner.host}`;
-  if (owner.pidScope !== null && owner.pidScope === here.pidScope) {
-    const state = procState(owner.pid);
-    if (state.kind === "gone") return { alive: false, why: `its server ${owner.id} (${where}) has exited` };
-    if (state.kind === "running" && owner.pidStart !== null && state.start !== owner.pidStart) {
-      return { alive: false, why: `its server ${owner.id} has exited: pid ${owner.pid} now belongs to another process` };
-    }
-  }
+  const state = processState(owner, here);
+  if (state === "gone") return { alive: false, why: `its server ${owner.id} (${where}) has exited` };
+  if (state === "reused") return { alive: false, why: `its server ${owner.id} has exited: pid ${owner.pid} now belongs to another process` };
   const age = now - owner.heartbeatAt;
-  if (age > ttlMs) return { alive: false, why: `its server ${owner.id} (${where}) last sent a heartbeat ${seconds(age)} ago (the limit is ${seconds(ttlMs)})` };
+  if (age > ttlMs) {
+    return {
+      alive: false,
+      staleHeartbeat: true,
+      why: `its server ${owner.id} (${where}) last sent a heartbeat ${seconds(age)} ago (the limit is ${seconds(ttlMs)})`,
+    };
+  }
   return { alive: true, why: `its server ${owner.id} (${where}) is alive (heartbeat ${seconds(age)} ago)` };
 }
 

@@ -10,7 +10,15 @@
  *    pid gone from this machine): an orphan, resolved at once;
  *  - no owner recorded (calls from before instances): left alone until its
  *    provider deadline has passed, as a live process resolves its own by then;
- *  - `unknown`: its owner gave up on it; resolved whenever the provider can say.
+ *  - `unknown`: its owner gave up on it; resolved whenever the provider can say;
+ *  - an outcome of it waits in an outcome spool on this machine (its
+ *    owner's, alive or dead): left until that is replayed. A dead owner's
+ *    journal here is replayed before its calls are judged, so a settle it
+ *    spooled is never overtaken by an estimate;
+ *  - judged by a heartbeat's age only once this judge has seen the ledger
+ *    writable for a whole TTL (since its start or its last failed write):
+ *    right after an outage every live server's heartbeat is old, and each
+ *    gets a TTL to heartbeat and replay its spool before anybody judges it.
  *
  * How: never dispatched -> voided; provider references known -> settled at
  * what the provider says each request cost, an Apify run still going being
@@ -22,11 +30,12 @@
  * number of reconcilers may run at once.
  */
 import { newId } from "../ids.js";
-import type { InstanceRecord, Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
+import { OPEN_STATES, type InstanceRecord, type Ledger, type ToolCallRecord, type UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { microToCredits, nanoToUsd } from "../money.js";
 import { redact } from "../redact.js";
 import { judgeOwner, thisProcess, type OwnerVerdict, type ProcessIdentity } from "./liveness.js";
+import type { SpoolView } from "./spool/host-spool.js";
 import { callPricing, estimatedPrice, priceEvent, type PricingConfig } from "../metering/pricing.js";
 import { abandonRequest, type ProviderAccess } from "../metering/provider-costs.js";
 
@@ -53,6 +62,8 @@ export interface ReconcileDeps {
   now?: () => number;
   /** This process, for pid checks of owners on the same machine. */
   identity?: ProcessIdentity;
+  /** The outcome spools on this machine (this server's, and dead servers' it replays). */
+  spool?: SpoolView;
 }
 
 export interface ReconcileOptions {
@@ -73,6 +84,13 @@ export interface ReconcileOptions {
   selfMayResolve?: (callId: string) => boolean;
   /** How long to wait for an aborted Apify run to reach its final state before leaving it for the next sweep. */
   abortWaitSecs: number;
+  /**
+   * How long this judge has seen the ledger writable without a failed write. A heartbeat's age is
+   * only trusted once this reaches the TTL (unset: trusted, as by a judge that watched throughout).
+   */
+  ledgerSteadyMs?: number;
+  /** Told of each call left to an owner only because its heartbeat's age could not be trusted yet. */
+  onDoubt?: (callId: string) => void;
 }
 
 type Owner = { kind: "none" } | ({ kind: "instance" } & OwnerVerdict);
@@ -92,12 +110,23 @@ export class Reconciler {
   }
 
   async run(options: ReconcileOptions): Promise<ReconciledCall[]> {
+    // What waits in a spool here goes in first: it is what the owners would have written.
+    await this.deps.spool?.replay();
     const [open, instances] = await Promise.all([this.deps.ledger.openCalls(), this.deps.ledger.listInstances()]);
     const byId = new Map(instances.map((i) => [i.id, i]));
     const report: ReconciledCall[] = [];
-    for (const call of open) {
-      const owner = this.ownerOf(call, byId, options);
-      report.push(await this.reconcile(call, owner, options).catch((error: unknown) => this.entry(call, "left_unknown", `lookup failed: ${String(error)}`)));
+    const replayed = new Map<string, Promise<boolean>>();
+    for (const listed of open) {
+      const owner = this.ownerOf(listed, byId, options);
+      const settled = async (): Promise<ReconciledCall> => {
+        const call = await this.afterOwnersSpool(listed, owner, replayed);
+        if (!call) return this.entry(listed, "already_resolved", "its server's spooled outcome was replayed");
+        if (this.deps.spool?.holds(call.id)) {
+          return this.entry(call, "left_to_owner", "an outcome of it waits in an outcome spool on this machine; it is recorded once the ledger takes it");
+        }
+        return this.reconcile(call, owner, options);
+      };
+      report.push(await settled().catch((error: unknown) => this.entry(listed, "left_unknown", `lookup failed: ${String(error)}`)));
     }
     await this.deps.ledger.pruneInstances(this.now() - options.instanceTtlMs);
     await this.record(report, options);
@@ -121,7 +150,35 @@ export class Reconciler {
         ? { kind: "instance", alive: false, why: "this server gave up on it (its outcome could not be recorded at the time)" }
         : { kind: "instance", alive: true, why: "this server owns it" };
     }
-    return { kind: "instance", ...judgeOwner(id, instances.get(id), this.identity, this.now(), options.instanceTtlMs) };
+    const verdict = judgeOwner(id, instances.get(id), this.identity, this.now(), options.instanceTtlMs);
+    const steady = options.ledgerSteadyMs;
+    if (verdict.staleHeartbeat && steady !== undefined && steady < options.instanceTtlMs) {
+      options.onDoubt?.(call.id);
+      return {
+        kind: "instance",
+        alive: true,
+        why:
+          `${verdict.why}, but the ledger has been writable for only ${age(steady)} as far as this process saw: ` +
+          `its heartbeats may not have been writable either; it is judged once the ledger has been writable for ${age(options.instanceTtlMs)}`,
+      };
+    }
+    return { kind: "instance", ...verdict };
+  }
+
+  /**
+   * An owner judged dead may have spooled outcomes on this machine: they go
+   * in first (once per owner per run). The call as it is then, or null once
+   * closed; an owner whose spool the ledger refused keeps its calls for now.
+   */
+  private async afterOwnersSpool(call: ToolCallRecord, owner: Owner, replayed: Map<string, Promise<boolean>>): Promise<ToolCallRecord | null> {
+    const spool = this.deps.spool;
+    const id = call.ownerInstanceId;
+    if (!spool || owner.kind !== "instance" || owner.alive || id === null) return call;
+    let done = replayed.get(id);
+    if (!done) replayed.set(id, (done = spool.replayOwner(id)));
+    if (!(await done)) return call; // still in its journal: spool.holds() leaves the call alone
+    const now = await this.deps.ledger.getCall(call.id);
+    return now && OPEN_STATES.includes(now.state) ? now : null;
   }
 
   private entry(call: ToolCallRecord, action: ReconcileAction, note: string, events: UsageEventInput[] = []): ReconciledCall {

@@ -3,24 +3,31 @@
  * billed, or leave it `unknown` when the provider may have billed work whose
  * cost nobody can confirm yet. Returns the result or throws what the user
  * sees. What the answer says was charged is always what the ledger holds:
- * if another process resolved the call first, its record is reported.
+ * if another process resolved the call first, its record is reported. When
+ * the ledger cannot be written, a server keeps the resolution in its outcome
+ * spool: the answer then says the charge is pending, and the charge follows
+ * once the ledger is back.
  */
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
-import { storageFailure, type Ledger, type ResolveOutcome, type UsageEventInput } from "../ledger/index.js";
+import { storageFailure, type CallResult, type Ledger, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../ledger/index.js";
 import { NO_TOKENS } from "../providers/cost.js";
 import { classifyFailure, ledgerUnavailable, PaidWorkDefect } from "../failures.js";
 import { lookUpCost, type ProviderAccess } from "./provider-costs.js";
-import { unresolvedError, withChargeNote } from "./refusals.js";
-import { meteringBlock } from "./replay.js";
+import { unresolvedError, withChargeNote, withPendingChargeNote, withSpoolNote } from "./refusals.js";
+import { meteringBlock, pendingMeteringBlock } from "./replay.js";
 import type { RequestCore, UnresolvedRequest } from "./request-core.js";
-import type { MeteringObserver, PaidCallResult } from "./types.js";
+import type { MeteringObserver, OutcomeSpool, PaidCallResult, SpooledOutcome } from "./types.js";
 
 export interface ConcludeDeps {
   ledger: Ledger;
   providers: ProviderAccess;
   now: () => number;
   observe: MeteringObserver;
+  /** A server's outcome spool: where the resolution goes when the ledger cannot take it (none outside a server). */
+  spool?: OutcomeSpool | undefined;
+  /** The wallet as the hold left it: what a pending charge's balance is reckoned from. */
+  walletAtHold: WalletRecord;
 }
 
 export async function concludeCall<T>(deps: ConcludeDeps, session: RequestCore, value: T | undefined, failure: unknown): Promise<PaidCallResult<T>> {
@@ -48,24 +55,48 @@ interface Report {
   recorded: (events: UsageEventInput[]) => void;
 }
 
-/** A ledger write at the end of a call; if the ledger cannot take it, the call stays open for the reconciler and the user is told. */
-async function write<R>(session: RequestCore, action: () => Promise<R>): Promise<R> {
+/** A resolution written to the ledger, or (the ledger could not take it) kept in the server's outcome spool. */
+type Written<R> = { kind: "written"; value: R } | { kind: "spooled" };
+
+/**
+ * A ledger write at the end of a call. If the ledger cannot take it, a
+ * server keeps `spooled` in its outcome spool (replayed once the ledger is
+ * back); otherwise (or if the spool cannot take it either) the call stays
+ * open for the reconciler and the user is told.
+ */
+async function write<R>(deps: ConcludeDeps, session: RequestCore, action: () => Promise<R>, spooled: SpooledOutcome): Promise<Written<R>> {
+  let value: R;
   try {
-    return await action();
+    value = await action();
   } catch (error) {
     const reason = storageFailure(error);
     if (!reason) throw error;
+    if (deps.spool?.keep(spooled)) return { kind: "spooled" };
     throw ledgerUnavailable(
       reason,
       `The provider work may be done, but this call's charge could not be recorded: call ${session.call.id} stays open with its hold, ` +
         "and `ecn-mcp reconcile` settles it at the provider's cost once the ledger is writable.",
     );
   }
+  deps.spool?.ledgerWrote();
+  return { kind: "written", value };
 }
 
 /** The events the ledger holds for the call: ours if our resolution applied, otherwise whoever resolved it first. */
 async function recordedEvents(deps: ConcludeDeps, outcome: ResolveOutcome, ours: UsageEventInput[]): Promise<UsageEventInput[]> {
   return outcome.applied ? ours : deps.ledger.usageEventsOfCall(outcome.call.id);
+}
+
+const chargeOf = (events: UsageEventInput[]) => events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
+
+/** Settles the call with its events, or spools the settle; the events as recorded, and whether they wait in the spool. */
+async function settle(deps: ConcludeDeps, session: RequestCore, events: UsageEventInput[], result: CallResult, report: Report) {
+  const callId = session.call.id;
+  const now = deps.now();
+  const done = await write(deps, session, () => deps.ledger.settleCall(callId, events, result, now), { kind: "settle", callId, events, result, now });
+  const recorded = done.kind === "written" ? await recordedEvents(deps, done.value, events) : events;
+  report.recorded(recorded);
+  return { done, recorded };
 }
 
 async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | undefined, failure: unknown, report: Report): Promise<PaidCallResult<T>> {
@@ -77,20 +108,25 @@ async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | 
     const error = unresolvedError(session.unresolved[0]!.failure, stillOpen, call);
     if (stillOpen) {
       report.resolvedAs("unknown");
-      await write(session, () => ledger.markUnknown(call.id, error.code, error.message));
+      const done = await write(deps, session, () => ledger.markUnknown(call.id, error.code, error.message), {
+        kind: "unknown",
+        callId: call.id,
+        code: error.code,
+        message: error.message,
+      });
+      if (done.kind === "spooled") throw withSpoolNote(error);
     } else {
-      const events = session.settlementEvents();
-      const done = await write(session, () => ledger.settleCall(call.id, events, { error: { code: error.code, message: error.message } }, deps.now()));
-      report.recorded(await recordedEvents(deps, done, events));
+      const { done, recorded } = await settle(deps, session, session.settlementEvents(), { error: { code: error.code, message: error.message } }, report);
+      if (done.kind === "spooled") throw withPendingChargeNote(error, chargeOf(recorded), call);
     }
     throw error;
   }
   const events = session.settlementEvents();
   if (failure === undefined) {
-    const done = await write(session, () => ledger.settleCall(call.id, events, { resultJson: JSON.stringify(value) }, deps.now()));
-    const recorded = await recordedEvents(deps, done, events);
-    report.recorded(recorded);
-    return { value: value as T, metering: meteringBlock(done.call, recorded, done.wallet), replayed: false };
+    const { done, recorded } = await settle(deps, session, events, { resultJson: JSON.stringify(value) }, report);
+    const metering =
+      done.kind === "written" ? meteringBlock(done.value.call, recorded, done.value.wallet) : pendingMeteringBlock(call, recorded, deps.walletAtHold);
+    return { value: value as T, metering, replayed: false };
   }
   const classified = classifyFailure(failure);
   // A bug is stored (and repeated to an idempotent retry) without its details, which only the log has.
@@ -99,16 +135,18 @@ async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | 
       ? new EcnError("provider_error", `${call.feature} failed with an internal error (the server log has details).`)
       : classified.error;
   const stored = { code: shown.code, message: shown.message };
-  let done: ResolveOutcome;
-  if (session.didWork) done = await write(session, () => ledger.settleCall(call.id, events, { error: stored }, deps.now()));
-  else {
+  let error: EcnError;
+  if (session.didWork) {
+    const { done, recorded } = await settle(deps, session, events, { error: stored }, report);
+    error = done.kind === "written" ? withChargeNote(shown, chargeOf(recorded), call) : withPendingChargeNote(shown, chargeOf(recorded), call);
+  } else {
     report.resolvedAs("voided");
-    done = await write(session, () => ledger.voidCall(call.id, events, stored, deps.now()));
+    const now = deps.now();
+    const done = await write(deps, session, () => ledger.voidCall(call.id, events, stored, now), { kind: "void", callId: call.id, events, error: stored, now });
+    const recorded = done.kind === "written" ? await recordedEvents(deps, done.value, events) : events;
+    report.recorded(recorded);
+    error = withChargeNote(shown, chargeOf(recorded), call);
   }
-  const recorded = await recordedEvents(deps, done, events);
-  report.recorded(recorded);
-  const charged = recorded.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
-  const error = withChargeNote(shown, charged, call);
   if (classified.kind === "programming") throw new PaidWorkDefect(error.message, classified.cause);
   throw error;
 }

@@ -26,7 +26,7 @@ import { replayExisting } from "./replay.js";
 import { OwnCalls } from "./own-calls.js";
 import { RequestCore } from "./request-core.js";
 import { ActorCallSession, LlmCallSession } from "./call-sessions.js";
-import type { ActorCallRequest, ActorSession, LlmCallRequest, LlmSession, MeteringObserver, PaidCallRequest, PaidCallResult } from "./types.js";
+import type { ActorCallRequest, ActorSession, LlmCallRequest, LlmSession, MeteringObserver, OutcomeSpool, PaidCallRequest, PaidCallResult } from "./types.js";
 
 export interface MeteringDeps {
   ledger: Ledger;
@@ -48,6 +48,8 @@ export interface MeteringDeps {
   instanceReady?: () => Promise<void>;
   /** The sandbox: simulated providers and a ledger of its own; every metering block says so. */
   sandbox?: boolean;
+  /** A server's outcome spool: what the ledger cannot take when a call ends waits there (none outside a server). */
+  spool?: OutcomeSpool | undefined;
 }
 
 /** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
@@ -215,6 +217,7 @@ export class Metering {
       signal: controller.signal,
       logger: this.deps.logger,
       now: this.now,
+      spool: this.deps.spool,
     });
     let value: T | undefined;
     let failure: unknown;
@@ -229,7 +232,8 @@ export class Metering {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onCancel);
     }
-    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, core, value, failure);
+    const { ledger, providers, spool } = this.deps;
+    return concludeCall({ ledger, providers, now: this.now, observe: this.observe, spool, walletAtHold: placed.wallet }, core, value, failure);
   }
 
   private replay<T>(

@@ -51,6 +51,23 @@ export function withChargeNote(error: EcnError, chargedMicroCredits: bigint, cal
   return new EcnError(error.code, error.message + note, { ...error.details, tool_call_id: call.id });
 }
 
+/** The ledger could not be written when the call ended: its outcome waits in the server's spool. */
+export const PENDING_NOTE = "The ledger cannot be written right now: this server keeps the outcome in its spool and records it once the ledger is back.";
+
+/** A failed call whose paid work was done while the ledger could not be written: the charge is computed, and pending. */
+export function withPendingChargeNote(error: EcnError, chargedMicroCredits: bigint, call: ToolCallRecord): EcnError {
+  return new EcnError(
+    error.code,
+    `${error.message} The provider work already done costs ${credits(chargedMicroCredits)} (call ${call.id}); ${PENDING_NOTE.charAt(0).toLowerCase()}${PENDING_NOTE.slice(1)}`,
+    { ...error.details, tool_call_id: call.id, charge_pending: true },
+  );
+}
+
+/** A call left `unknown` while the ledger could not be written: that, too, waits in the spool. */
+export function withSpoolNote(error: EcnError): EcnError {
+  return new EcnError(error.code, `${error.message} ${PENDING_NOTE}`, error.details);
+}
+
 export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, call: ToolCallRecord): EcnError {
   if (stillOpen) {
     return new EcnError(

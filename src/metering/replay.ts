@@ -36,6 +36,26 @@ export function meteringBlock(
 }
 
 /**
+ * The metering block of a call whose provider work was done but whose charge
+ * waits in the server's outcome spool: the charge as computed, flagged
+ * pending, and the balance as of the hold less this charge (the wallet cannot
+ * be read either).
+ */
+export function pendingMeteringBlock(
+  call: ToolCallRecord,
+  events: Pick<UsageEventInput, "costNanoUsd" | "chargedMicroCredits">[],
+  walletAtHold: WalletRecord,
+): MeteringBlock {
+  const charged = events.reduce((sum, e) => sum + e.chargedMicroCredits, 0n);
+  const block = meteringBlock(call, events, { ...walletAtHold, balanceMicroCredits: walletAtHold.balanceMicroCredits - charged });
+  return {
+    ...block,
+    charge_pending: true,
+    note: `The ledger cannot be written right now: this charge is kept in the server's outcome spool and recorded once the ledger is back (call ${call.id}).`,
+  };
+}
+
+/**
  * Same organisation and key: replay the first result (waiting for it if it
  * is still running), repeat its error, or refuse when the arguments differ.
  * A key whose first call was voided is free again: `rerun` runs anew.

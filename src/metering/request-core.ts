@@ -10,11 +10,12 @@
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import type { PaidProvider } from "../features.js";
-import type { Ledger, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
+import { storageFailure, type Ledger, type ToolCallRecord, type UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { NO_TOKENS, type ReportedCost, type TokenUsage } from "../providers/cost.js";
 import { ProviderFailure } from "../providers/failure.js";
 import { estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
+import type { OutcomeSpool } from "./types.js";
 
 /** A request whose cost is not known: the provider may have billed it. */
 export interface UnresolvedRequest {
@@ -42,6 +43,8 @@ export interface SessionDeps {
   signal: AbortSignal;
   logger: Logger;
   now: () => number;
+  /** A server's outcome spool: where a reference goes when the ledger cannot take it (none outside a server). */
+  spool?: OutcomeSpool | undefined;
 }
 
 /** What a finished request reports about itself, for its usage event. */
@@ -137,6 +140,23 @@ export class RequestCore {
   }
 
   /**
+   * Stores a provider reference the moment it is known. Awaited: a crash any
+   * time after this still lets reconcile price the request from the provider.
+   * (Not awaiting saves a commit's wait, but a crash right after the response
+   * then loses the reference and the call is charged its whole hold; the
+   * crash tests caught exactly that.) When the ledger cannot take it, a
+   * server keeps it in its outcome spool and the request goes on: its answer
+   * is worth more than the reference alone.
+   */
+  private async storeRef(ref: string): Promise<void> {
+    try {
+      await this.deps.ledger.addProviderRef(this.call.id, ref);
+    } catch (error) {
+      if (!storageFailure(error) || !this.deps.spool?.keep({ kind: "ref", callId: this.call.id, ref })) throw error;
+    }
+  }
+
+  /**
    * Sends one provider request: dispatch mark first, reference stored as soon
    * as known, then exactly one usage event (or one unresolved request, or one estimate).
    */
@@ -154,10 +174,7 @@ export class RequestCore {
     try {
       result = await send(async (id) => {
         ref = id;
-        // Awaited: a crash any time after this still lets reconcile price the request from the provider.
-        // (Not awaiting saves a commit's wait, but a crash right after the response then loses the
-        // reference and the call is charged its whole hold; the crash tests caught exactly that.)
-        await this.deps.ledger.addProviderRef(this.call.id, id);
+        await this.storeRef(id);
       });
     } catch (error) {
       const failure =

@@ -1,5 +1,6 @@
 /** What the metering core offers the tools, and what it gives back. */
 import type { Feature, PaidProvider } from "../features.js";
+import type { CallResult, UsageEventInput } from "../ledger/index.js";
 import type { ApifyProgress, ApifyRunResult } from "../providers/apify.js";
 import type { ChatCompletion, ChatMessage } from "../providers/openrouter.js";
 
@@ -15,6 +16,13 @@ export interface MeteringBlock {
   balance_credits: number;
   /** Present (true) only in the sandbox: simulated providers, sandbox ledger, no real money. */
   sandbox?: true;
+  /**
+   * Present (true) only when the provider work was done but the ledger could not be written:
+   * the charge above is kept in this server's outcome spool and recorded once the ledger is back.
+   */
+  charge_pending?: true;
+  /** Says what happened when the charge is pending. */
+  note?: string;
 }
 
 export interface OrgRef {
@@ -92,3 +100,23 @@ export type MeteringEvent =
     };
 
 export type MeteringObserver = (event: MeteringEvent) => void;
+
+/**
+ * An outcome of a paid call that the ledger could not take when it was
+ * known: a provider reference, or the call's resolution (settle, void,
+ * unknown) with everything needed to write it later exactly as it would have
+ * been written then (its events, its result, its original timestamp).
+ */
+export type SpooledOutcome =
+  | { kind: "ref"; callId: string; ref: string }
+  | { kind: "settle"; callId: string; events: UsageEventInput[]; result: CallResult; now: number }
+  | { kind: "void"; callId: string; events: UsageEventInput[]; error: { code: string; message: string }; now: number }
+  | { kind: "unknown"; callId: string; code: string; message: string };
+
+/** Where a server keeps the outcomes the ledger could not take, until it can (see fleet/spool/). */
+export interface OutcomeSpool {
+  /** Keeps the outcome durably (written and synced) and schedules its replay; false when it could not be kept. */
+  keep(outcome: SpooledOutcome): boolean;
+  /** A ledger write just succeeded: anything pending is replayed now. Cheap when nothing is pending. */
+  ledgerWrote(): void;
+}

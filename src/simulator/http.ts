@@ -50,6 +50,18 @@ export function waitUnlessClosed(res: ServerResponse, ms: number): Promise<boole
   });
 }
 
+/** Waits until `until` resolves, or less if the client goes away first; says whether the client is still there. */
+export function waitForUnlessClosed(res: ServerResponse, until: Promise<void>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onClose = () => {
+      if (res.writableFinished) return;
+      resolve(false);
+    };
+    res.on("close", onClose);
+    void until.then(() => (res.off("close", onClose), resolve(!res.destroyed)));
+  });
+}
+
 export interface LoopbackServer {
   server: Server;
   port: number;

@@ -89,6 +89,12 @@ export interface OpenRouterSimulator {
     unlistedModels: Set<string>;
   };
   behave(...next: OpenRouterBehaviour[]): void;
+  /**
+   * Holds the answers: paid requests arriving from now on wait, before any byte of their answer, until the
+   * returned function is called (as a provider does that is slow to start; a request whose client goes away
+   * meanwhile is cancelled and not billed).
+   */
+  hold(): () => void;
   paidRequests(): SimulatedRequest[];
   /** The most paid requests that were ever in progress at the same time. */
   maxInFlight(): number;

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenLoopback, readJson, sendJson, sleep, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { listenLoopback, readJson, sendJson, sleep, waitForUnlessClosed, waitUnlessClosed, type LoopbackServer } from "./http.js";
 import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, messageText, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
 import { ACTIVITY_REFUSAL, byokSplit, keyStatus } from "./openrouter-key.js";
@@ -28,6 +28,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   const defaults: OpenRouterSimulator["defaults"] = { generationLagMs: 0, unlistedModels: new Set() };
   let inFlight = 0;
   let maxInFlight = 0;
+  /** While set, paid requests wait here before any answer (the provider still working on them). */
+  let gate: Promise<void> | null = null;
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -58,6 +60,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     const entry = log(req, url, { paid: true, body, model: typeof body.model === "string" ? body.model : null });
     if (behaviour.ignoreDisconnect) await sleep(behaviour.latencyMs ?? 0);
     else if (!(await waitUnlessClosed(res, behaviour.latencyMs ?? 0))) return void (entry.cancelled = true);
+    if (gate && !(await waitForUnlessClosed(res, gate))) return void (entry.cancelled = true);
     if (behaviour.fail) {
       entry.status = behaviour.fail.status;
       const headers: Record<string, string> = behaviour.fail.retryAfterSeconds ? { "retry-after": String(behaviour.fail.retryAfterSeconds) } : {};
@@ -236,6 +239,15 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     requests,
     defaults,
     behave: (...next) => void queue.push(...next),
+    hold: () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      gate = held;
+      return () => {
+        if (gate === held) gate = null;
+        release();
+      };
+    },
     paidRequests: () => requests.filter((r) => r.paid),
     maxInFlight: () => maxInFlight,
     close: () => server.close(),

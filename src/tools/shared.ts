@@ -9,8 +9,17 @@ export const meteringSchema = z
     provider: z.enum(["openrouter", "apify"]).describe("Provider that did the paid work."),
     cost_usd: z.number().describe("What the provider charged for the work, in USD."),
     credits_charged: z.number().describe("Credits charged: ceil(cost_usd x markup / credit_usd_value); 0 in self_host mode."),
-    balance_credits: z.number().describe("Wallet balance after the charge, in credits."),
+    balance_credits: z
+      .number()
+      .describe("Wallet balance after the charge, in credits (while the charge is pending: the balance when the call was held, less this charge)."),
     sandbox: z.literal(true).optional().describe("Present only in the sandbox: simulated providers and a separate ledger, no real money."),
+    charge_pending: z
+      .literal(true)
+      .optional()
+      .describe(
+        "Present only when the work was done but the ledger could not be written: the charge above is kept by the server and recorded once the ledger is back.",
+      ),
+    note: z.string().optional().describe("Present with charge_pending: what happened to the charge."),
   })
   .describe("What this call cost and what it was charged.");
 

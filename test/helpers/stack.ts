@@ -15,7 +15,7 @@ import type { LedgerTarget } from "../../src/ledger/index.js";
 import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
 import { startSocrataSimulator, type SocrataSimulator } from "../../src/simulator/socrata.js";
-import { freshTarget, openTestLedger, sqlRows, type TestLedger } from "./store.js";
+import { freshTarget, openTestLedger, sqlRows, type FreshTarget, type TestLedger } from "./store.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 const run = promisify(execFile);
@@ -72,9 +72,9 @@ export interface Providers {
   close: () => Promise<void>;
 }
 
-/** The three loopback simulators and a server environment pointing at them. */
-export async function startProviders(options: Pick<StackOptions, "env" | "withoutOpenRouter"> = {}): Promise<Providers> {
-  const fresh = await freshTarget();
+/** The three loopback simulators and a server environment pointing at them (and at `fresh`, or a new ledger). */
+export async function startProviders(options: Pick<StackOptions, "env" | "withoutOpenRouter"> & { fresh?: FreshTarget } = {}): Promise<Providers> {
+  const fresh = options.fresh ?? (await freshTarget());
   const [sim, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",

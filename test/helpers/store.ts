@@ -58,7 +58,9 @@ export async function freshTarget(): Promise<FreshTarget> {
   databases.push(name);
   const url = new URL(serverUrl());
   url.pathname = `/${name}`;
-  return { target: { databaseUrl: url.toString(), dbPath: "" }, env: { ECN_DATABASE_URL: url.toString() }, dbPath: "" };
+  // Servers keep their outcome spools in a directory of the test's own, not in the user's data directory.
+  const spoolDir = join(tempDir(), "spool");
+  return { target: { databaseUrl: url.toString(), dbPath: "" }, env: { ECN_DATABASE_URL: url.toString(), ECN_SPOOL_DIR: spoolDir }, dbPath: "" };
 }
 
 /** Opens a ledger (migrating it) at a target; closed after the test. */

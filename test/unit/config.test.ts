@@ -29,6 +29,14 @@ describe("configuration", () => {
     });
   });
 
+  it("keeps servers' outcome spools beside the SQLite ledger, in the data directory for PostgreSQL, or in ECN_SPOOL_DIR", () => {
+    expect(loadConfig({ ECN_DB_PATH: "/srv/ecn/ledger.db" }).spoolDir).toBe("/srv/ecn/ledger.db.spool");
+    if (process.platform === "linux") {
+      expect(loadConfig({ XDG_DATA_HOME: "/data", ECN_DATABASE_URL: "postgres://u:p@db:5432/ecn" }).spoolDir).toBe("/data/ecn-mcp/spool");
+    }
+    expect(loadConfig({ ECN_DATABASE_URL: "postgres://u:p@db:5432/ecn", ECN_SPOOL_DIR: "/var/lib/ecn/spool" }).spoolDir).toBe("/var/lib/ecn/spool");
+  });
+
   it("parses markup and credit value as exact decimals", () => {
     const config = loadConfig({ ECN_MARKUP: "1.3333333333", ECN_CREDIT_USD_VALUE: "0.001" });
     expect(config.markup).toEqual({ units: 13333333333n, scale: 10 });

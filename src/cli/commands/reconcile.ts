@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { storageFailure } from "../../ledger/index.js";
 import type { App } from "../app.js";
 import { respond } from "../output.js";
 import type { AppRunner } from "../runner.js";
@@ -13,6 +14,7 @@ async function sweep(app: App, what: string): Promise<void> {
     if (acted.length)
       app.logger.info(`${what}: reconciled calls left open`, { calls: acted.length, actions: acted.map((r) => `${r.tool_call_id}:${r.action}`) });
   } catch (error) {
+    if (storageFailure(error)) app.watch.failed();
     app.logger.warn(`${what} failed`, { error: String(error) });
   }
 }
