@@ -141,14 +141,17 @@ const flag = (value: boolean) => (value ? 1 : 0);
 const belowItsMarkup = (event: UsageEventInput, mode: string): boolean =>
   mode === "hosted" && chargedBelowMarkup(event.chargedMicroCredits, event.costNanoUsd, parseDecimal(event.markup), parseDecimal(event.creditUsdValue));
 
-/** The call's events grouped by the pricing they were charged at (one group, unless a caller mixed them). */
+/**
+ * The call's events grouped by the pricing they were charged at (one group, unless a caller mixed them), in key
+ * order, so two resolutions lock the daily rollup's rows in the same order (PostgreSQL): no deadlock.
+ */
 function byPricing(events: UsageEventInput[]): UsageEventInput[][] {
   const groups = new Map<string, UsageEventInput[]>();
   for (const event of events) {
     const key = `${event.markup}|${event.creditUsdValue}`;
     groups.set(key, [...(groups.get(key) ?? []), event]);
   }
-  return [...groups.values()];
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group);
 }
 
 /** Shared by settle and void: the call claimed (only if still open), the wallet charged and released, events and rollup written. */
@@ -216,9 +219,10 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
         overHold: overHold ? group.length : 0,
         belowMarkup: group.filter((e) => belowItsMarkup(e, call.deploymentMode)).length,
       }),
-      ...modelDaily(call.orgId, now - (now % DAY_MS), events),
     );
   }
+  // The per-model rollup is keyed by provider and model, not pricing: written once, over every event.
+  writes.push(...modelDaily(call.orgId, now - (now % DAY_MS), events));
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
   failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back
   const results = yield* closing(...writes);
