@@ -17,35 +17,50 @@ import { chargedBelowMarkup, parseDecimal } from "../../money.js";
 import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
 import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
-import { statement } from "../sql.js";
+import { idempotentStatement, p, statement } from "../sql.js";
 import { OPEN_STATE_SQL, type CallResult, type RateCardRecord, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 const DAY_MS = 86_400_000;
 const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = @orgId";
 
-export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", toCall);
-export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, toCall);
-export const walletOf = statement("wallet_of", WALLET, toWallet);
+export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", { id: p.text }, toCall);
+export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, {}, toCall);
+export const walletOf = statement("wallet_of", WALLET, { orgId: p.text }, toWallet);
 /** The wallet row, locked until the transaction ends: every money check of an organisation starts here. */
-export const lockWallet = statement("lock_wallet", WALLET, toWallet, { forUpdate: true });
-export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard);
-/** held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held. */
-export const markDispatchedSql = statement(
+export const lockWallet = statement("lock_wallet", WALLET, { orgId: p.text }, toWallet, { forUpdate: true });
+export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", { feature: p.text }, toRateCard);
+/**
+ * held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held.
+ * Sent again after a lost answer, it still counts the row it dispatched at @now: the caller must not read
+ * its own dispatch as a reconciler's void.
+ */
+export const markDispatchedSql = idempotentStatement(
   "mark_dispatched",
-  "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'",
+  `UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now
+    WHERE id = @id AND (state = 'held' OR (state = 'dispatched' AND dispatched_at = @now))`,
+  { now: p.int, id: p.text },
 );
 /** Appends a provider reference the moment it is known (once, however often it is reported). */
-export const addProviderRefSql = statement("add_provider_ref", {
-  sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
-            WHERE id = @id AND NOT EXISTS (SELECT 1 FROM json_each(tool_calls.provider_refs) WHERE value = @ref)`,
-  postgres: `UPDATE tool_calls SET provider_refs = (provider_refs::jsonb || jsonb_build_array(@ref::text))::text
-              WHERE id = @id AND NOT (provider_refs::jsonb ? @ref)`,
-});
-/** held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
-export const markUnknownSql = statement(
+export const addProviderRefSql = idempotentStatement(
+  "add_provider_ref",
+  {
+    sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
+              WHERE id = @id AND NOT EXISTS (SELECT 1 FROM json_each(tool_calls.provider_refs) WHERE value = @ref)`,
+    postgres: `UPDATE tool_calls SET provider_refs = (provider_refs::jsonb || jsonb_build_array(@ref::text))::text
+                WHERE id = @id AND NOT (provider_refs::jsonb ? @ref)`,
+  },
+  { id: p.text, ref: p.text },
+);
+/**
+ * held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled.
+ * Sent again, it still counts the row it marked with this error.
+ */
+export const markUnknownSql = idempotentStatement(
   "mark_unknown",
-  "UPDATE tool_calls SET state = 'unknown', error_code = @code, error_message = @message WHERE id = @id AND state IN ('held', 'dispatched')",
+  `UPDATE tool_calls SET state = 'unknown', error_code = @code, error_message = @message
+    WHERE id = @id AND (state IN ('held', 'dispatched') OR (state = 'unknown' AND error_code = @code AND error_message = @message))`,
+  { code: p.text, message: p.text, id: p.text },
 );
 const insertEvent = statement(
   "insert_event",
@@ -55,16 +70,43 @@ const insertEvent = statement(
    VALUES (@id, @callId, @orgId, @feature, @provider, @model, @ref, @outcome, @promptTokens, @completionTokens, @totalTokens,
      @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @belowMarkup,
      @createdAt, @now)`,
+  {
+    id: p.text,
+    callId: p.text,
+    orgId: p.text,
+    feature: p.text,
+    provider: p.text,
+    model: p.textOrNull,
+    ref: p.textOrNull,
+    outcome: p.text,
+    promptTokens: p.intOrNull,
+    completionTokens: p.intOrNull,
+    totalTokens: p.intOrNull,
+    cost: p.money,
+    costSource: p.text,
+    markup: p.text,
+    creditUsdValue: p.text,
+    charged: p.money,
+    metered: p.money,
+    overHold: p.flag,
+    estimated: p.flag,
+    priceUnknown: p.flag,
+    belowMarkup: p.flag,
+    createdAt: p.int,
+    now: p.int,
+  },
 );
 const insertSpend = statement(
   "insert_spend",
   `INSERT INTO credit_transactions (id, org_id, kind, amount_micro_credits, tool_call_id, note, created_at)
    VALUES (@id, @orgId, 'spend', @amount, @callId, @note, @now)`,
+  { id: p.text, orgId: p.text, amount: p.money, callId: p.text, note: p.text, now: p.int },
 );
 const releaseAndCharge = statement(
   "release_and_charge",
   `UPDATE wallets SET balance_micro_credits = balance_micro_credits - @charged, held_micro_credits = held_micro_credits - @released,
      updated_at = @now WHERE org_id = @orgId RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  { charged: p.money, released: p.money, now: p.int, orgId: p.text },
   toWallet,
 );
 /**
@@ -78,6 +120,7 @@ const closeCall = statement(
   `UPDATE tool_calls SET state = @state, result_json = @result, error_code = coalesce(@code, error_code),
      error_message = coalesce(@message, error_message), resolved_at = @now
    WHERE id = @id AND ${OPEN} RETURNING *`,
+  { state: p.text, result: p.textOrNull, code: p.textOrNull, message: p.textOrNull, now: p.int, id: p.text },
   toCall,
 );
 const addDaily = statement(
@@ -94,6 +137,21 @@ const addDaily = statement(
      estimated_events = usage_daily.estimated_events + excluded.estimated_events,
      over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events,
      below_markup_events = usage_daily.below_markup_events + excluded.below_markup_events`,
+  {
+    orgId: p.text,
+    feature: p.text,
+    day: p.int,
+    mode: p.text,
+    markup: p.text,
+    creditUsdValue: p.text,
+    events: p.int,
+    cost: p.money,
+    charged: p.money,
+    metered: p.money,
+    estimated: p.int,
+    overHold: p.int,
+    belowMarkup: p.int,
+  },
 );
 
 const addModelDaily = statement(
@@ -103,6 +161,7 @@ const addModelDaily = statement(
    ON CONFLICT (org_id, day, provider, model) DO UPDATE SET events = usage_model_daily.events + excluded.events,
      cost_nano_usd = usage_model_daily.cost_nano_usd + excluded.cost_nano_usd,
      charged_micro_credits = usage_model_daily.charged_micro_credits + excluded.charged_micro_credits`,
+  { orgId: p.text, day: p.int, provider: p.text, model: p.text, events: p.int, cost: p.money, charged: p.money },
 );
 
 /** The per-model rollup's increments of one resolution: one row per provider and model its events name. */
