@@ -40,22 +40,26 @@ export interface RetryableStatement<R = Row, P extends Params = Params> extends 
 /** Any statement, whatever its rows and parameters (what an engine runs). */
 export type AnyStatement = Statement<unknown>;
 
-const names = new Set<string>();
+const declared = new Map<string, AnyStatement>();
+
+/** Every statement declared so far, by name (those of the modules loaded): for tests that check them all. */
+export const declaredStatements = (): ReadonlyMap<string, AnyStatement> => declared;
 
 function declare<R>(name: string, sql: SqlText, params: ParamSpec, decode: (row: Row) => R, forUpdate: boolean, retryable: boolean): Statement<R> {
-  if (names.has(name)) throw new Error(`two ledger statements are named ${name}`);
-  names.add(name);
+  if (declared.has(name)) throw new Error(`two ledger statements are named ${name}`);
   const texts = typeof sql === "string" ? [sql] : [sql.sqlite, sql.postgres];
   const used = new Set(texts.flatMap(sqlParamNames));
-  const declared = new Set(Object.keys(params));
-  const undeclared = [...used].filter((n) => !declared.has(n));
-  const unused = [...declared].filter((n) => !used.has(n));
+  const given = new Set(Object.keys(params));
+  const undeclared = [...used].filter((n) => !given.has(n));
+  const unused = [...given].filter((n) => !used.has(n));
   if (undeclared.length || unused.length) {
     throw new Error(
       `ledger statement ${name}: ${[...undeclared.map((n) => `@${n} is not declared`), ...unused.map((n) => `@${n} is not in its SQL`)].join(", ")}`,
     );
   }
-  return { name, sql, params, decode, forUpdate, retryable };
+  const statement = { name, sql, params, decode, forUpdate, retryable };
+  declared.set(name, statement);
+  return statement;
 }
 
 /**
@@ -78,15 +82,17 @@ export function statement<const S extends SqlText, const Spec extends ParamSpec,
  * BEGIN/COMMIT and sends it again when the connection is lost before the
  * answer arrives, when the first may or may not have been applied.
  *
- * The rule: applied a second time, right after the first (or after other
- * writes), it changes nothing the first did not, and its row count reads the
- * same to its caller. So: a conditional change whose condition also holds
- * for the state it leaves behind with the same parameters (`WHERE state =
- * 'held' OR (state = 'dispatched' AND dispatched_at = @now)`); an upsert or
- * an update that sets values given in full; a delete; an append guarded by
- * NOT EXISTS or ON CONFLICT DO NOTHING whose count the caller ignores. Never
- * an increment (`balance = balance + @amount`), an unguarded INSERT, or
- * anything that reads a value it then changes.
+ * The rule: applied a second time with the same parameters, right after the
+ * first or after other writes, it changes nothing the first did not, and any
+ * row count its caller reads comes out the same. So:
+ *  - a conditional change whose condition also admits the state it leaves
+ *    behind with these parameters (`WHERE state = 'held' OR (state =
+ *    'dispatched' AND dispatched_at = @now)`: the resend counts the row too);
+ *  - an upsert, or an update that sets values given in full;
+ *  - a delete, or an append guarded by NOT EXISTS / ON CONFLICT DO NOTHING,
+ *    whose count nobody reads (the second one counts 0).
+ * Never an increment (`balance = balance + @amount`), an unguarded INSERT, or
+ * a change computed from what it changes: those belong in a write script.
  */
 export function idempotentStatement<const S extends SqlText, const Spec extends ParamSpec>(
   name: string,

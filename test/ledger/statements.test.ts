@@ -10,11 +10,33 @@ import { describe, expect, it } from "vitest";
 import { callById, markDispatchedSql, walletOf } from "../../src/ledger/core/calls.js";
 import { revokeKey } from "../../src/ledger/core/keys.js";
 import { all, get, run, runQuery } from "../../src/ledger/script.js";
-import { bind, compile, idempotentStatement, p, statement } from "../../src/ledger/sql.js";
+import "../../src/ledger/copy.js";
+import type { PostgresLedger, SqliteLedger } from "../../src/ledger/index.js";
+import "../../src/ledger/ledger.js";
+import { bind, compile, declaredStatements, idempotentStatement, p, statement } from "../../src/ledger/sql.js";
 import { holdRequest, NOW } from "../helpers/ledger-inputs.js";
-import { tempLedger } from "../helpers/store.js";
+import { STORE, tempLedger } from "../helpers/store.js";
 
-describe("typed ledger statements", () => {
+describe(`typed ledger statements (${STORE})`, () => {
+  it("are each valid SQL on this store: every one of them prepares", async () => {
+    const { ledger } = await tempLedger();
+    const ours = [...declaredStatements().values()].filter((s) => !s.name.startsWith("types_"));
+    expect(ours.length).toBeGreaterThan(90);
+    const client = ledger.engine.dialect === "postgres" ? await (ledger as PostgresLedger).engine.pool.connect() : null;
+    try {
+      for (const statement of ours) {
+        const text = compile(statement, ledger.engine.dialect).text;
+        if (!client) expect(() => (ledger as SqliteLedger).sqlite.prepare(text), statement.name).not.toThrow();
+        else {
+          await expect(client.query(`PREPARE check_${statement.name} AS ${text}`), statement.name).resolves.toBeDefined();
+          await client.query(`DEALLOCATE check_${statement.name}`);
+        }
+      }
+    } finally {
+      client?.release();
+    }
+  });
+
   it("declare exactly the @names of their SQL, checked by tsc and again when declared", () => {
     const ok = statement("types_ok", "SELECT * FROM orgs WHERE id = @id AND created_at > @since", { id: p.text, since: p.int });
     expect(compile(ok, "postgres").params).toEqual(["id", "since"]);
