@@ -8,20 +8,19 @@
  * conditional update that only an open call passes, which in PostgreSQL also
  * locks its row: whoever comes second, in any process, finds it closed and
  * changes nothing. Lock order is the call's row, then the organisation's
- * daily rollup, then its wallet, taken last and released with the COMMIT
- * sent alongside.
+ * daily rollups (rollups.ts), then its wallet, taken last and released with
+ * the COMMIT sent alongside.
  */
 import { failpoint } from "../../failpoints.js";
 import { newId } from "../../ids.js";
-import { chargedBelowMarkup, parseDecimal } from "../../money.js";
 import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
 import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
 import { idempotentStatement, p, statement } from "../sql.js";
 import { OPEN_STATE_SQL, type CallResult, type RateCardRecord, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../types.js";
+import { belowItsMarkup, rollupWrites } from "./rollups.js";
 
 const OPEN = OPEN_STATE_SQL;
-const DAY_MS = 86_400_000;
 const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = @orgId";
 
 export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", { id: p.text }, toCall);
@@ -123,63 +122,6 @@ const closeCall = statement(
   { state: p.text, result: p.textOrNull, code: p.textOrNull, message: p.textOrNull, now: p.int, id: p.text },
   toCall,
 );
-const addDaily = statement(
-  "add_daily",
-  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, markup, credit_usd_value, calls, events, cost_nano_usd,
-     charged_micro_credits, metered_micro_credits, estimated_events, over_hold_events, below_markup_events)
-   VALUES (@orgId, @feature, @day, @mode, @markup, @creditUsdValue, 1, @events, @cost, @charged, @metered, @estimated, @overHold,
-     @belowMarkup)
-   ON CONFLICT (org_id, day, feature, deployment_mode, markup, credit_usd_value) DO UPDATE SET
-     calls = usage_daily.calls + 1, events = usage_daily.events + excluded.events,
-     cost_nano_usd = usage_daily.cost_nano_usd + excluded.cost_nano_usd,
-     charged_micro_credits = usage_daily.charged_micro_credits + excluded.charged_micro_credits,
-     metered_micro_credits = usage_daily.metered_micro_credits + excluded.metered_micro_credits,
-     estimated_events = usage_daily.estimated_events + excluded.estimated_events,
-     over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events,
-     below_markup_events = usage_daily.below_markup_events + excluded.below_markup_events`,
-  {
-    orgId: p.text,
-    feature: p.text,
-    day: p.int,
-    mode: p.text,
-    markup: p.text,
-    creditUsdValue: p.text,
-    events: p.int,
-    cost: p.money,
-    charged: p.money,
-    metered: p.money,
-    estimated: p.int,
-    overHold: p.int,
-    belowMarkup: p.int,
-  },
-);
-
-const addModelDaily = statement(
-  "add_model_daily",
-  `INSERT INTO usage_model_daily (org_id, day, provider, model, events, cost_nano_usd, charged_micro_credits)
-   VALUES (@orgId, @day, @provider, @model, @events, @cost, @charged)
-   ON CONFLICT (org_id, day, provider, model) DO UPDATE SET events = usage_model_daily.events + excluded.events,
-     cost_nano_usd = usage_model_daily.cost_nano_usd + excluded.cost_nano_usd,
-     charged_micro_credits = usage_model_daily.charged_micro_credits + excluded.charged_micro_credits`,
-  { orgId: p.text, day: p.int, provider: p.text, model: p.text, events: p.int, cost: p.money, charged: p.money },
-);
-
-/** The per-model rollup's increments of one resolution: one row per provider and model its events name. */
-function modelDaily(orgId: string, day: number, events: UsageEventInput[]): Query[] {
-  const byModel = new Map<string, { provider: string; model: string; events: number; cost: bigint; charged: bigint }>();
-  for (const e of events) {
-    const model = e.model ?? "";
-    const key = `${e.provider}\u0000${model}`;
-    const entry = byModel.get(key) ?? { provider: e.provider, model, events: 0, cost: 0n, charged: 0n };
-    entry.events += 1;
-    entry.cost += e.costNanoUsd;
-    entry.charged += e.chargedMicroCredits;
-    byModel.set(key, entry);
-  }
-  // In key order, so two resolutions lock these rows in the same order (PostgreSQL): no deadlock.
-  return [...byModel.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => runQuery(addModelDaily, { orgId, day, ...m }));
-}
-
 export function* requireWallet(orgId: string, lock = false): Script<WalletRecord> {
   const wallet = yield* get(lock ? lockWallet : walletOf, { orgId });
   if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
@@ -195,23 +137,6 @@ export function* requireRateCard(feature: string): Script<RateCardRecord> {
 type Resolution = { state: "settled" | "voided"; resultJson: string | null; error: { code: string; message: string } | null };
 
 const flag = (value: boolean) => (value ? 1 : 0);
-
-/** Charged below cost x its own markup, or below cost: only a wallet charge can be (self-hosted calls charge nothing). */
-const belowItsMarkup = (event: UsageEventInput, mode: string): boolean =>
-  mode === "hosted" && chargedBelowMarkup(event.chargedMicroCredits, event.costNanoUsd, parseDecimal(event.markup), parseDecimal(event.creditUsdValue));
-
-/**
- * The call's events grouped by the pricing they were charged at (one group, unless a caller mixed them), in key
- * order, so two resolutions lock the daily rollup's rows in the same order (PostgreSQL): no deadlock.
- */
-function byPricing(events: UsageEventInput[]): UsageEventInput[][] {
-  const groups = new Map<string, UsageEventInput[]>();
-  for (const event of events) {
-    const key = `${event.markup}|${event.creditUsdValue}`;
-    groups.set(key, [...(groups.get(key) ?? []), event]);
-  }
-  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group);
-}
 
 /** Shared by settle and void: the call claimed (only if still open), the wallet charged and released, events and rollup written. */
 function* resolve(callId: string, events: UsageEventInput[], resolution: Resolution, now: number): Script<ResolveOutcome> {
@@ -259,29 +184,9 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
     }),
   );
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
-  // The organisation's busy rows (its daily rollup, its wallet) come last: with the COMMIT sent alongside, they
+  // The organisation's busy rows (its daily rollups, its wallet) come last: with the COMMIT sent alongside, they
   // stay locked for one round trip.
-  for (const group of byPricing(events)) {
-    writes.push(
-      runQuery(addDaily, {
-        orgId: call.orgId,
-        feature: call.feature,
-        day: now - (now % DAY_MS),
-        mode: call.deploymentMode,
-        markup: group[0]!.markup,
-        creditUsdValue: group[0]!.creditUsdValue,
-        events: group.length,
-        cost: group.reduce((total, e) => total + e.costNanoUsd, 0n),
-        charged: group.reduce((total, e) => total + e.chargedMicroCredits, 0n),
-        metered: group.reduce((total, e) => total + e.meteredMicroCredits, 0n),
-        estimated: group.filter((e) => e.estimated).length,
-        overHold: overHold ? group.length : 0,
-        belowMarkup: group.filter((e) => belowItsMarkup(e, call.deploymentMode)).length,
-      }),
-    );
-  }
-  // The per-model rollup is keyed by provider and model, not pricing: written once, over every event.
-  writes.push(...modelDaily(call.orgId, now - (now % DAY_MS), events));
+  writes.push(...rollupWrites(call, events, overHold, now));
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
   failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back
   const results = yield* closing(...writes);
