@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `npm run bench`: what metering adds, measured in one run against the floor.
  *
@@ -20,9 +21,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startApifySimulator } from "../dist/simulator/apify.js";
-import { startOpenRouterSimulator } from "../dist/simulator/openrouter.js";
-import { startSocrataSimulator } from "../dist/simulator/socrata.js";
+import { startApifySimulator } from "#dist/simulator/apify.js";
+import { startOpenRouterSimulator } from "#dist/simulator/openrouter.js";
+import { startSocrataSimulator } from "#dist/simulator/socrata.js";
 import { dashboardSection } from "./sections/dashboard.mjs";
 import { ledgerSection } from "./sections/ledger.mjs";
 import { growthSection } from "./sections/growth.mjs";
@@ -33,6 +34,7 @@ import { ROOT } from "./lib/stack.mjs";
 
 const quick = process.env.BENCH_QUICK === "1";
 const only = process.env.BENCH_ONLY?.split(",");
+/** @param {string} name */
 const want = (name) => !only || only.includes(name);
 
 const sims = {
@@ -43,6 +45,7 @@ const sims = {
 sims.openrouter.defaults.costUsd = 0.0001; // a cheap completion: the wallet never runs dry
 
 console.log(`ecn-mcp benchmark — node ${process.version}, ${quick ? "quick" : "full"} run, providers simulated on loopback with no latency`);
+/** @type {Record<string, unknown>} */
 const results = { date: new Date().toISOString(), node: process.version, quick };
 try {
   if (want("latency")) results.latency = await latencySection(sims, { rounds: quick ? 150 : 1500 });
@@ -65,6 +68,7 @@ try {
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });
 const latest = join(ROOT, "bench/results/latest.json");
 // A run of some sections (BENCH_ONLY) replaces those sections and keeps the others' last figures, dated.
+/** @type {{ sectionDates?: Record<string, string> }} */
 const kept = only && existsSync(latest) ? JSON.parse(readFileSync(latest, "utf8")) : {};
 const sectionDates = {
   ...kept.sectionDates,

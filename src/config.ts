@@ -211,6 +211,9 @@ const schema = z
     path: ["ECN_INSTANCE_TTL_MS"],
   });
 
+/** Every environment variable the configuration reads (the docs' configuration table lists exactly these). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /**
  * The sandbox ledger: a SQLite file of its own beside the live one's default
  * place (ecn.db -> ecn.sandbox.db), never the live file or database.

@@ -1,3 +1,4 @@
+// @ts-check
 // The floor: a bare MCP SDK stdio server with one echo tool, no metering, no ledger.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";

@@ -1,13 +1,20 @@
+// @ts-check
 /**
  * Bulk-seeding a ledger with settled calls and their usage events, straight in
  * SQL (the fast way to reach a million events), spread over the last 60 days
  * and all features, as a busy organisation's history would be.
  */
 import Database from "better-sqlite3";
-import { FEATURES } from "../../dist/features.js";
-import { openSqliteLedger } from "../../dist/ledger/index.js";
+import { FEATURES } from "#dist/features.js";
+import { openSqliteLedger } from "#dist/ledger/index.js";
 
-/** Adds `count` settled calls (one event each) for the organisation; returns how long it took in ms. */
+/**
+ * Adds `count` settled calls (one event each) for the organisation; returns how long it took in ms.
+ * @param {string} dbPath
+ * @param {string} orgId
+ * @param {number} count
+ * @param {number} [offset]
+ */
 export async function seedEvents(dbPath, orgId, count, offset = 0) {
   const started = Date.now();
   const db = new Database(dbPath);
@@ -46,7 +53,12 @@ export async function seedEvents(dbPath, orgId, count, offset = 0) {
   return Date.now() - started;
 }
 
-/** The same history in a PostgreSQL ledger (generate_series does what the recursive CTE does above); ms taken. */
+/**
+ * The same history in a PostgreSQL ledger (generate_series does what the recursive CTE does above); ms taken.
+ * @param {import("#dist/ledger/index.js").PostgresLedger} ledger
+ * @param {string} orgId
+ * @param {number} count
+ */
 export async function seedEventsPostgres(ledger, orgId, count) {
   const started = Date.now();
   const pool = ledger.engine.pool;

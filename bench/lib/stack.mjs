@@ -1,3 +1,4 @@
+// @ts-check
 /** Starting what the benchmark measures: the built server over stdio or HTTP, the echo floor, the simulators. */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -10,10 +11,25 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const CLI = join(ROOT, "dist/cli/main.js");
 
+/**
+ * The simulated providers a run starts once and every section shares.
+ * @typedef {{
+ *   openrouter: import("#dist/simulator/openrouter.js").OpenRouterSimulator;
+ *   apify: import("#dist/simulator/apify.js").ApifySimulator;
+ *   socrata: import("#dist/simulator/socrata.js").SocrataSimulator;
+ * }} Sims
+ */
+
+/**
+ * The environment of a server or CLI run against the simulators and a ledger.
+ * @param {Sims} sims
+ * @param {string} dbPath
+ * @returns {Record<string, string>}
+ */
 export function benchEnv(sims, dbPath) {
   return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "",
     ECN_DB_PATH: dbPath,
     ECN_ORG: "bench",
     ECN_LOG_LEVEL: "warn",
@@ -30,10 +46,22 @@ export function freshDb() {
   return join(mkdtempSync(join(tmpdir(), "ecn-bench-")), "bench.db");
 }
 
+/**
+ * Runs the built CLI; its stdout.
+ * @param {NodeJS.ProcessEnv} env
+ * @param {...string} args
+ * @returns {string}
+ */
 export function cli(env, ...args) {
   return execFileSync(process.execPath, [CLI, ...args], { env, encoding: "utf8" });
 }
 
+/**
+ * An MCP client on a stdio server process; `pid` is the server's.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {Record<string, string>} env
+ */
 export async function stdioClient(command, args, env) {
   const transport = new StdioClientTransport({ command, args, env, stderr: "inherit" });
   const client = new Client({ name: "bench", version: "1.0.0" });
@@ -41,29 +69,42 @@ export async function stdioClient(command, args, env) {
   return { client, pid: () => transport.pid };
 }
 
-/** `ecn-mcp http` on a free port; resolves with its URL and process. */
+/**
+ * `ecn-mcp http` on a free port; resolves with its URL and process.
+ * @param {NodeJS.ProcessEnv} env
+ */
 export async function httpServer(env) {
   const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise((resolveUrl, reject) => {
-    let out = "";
-    proc.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (match) resolveUrl(match[1]);
-    });
-    proc.once("exit", (code) => reject(new Error(`http server exited ${code}`)));
-  });
+  const url = await new Promise(
+    /** @param {(url: string) => void} resolveUrl @param {(error: Error) => void} reject */ (resolveUrl, reject) => {
+      let out = "";
+      proc.stdout.on("data", (chunk) => {
+        out += String(chunk);
+        const match = /listening on (http:\/\/[\d.:]+)/.exec(out);
+        if (match?.[1]) resolveUrl(match[1]);
+      });
+      proc.once("exit", (code) => reject(new Error(`http server exited ${code}`)));
+    },
+  );
   return { url, proc };
 }
 
+/**
+ * An MCP client on an HTTP server, with an API key.
+ * @param {string} url
+ * @param {string} key
+ */
 export async function httpClient(url, key) {
   const client = new Client({ name: "bench-http", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
   return client;
 }
 
-/** Resident set size of a process in MiB (Linux). */
+/**
+ * Resident set size of a process in MiB (Linux).
+ * @param {number} pid
+ */
 export function rssMiB(pid) {
   const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
-  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * How the cost of reads, paid calls and reports grows with the number of
  * usage events: one ledger (and one server) per size, all measured in the
@@ -11,6 +12,12 @@ import { ms, now, percentile, summary, table } from "../lib/stats.mjs";
 
 const PROFILE = { business_name: "Bench Bakery", notes: "A sourdough bakery in Portland with a warm, plain-spoken voice and a cafe." };
 
+/** @typedef {{ wallet: number[]; paid: number[]; usage: number[]; margins: number[] }} Samples */
+
+/**
+ * @param {import("../lib/stack.mjs").Sims} sims
+ * @param {number} size
+ */
 async function ledgerOfSize(sims, size) {
   const dbPath = freshDb();
   const env = benchEnv(sims, dbPath);
@@ -19,22 +26,35 @@ async function ledgerOfSize(sims, size) {
   // A monthly budget, so every paid call also checks what was spent this month.
   cli(env, "budget", "set", "--org", "bench", "--period", "month", "--credits", "100000000");
   const db = new Database(dbPath, { readonly: true });
-  const orgId = db.prepare("SELECT id FROM orgs WHERE name = 'bench'").get().id;
+  const { id: orgId } = /** @type {{ id: string }} */ (db.prepare("SELECT id FROM orgs WHERE name = 'bench'").get());
   db.close();
   const seedMs = size ? await seedEvents(dbPath, orgId, size) : 0;
   const server = await stdioClient(process.execPath, [CLI], env);
-  return { size, env, seedMs, server, samples: { wallet: [], paid: [], usage: [], margins: [] } };
+  /** @type {Samples} */
+  const samples = { wallet: [], paid: [], usage: [], margins: [] };
+  return { size, env, seedMs, server, samples };
 }
 
+/**
+ * @param {number[]} samples
+ * @param {() => Promise<unknown>} run
+ */
 async function time(samples, run) {
   const started = now();
   await run();
   samples.push(now() - started);
 }
 
+/**
+ * @param {import("../lib/stack.mjs").Sims} sims
+ * @param {{ sizes: number[]; samples: number }} options
+ */
 export async function growthSection(sims, { sizes, samples }) {
+  /** @typedef {Awaited<ReturnType<typeof ledgerOfSize>>} Sized */
+  /** @type {Sized[]} */
   const ledgers = [];
   for (const size of sizes) ledgers.push(await ledgerOfSize(sims, size));
+  /** @type {(ledger: Sized, name: string, args: Record<string, unknown>) => Promise<unknown>} */
   const call = (ledger, name, args) => ledger.server.client.callTool({ name, arguments: args });
   for (const ledger of ledgers) for (let i = 0; i < 20; i++) await call(ledger, "profile_draft", PROFILE); // warm up
   for (let round = 0; round < samples; round++) {
@@ -51,7 +71,10 @@ export async function growthSection(sims, { sizes, samples }) {
       });
     }
   }
+  /** @typedef {{ seedMs: number; wallet: import("../lib/stats.mjs").Summary; paid: import("../lib/stats.mjs").Summary; usage: import("../lib/stats.mjs").Summary; checkMarginsMs: number }} Row */
+  /** @type {Record<number, Row>} */
   const results = {};
+  /** @type {unknown[][]} */
   const rows = [];
   for (const ledger of ledgers) {
     await ledger.server.client.close();
@@ -65,8 +88,8 @@ export async function growthSection(sims, { sizes, samples }) {
     results[ledger.size] = r;
     rows.push([ledger.size.toLocaleString("en-US"), ms(r.wallet.p50), ms(r.paid.p50), ms(r.paid.p99), ms(r.usage.p50), ms(r.checkMarginsMs)]);
   }
-  const first = results[sizes[0]];
-  const last = results[sizes.at(-1)];
+  const first = /** @type {Row} */ (results[/** @type {number} */ (sizes[0])]);
+  const last = /** @type {Row} */ (results[/** @type {number} */ (sizes.at(-1))]);
   table(
     "Cost growth with ledger size, sizes interleaved (targets: wallet and paid call flat within 20%; check-margins over 1M <= 2000 ms)",
     ["usage events", "wallet p50", "paid p50", "paid p99", "get_usage p50", "check-margins, whole command (median of 3)"],

@@ -1,9 +1,14 @@
+// @ts-check
 /** Latency of the metered paid call against the floor, interleaved round by round. */
 import { join } from "node:path";
 import { fundedKey, PROFILE, timeInterleaved } from "../lib/load.mjs";
 import { benchEnv, CLI, freshDb, ROOT, stdioClient } from "../lib/stack.mjs";
 import { ms, summary, table } from "../lib/stats.mjs";
 
+/**
+ * @param {import("../lib/stack.mjs").Sims} sims
+ * @param {{ rounds: number }} options
+ */
 export async function latencySection(sims, { rounds }) {
   const env = benchEnv(sims, freshDb());
   fundedKey(env);
@@ -30,15 +35,14 @@ export async function latencySection(sims, { rounds }) {
     },
     paid: async () => {
       const result = await ecn.client.callTool({ name: "profile_draft", arguments: PROFILE });
-      if (result.isError) throw new Error(result.content[0].text);
+      if (result.isError) throw new Error(JSON.stringify(result.content));
     },
     wallet: () => ecn.client.callTool({ name: "get_wallet_balance", arguments: {} }),
   };
-  const names = Object.keys(variants);
   const samples = await timeInterleaved(variants, rounds, Math.min(100, Math.floor(rounds / 5)));
   await echo.client.close();
   await ecn.client.close();
-  const stats = Object.fromEntries(names.map((n) => [n, summary(samples[n])]));
+  const stats = { echo: summary(samples.echo), direct: summary(samples.direct), paid: summary(samples.paid), wallet: summary(samples.wallet) };
   const overhead = {
     p50: stats.paid.p50 - stats.echo.p50 - stats.direct.p50,
     p99: stats.paid.p99 - stats.echo.p99 - stats.direct.p99,

@@ -1,13 +1,18 @@
+// @ts-check
 /**
  * The ledger alone: a paid call's four durable commits (hold, dispatch mark,
  * provider reference, settle) through our layers, against raw better-sqlite3
  * making four commits per operation with the same pragmas.
  */
 import Database from "better-sqlite3";
-import { openSqliteLedger } from "../../dist/ledger/index.js";
+import { openSqliteLedger } from "#dist/ledger/index.js";
 import { freshDb } from "../lib/stack.mjs";
 import { now, table } from "../lib/stats.mjs";
 
+/**
+ * @param {number} i
+ * @returns {import("#dist/ledger/index.js").UsageEventInput}
+ */
 function event(i) {
   return {
     provider: "openrouter",
@@ -29,6 +34,7 @@ function event(i) {
   };
 }
 
+/** @param {number} ops */
 async function ours(ops) {
   const ledger = openSqliteLedger(freshDb());
   const org = await ledger.createOrg("bench", Date.now());
@@ -50,6 +56,7 @@ async function ours(ops) {
       ownerInstanceId: null,
       now: Date.now(),
     });
+    if (held.kind !== "placed") throw new Error(`hold refused: ${held.kind}`);
     await ledger.markDispatched(held.call.id, Date.now());
     await ledger.addProviderRef(held.call.id, `gen-${i}`);
     await ledger.settleCall(held.call.id, [event(i)], { resultJson: '{"text":"x"}' }, Date.now());
@@ -59,7 +66,10 @@ async function ours(ops) {
   return ops / seconds;
 }
 
-/** What one durable commit costs on this disk (WAL, synchronous=FULL): the floor under every write. */
+/**
+ * What one durable commit costs on this disk (WAL, synchronous=FULL): the floor under every write.
+ * @param {number} commits
+ */
 function commitCost(commits) {
   const db = new Database(freshDb());
   db.pragma("journal_mode = WAL");
@@ -73,6 +83,7 @@ function commitCost(commits) {
   return perCommit;
 }
 
+/** @param {number} ops */
 function raw(ops) {
   const db = new Database(freshDb());
   db.pragma("journal_mode = WAL");
@@ -88,7 +99,7 @@ function raw(ops) {
   });
   const dispatch = db.prepare("UPDATE calls SET state = 'dispatched' WHERE id = ?");
   const reference = db.prepare("UPDATE calls SET ref = ? WHERE id = ?");
-  const settle = db.transaction((id) => {
+  const settle = db.transaction((/** @type {number | bigint} */ id) => {
     db.prepare("INSERT INTO events (call_id, cost) VALUES (?, 80000)").run(id);
     db.prepare("UPDATE wallet SET balance = balance - 10000, held = held - 1000000 WHERE id = 1").run();
     db.prepare("UPDATE calls SET state = 'settled' WHERE id = ?").run(id);
@@ -105,6 +116,7 @@ function raw(ops) {
   return ops / seconds;
 }
 
+/** @param {{ ops: number }} options */
 export async function ledgerSection({ ops }) {
   // Interleave halves so disk and CPU noise hit both alike.
   const half = Math.floor(ops / 2);
@@ -112,8 +124,8 @@ export async function ledgerSection({ ops }) {
   const r1 = raw(half);
   const a2 = await ours(half);
   const r2 = raw(half);
-  const result = { oursPerSecond: (a1 + a2) / 2, rawPerSecond: (r1 + r2) / 2, commitMs: commitCost(ops) };
-  result.ratio = result.oursPerSecond / result.rawPerSecond;
+  const [oursPerSecond, rawPerSecond] = [(a1 + a2) / 2, (r1 + r2) / 2];
+  const result = { oursPerSecond, rawPerSecond, commitMs: commitCost(ops), ratio: oursPerSecond / rawPerSecond };
   table(
     `Ledger: hold + dispatch + reference + settle (4 durable commits), ${ops} operations each`,
     ["implementation", "operations/s", "vs raw"],

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Scaling out: the hosted path (HTTP) against stdio on the SQLite store, and
  * the PostgreSQL store: one and two HTTP instances on one database, paid-call
@@ -11,7 +12,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
-import { openPostgresLedger } from "../../dist/ledger/index.js";
+import { openPostgresLedger } from "#dist/ledger/index.js";
 import { startEmbeddedPostgres } from "../../test/helpers/embedded-postgres.mjs";
 import { seedEventsPostgres } from "../lib/seed.mjs";
 import { drive, fundedKey, PROFILE, sdkPaidCall, timeInterleaved } from "../lib/load.mjs";
@@ -20,9 +21,12 @@ import { ms, summary, table } from "../lib/stats.mjs";
 
 const CALL = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE } });
 
-/** CPU seconds a process has used (Linux). */
+/**
+ * CPU seconds a process has used (Linux).
+ * @param {number | string} pid
+ */
 function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -41,11 +45,17 @@ function databaseCpuSeconds() {
 
 /** Busy and total CPU ticks of the whole machine, to show how much of it a run used. */
 function machineTicks() {
-  const values = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const values = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
   const total = values.reduce((a, b) => a + b, 0);
-  return { busy: total - values[3] - values[4], total };
+  // The 4th and 5th fields are idle and iowait.
+  return { busy: total - (values[3] ?? 0) - (values[4] ?? 0), total };
 }
 
+/**
+ * A keep-alive HTTP client making raw JSON-RPC paid calls and wallet reads.
+ * @param {string} url
+ * @param {string} key
+ */
 function leanClient(url, key) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const headers = {
@@ -54,6 +64,7 @@ function leanClient(url, key) {
     accept: "application/json, text/event-stream",
     "content-length": Buffer.byteLength(CALL),
   };
+  /** @type {(path: string, method: string, body?: string) => Promise<{ status: number | undefined; text: string }>} */
   const post = (path, method, body) =>
     new Promise((resolve, reject) => {
       const req = http.request(`${url}${path}`, { method, headers: body ? headers : { authorization: headers.authorization }, agent }, (res) => {
@@ -72,16 +83,31 @@ function leanClient(url, key) {
   };
 }
 
-/** Runs `measure` on each setup in turn, `rounds` times, so machine noise hits every setup alike. */
+/** @typedef {{ name: string; clients: (() => Promise<boolean>)[]; pids: (number | null | undefined)[] }} Setup */
+/** @typedef {{ perSecond: number; seconds: number; failures: number; cpuMsPerCall: number; dbCpuMsPerCall: number; machineBusy: number }} Run */
+
+/**
+ * Runs `measure` on each setup in turn, `rounds` times, so machine noise hits every setup alike.
+ * @param {Setup[]} setups
+ * @param {number} rounds
+ * @param {(setup: Setup) => Promise<Run>} measure
+ * @returns {Promise<Record<string, Run[]>>}
+ */
 async function interleaved(setups, rounds, measure) {
+  /** @type {Record<string, Run[]>} */
   const runs = Object.fromEntries(setups.map((s) => [s.name, []]));
-  for (let round = 0; round < rounds; round++) for (const setup of setups) runs[setup.name].push(await measure(setup));
+  for (let round = 0; round < rounds; round++) for (const setup of setups) runs[setup.name]?.push(await measure(setup));
   return runs;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** @param {number[]} values */
+const median = (values) => /** @type {number} */ ([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
 
-/** A fresh PostgreSQL database on the server, as a URL. */
+/**
+ * A fresh PostgreSQL database on the server, as a URL.
+ * @param {string} serverUrl
+ * @param {string} name
+ */
 async function freshDatabase(serverUrl, name) {
   const pg = (await import("pg")).default;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -93,10 +119,19 @@ async function freshDatabase(serverUrl, name) {
   return url.toString();
 }
 
+/** @typedef {{ perSecond: number; cpuMsPerCall: number; dbCpuMsPerCall: number; machineBusy: number; failures: number }} Throughput */
+
+/**
+ * @param {import("../lib/stack.mjs").Sims} sims
+ * @param {{ calls: number; rounds: number; samples: number; seeded: number }} options
+ */
 export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) {
-  const results = {};
+  /** @type {Record<string, Throughput>} */
+  const throughput = {};
   const pgServer = process.env.ECN_TEST_DATABASE_URL ? null : await startEmbeddedPostgres();
-  const serverUrl = process.env.ECN_TEST_DATABASE_URL ?? pgServer.url;
+  const serverUrl = process.env.ECN_TEST_DATABASE_URL ?? /** @type {NonNullable<typeof pgServer>} */ (pgServer).url;
+  /** @type {Record<string, unknown>} */
+  const results = {};
   const stamp = Date.now().toString(36);
   try {
     // 1. The SQLite store: stdio against HTTP, one server process each.
@@ -126,12 +161,14 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
       { name: "http_postgres_x2", clients: pairClients.map((c) => c.paid), pids: pair.map((s) => s.proc.pid) },
     ];
     for (const setup of setups) await drive(setup.clients, 200, 16); // warm up
+    /** @param {(number | null | undefined)[]} pids */
+    const cpuOf = (pids) => pids.reduce((/** @type {number} */ sum, pid) => sum + (pid == null ? 0 : cpuSeconds(pid)), 0);
     const runs = await interleaved(setups, rounds, async (setup) => {
       const total = calls * setup.clients.length;
-      const cpuBefore = setup.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+      const cpuBefore = cpuOf(setup.pids);
       const [dbBefore, machineBefore] = [databaseCpuSeconds(), machineTicks()];
       const run = await drive(setup.clients, total, 64);
-      const cpu = setup.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0) - cpuBefore;
+      const cpu = cpuOf(setup.pids) - cpuBefore;
       const machine = machineTicks();
       return {
         ...run,
@@ -141,14 +178,16 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
       };
     });
     for (const setup of setups) {
-      results[setup.name] = {
-        perSecond: median(runs[setup.name].map((r) => r.perSecond)),
-        cpuMsPerCall: median(runs[setup.name].map((r) => r.cpuMsPerCall)),
-        dbCpuMsPerCall: median(runs[setup.name].map((r) => r.dbCpuMsPerCall)),
-        machineBusy: median(runs[setup.name].map((r) => r.machineBusy)),
-        failures: runs[setup.name].reduce((sum, r) => sum + r.failures, 0),
+      const of = runs[setup.name] ?? [];
+      throughput[setup.name] = {
+        perSecond: median(of.map((r) => r.perSecond)),
+        cpuMsPerCall: median(of.map((r) => r.cpuMsPerCall)),
+        dbCpuMsPerCall: median(of.map((r) => r.dbCpuMsPerCall)),
+        machineBusy: median(of.map((r) => r.machineBusy)),
+        failures: of.reduce((sum, r) => sum + r.failures, 0),
       };
     }
+    /** @type {(label: string, r: Throughput, ratio: string) => unknown[]} */
     const row = (label, r, ratio) => [
       label,
       r.perSecond.toFixed(0),
@@ -158,8 +197,21 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
       r.failures,
       ratio,
     ];
+    /** @type {(a: Throughput, b: Throughput) => string} */
     const pct = (a, b) => `${((a.perSecond / b.perSecond) * 100).toFixed(0)}%`;
-    const r = results;
+    /** @type {(name: string) => Throughput} */
+    const of = (name) => {
+      const found = throughput[name];
+      if (!found) throw new Error(`no throughput measured for ${name}`);
+      return found;
+    };
+    const r = {
+      stdio_sqlite: of("stdio_sqlite"),
+      http_sqlite: of("http_sqlite"),
+      http_postgres: of("http_postgres"),
+      http_postgres_x2: of("http_postgres_x2"),
+    };
+    Object.assign(results, throughput);
     table(
       `Scaling out: paid calls/s at 64 in flight per server process, median of ${rounds} interleaved rounds of ${calls} calls (targets: HTTP >= 80% of stdio; PostgreSQL >= 60% of SQLite)`,
       ["setup", "paid calls/s", "server CPU ms / call", "database CPU ms / call", "machine busy", "failed", "ratio"],
@@ -173,32 +225,35 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
 
     // 3. Paid-call latency over HTTP, one call at a time, both stores interleaved.
     const latency = await timeInterleaved({ sqlite: sqliteClient.paid, postgres: pgClient.paid }, samples);
-    results.latency = { sqlite: summary(latency.sqlite), postgres: summary(latency.postgres) };
+    const latencies = { sqlite: summary(latency.sqlite), postgres: summary(latency.postgres) };
+    results.latency = latencies;
 
     // 4. Wallet reads on PostgreSQL at 0 and 1M usage events.
     const bigEnv = { ...pgBase, ECN_DATABASE_URL: await freshDatabase(serverUrl, `bench_big_${stamp}`) };
     const bigKey = fundedKey(bigEnv);
     const bigLedger = await openPostgresLedger(bigEnv.ECN_DATABASE_URL);
     const [org] = await bigLedger.listOrgs();
+    if (!org) throw new Error("the funded PostgreSQL ledger has no organisation");
     const seedMs = await seedEventsPostgres(bigLedger, org.id, seeded);
     await bigLedger.close();
     const bigHttp = await httpServer(bigEnv);
     const bigClient = leanClient(bigHttp.url, bigKey);
     const wallets = await timeInterleaved({ empty: pgClient.wallet, big: bigClient.wallet }, samples);
-    results.walletPostgres = { empty: summary(wallets.empty), [seeded]: summary(wallets.big), seedMs };
+    const [emptyWallet, bigWallet] = [summary(wallets.empty), summary(wallets.big)];
+    results.walletPostgres = { empty: emptyWallet, [seeded]: bigWallet, seedMs };
     table(
       "PostgreSQL store over HTTP (targets: wallet reads flat within 20% from 0 to 1M events)",
       ["measure", "SQLite", "PostgreSQL"],
       [
         [
           "paid call p50 / p99, one at a time",
-          `${ms(results.latency.sqlite.p50)} / ${ms(results.latency.sqlite.p99)}`,
-          `${ms(results.latency.postgres.p50)} / ${ms(results.latency.postgres.p99)}`,
+          `${ms(latencies.sqlite.p50)} / ${ms(latencies.sqlite.p99)}`,
+          `${ms(latencies.postgres.p50)} / ${ms(latencies.postgres.p99)}`,
         ],
         [
           `wallet read p50 at 0 -> ${seeded.toLocaleString("en")} events`,
           "",
-          `${ms(results.walletPostgres.empty.p50)} -> ${ms(results.walletPostgres[seeded].p50)} (${((results.walletPostgres[seeded].p50 / results.walletPostgres.empty.p50) * 100).toFixed(0)}%)`,
+          `${ms(emptyWallet.p50)} -> ${ms(bigWallet.p50)} (${((bigWallet.p50 / emptyWallet.p50) * 100).toFixed(0)}%)`,
         ],
       ],
     );
@@ -208,7 +263,11 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
     const servers = [sqliteHttp, pgHttp, bigHttp, ...pair];
     await Promise.all(
       servers.map(
-        (server) => new Promise((resolve) => (server.proc.exitCode !== null ? resolve() : (server.proc.once("exit", resolve), server.proc.kill("SIGTERM")))),
+        (server) =>
+          new Promise(
+            /** @param {(value?: unknown) => void} resolve */
+            (resolve) => (server.proc.exitCode !== null ? resolve() : (server.proc.once("exit", resolve), server.proc.kill("SIGTERM"))),
+          ),
       ),
     );
   } finally {

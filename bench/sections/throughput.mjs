@@ -1,3 +1,4 @@
+// @ts-check
 /** Paid calls per second with many in flight: over one stdio connection, and over HTTP with several clients. */
 import Database from "better-sqlite3";
 import { benchEnv, CLI, freshDb, httpClient, httpServer, rssMiB, stdioClient } from "../lib/stack.mjs";
@@ -7,20 +8,27 @@ import { table } from "../lib/stats.mjs";
 /** V8 flags that keep the heap small (NODE_OPTIONS on a memory-constrained host). */
 const HEAP_CAP = ["--max-old-space-size=128", "--max-semi-space-size=8"];
 
+/** @param {string} dbPath */
 function settledCalls(dbPath) {
   const db = new Database(dbPath, { readonly: true });
-  const { n } = db.prepare("SELECT count(*) AS n FROM tool_calls WHERE state = 'settled'").get();
+  const { n } = /** @type {{ n: number }} */ (db.prepare("SELECT count(*) AS n FROM tool_calls WHERE state = 'settled'").get());
   db.close();
   return n;
 }
 
+/**
+ * @param {import("../lib/stack.mjs").Sims} sims
+ * @param {{ calls: number }} options
+ */
 export async function throughputSection(sims, { calls }) {
   const dbPath = freshDb();
   const env = benchEnv(sims, dbPath);
   fundedKey(env);
   const server = await stdioClient(process.execPath, [CLI], env);
   await drive([sdkPaidCall(server.client)], 100, 8); // warm up
+  /** @type {unknown[][]} */
   const rows = [];
+  /** @type {Record<string, unknown>} */
   const results = {};
   let total = 100;
   for (const inFlight of [1, 16, 64]) {
@@ -31,7 +39,8 @@ export async function throughputSection(sims, { calls }) {
   }
   // Top up to 10k paid calls through this server, then read its memory.
   if (total < 10_000) await drive([sdkPaidCall(server.client)], 10_000 - total, 16);
-  results.rssMiBAfter10k = rssMiB(server.pid());
+  const rssMiBAfter10k = rssMiB(/** @type {number} */ (server.pid()));
+  results.rssMiBAfter10k = rssMiBAfter10k;
   const durable = settledCalls(dbPath);
   await server.client.close();
 
@@ -40,7 +49,8 @@ export async function throughputSection(sims, { calls }) {
   fundedKey(capped);
   const cappedServer = await stdioClient(process.execPath, [...HEAP_CAP, CLI], capped);
   const cappedRun = await drive([sdkPaidCall(cappedServer.client)], 10_000, 64);
-  results.heapCapped = { flags: HEAP_CAP.join(" "), perSecond: cappedRun.perSecond, rssMiBAfter10k: rssMiB(cappedServer.pid()) };
+  const heapCapped = { flags: HEAP_CAP.join(" "), perSecond: cappedRun.perSecond, rssMiBAfter10k: rssMiB(/** @type {number} */ (cappedServer.pid())) };
+  results.heapCapped = heapCapped;
   await cappedServer.client.close();
 
   const httpEnv = benchEnv(sims, freshDb());
@@ -60,11 +70,8 @@ export async function throughputSection(sims, { calls }) {
     "Memory",
     ["measure", "value"],
     [
-      ["server RSS after 10k paid calls (target <= 150 MiB)", `${results.rssMiBAfter10k.toFixed(1)} MiB`],
-      [
-        `same with node ${results.heapCapped.flags}`,
-        `${results.heapCapped.rssMiBAfter10k.toFixed(1)} MiB at ${results.heapCapped.perSecond.toFixed(0)} calls/s (64 in flight)`,
-      ],
+      ["server RSS after 10k paid calls (target <= 150 MiB)", `${rssMiBAfter10k.toFixed(1)} MiB`],
+      [`same with node ${heapCapped.flags}`, `${heapCapped.rssMiBAfter10k.toFixed(1)} MiB at ${heapCapped.perSecond.toFixed(0)} calls/s (64 in flight)`],
       ["settled calls in the ledger (every charge durable)", String(durable)],
     ],
   );

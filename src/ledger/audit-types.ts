@@ -1,16 +1,11 @@
 /** What the ledger gives `ecn-mcp audit-costs`: provider costs by day and request, and providers' own usage snapshots. */
 import type { PaidProvider } from "../features.js";
-
-export type SnapshotReason = "server_start" | "audit";
+import type { providerUsageSnapshots } from "./sqlite/schema.js";
+import type { RowOf } from "./types.js";
 
 /** What a provider said, at `takenAt`, a key had been billed in total. */
-export interface UsageSnapshot {
-  id: string;
-  provider: PaidProvider;
-  takenAt: number;
-  usageNanoUsd: bigint;
-  reason: SnapshotReason;
-}
+export type UsageSnapshot = RowOf<typeof providerUsageSnapshots>;
+export type SnapshotReason = UsageSnapshot["reason"];
 
 /** Events of one provider whose request was sent in [from, to) (usage_events.created_at). */
 export interface ProviderWindow {

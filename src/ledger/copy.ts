@@ -2,40 +2,36 @@
  * `ecn-mcp ledger copy`: moves a SQLite ledger into an empty PostgreSQL
  * database, every table, every id kept, in ONE transaction (all or nothing),
  * then checks the invariants on both sides and that balances, events and
- * transactions agree. The column lists come from the schema, so a new column
- * is copied without a change here.
+ * transactions agree. The tables and their column lists come from the
+ * schema, so a new table or column is copied without a change here.
  */
-import { getTableColumns, getTableName, type Table } from "drizzle-orm";
+import { getTableColumns, getTableName, is } from "drizzle-orm";
+import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { LedgerRefusal } from "./errors.js";
 import type { PostgresLedger } from "./postgres/ledger.js";
 import { get, run, type Script } from "./script.js";
-import { asBigInt, asNumber, statement, type Row, type SqlValue, type Statement } from "./sql.js";
+import { asBigInt, asNumber, p, statement, type Params, type ParamSpec, type Row, type SqlValue, type Statement } from "./sql.js";
 import type { SqliteLedger } from "./sqlite/ledger.js";
 import * as t from "./sqlite/schema.js";
 
-/** Parents before children, so every foreign key finds its row. */
-const TABLES: Table[] = [
-  t.orgs,
-  t.wallets,
-  t.apiKeys,
-  t.rateCards,
-  t.budgets,
-  t.budgetNotices,
-  t.toolCalls,
-  t.usageEvents,
-  t.creditTransactions,
-  t.usageDaily,
-  t.dataQueryLog,
-  t.modelPrices,
-  t.modelPriceOverrides,
-  t.ledgerHealth,
-  t.instances,
-  t.usageModelDaily,
-  t.refusalsDaily,
-  t.dashboardSessions,
-  t.reconcileRuns,
-  t.providerUsageSnapshots,
-];
+/** Every table of the schema, parents before children (so every foreign key finds its row), then by name. */
+export function tablesInCopyOrder(schema: Record<string, unknown> = t): SQLiteTable[] {
+  const tables = Object.values(schema)
+    .filter((value): value is SQLiteTable => is(value, SQLiteTable))
+    .sort((a, b) => getTableName(a).localeCompare(getTableName(b)));
+  const ordered: SQLiteTable[] = [];
+  const visit = (table: SQLiteTable, path: SQLiteTable[]) => {
+    if (ordered.includes(table)) return;
+    if (path.includes(table)) throw new Error(`the ledger's foreign keys form a cycle through ${getTableName(table)}`);
+    for (const key of getTableConfig(table).foreignKeys) {
+      const parent = key.reference().foreignTable;
+      if (parent !== table) visit(parent, [...path, table]);
+    }
+    ordered.push(table);
+  };
+  for (const table of tables) visit(table, []);
+  return ordered;
+}
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */
 const SEEDED = new Set(["rate_cards"]);
@@ -45,9 +41,9 @@ interface TableCopy {
   name: string;
   columns: string[];
   /** One row / a batch of rows, parameters @c{row}_{column}. */
-  insertOne: Statement;
-  insertBatch: Statement;
-  count: Statement<number>;
+  insertOne: Statement<Row, Params>;
+  insertBatch: Statement<Row, Params>;
+  count: Statement<number, Record<never, never>>;
 }
 
 function insertSql(name: string, columns: string[], rows: number): string {
@@ -55,19 +51,26 @@ function insertSql(name: string, columns: string[], rows: number): string {
   return `INSERT INTO ${name} (${columns.join(", ")}) VALUES ${values.join(", ")}`;
 }
 
-const COPIES: TableCopy[] = TABLES.map((table) => {
+/** The parameters of an insert of `rows` rows: every column as stored, whatever its type. */
+function insertParams(columns: string[], rows: number): ParamSpec {
+  const spec: Record<string, typeof p.any> = {};
+  for (let r = 0; r < rows; r++) columns.forEach((_c, i) => (spec[`c${r}_${i}`] = p.any));
+  return spec;
+}
+
+const COPIES: TableCopy[] = tablesInCopyOrder().map((table) => {
   const name = getTableName(table);
   const columns = Object.values(getTableColumns(table)).map((c) => c.name);
   return {
     name,
     columns,
-    insertOne: statement(`copy_insert_one_${name}`, insertSql(name, columns, 1)),
-    insertBatch: statement(`copy_insert_batch_${name}`, insertSql(name, columns, BATCH)),
-    count: statement(`copy_count_${name}`, `SELECT count(*) AS n FROM ${name}`, (row) => asNumber(row.n)),
+    insertOne: statement(`copy_insert_one_${name}`, insertSql(name, columns, 1), insertParams(columns, 1)),
+    insertBatch: statement(`copy_insert_batch_${name}`, insertSql(name, columns, BATCH), insertParams(columns, BATCH)),
+    count: statement(`copy_count_${name}`, `SELECT count(*) AS n FROM ${name}`, {}, (row) => asNumber(row.n)),
   };
 });
 
-const clearSeeded = statement("copy_clear_rate_cards", "DELETE FROM rate_cards");
+const clearSeeded = statement("copy_clear_rate_cards", "DELETE FROM rate_cards", {});
 const totals = statement(
   "copy_totals",
   `SELECT (SELECT coalesce(sum(balance_micro_credits), 0) FROM wallets) AS balance,
@@ -75,6 +78,7 @@ const totals = statement(
           (SELECT coalesce(sum(amount_micro_credits), 0) FROM credit_transactions) AS transactions,
           (SELECT coalesce(sum(cost_nano_usd), 0) FROM usage_events) AS cost,
           (SELECT coalesce(sum(charged_micro_credits), 0) FROM usage_events) AS charged`,
+  {},
   (row) => ({
     balance: asBigInt(row.balance),
     held: asBigInt(row.held),

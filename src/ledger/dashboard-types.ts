@@ -1,6 +1,7 @@
 /** What the ledger gives the dashboard: per-day figures read from the daily rollups, sessions, reconcile outcomes. */
 import type { Feature, PaidProvider } from "../features.js";
-import type { ToolCallRecord } from "./types.js";
+import type { dashboardSessions, reconcileRuns, refusalsDaily } from "./sqlite/schema.js";
+import type { RowOf, ToolCallRecord } from "./types.js";
 
 /** A window of whole UTC days: [fromDay, toDay), epoch ms of midnights. */
 export interface DayWindow {
@@ -51,7 +52,7 @@ export interface BalanceDay {
 export interface RefusalDay {
   day: number;
   feature: Feature;
-  code: "insufficient_credits" | "budget_exceeded";
+  code: RowOf<typeof refusalsDaily>["code"];
   refusals: number;
 }
 
@@ -60,22 +61,11 @@ export interface CallWithCharge extends ToolCallRecord {
   costNanoUsd: bigint;
 }
 
-export interface DashboardSession {
-  idHash: string;
-  /** null: the operator, who sees every organisation. */
-  orgId: string | null;
-  keyId: string | null;
-  createdAt: number;
-  expiresAt: number;
-}
+/** A dashboard sign-in (its org is null for the operator, who sees every organisation). */
+export type DashboardSession = RowOf<typeof dashboardSessions>;
 
-export interface ReconcileRun {
-  id: string;
-  source: "sweep" | "command";
-  instanceId: string | null;
-  finishedAt: number;
-  summary: Record<string, number>;
-}
+/** What one reconcile did: its row, with the summary's counts per outcome decoded from JSON. */
+export type ReconcileRun = Omit<RowOf<typeof reconcileRuns>, "summaryJson"> & { summary: Record<string, number> };
 
 /** The Ledger's dashboard side. */
 export interface DashboardReads {

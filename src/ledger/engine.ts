@@ -4,7 +4,7 @@
  * statements, the scripts, the Ledger itself) is shared.
  */
 import type { Script } from "./script.js";
-import type { Dialect, Params, Statement } from "./sql.js";
+import type { Dialect, Params, RetryableStatement } from "./sql.js";
 
 export interface Engine {
   readonly dialect: Dialect;
@@ -14,12 +14,11 @@ export interface Engine {
   write<T>(script: () => Script<T>): Promise<T>;
   /**
    * Runs one statement as its own durable write; how many rows it changed.
-   * For statements that change nothing when applied twice (a conditional
-   * state change, an append guarded by NOT EXISTS): PostgreSQL runs them
-   * without BEGIN/COMMIT round trips, and may send one again after a lost
-   * connection.
+   * Only statements safe to send twice (declared with idempotentStatement,
+   * see the rule there): PostgreSQL runs them without BEGIN/COMMIT round
+   * trips, and may send one again after a lost connection.
    */
-  writeOne(statement: Statement<unknown>, params: Params): Promise<number>;
+  writeOne<P extends Params>(statement: RetryableStatement<unknown, P>, params: NoInfer<P>): Promise<number>;
   /** Runs a script that only reads. */
   read<T>(script: () => Script<T>): Promise<T>;
   /** Reads the whole store back from scratch (not from a cache); null when sound, otherwise what is wrong. */

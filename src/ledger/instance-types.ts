@@ -1,18 +1,13 @@
 /** Server instances as the ledger keeps them: who may still resolve an open call. */
+import type { instances } from "./sqlite/schema.js";
+import type { RowOf } from "./types.js";
 
-export interface InstanceRecord {
-  id: string;
-  /** The machine's host name, for people; `pidScope` is what pid checks trust. */
-  host: string;
-  pid: number;
-  /** The kernel boot and pid namespace the pid belongs to (null where the system does not say). */
-  pidScope: string | null;
-  /** The process's start time in clock ticks since boot: a reused pid has another. */
-  pidStart: string | null;
-  kind: "stdio" | "http";
-  startedAt: number;
-  heartbeatAt: number;
-}
+/**
+ * A server process as the instances table keeps it (see its columns): the
+ * machine's host name is for people; pid_scope and pid_start are what pid
+ * checks trust.
+ */
+export type InstanceRecord = RowOf<typeof instances>;
 
 export interface OwnerOpenCalls {
   /** null: calls placed before instances were recorded. */

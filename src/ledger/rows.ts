@@ -2,10 +2,12 @@
  * One decoder per table, derived from the reference schema: each column's
  * SQL name and driver mapping turn a row from either store into the record
  * drizzle infers for the table (`$inferSelect`). The records the Ledger
- * interface returns are those, narrowed where the domain is narrower.
+ * interface returns are those (see types.ts); only a column stored as JSON
+ * is decoded further here.
  */
 import { getTableColumns, type InferSelectModel, type Table } from "drizzle-orm";
-import type { Feature } from "../features.js";
+import type { UsageSnapshot } from "./audit-types.js";
+import type { DashboardSession, ReconcileRun } from "./dashboard-types.js";
 import type { InstanceRecord } from "./instance-types.js";
 import type { Row } from "./sql.js";
 import * as t from "./sqlite/schema.js";
@@ -34,47 +36,33 @@ export function tableDecoder<T extends Table>(table: T): (row: Row) => InferSele
   };
 }
 
-const org = tableDecoder(t.orgs);
 const wallet = tableDecoder(t.wallets);
-const rateCard = tableDecoder(t.rateCards);
-const budget = tableDecoder(t.budgets);
 const call = tableDecoder(t.toolCalls);
-const event = tableDecoder(t.usageEvents);
-const apiKey = tableDecoder(t.apiKeys);
-const price = tableDecoder(t.modelPrices);
-const override = tableDecoder(t.modelPriceOverrides);
-const instance = tableDecoder(t.instances);
+const run = tableDecoder(t.reconcileRuns);
 
-export const toOrg = (row: Row): OrgRecord => org(row);
-export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
-export const toModelPrice = (row: Row): ModelPriceRecord => price(row);
-export const toPriceOverride = (row: Row): ModelPriceOverride => override(row);
-export const toInstance = (row: Row): InstanceRecord => {
-  const record = instance(row);
-  return { ...record, kind: record.kind as InstanceRecord["kind"] };
-};
+export const toOrg: (row: Row) => OrgRecord = tableDecoder(t.orgs);
+export const toApiKey: (row: Row) => ApiKeyRecord = tableDecoder(t.apiKeys);
+export const toModelPrice: (row: Row) => ModelPriceRecord = tableDecoder(t.modelPrices);
+export const toPriceOverride: (row: Row) => ModelPriceOverride = tableDecoder(t.modelPriceOverrides);
+export const toInstance: (row: Row) => InstanceRecord = tableDecoder(t.instances);
+export const toRateCard: (row: Row) => RateCardRecord = tableDecoder(t.rateCards);
+export const toBudget: (row: Row) => BudgetRecord = tableDecoder(t.budgets);
+export const toUsageEvent: (row: Row) => UsageEventRecord = tableDecoder(t.usageEvents);
+export const toSession: (row: Row) => DashboardSession = tableDecoder(t.dashboardSessions);
+export const toSnapshot: (row: Row) => UsageSnapshot = tableDecoder(t.providerUsageSnapshots);
 
+/** The wallet's money, from a row that may carry only those columns (a RETURNING clause). */
 export function toWallet(row: Row): WalletRecord {
   const { orgId, balanceMicroCredits, heldMicroCredits } = wallet(row);
   return { orgId, balanceMicroCredits, heldMicroCredits };
 }
 
-export function toRateCard(row: Row): RateCardRecord {
-  const card = rateCard(row);
-  return { ...card, feature: card.feature as Feature };
-}
-
-export function toBudget(row: Row): BudgetRecord {
-  const record = budget(row);
-  return { ...record, feature: record.feature as Feature | null };
-}
-
 export function toCall(row: Row): ToolCallRecord {
   const record = call(row);
-  return { ...record, feature: record.feature as Feature, providerRefs: JSON.parse(record.providerRefs) as string[] };
+  return { ...record, providerRefs: JSON.parse(record.providerRefs) as string[] };
 }
 
-export function toUsageEvent(row: Row): UsageEventRecord {
-  const record = event(row);
-  return { ...record, feature: record.feature as Feature };
+export function toReconcileRun(row: Row): ReconcileRun {
+  const { summaryJson, ...record } = run(row);
+  return { ...record, summary: JSON.parse(summaryJson) as Record<string, number> };
 }

@@ -11,10 +11,10 @@
  * network flight instead of one round trip each, which matters most while a
  * transaction holds a busy row lock (an organisation's wallet).
  */
-import type { Params, Statement } from "./sql.js";
+import type { AnyStatement, Params, Statement } from "./sql.js";
 
 /** One statement to run, and what to return: its first row, all rows, or the count of rows it changed. */
-export type Query<R = unknown> = { op: "get" | "all" | "run"; statement: Statement<unknown>; params: Params; __result?: R };
+export type Query<R = unknown> = { op: "get" | "all" | "run"; statement: AnyStatement; params: Params; __result?: R };
 /**
  * Several statements run in order. `closing` ones are the transaction's last:
  * the store may send its COMMIT with them, so the script must return right
@@ -27,23 +27,32 @@ export type Script<T> = Generator<Step, T, unknown>;
 /** The results of a batch of queries, in order. */
 export type Results<Q extends readonly Query[]> = { -readonly [K in keyof Q]: Q[K] extends Query<infer R> ? R : never };
 
-export const getQuery = <R>(statement: Statement<R>, params: Params = {}): Query<R | undefined> => ({ op: "get", statement, params });
-export const allQuery = <R>(statement: Statement<R>, params: Params = {}): Query<R[]> => ({ op: "all", statement, params });
-export const runQuery = (statement: Statement<unknown>, params: Params = {}): Query<number> => ({ op: "run", statement, params });
+/**
+ * A statement's parameter values, typed by the statement: optional only for a
+ * statement without parameters. (NoInfer: the statement alone says what they
+ * are, so an object with a misspelled or extra name does not compile.)
+ */
+export type ArgsOf<P extends Params> = object extends P ? [params?: NoInfer<P>] : [params: NoInfer<P>];
+
+const query = <R>(op: Query["op"], statement: AnyStatement, params: Params | undefined): Query<R> => ({ op, statement, params: params ?? {} });
+
+export const getQuery = <R, P extends Params>(statement: Statement<R, P>, ...[params]: ArgsOf<P>): Query<R | undefined> => query("get", statement, params);
+export const allQuery = <R, P extends Params>(statement: Statement<R, P>, ...[params]: ArgsOf<P>): Query<R[]> => query("all", statement, params);
+export const runQuery = <P extends Params>(statement: Statement<unknown, P>, ...[params]: ArgsOf<P>): Query<number> => query("run", statement, params);
 
 /** The first row (decoded), or undefined. */
-export function* get<R>(statement: Statement<R>, params: Params = {}): Script<R | undefined> {
-  return (yield getQuery(statement, params)) as R | undefined;
+export function* get<R, P extends Params>(statement: Statement<R, P>, ...params: ArgsOf<P>): Script<R | undefined> {
+  return (yield getQuery(statement, ...params)) as R | undefined;
 }
 
 /** Every row (decoded). */
-export function* all<R>(statement: Statement<R>, params: Params = {}): Script<R[]> {
-  return (yield allQuery(statement, params)) as R[];
+export function* all<R, P extends Params>(statement: Statement<R, P>, ...params: ArgsOf<P>): Script<R[]> {
+  return (yield allQuery(statement, ...params)) as R[];
 }
 
 /** Runs a statement that returns no rows; how many rows it changed. */
-export function* run(statement: Statement<unknown>, params: Params = {}): Script<number> {
-  return (yield runQuery(statement, params)) as number;
+export function* run<P extends Params>(statement: Statement<unknown, P>, ...params: ArgsOf<P>): Script<number> {
+  return (yield runQuery(statement, ...params)) as number;
 }
 
 /** Statements that do not depend on each other's results, run in order; their results in the same order. */

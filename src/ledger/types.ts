@@ -7,43 +7,39 @@
  * (write-locked in SQLite, row-locked in PostgreSQL), so two processes, on
  * one machine or many, can never both pass a check that only one of them may
  * pass.
+ *
+ * A record of a table is the row drizzle infers from the reference schema
+ * (sqlite/schema.ts, `$inferSelect`), where its columns' narrower domains are
+ * declared (`$type`): a new column appears here by itself, and a record can
+ * never disagree with the row it is decoded from (rows.ts).
  */
-import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
+import type { Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
 import type { DashboardReads } from "./dashboard-types.js";
 import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
 import type { FeatureMargin, FeatureTotal, MarginQuery, MarkupMargin, UsageFilter, UsageQuery } from "./report-types.js";
+import type * as schema from "./sqlite/schema.js";
 
 export type { FeatureMargin, FeatureTotal, InstanceRecord, MarginQuery, MarkupMargin, OwnerOpenCalls, UsageFilter, UsageQuery };
 
-export type CallState = "held" | "dispatched" | "settled" | "voided" | "unknown";
-export const OPEN_STATES: readonly CallState[] = ["held", "dispatched", "unknown"];
+/** A table's row as drizzle infers it from the reference schema. */
+export type RowOf<T extends { $inferSelect: unknown }> = T["$inferSelect"];
+
+export type CallState = ToolCallRecord["state"];
+/** The states of a call that is still open (the schema's open-call index uses them, so they are not typed from it). */
+export const OPEN_STATES = ["held", "dispatched", "unknown"] as const;
+type _OpenStatesAreStates = Expect<(typeof OPEN_STATES)[number] extends CallState ? true : false>;
 /** The same, as SQL: a call that is still open. */
-export const OPEN_STATE_SQL = `state IN (${OPEN_STATES.map((state) => `'${state}'`).join(", ")})`;
-export type TransactionKind = "grant" | "spend" | "refund" | "adjustment";
+export const OPEN_STATE_SQL: string = `state IN (${OPEN_STATES.map((state) => `'${state}'`).join(", ")})`;
+export type TransactionKind = RowOf<typeof schema.creditTransactions>["kind"];
 
-export interface OrgRecord {
-  id: string;
-  name: string;
-  createdAt: number;
-}
+export type OrgRecord = RowOf<typeof schema.orgs>;
 
-export interface WalletRecord {
-  orgId: string;
-  balanceMicroCredits: bigint;
-  heldMicroCredits: bigint;
-}
+/** A wallet's money: its cached balance and what open calls hold of it. */
+export type WalletRecord = Pick<RowOf<typeof schema.wallets>, "orgId" | "balanceMicroCredits" | "heldMicroCredits">;
 
-export interface RateCardRecord {
-  feature: Feature;
-  provider: PaidProvider;
-  model: string | null;
-  maxTokens: number | null;
-  floorMicroCredits: bigint;
-  description: string;
-  updatedAt: number;
-}
+export type RateCardRecord = RowOf<typeof schema.rateCards>;
 
 export interface RateCardPatch {
   model?: string;
@@ -51,24 +47,9 @@ export interface RateCardPatch {
   floorMicroCredits?: bigint;
 }
 
-export interface BudgetRecord {
-  id: string;
-  orgId: string;
-  feature: Feature | null;
-  period: BudgetPeriod;
-  limitMicroCredits: bigint;
-  hard: boolean;
-  createdAt: number;
-  updatedAt: number;
-}
+export type BudgetRecord = RowOf<typeof schema.budgets>;
 
-export interface BudgetInput {
-  orgId: string;
-  feature: Feature | null;
-  period: BudgetPeriod;
-  limitMicroCredits: bigint;
-  hard: boolean;
-}
+export type BudgetInput = Pick<BudgetRecord, "orgId" | "feature" | "period" | "limitMicroCredits" | "hard">;
 
 /** A budget with what has been used of it in its current period. */
 export interface BudgetStanding {
@@ -77,36 +58,19 @@ export interface BudgetStanding {
   usedMicroCredits: bigint;
 }
 
-export interface ToolCallRecord {
-  id: string;
-  orgId: string;
-  feature: Feature;
-  provider: PaidProvider;
-  state: CallState;
-  deploymentMode: DeploymentMode;
-  holdMicroCredits: bigint;
-  walletHoldMicroCredits: bigint;
-  idempotencyKey: string | null;
-  requestHash: string;
-  /** Markup and credit value when the hold was placed (null on calls from before they were recorded). */
-  markup: string | null;
-  creditUsdValue: string | null;
-  providerRefs: string[];
-  resultJson: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  createdAt: number;
-  dispatchedAt: number | null;
-  resolvedAt: number | null;
-  /** The server instance that resolves the call while it lives; null when none is recorded. */
-  ownerInstanceId: string | null;
-}
+/**
+ * A paid call: its state, what it holds, the pricing it was held at (markup,
+ * credit value: null on calls from before they were recorded), its provider
+ * references (stored as a JSON array, decoded), and the server instance that
+ * resolves it while it lives (null when none is recorded).
+ */
+export type ToolCallRecord = Omit<RowOf<typeof schema.toolCalls>, "providerRefs"> & { providerRefs: string[] };
 
 export interface HoldRequest {
   orgId: string;
   feature: Feature;
   provider: PaidProvider;
-  deploymentMode: DeploymentMode;
+  deploymentMode: ToolCallRecord["deploymentMode"];
   /** Reserved against budgets while the call is open. */
   holdMicroCredits: bigint;
   /** Reserved on the wallet while the call is open; 0 when the wallet is not charged (self_host). */
@@ -131,37 +95,15 @@ export type HoldOutcome =
   | { kind: "insufficient_credits"; availableMicroCredits: bigint; neededMicroCredits: bigint }
   | { kind: "budget_exceeded"; standing: BudgetStanding; neededMicroCredits: bigint };
 
-/** One provider request's outcome, priced by the metering core. */
-export interface UsageEventInput {
-  provider: PaidProvider;
-  model: string | null;
-  providerRequestId: string | null;
-  outcome: "ok" | "failed";
-  promptTokens: number | null;
-  completionTokens: number | null;
-  totalTokens: number | null;
-  costNanoUsd: bigint;
-  costSource: "reported" | "lookup" | "estimated" | "none";
-  markup: string;
-  creditUsdValue: string;
-  chargedMicroCredits: bigint;
-  meteredMicroCredits: bigint;
-  estimated: boolean;
-  /** The model price was unknown at preflight: the hold was only the floor. */
-  priceUnknown: boolean;
-  createdAt: number;
-}
+/** One provider request's outcome as the ledger records it (see the usage_events columns). */
+export type UsageEventRecord = RowOf<typeof schema.usageEvents>;
 
-export interface UsageEventRecord extends UsageEventInput {
-  id: string;
-  toolCallId: string;
-  orgId: string;
-  feature: Feature;
-  overHold: boolean;
-  /** Charged below cost x its own markup, or below cost. */
-  belowMarkup: boolean;
-  settledAt: number;
-}
+/**
+ * One provider request's outcome, priced by the metering core: the event
+ * without what the ledger adds when it records it (ids, the call's feature,
+ * the over-hold and below-markup flags, the settle time).
+ */
+export type UsageEventInput = Omit<UsageEventRecord, "id" | "toolCallId" | "orgId" | "feature" | "overHold" | "belowMarkup" | "settledAt">;
 
 /** How a settled call ended: a result to replay, or an error to repeat (the work was still paid for). */
 export type CallResult = { resultJson: string } | { error: { code: string; message: string } };
@@ -183,32 +125,17 @@ export interface DataQueryInput {
 }
 
 /** A model's price as OpenRouter lists it, cached. */
-export interface ModelPriceRecord extends ModelListPrices {
-  model: string;
-  fetchedAt: number;
-}
+export type ModelPriceRecord = RowOf<typeof schema.modelPrices>;
+// The cache holds every component the price list has: a component added to the list needs a column.
+type _CacheHoldsTheList = Expect<ModelPriceRecord extends ModelListPrices ? true : false>;
+/** A compile-time check: `Expect<false>` does not compile. */
+export type Expect<T extends true> = T;
 
 /** A price the operator gave a model: USD per prompt token, per completion token, per request. */
-export interface ModelPriceOverride {
-  model: string;
-  promptUsd: string;
-  completionUsd: string;
-  requestUsd: string;
-  note: string | null;
-  updatedAt: number;
-}
+export type ModelPriceOverride = RowOf<typeof schema.modelPriceOverrides>;
 
-export interface ApiKeyRecord {
-  id: string;
-  orgId: string;
-  name: string | null;
-  /** The key's first characters, shown so an operator can tell keys apart. */
-  prefix: string;
-  keyHash: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
+/** An API key as stored: its hash and first characters (shown so an operator can tell keys apart), never the key. */
+export type ApiKeyRecord = RowOf<typeof schema.apiKeys>;
 
 export interface KeyHolder {
   key: ApiKeyRecord;

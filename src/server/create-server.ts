@@ -28,8 +28,7 @@ import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { publishedOutput } from "../tools/tool.js";
-import { answerInvalidParams, ProtocolError } from "./protocol.js";
-import { RawArguments } from "./raw-arguments.js";
+import { answerInvalidParams, isMessageIgnored, ProtocolError, RawArguments } from "./sdk-internals.js";
 
 export const SERVER_NAME = "ecn-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -120,7 +119,7 @@ class EcnServer extends Server {
 
   /** True when the client asked (logging/setLevel) for no messages at this level. */
   ignores(level: LoggingLevel, sessionId: string | undefined): boolean {
-    return (this as unknown as { isMessageIgnored(level: LoggingLevel, sessionId?: string): boolean }).isMessageIgnored(level, sessionId);
+    return isMessageIgnored(this, level, sessionId);
   }
 }
 

@@ -7,35 +7,21 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { getTableName, is } from "drizzle-orm";
+import { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/index.js";
+import * as schema from "../../src/ledger/sqlite/schema.js";
 import { holdRequest as hold, NOW, usageEvent as event } from "../helpers/ledger-inputs.js";
 import { CLI } from "../helpers/stack.js";
 import { assertInvariants, freshTarget, openTestLedger, sqlRows, type TestLedger } from "../helpers/store.js";
 import { tempDir } from "../helpers/temp-ledger.js";
 
 const run = promisify(execFile);
-const TABLES = [
-  "orgs",
-  "wallets",
-  "api_keys",
-  "rate_cards",
-  "budgets",
-  "budget_notices",
-  "tool_calls",
-  "usage_events",
-  "credit_transactions",
-  "usage_daily",
-  "data_query_log",
-  "model_prices",
-  "model_price_overrides",
-  "ledger_health",
-  "usage_model_daily",
-  "refusals_daily",
-  "dashboard_sessions",
-  "reconcile_runs",
-  "provider_usage_snapshots",
-];
+/** Every table of the schema: the copy must carry each (a new table is covered without a change here). */
+const TABLES = Object.values(schema)
+  .filter((value) => is(value, SQLiteTable))
+  .map((table) => getTableName(table));
 
 /** A ledger with a row in every table and a call in every state. */
 async function everyKindOfRow(ledger: TestLedger): Promise<void> {
@@ -92,6 +78,7 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   });
   await ledger.checkWritable(NOW);
   await ledger.recordRefusal(beta.id, "profile_draft", "insufficient_credits", NOW);
+  await ledger.heartbeatInstance({ id: "in_1", host: "box", pid: 4242, pidScope: null, pidStart: "77", kind: "http", startedAt: NOW, heartbeatAt: NOW });
   await ledger.startSession({ idHash: "a".repeat(64), orgId: acme.id, keyId: "key_1", createdAt: NOW, expiresAt: NOW + 3_600_000 });
   await ledger.recordReconcile({ id: "rec_1", source: "command", instanceId: null, finishedAt: NOW, summary: { examined: 3, left_running: 3 } });
   await ledger.recordUsageSnapshot({ id: "us_1", provider: "openrouter", takenAt: NOW, usageNanoUsd: 123_456_789n, reason: "server_start" });
@@ -134,8 +121,9 @@ describe("ecn-mcp ledger copy", () => {
 
     const copied = await copy("--from", file, "--to", target.databaseUrl!, "--json");
     expect(copied.code, copied.stderr).toBe(0);
-    const report = JSON.parse(copied.stdout) as { rows: number; invariants: string };
+    const report = JSON.parse(copied.stdout) as { rows: number; tables: { table: string }[]; invariants: string };
     expect(report.invariants).toBe("hold on both sides");
+    expect(report.tables.map((t) => t.table).sort()).toEqual([...TABLES].sort());
     expect(copied.stderr).toContain("copying usage_events: 3 / 3 rows (100%)");
 
     const copy_ = await openTestLedger(target);

@@ -190,6 +190,20 @@ describe(`the ledger (${STORE})`, () => {
     expect((await ledger.checkInvariants()).filter((p) => !p.includes("below cost x markup"))).toEqual([]);
   });
 
+  it("counts each event once in the spend by model, however many pricings one settle mixes", async () => {
+    const { ledger } = await tempLedger();
+    const org = await funded(ledger, 10n);
+    const placed = await ledger.placeHold(hold(org.id, 1_000_000n));
+    if (placed.kind !== "placed") throw new Error("refused");
+    const events = [event(250_000n, { markup: "1.25", costNanoUsd: 2_000_000n }), event(400_000n, { markup: "2", costNanoUsd: 2_000_000n })];
+    await ledger.settleCall(placed.call.id, events, { resultJson: "{}" }, NOW);
+    const day = NOW - (NOW % 86_400_000);
+    expect(await ledger.spendByModel({ orgId: org.id, fromDay: day, toDay: day + 86_400_000 })).toEqual([
+      { provider: "openrouter", model: "openai/gpt-4o-mini", events: 2, costNanoUsd: 4_000_000n, chargedMicroCredits: 650_000n },
+    ]);
+    await assertInvariants(ledger);
+  });
+
   it("keeps the providers' usage snapshots and gives each provider's costs by the day its requests were sent", async () => {
     const { ledger } = await tempLedger();
     const org = await funded(ledger, 10n);

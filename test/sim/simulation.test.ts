@@ -1,7 +1,8 @@
 /**
  * A seeded simulation: thousands of random steps (grants, budgets, paid calls
- * with random provider outcomes, crashes at random failpoints, reconciles)
- * against the real ledger, the real metering core, the real openai and
+ * with random provider outcomes, crashes at random failpoints, reconciles,
+ * and resolutions written straight to the ledger with random mixes of
+ * events, costs, models and markups) against the real ledger, the real metering core, the real openai and
  * apify-client packages and the loopback simulators. Every invariant is
  * checked after every step; a failure names the seed that reproduces it.
  *
@@ -23,7 +24,9 @@ import { Metering } from "../../src/metering/meter.js";
 import type { PricingConfig } from "../../src/metering/pricing.js";
 import { Reconciler } from "../../src/fleet/reconcile.js";
 import type { OrgRef } from "../../src/metering/types.js";
-import { parseDecimal } from "../../src/money.js";
+import type { PaidProvider } from "../../src/features.js";
+import type { UsageEventInput } from "../../src/ledger/index.js";
+import { chargeMicroCredits, ONE, parseDecimal } from "../../src/money.js";
 import { createApify } from "../../src/providers/apify.js";
 import { ProviderFailure } from "../../src/providers/failure.js";
 import { createOpenRouter } from "../../src/providers/openrouter.js";
@@ -86,6 +89,51 @@ const LLM_OUTCOMES: [weight: number, behaviour: (rng: Rng) => OpenRouterBehaviou
 
 /** The models a call may name: listed, a router, a reasoning model, and one no list prices (refused). */
 const MODELS = [undefined, undefined, undefined, "openrouter/auto", "deepseek/deepseek-r1", "openai/gpt-4o-mini:nitro"] as const;
+
+/** Pricings an event may have been charged at: a settle may mix them (a caller repricing mid-call, a reconcile at the held price). */
+const MARKUPS = ["1", "1.25", "1.5", "2.75"] as const;
+const CREDIT_VALUES = ["0.01", "0.005"] as const;
+/** Providers and models an event may name: the per-model rollup keys on both. */
+const EVENT_MODELS: [PaidProvider, string | null][] = [
+  ["openrouter", "openai/gpt-4o-mini"],
+  ["openrouter", "deepseek/deepseek-r1"],
+  ["openrouter", null],
+  ["apify", "apify/google-search-scraper"],
+];
+
+/**
+ * One to four events of a resolution, each with its own provider, model,
+ * cost and pricing, charged at least cost x its own markup (hosted), or
+ * counted at cost (self_host). Void: every event failed and charged nothing.
+ */
+function randomEvents(rng: Rng, mode: "hosted" | "self_host", voided: boolean, now: number): UsageEventInput[] {
+  return Array.from({ length: 1 + rng.int(4) }, () => {
+    const [provider, model] = rng.pick(EVENT_MODELS);
+    const [markup, creditUsdValue] = [rng.pick(MARKUPS), rng.pick(CREDIT_VALUES)];
+    const cost = voided ? 0n : BigInt(rng.int(3)) * BigInt(rng.int(4_000_000));
+    const floor = chargeMicroCredits(cost, mode === "hosted" ? parseDecimal(markup) : ONE, parseDecimal(creditUsdValue));
+    const metered = floor + (rng.chance(0.2) ? BigInt(rng.int(1_000)) : 0n);
+    const tokens = rng.chance(0.7) ? 1 + rng.int(4_000) : null;
+    return {
+      provider,
+      model,
+      providerRequestId: null,
+      outcome: voided || rng.chance(0.1) ? "failed" : "ok",
+      promptTokens: tokens,
+      completionTokens: tokens === null ? null : rng.int(tokens),
+      totalTokens: tokens,
+      costNanoUsd: cost,
+      costSource: rng.pick(["reported", "lookup", "none"] as const),
+      markup,
+      creditUsdValue,
+      chargedMicroCredits: voided || mode === "self_host" ? 0n : metered,
+      meteredMicroCredits: voided ? 0n : metered,
+      estimated: false,
+      priceUnknown: rng.chance(0.1),
+      createdAt: now,
+    };
+  });
+}
 
 function pickWeighted<T>(rng: Rng, options: [number, (rng: Rng) => T][]): T {
   let roll = rng.next() * options.reduce((sum, [w]) => sum + w, 0);
@@ -151,7 +199,41 @@ describe("seeded fault simulation", () => {
       });
     };
 
-    for (let step = 0; step < STEPS; step++) {
+    /** A hold placed and resolved straight on the ledger: the metering core prices every event at one markup, this mixes them. */
+    const ledgerResolution = async (org: OrgRef) => {
+      const now = Date.now();
+      const mode = rng.chance(0.8) ? ("hosted" as const) : ("self_host" as const);
+      const hold = BigInt(1 + rng.int(3_000_000));
+      const feature = rng.pick(["profile_draft", "lead_qualify"] as const);
+      const placed = await ledger.placeHold({
+        orgId: org.id,
+        feature,
+        provider: "openrouter",
+        deploymentMode: mode,
+        holdMicroCredits: hold,
+        walletHoldMicroCredits: mode === "hosted" ? hold : 0n,
+        idempotencyKey: null,
+        requestHash: `direct-${step}`,
+        markup: rng.pick(MARKUPS),
+        creditUsdValue: rng.pick(CREDIT_VALUES),
+        ownerInstanceId: null,
+        now,
+      });
+      if (placed.kind !== "placed") return placed.kind;
+      if (rng.chance(0.7)) await ledger.markDispatched(placed.call.id, now);
+      if (rng.chance(0.15)) {
+        await ledger.voidCall(placed.call.id, randomEvents(rng, mode, true, now), { code: "provider_error", message: "simulated" }, now);
+        return "voided";
+      }
+      const events = randomEvents(rng, mode, false, now);
+      const pricings = new Set(events.map((e) => `${e.markup}|${e.creditUsdValue}`)).size;
+      if (pricings > 1) tally.mixed_pricing = (tally.mixed_pricing ?? 0) + 1;
+      await ledger.settleCall(placed.call.id, events, rng.chance(0.8) ? { resultJson: "{}" } : { error: { code: "provider_error", message: "x" } }, now);
+      return `settled ${events.length} event(s) at ${pricings} pricing(s)`;
+    };
+
+    let step = 0;
+    for (; step < STEPS; step++) {
       const org = rng.pick(orgs);
       const roll = rng.next();
       let action: string;
@@ -174,6 +256,8 @@ describe("seeded fault simulation", () => {
         } else if (roll < 0.18) {
           action = "reconcile";
           await reconciler.run(AT_ONCE);
+        } else if (roll < 0.3) {
+          action = `ledger: ${await ledgerResolution(org)}`;
         } else {
           const crash = rng.chance(0.05) ? rng.pick(FAILPOINTS) : null;
           armFailpoint(crash, "throw");
@@ -210,5 +294,6 @@ describe("seeded fault simulation", () => {
     expect(tally.insufficient_credits ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
     expect(tally.provider_error ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
     expect(tally.CrashSignal ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
+    expect(tally.mixed_pricing ?? 0, `seed ${SEED}`).toBeGreaterThan(0);
   }, 300_000);
 });

@@ -9,50 +9,66 @@ import { MAX_AMOUNT_MICRO_CREDITS, MAX_BALANCE_MICRO_CREDITS, microToCreditsText
 import { LedgerRefusal } from "../errors.js";
 import { toBudget, toOrg, toRateCard, toWallet } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
-import { statement } from "../sql.js";
+import { p, statement } from "../sql.js";
 import type { BudgetInput, BudgetRecord, OrgRecord, RateCardPatch, RateCardRecord, WalletRecord } from "../types.js";
 import { requireRateCard, requireWallet } from "./calls.js";
 
-const orgById = statement("org_by_id", "SELECT * FROM orgs WHERE id = @id", toOrg);
-const orgByName = statement("org_by_name", "SELECT * FROM orgs WHERE name = @name", toOrg);
-export const listOrgsSql = statement("list_orgs", "SELECT * FROM orgs ORDER BY created_at, name", toOrg);
-const insertOrg = statement("insert_org", "INSERT INTO orgs (id, name, created_at) VALUES (@id, @name, @now) ON CONFLICT (name) DO NOTHING");
+const orgById = statement("org_by_id", "SELECT * FROM orgs WHERE id = @id", { id: p.text }, toOrg);
+const orgByName = statement("org_by_name", "SELECT * FROM orgs WHERE name = @name", { name: p.text }, toOrg);
+export const listOrgsSql = statement("list_orgs", "SELECT * FROM orgs ORDER BY created_at, name", {}, toOrg);
+const insertOrg = statement("insert_org", "INSERT INTO orgs (id, name, created_at) VALUES (@id, @name, @now) ON CONFLICT (name) DO NOTHING", {
+  id: p.text,
+  name: p.text,
+  now: p.int,
+});
 const insertWallet = statement(
   "insert_wallet",
   "INSERT INTO wallets (org_id, balance_micro_credits, held_micro_credits, updated_at) VALUES (@orgId, 0, 0, @now)",
+  { orgId: p.text, now: p.int },
 );
 const insertGrant = statement(
   "insert_grant",
   `INSERT INTO credit_transactions (id, org_id, kind, amount_micro_credits, tool_call_id, note, created_at)
    VALUES (@id, @orgId, 'grant', @amount, NULL, @note, @now)`,
+  { id: p.text, orgId: p.text, amount: p.money, note: p.textOrNull, now: p.int },
 );
 const addBalance = statement(
   "add_balance",
   `UPDATE wallets SET balance_micro_credits = balance_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId
    RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  { amount: p.money, now: p.int, orgId: p.text },
   toWallet,
 );
-export const listRateCardsSql = statement("list_rate_cards", "SELECT * FROM rate_cards ORDER BY feature", toRateCard);
-const lockRateCard = statement("lock_rate_card", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard, { forUpdate: true });
+export const listRateCardsSql = statement("list_rate_cards", "SELECT * FROM rate_cards ORDER BY feature", {}, toRateCard);
+const lockRateCard = statement("lock_rate_card", "SELECT * FROM rate_cards WHERE feature = @feature", { feature: p.text }, toRateCard, { forUpdate: true });
 const writeRateCard = statement(
   "write_rate_card",
   "UPDATE rate_cards SET model = @model, max_tokens = @maxTokens, floor_micro_credits = @floor, updated_at = @now WHERE feature = @feature",
+  { model: p.textOrNull, maxTokens: p.intOrNull, floor: p.money, now: p.int, feature: p.text },
 );
 const budgetFor = statement(
   "budget_for",
   `SELECT * FROM budgets WHERE org_id = @orgId AND period = @period
      AND ((feature IS NULL AND CAST(@feature AS TEXT) IS NULL) OR feature = @feature)`,
+  { orgId: p.text, period: p.text, feature: p.textOrNull },
   toBudget,
 );
-const updateBudget = statement("update_budget", "UPDATE budgets SET limit_micro_credits = @limit, hard = @hard, updated_at = @now WHERE id = @id");
+const updateBudget = statement("update_budget", "UPDATE budgets SET limit_micro_credits = @limit, hard = @hard, updated_at = @now WHERE id = @id", {
+  limit: p.money,
+  hard: p.flag,
+  now: p.int,
+  id: p.text,
+});
 const insertBudget = statement(
   "insert_budget",
   `INSERT INTO budgets (id, org_id, feature, period, limit_micro_credits, hard, created_at, updated_at)
    VALUES (@id, @orgId, @feature, @period, @limit, @hard, @now, @now)`,
+  { id: p.text, orgId: p.text, feature: p.textOrNull, period: p.text, limit: p.money, hard: p.flag, now: p.int },
 );
 export const listBudgetsSql = statement(
   "list_budgets",
   "SELECT * FROM budgets WHERE CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId ORDER BY org_id, created_at",
+  { orgId: p.textOrNull },
   toBudget,
 );
 
@@ -123,7 +139,7 @@ export function* setBudget(input: BudgetInput, now: number): Script<BudgetRecord
   requireAmount(input.limitMicroCredits, "a budget");
   yield* requireWallet(input.orgId, true);
   const existing = yield* get(budgetFor, { orgId: input.orgId, period: input.period, feature: input.feature });
-  const hard = input.hard ? 1 : 0;
+  const hard = input.hard ? (1 as const) : (0 as const);
   if (existing) {
     yield* run(updateBudget, { limit: input.limitMicroCredits, hard, now, id: existing.id });
     return { ...existing, limitMicroCredits: input.limitMicroCredits, hard: input.hard, updatedAt: now };

@@ -7,31 +7,27 @@
  */
 import type { PaidProvider } from "../../features.js";
 import type { ProviderDayCost, ProviderWindow, RecordedRequest, UsageSnapshot } from "../audit-types.js";
+import { toSnapshot } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
-import { asBigInt, asNumber, statement, type Row } from "../sql.js";
+import { asBigInt, asNumber, p, statement } from "../sql.js";
 
 const DAY_MS = 86_400_000;
-
-const toSnapshot = (row: Row): UsageSnapshot => ({
-  id: String(row.id),
-  provider: row.provider as PaidProvider,
-  takenAt: asNumber(row.taken_at),
-  usageNanoUsd: asBigInt(row.usage_nano_usd),
-  reason: row.reason as UsageSnapshot["reason"],
-});
 
 const insertSnapshot = statement(
   "insert_usage_snapshot",
   `INSERT INTO provider_usage_snapshots (id, provider, taken_at, usage_nano_usd, reason) VALUES (@id, @provider, @takenAt, @usage, @reason)`,
+  { id: p.text, provider: p.text, takenAt: p.int, usage: p.money, reason: p.text },
 );
 const snapshotBefore = statement(
   "usage_snapshot_before",
   "SELECT * FROM provider_usage_snapshots WHERE provider = @provider AND taken_at <= @at ORDER BY taken_at DESC, id DESC LIMIT 1",
+  { provider: p.text, at: p.int },
   toSnapshot,
 );
 const firstSnapshot = statement(
   "usage_snapshot_first_in",
   "SELECT * FROM provider_usage_snapshots WHERE provider = @provider AND taken_at >= @from AND taken_at < @to ORDER BY taken_at, id LIMIT 1",
+  { provider: p.text, from: p.int, to: p.int },
   toSnapshot,
 );
 const costByDay = statement(
@@ -40,6 +36,7 @@ const costByDay = statement(
           sum(estimated) AS estimated, sum(CASE WHEN estimated = 1 THEN cost_nano_usd ELSE 0 END) AS estimated_cost
      FROM usage_events WHERE provider = @provider AND created_at >= @from AND created_at < @to
     GROUP BY created_at - (created_at % ${DAY_MS}) ORDER BY 1`,
+  { provider: p.text, from: p.int, to: p.int },
   (row): ProviderDayCost => ({
     day: asNumber(row.day),
     events: asNumber(row.events),
@@ -53,6 +50,7 @@ const requests = statement(
   `SELECT provider_request_id, tool_call_id, cost_nano_usd, estimated, created_at FROM usage_events
     WHERE provider = @provider AND created_at >= @from AND created_at < @to AND provider_request_id IS NOT NULL
     ORDER BY created_at, id`,
+  { provider: p.text, from: p.int, to: p.int },
   (row): RecordedRequest => ({
     ref: String(row.provider_request_id),
     toolCallId: String(row.tool_call_id),

@@ -2,23 +2,30 @@
 import { periodStart } from "../periods.js";
 import { toBudget } from "../rows.js";
 import { getQuery, together, type Query, type Results, type Script } from "../script.js";
-import { asBigInt, statement } from "../sql.js";
+import { asBigInt, p, statement, type Row } from "../sql.js";
 import { OPEN_STATE_SQL, type BudgetRecord, type BudgetStanding } from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 
 /** The organisation's budgets that cover a feature: its own and the organisation-wide ones. */
-export const budgetsFor = statement("budgets_for", "SELECT * FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)", toBudget);
+export const budgetsFor = statement(
+  "budgets_for",
+  "SELECT * FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)",
+  { orgId: p.text, feature: p.text },
+  toBudget,
+);
 
-const sum = (row: Record<string, unknown>) => asBigInt(row.n);
+const sum = (row: Row) => asBigInt(row.n);
 const meteredSince = statement(
   "metered_since",
   "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND day >= @since",
+  { orgId: p.text, since: p.int },
   sum,
 );
 const meteredSinceForFeature = statement(
   "metered_since_for_feature",
   "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM usage_daily WHERE org_id = @orgId AND feature = @feature AND day >= @since",
+  { orgId: p.text, feature: p.text, since: p.int },
   sum,
 );
 /**
@@ -27,12 +34,18 @@ const meteredSinceForFeature = statement(
  * organisation ever made), and picked the latter: a paid call then scanned the whole history (194 ms at
  * 1M calls). So SQLite is told which index to use; PostgreSQL's planner knows from its statistics.
  */
-const openHoldsSql = (where: string) => ({
-  sqlite: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls INDEXED BY tool_calls_open_idx WHERE ${where} AND ${OPEN}`,
-  postgres: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE ${where} AND ${OPEN}`,
-});
-export const openHolds = statement("open_holds", openHoldsSql("org_id = @orgId"), sum);
-export const openHoldsForFeature = statement("open_holds_for_feature", openHoldsSql("org_id = @orgId AND feature = @feature"), sum);
+const openHoldsSql = <const W extends string>(where: W) =>
+  ({
+    sqlite: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls INDEXED BY tool_calls_open_idx WHERE ${where} AND ${OPEN}`,
+    postgres: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE ${where} AND ${OPEN}`,
+  }) as const;
+export const openHolds = statement("open_holds", openHoldsSql("org_id = @orgId"), { orgId: p.text }, sum);
+export const openHoldsForFeature = statement(
+  "open_holds_for_feature",
+  openHoldsSql("org_id = @orgId AND feature = @feature"),
+  { orgId: p.text, feature: p.text },
+  sum,
+);
 
 /** The two sums a budget's standing needs: settled spend in its period (from the daily rollup) and the open holds it covers. */
 function standingQueries(budget: BudgetRecord, now: number): [Query<bigint | undefined>, Query<bigint | undefined>] {

@@ -8,44 +8,58 @@
  * conditional update that only an open call passes, which in PostgreSQL also
  * locks its row: whoever comes second, in any process, finds it closed and
  * changes nothing. Lock order is the call's row, then the organisation's
- * daily rollup, then its wallet, taken last and released with the COMMIT
- * sent alongside.
+ * daily rollups (rollups.ts), then its wallet, taken last and released with
+ * the COMMIT sent alongside.
  */
 import { failpoint } from "../../failpoints.js";
 import { newId } from "../../ids.js";
-import { chargedBelowMarkup, parseDecimal } from "../../money.js";
 import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
 import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
-import { statement } from "../sql.js";
+import { idempotentStatement, p, statement } from "../sql.js";
 import { OPEN_STATE_SQL, type CallResult, type RateCardRecord, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../types.js";
+import { belowItsMarkup, rollupWrites } from "./rollups.js";
 
 const OPEN = OPEN_STATE_SQL;
-const DAY_MS = 86_400_000;
 const WALLET = "SELECT org_id, balance_micro_credits, held_micro_credits FROM wallets WHERE org_id = @orgId";
 
-export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", toCall);
-export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, toCall);
-export const walletOf = statement("wallet_of", WALLET, toWallet);
+export const callById = statement("call_by_id", "SELECT * FROM tool_calls WHERE id = @id", { id: p.text }, toCall);
+export const openCalls = statement("open_calls", `SELECT * FROM tool_calls WHERE ${OPEN} ORDER BY created_at`, {}, toCall);
+export const walletOf = statement("wallet_of", WALLET, { orgId: p.text }, toWallet);
 /** The wallet row, locked until the transaction ends: every money check of an organisation starts here. */
-export const lockWallet = statement("lock_wallet", WALLET, toWallet, { forUpdate: true });
-export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", toRateCard);
-/** held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held. */
-export const markDispatchedSql = statement(
+export const lockWallet = statement("lock_wallet", WALLET, { orgId: p.text }, toWallet, { forUpdate: true });
+export const rateCardOf = statement("rate_card_of", "SELECT * FROM rate_cards WHERE feature = @feature", { feature: p.text }, toRateCard);
+/**
+ * held -> dispatched, just before the provider request leaves; changes nothing when the call is no longer held.
+ * Sent again after a lost answer, it still counts the row it dispatched at @now: the caller must not read
+ * its own dispatch as a reconciler's void.
+ */
+export const markDispatchedSql = idempotentStatement(
   "mark_dispatched",
-  "UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now WHERE id = @id AND state = 'held'",
+  `UPDATE tool_calls SET state = 'dispatched', dispatched_at = @now
+    WHERE id = @id AND (state = 'held' OR (state = 'dispatched' AND dispatched_at = @now))`,
+  { now: p.int, id: p.text },
 );
 /** Appends a provider reference the moment it is known (once, however often it is reported). */
-export const addProviderRefSql = statement("add_provider_ref", {
-  sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
-            WHERE id = @id AND NOT EXISTS (SELECT 1 FROM json_each(tool_calls.provider_refs) WHERE value = @ref)`,
-  postgres: `UPDATE tool_calls SET provider_refs = (provider_refs::jsonb || jsonb_build_array(@ref::text))::text
-              WHERE id = @id AND NOT (provider_refs::jsonb ? @ref)`,
-});
-/** held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled. */
-export const markUnknownSql = statement(
+export const addProviderRefSql = idempotentStatement(
+  "add_provider_ref",
+  {
+    sqlite: `UPDATE tool_calls SET provider_refs = json_insert(provider_refs, '$[#]', @ref)
+              WHERE id = @id AND NOT EXISTS (SELECT 1 FROM json_each(tool_calls.provider_refs) WHERE value = @ref)`,
+    postgres: `UPDATE tool_calls SET provider_refs = (provider_refs::jsonb || jsonb_build_array(@ref::text))::text
+                WHERE id = @id AND NOT (provider_refs::jsonb ? @ref)`,
+  },
+  { id: p.text, ref: p.text },
+);
+/**
+ * held/dispatched -> unknown: the provider may have done (and billed) the work; the hold stays until reconciled.
+ * Sent again, it still counts the row it marked with this error.
+ */
+export const markUnknownSql = idempotentStatement(
   "mark_unknown",
-  "UPDATE tool_calls SET state = 'unknown', error_code = @code, error_message = @message WHERE id = @id AND state IN ('held', 'dispatched')",
+  `UPDATE tool_calls SET state = 'unknown', error_code = @code, error_message = @message
+    WHERE id = @id AND (state IN ('held', 'dispatched') OR (state = 'unknown' AND error_code = @code AND error_message = @message))`,
+  { code: p.text, message: p.text, id: p.text },
 );
 const insertEvent = statement(
   "insert_event",
@@ -55,16 +69,43 @@ const insertEvent = statement(
    VALUES (@id, @callId, @orgId, @feature, @provider, @model, @ref, @outcome, @promptTokens, @completionTokens, @totalTokens,
      @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @belowMarkup,
      @createdAt, @now)`,
+  {
+    id: p.text,
+    callId: p.text,
+    orgId: p.text,
+    feature: p.text,
+    provider: p.text,
+    model: p.textOrNull,
+    ref: p.textOrNull,
+    outcome: p.text,
+    promptTokens: p.intOrNull,
+    completionTokens: p.intOrNull,
+    totalTokens: p.intOrNull,
+    cost: p.money,
+    costSource: p.text,
+    markup: p.text,
+    creditUsdValue: p.text,
+    charged: p.money,
+    metered: p.money,
+    overHold: p.flag,
+    estimated: p.flag,
+    priceUnknown: p.flag,
+    belowMarkup: p.flag,
+    createdAt: p.int,
+    now: p.int,
+  },
 );
 const insertSpend = statement(
   "insert_spend",
   `INSERT INTO credit_transactions (id, org_id, kind, amount_micro_credits, tool_call_id, note, created_at)
    VALUES (@id, @orgId, 'spend', @amount, @callId, @note, @now)`,
+  { id: p.text, orgId: p.text, amount: p.money, callId: p.text, note: p.text, now: p.int },
 );
 const releaseAndCharge = statement(
   "release_and_charge",
   `UPDATE wallets SET balance_micro_credits = balance_micro_credits - @charged, held_micro_credits = held_micro_credits - @released,
      updated_at = @now WHERE org_id = @orgId RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  { charged: p.money, released: p.money, now: p.int, orgId: p.text },
   toWallet,
 );
 /**
@@ -78,49 +119,9 @@ const closeCall = statement(
   `UPDATE tool_calls SET state = @state, result_json = @result, error_code = coalesce(@code, error_code),
      error_message = coalesce(@message, error_message), resolved_at = @now
    WHERE id = @id AND ${OPEN} RETURNING *`,
+  { state: p.text, result: p.textOrNull, code: p.textOrNull, message: p.textOrNull, now: p.int, id: p.text },
   toCall,
 );
-const addDaily = statement(
-  "add_daily",
-  `INSERT INTO usage_daily (org_id, feature, day, deployment_mode, markup, credit_usd_value, calls, events, cost_nano_usd,
-     charged_micro_credits, metered_micro_credits, estimated_events, over_hold_events, below_markup_events)
-   VALUES (@orgId, @feature, @day, @mode, @markup, @creditUsdValue, 1, @events, @cost, @charged, @metered, @estimated, @overHold,
-     @belowMarkup)
-   ON CONFLICT (org_id, day, feature, deployment_mode, markup, credit_usd_value) DO UPDATE SET
-     calls = usage_daily.calls + 1, events = usage_daily.events + excluded.events,
-     cost_nano_usd = usage_daily.cost_nano_usd + excluded.cost_nano_usd,
-     charged_micro_credits = usage_daily.charged_micro_credits + excluded.charged_micro_credits,
-     metered_micro_credits = usage_daily.metered_micro_credits + excluded.metered_micro_credits,
-     estimated_events = usage_daily.estimated_events + excluded.estimated_events,
-     over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events,
-     below_markup_events = usage_daily.below_markup_events + excluded.below_markup_events`,
-);
-
-const addModelDaily = statement(
-  "add_model_daily",
-  `INSERT INTO usage_model_daily (org_id, day, provider, model, events, cost_nano_usd, charged_micro_credits)
-   VALUES (@orgId, @day, @provider, @model, @events, @cost, @charged)
-   ON CONFLICT (org_id, day, provider, model) DO UPDATE SET events = usage_model_daily.events + excluded.events,
-     cost_nano_usd = usage_model_daily.cost_nano_usd + excluded.cost_nano_usd,
-     charged_micro_credits = usage_model_daily.charged_micro_credits + excluded.charged_micro_credits`,
-);
-
-/** The per-model rollup's increments of one resolution: one row per provider and model its events name. */
-function modelDaily(orgId: string, day: number, events: UsageEventInput[]): Query[] {
-  const byModel = new Map<string, { provider: string; model: string; events: number; cost: bigint; charged: bigint }>();
-  for (const e of events) {
-    const model = e.model ?? "";
-    const key = `${e.provider}\u0000${model}`;
-    const entry = byModel.get(key) ?? { provider: e.provider, model, events: 0, cost: 0n, charged: 0n };
-    entry.events += 1;
-    entry.cost += e.costNanoUsd;
-    entry.charged += e.chargedMicroCredits;
-    byModel.set(key, entry);
-  }
-  // In key order, so two resolutions lock these rows in the same order (PostgreSQL): no deadlock.
-  return [...byModel.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => runQuery(addModelDaily, { orgId, day, ...m }));
-}
-
 export function* requireWallet(orgId: string, lock = false): Script<WalletRecord> {
   const wallet = yield* get(lock ? lockWallet : walletOf, { orgId });
   if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
@@ -136,20 +137,6 @@ export function* requireRateCard(feature: string): Script<RateCardRecord> {
 type Resolution = { state: "settled" | "voided"; resultJson: string | null; error: { code: string; message: string } | null };
 
 const flag = (value: boolean) => (value ? 1 : 0);
-
-/** Charged below cost x its own markup, or below cost: only a wallet charge can be (self-hosted calls charge nothing). */
-const belowItsMarkup = (event: UsageEventInput, mode: string): boolean =>
-  mode === "hosted" && chargedBelowMarkup(event.chargedMicroCredits, event.costNanoUsd, parseDecimal(event.markup), parseDecimal(event.creditUsdValue));
-
-/** The call's events grouped by the pricing they were charged at (one group, unless a caller mixed them). */
-function byPricing(events: UsageEventInput[]): UsageEventInput[][] {
-  const groups = new Map<string, UsageEventInput[]>();
-  for (const event of events) {
-    const key = `${event.markup}|${event.creditUsdValue}`;
-    groups.set(key, [...(groups.get(key) ?? []), event]);
-  }
-  return [...groups.values()];
-}
 
 /** Shared by settle and void: the call claimed (only if still open), the wallet charged and released, events and rollup written. */
 function* resolve(callId: string, events: UsageEventInput[], resolution: Resolution, now: number): Script<ResolveOutcome> {
@@ -197,28 +184,9 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
     }),
   );
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
-  // The organisation's busy rows (its daily rollup, its wallet) come last: with the COMMIT sent alongside, they
+  // The organisation's busy rows (its daily rollups, its wallet) come last: with the COMMIT sent alongside, they
   // stay locked for one round trip.
-  for (const group of byPricing(events)) {
-    writes.push(
-      runQuery(addDaily, {
-        orgId: call.orgId,
-        feature: call.feature,
-        day: now - (now % DAY_MS),
-        mode: call.deploymentMode,
-        markup: group[0]!.markup,
-        creditUsdValue: group[0]!.creditUsdValue,
-        events: group.length,
-        cost: group.reduce((total, e) => total + e.costNanoUsd, 0n),
-        charged: group.reduce((total, e) => total + e.chargedMicroCredits, 0n),
-        metered: group.reduce((total, e) => total + e.meteredMicroCredits, 0n),
-        estimated: group.filter((e) => e.estimated).length,
-        overHold: overHold ? group.length : 0,
-        belowMarkup: group.filter((e) => belowItsMarkup(e, call.deploymentMode)).length,
-      }),
-      ...modelDaily(call.orgId, now - (now % DAY_MS), events),
-    );
-  }
+  writes.push(...rollupWrites(call, events, overHold, now));
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
   failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back
   const results = yield* closing(...writes);

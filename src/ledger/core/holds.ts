@@ -29,7 +29,7 @@ import { newId } from "../../ids.js";
 import { LedgerRefusal } from "../errors.js";
 import { toCall, toWallet } from "../rows.js";
 import { allQuery, closing, get, getQuery, runQuery, together, type Query, type Script } from "../script.js";
-import { statement } from "../sql.js";
+import { p, statement } from "../sql.js";
 import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
 import { budgetsFor, standingsAfter } from "./budgets.js";
 import { lockWallet, walletOf } from "./calls.js";
@@ -37,6 +37,7 @@ import { lockWallet, walletOf } from "./calls.js";
 const liveCallWithKey = statement(
   "live_call_with_key",
   "SELECT * FROM tool_calls WHERE org_id = @orgId AND idempotency_key = @key AND state <> 'voided'",
+  { orgId: p.text, key: p.textOrNull },
   toCall,
 );
 /** The balance check and the hold in one statement: no row when the wallet cannot cover the hold. */
@@ -45,12 +46,18 @@ const claimHold = statement(
   `UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now
    WHERE org_id = @orgId AND balance_micro_credits - held_micro_credits >= @amount
    RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  { amount: p.money, now: p.int, orgId: p.text },
   toWallet,
 );
-const addHeld = statement("add_held", "UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId");
+const addHeld = statement("add_held", "UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now WHERE org_id = @orgId", {
+  amount: p.money,
+  now: p.int,
+  orgId: p.text,
+});
 const insertNotice = statement(
   "insert_notice",
   "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
+  { budgetId: p.text, periodStart: p.int, now: p.int },
 );
 const insertCall = statement(
   "insert_call",
@@ -58,6 +65,21 @@ const insertCall = statement(
      idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at, owner_instance_id)
    VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now,
      @owner)`,
+  {
+    id: p.text,
+    orgId: p.text,
+    feature: p.text,
+    provider: p.text,
+    deploymentMode: p.text,
+    hold: p.money,
+    walletHold: p.money,
+    key: p.textOrNull,
+    requestHash: p.text,
+    markup: p.textOrNull,
+    creditUsdValue: p.textOrNull,
+    now: p.int,
+    owner: p.textOrNull,
+  },
 );
 
 export function* placeHold(request: HoldRequest): Script<HoldOutcome> {

@@ -22,44 +22,53 @@
  */
 import { chargedBelowMarkup, chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
-import { asBigInt, asNumber, statement, type Row } from "../sql.js";
+import { asBigInt, asNumber, p, statement, type Row, type SqlText } from "../sql.js";
 import { OPEN_STATE_SQL } from "../types.js";
 
 const OPEN = OPEN_STATE_SQL;
 
+/** An invariant: a query that returns the rows breaking it (none when it holds), and what those rows mean. */
+const invariant = (name: string, message: string, sql: SqlText) => ({ message, check: statement(`invariant_${name}`, sql, {}) });
+
 const CHECKS = [
-  statement(
-    "invariant_balance",
+  invariant(
+    "balance",
+    "balance differs from the sum of transactions",
     `SELECT * FROM (SELECT w.org_id, w.balance_micro_credits AS balance,
        (SELECT coalesce(sum(amount_micro_credits), 0) FROM credit_transactions t WHERE t.org_id = w.org_id) AS total
        FROM wallets w) x WHERE balance <> total`,
   ),
-  statement(
-    "invariant_held",
+  invariant(
+    "held",
+    "held differs from the sum of open holds",
     `SELECT * FROM (SELECT w.org_id, w.held_micro_credits AS held,
        (SELECT coalesce(sum(wallet_hold_micro_credits), 0) FROM tool_calls c WHERE c.org_id = w.org_id AND c.${OPEN}) AS total
        FROM wallets w) x WHERE held <> total`,
   ),
-  statement(
-    "invariant_available",
+  invariant(
+    "available",
+    "available balance negative without an over-hold charge",
     `SELECT org_id, balance_micro_credits - held_micro_credits AS available FROM wallets w
       WHERE balance_micro_credits - held_micro_credits < 0
         AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = w.org_id AND e.over_hold = 1)`,
   ),
-  statement(
-    "invariant_open_calls",
+  invariant(
+    "open_calls",
+    "open call with events or a spend",
     `SELECT id, state FROM tool_calls c WHERE ${OPEN}
        AND (EXISTS (SELECT 1 FROM usage_events e WHERE e.tool_call_id = c.id)
          OR EXISTS (SELECT 1 FROM credit_transactions t WHERE t.tool_call_id = c.id))`,
   ),
-  statement(
-    "invariant_voided_calls",
+  invariant(
+    "voided_calls",
+    "voided call with a charge",
     `SELECT id FROM tool_calls c WHERE state = 'voided'
        AND (EXISTS (SELECT 1 FROM credit_transactions t WHERE t.tool_call_id = c.id)
          OR EXISTS (SELECT 1 FROM usage_events e WHERE e.tool_call_id = c.id AND e.charged_micro_credits <> 0))`,
   ),
-  statement(
-    "invariant_settled_spend",
+  invariant(
+    "settled_spend",
+    "settled call whose spend differs from its events",
     `SELECT * FROM (SELECT c.id,
        (SELECT coalesce(sum(charged_micro_credits), 0) FROM usage_events e WHERE e.tool_call_id = c.id) AS charged,
        (SELECT coalesce(-sum(amount_micro_credits), 0) FROM credit_transactions t WHERE t.tool_call_id = c.id) AS spent,
@@ -67,16 +76,18 @@ const CHECKS = [
        FROM tool_calls c WHERE state = 'settled') x
      WHERE charged <> spent OR spends > 1 OR (charged = 0 AND spends <> 0)`,
   ),
-  statement(
-    "invariant_settled_event",
+  invariant(
+    "settled_event",
+    "settled call without a usage event",
     "SELECT id FROM tool_calls c WHERE state = 'settled' AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.tool_call_id = c.id)",
   ),
-  statement(
-    "invariant_idempotency",
+  invariant(
+    "idempotency",
+    "two live calls share an idempotency key",
     `SELECT org_id, idempotency_key, count(*) AS n FROM tool_calls
       WHERE idempotency_key IS NOT NULL AND state <> 'voided' GROUP BY org_id, idempotency_key HAVING count(*) > 1`,
   ),
-  statement("invariant_integers", {
+  invariant("integers", "non-integer amount", {
     sqlite: `SELECT 'wallets' AS t, org_id AS id FROM wallets
                WHERE typeof(balance_micro_credits) <> 'integer' OR typeof(held_micro_credits) <> 'integer'
              UNION ALL SELECT 'credit_transactions', id FROM credit_transactions WHERE typeof(amount_micro_credits) <> 'integer'
@@ -87,8 +98,9 @@ const CHECKS = [
                   OR typeof(metered_micro_credits) <> 'integer'`,
     postgres: "SELECT NULL AS t, NULL AS id WHERE 1 = 0",
   }),
-  statement(
-    "invariant_daily_rollup",
+  invariant(
+    "daily_rollup",
+    "daily rollup differs from the events",
     `WITH actual AS (
        SELECT e.org_id, e.feature, e.settled_at - (e.settled_at % 86400000) AS day, c.deployment_mode, e.markup, e.credit_usd_value,
               count(DISTINCT e.tool_call_id) AS calls, count(*) AS events, sum(e.cost_nano_usd) AS cost,
@@ -108,8 +120,9 @@ const CHECKS = [
                           AND e.markup = d.markup AND e.credit_usd_value = d.credit_usd_value
                           AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
   ),
-  statement(
-    "invariant_model_rollup",
+  invariant(
+    "model_rollup",
+    "per-model daily rollup differs from the events",
     `WITH actual AS (
        SELECT org_id, settled_at - (settled_at % 86400000) AS day, provider, coalesce(model, '') AS model,
               count(*) AS events, sum(cost_nano_usd) AS cost, sum(charged_micro_credits) AS charged
@@ -124,26 +137,13 @@ const CHECKS = [
   ),
 ];
 
-const MESSAGES = [
-  "balance differs from the sum of transactions",
-  "held differs from the sum of open holds",
-  "available balance negative without an over-hold charge",
-  "open call with events or a spend",
-  "voided call with a charge",
-  "settled call whose spend differs from its events",
-  "settled call without a usage event",
-  "two live calls share an idempotency key",
-  "non-integer amount",
-  "daily rollup differs from the events",
-  "per-model daily rollup differs from the events",
-];
-
 /** Settled events after (id), a page at a time: the charge of each is checked in exact arithmetic. */
 const settledEvents = statement(
   "invariant_settled_events_page",
   `SELECT e.id, e.cost_nano_usd, e.markup, e.credit_usd_value, e.charged_micro_credits, e.metered_micro_credits, e.below_markup, c.deployment_mode
      FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
     WHERE c.state = 'settled' AND e.id > @after ORDER BY e.id LIMIT 5000`,
+  { after: p.text },
 );
 
 const show = (row: Row) => JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
@@ -151,8 +151,8 @@ const show = (row: Row) => JSON.stringify(row, (_key, value: unknown) => (typeof
 /** Every broken invariant, described with up to five offending rows each; empty when the ledger is sound. */
 export function* checkInvariants(): Script<string[]> {
   const problems: string[] = [];
-  for (const [i, check] of CHECKS.entries()) {
-    for (const row of (yield* all(check)).slice(0, 5)) problems.push(`${MESSAGES[i]}: ${show(row)}`);
+  for (const { check, message } of CHECKS) {
+    for (const row of (yield* all(check)).slice(0, 5)) problems.push(`${message}: ${show(row)}`);
   }
   for (let after = ""; ;) {
     const page = yield* all(settledEvents, { after });

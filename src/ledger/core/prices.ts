@@ -5,35 +5,50 @@
 import { newId } from "../../ids.js";
 import { toModelPrice, toPriceOverride } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
-import { statement } from "../sql.js";
+import { idempotentStatement, p, statement } from "../sql.js";
 import type { DataQueryInput, ModelPriceOverride, ModelPriceRecord } from "../types.js";
 
-const loadPrices = statement("load_model_prices", "SELECT * FROM model_prices", toModelPrice);
-const clearPrices = statement("clear_model_prices", "DELETE FROM model_prices");
+const loadPrices = statement("load_model_prices", "SELECT * FROM model_prices", {}, toModelPrice);
+const clearPrices = statement("clear_model_prices", "DELETE FROM model_prices", {});
 const insertPrice = statement(
   "insert_model_price",
   `INSERT INTO model_prices (model, prompt_usd, completion_usd, request_usd, input_cache_read_usd, input_cache_write_usd,
      internal_reasoning_usd, web_search_usd, max_completion_tokens, fetched_at)
    VALUES (@model, @prompt, @completion, @request, @cacheRead, @cacheWrite, @reasoning, @webSearch, @maxCompletionTokens, @fetchedAt)`,
+  {
+    model: p.text,
+    prompt: p.text,
+    completion: p.text,
+    request: p.text,
+    cacheRead: p.text,
+    cacheWrite: p.text,
+    reasoning: p.text,
+    webSearch: p.text,
+    maxCompletionTokens: p.intOrNull,
+    fetchedAt: p.int,
+  },
 );
-const overrideOf = statement("model_price_override", "SELECT * FROM model_price_overrides WHERE model = @model", toPriceOverride);
-const listOverrides = statement("list_model_price_overrides", "SELECT * FROM model_price_overrides ORDER BY model", toPriceOverride);
+const overrideOf = statement("model_price_override", "SELECT * FROM model_price_overrides WHERE model = @model", { model: p.text }, toPriceOverride);
+const listOverrides = statement("list_model_price_overrides", "SELECT * FROM model_price_overrides ORDER BY model", {}, toPriceOverride);
 const upsertOverride = statement(
   "upsert_model_price_override",
   `INSERT INTO model_price_overrides (model, prompt_usd, completion_usd, request_usd, note, updated_at)
    VALUES (@model, @prompt, @completion, @request, @note, @now)
    ON CONFLICT (model) DO UPDATE SET prompt_usd = excluded.prompt_usd, completion_usd = excluded.completion_usd,
      request_usd = excluded.request_usd, note = excluded.note, updated_at = excluded.updated_at`,
+  { model: p.text, prompt: p.text, completion: p.text, request: p.text, note: p.textOrNull, now: p.int },
 );
-const deleteOverride = statement("delete_model_price_override", "DELETE FROM model_price_overrides WHERE model = @model");
+const deleteOverride = statement("delete_model_price_override", "DELETE FROM model_price_overrides WHERE model = @model", { model: p.text });
 const insertQuery = statement(
   "insert_data_query",
   `INSERT INTO data_query_log (id, org_id, source, dataset, query, row_count, created_at)
    VALUES (@id, @orgId, @source, @dataset, @query, @rowCount, @now)`,
+  { id: p.text, orgId: p.text, source: p.text, dataset: p.text, query: p.text, rowCount: p.int, now: p.int },
 );
-export const touchHealth = statement(
+export const touchHealth = idempotentStatement(
   "touch_health",
   "INSERT INTO ledger_health (id, checked_at) VALUES (1, @now) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+  { now: p.int },
 );
 
 export function loadModelPrices(): Script<ModelPriceRecord[]> {
@@ -42,18 +57,18 @@ export function loadModelPrices(): Script<ModelPriceRecord[]> {
 
 export function* saveModelPrices(prices: ModelPriceRecord[]): Script<void> {
   yield* run(clearPrices);
-  for (const p of prices) {
+  for (const price of prices) {
     yield* run(insertPrice, {
-      model: p.model,
-      prompt: p.promptUsd,
-      completion: p.completionUsd,
-      request: p.requestUsd,
-      cacheRead: p.inputCacheReadUsd,
-      cacheWrite: p.inputCacheWriteUsd,
-      reasoning: p.internalReasoningUsd,
-      webSearch: p.webSearchUsd,
-      maxCompletionTokens: p.maxCompletionTokens,
-      fetchedAt: p.fetchedAt,
+      model: price.model,
+      prompt: price.promptUsd,
+      completion: price.completionUsd,
+      request: price.requestUsd,
+      cacheRead: price.inputCacheReadUsd,
+      cacheWrite: price.inputCacheWriteUsd,
+      reasoning: price.internalReasoningUsd,
+      webSearch: price.webSearchUsd,
+      maxCompletionTokens: price.maxCompletionTokens,
+      fetchedAt: price.fetchedAt,
     });
   }
 }

@@ -10,13 +10,18 @@ import type { DeploymentMode, Feature } from "../../features.js";
 import { compareDecimal, parseDecimal } from "../../money.js";
 import { toUsageEvent } from "../rows.js";
 import { all, just, run, type Script } from "../script.js";
-import { asBigInt, asNumber, statement, type Row } from "../sql.js";
+import { asBigInt, asNumber, p, statement, type Row } from "../sql.js";
 import type { MarkupMargin } from "../report-types.js";
 import { OPEN_STATE_SQL, type FeatureMargin, type FeatureTotal, type MarginQuery, type UsageEventRecord, type UsageFilter, type UsageQuery } from "../types.js";
 
 const DAY_MS = 86_400_000;
 
-const eventsOfCall = statement("events_of_call", "SELECT * FROM usage_events WHERE tool_call_id = @callId ORDER BY created_at, id", toUsageEvent);
+const eventsOfCall = statement(
+  "events_of_call",
+  "SELECT * FROM usage_events WHERE tool_call_id = @callId ORDER BY created_at, id",
+  { callId: p.text },
+  toUsageEvent,
+);
 
 const recent = statement(
   "recent_usage",
@@ -26,6 +31,7 @@ const recent = statement(
      AND (CAST(@until AS BIGINT) IS NULL OR settled_at < @until)
      AND (CAST(@beforeAt AS BIGINT) IS NULL OR settled_at < @beforeAt OR (settled_at = @beforeAt AND id < @beforeId))
    ORDER BY settled_at DESC, id DESC LIMIT @limit`,
+  { orgId: p.text, feature: p.textOrNull, since: p.intOrNull, until: p.intOrNull, beforeAt: p.intOrNull, beforeId: p.text, limit: p.int },
   toUsageEvent,
 );
 
@@ -37,6 +43,7 @@ const exportPage = statement(
      AND (CAST(@feature AS TEXT) IS NULL OR feature = @feature)
      AND (CAST(@until AS BIGINT) IS NULL OR settled_at < @until)
    ORDER BY settled_at, id LIMIT @limit`,
+  { afterAt: p.int, afterId: p.text, orgId: p.textOrNull, feature: p.textOrNull, until: p.intOrNull, limit: p.int },
   toUsageEvent,
 );
 
@@ -80,6 +87,7 @@ const fromDays = statement(
     WHERE (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId)
       AND (CAST(@from AS BIGINT) IS NULL OR day >= @from) AND (CAST(@to AS BIGINT) IS NULL OR day < @to)
     GROUP BY feature, deployment_mode, markup, credit_usd_value`,
+  { orgId: p.textOrNull, from: p.intOrNull, to: p.intOrNull },
   toAggregate,
 );
 
@@ -91,6 +99,7 @@ const fromEvents = statement(
      FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
     WHERE (CAST(@orgId AS TEXT) IS NULL OR e.org_id = @orgId) AND e.settled_at >= @from AND e.settled_at < @to
     GROUP BY e.feature, c.deployment_mode, e.markup, e.credit_usd_value`,
+  { orgId: p.textOrNull, from: p.int, to: p.int },
   toAggregate,
 );
 
@@ -98,16 +107,18 @@ const openByFeature = statement(
   "open_calls_by_feature",
   `SELECT feature, count(*) AS n FROM tool_calls WHERE ${OPEN_STATE_SQL}
      AND (CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId) GROUP BY feature`,
+  { orgId: p.textOrNull },
   (row) => ({ feature: row.feature as Feature, n: asNumber(row.n) }),
 );
 
-const clearRollup = statement("clear_usage_daily", "DELETE FROM usage_daily");
-const clearModelRollup = statement("clear_usage_model_daily", "DELETE FROM usage_model_daily");
+const clearRollup = statement("clear_usage_daily", "DELETE FROM usage_daily", {});
+const clearModelRollup = statement("clear_usage_model_daily", "DELETE FROM usage_model_daily", {});
 const rebuildModelRollup = statement(
   "rebuild_usage_model_daily",
   `INSERT INTO usage_model_daily (org_id, day, provider, model, events, cost_nano_usd, charged_micro_credits)
    SELECT org_id, settled_at - (settled_at % ${DAY_MS}), provider, coalesce(model, ''), count(*), sum(cost_nano_usd), sum(charged_micro_credits)
      FROM usage_events GROUP BY org_id, settled_at - (settled_at % ${DAY_MS}), provider, coalesce(model, '')`,
+  {},
 );
 const rebuildRollup = statement(
   "rebuild_usage_daily",
@@ -118,6 +129,7 @@ const rebuildRollup = statement(
           sum(e.estimated), sum(e.over_hold), sum(e.below_markup)
      FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
     GROUP BY e.org_id, e.feature, e.settled_at - (e.settled_at % ${DAY_MS}), c.deployment_mode, e.markup, e.credit_usd_value`,
+  {},
 );
 
 export function usageEventsOfCall(callId: string): Script<UsageEventRecord[]> {

@@ -22,7 +22,7 @@
 import type pg from "pg";
 import type { Engine } from "../engine.js";
 import { run, runAsync, type Query, type Script, type Step } from "../script.js";
-import { bind, compile, type Params, type Statement } from "../sql.js";
+import { bind, compile, type Params, type RetryableStatement } from "../sql.js";
 import { asLedgerFailure, DriverFailure, isConnectionFailure, isRetryableConflict } from "./errors.js";
 
 /** Attempts for a write that met a deadlock or serialization failure. */
@@ -169,10 +169,11 @@ export class PostgresEngine implements Engine {
     }
   }
 
-  writeOne(statement: Statement<unknown>, params: Params): Promise<number> {
+  writeOne<P extends Params>(statement: RetryableStatement<unknown, P>, params: NoInfer<P>): Promise<number> {
     // One statement is atomic in autocommit: no BEGIN/COMMIT round trips. Sending it again after a lost
-    // connection is safe because such statements change nothing the second time (see Engine.writeOne).
-    return this.read(() => run(statement, params));
+    // connection is safe because such statements change nothing the second time (see idempotentStatement).
+    if (!statement.retryable) return Promise.reject(new Error(`statement ${statement.name} is not safe to send twice: run it in a write`));
+    return this.read(() => run(statement as RetryableStatement, params));
   }
 
   async read<T>(script: () => Script<T>): Promise<T> {

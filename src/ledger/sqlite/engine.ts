@@ -7,14 +7,14 @@
 import type Database from "better-sqlite3";
 import type { Engine } from "../engine.js";
 import { runSync, type Query, type Script } from "../script.js";
-import { bind, compile, type Params, type SqlValue, type Statement } from "../sql.js";
+import { bind, compile, type AnyStatement, type Params, type RetryableStatement, type SqlValue } from "../sql.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkFileIntegrity } from "./open.js";
 
 export class SqliteEngine implements Engine {
   readonly dialect = "sqlite" as const;
   readonly commits: GroupCommit;
-  private readonly prepared = new Map<Statement<unknown>, Database.Statement>();
+  private readonly prepared = new Map<AnyStatement, Database.Statement>();
 
   constructor(readonly sqlite: Database.Database) {
     this.commits = new GroupCommit(sqlite);
@@ -24,7 +24,7 @@ export class SqliteEngine implements Engine {
     return this.sqlite.name;
   }
 
-  private statement(statement: Statement<unknown>): Database.Statement {
+  private statement(statement: AnyStatement): Database.Statement {
     let prepared = this.prepared.get(statement);
     if (!prepared) {
       prepared = this.sqlite.prepare(compile(statement, "sqlite").text);
@@ -53,7 +53,9 @@ export class SqliteEngine implements Engine {
     return this.commits.run(() => runSync(script(), this.execute));
   }
 
-  writeOne(statement: Statement<unknown>, params: Params): Promise<number> {
+  writeOne<P extends Params>(statement: RetryableStatement<unknown, P>, params: NoInfer<P>): Promise<number> {
+    // SQLite never sends a statement twice; refusing here too keeps a wrongly cast statement from passing on one store only.
+    if (!statement.retryable) return Promise.reject(new Error(`statement ${statement.name} is not safe to send twice: run it in a write`));
     return this.commits.run(() => this.execute({ op: "run", statement, params }) as number);
   }
 

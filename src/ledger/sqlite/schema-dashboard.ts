@@ -4,6 +4,7 @@
  * Re-exported by schema.ts, so drizzle-kit and the row decoders see one schema.
  */
 import { index, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { Feature, PaidProvider } from "../../features.js";
 import { int, money } from "./columns.js";
 import { orgs } from "./schema.js";
 
@@ -18,7 +19,7 @@ export const usageModelDaily = sqliteTable(
       .notNull()
       .references(() => orgs.id),
     day: int("day").notNull(),
-    provider: text("provider").notNull(),
+    provider: text("provider").$type<PaidProvider>().notNull(),
     /** The model or actor the provider reported; '' when it named none. */
     model: text("model").notNull(),
     events: int("events").notNull(),
@@ -36,9 +37,8 @@ export const refusalsDaily = sqliteTable(
       .notNull()
       .references(() => orgs.id),
     day: int("day").notNull(),
-    feature: text("feature").notNull(),
-    /** insufficient_credits or budget_exceeded. */
-    code: text("code").notNull(),
+    feature: text("feature").$type<Feature>().notNull(),
+    code: text("code").$type<"insufficient_credits" | "budget_exceeded">().notNull(),
     refusals: int("refusals").notNull(),
   },
   (t) => [primaryKey({ columns: [t.orgId, t.day, t.feature, t.code] })],
@@ -62,8 +62,7 @@ export const reconcileRuns = sqliteTable(
   "reconcile_runs",
   {
     id: text("id").primaryKey(),
-    /** sweep or command. */
-    source: text("source").notNull(),
+    source: text("source").$type<"sweep" | "command">().notNull(),
     instanceId: text("instance_id"),
     finishedAt: int("finished_at").notNull(),
     /** Counts per outcome, as JSON. */

@@ -63,8 +63,7 @@ export const instances = sqliteTable("instances", {
   pid: int("pid").notNull(),
   pidScope: text("pid_scope"),
   pidStart: text("pid_start"),
-  /** stdio or http. */
-  kind: text("kind").notNull(),
+  kind: text("kind").$type<"stdio" | "http">().notNull(),
   startedAt: int("started_at").notNull(),
   heartbeatAt: int("heartbeat_at").notNull(),
 });

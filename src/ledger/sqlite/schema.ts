@@ -4,13 +4,17 @@
  * with safe integers), so no amount ever passes through a float. The
  * PostgreSQL schema (../postgres/schema.ts) has the same tables and columns;
  * this one is the reference both stores' rows are decoded with (its column
- * mappings accept the decimal strings PostgreSQL sends for bigint too).
+ * mappings accept the decimal strings PostgreSQL sends for bigint too), and
+ * the Ledger's record types are inferred from (../types.ts): a text column
+ * whose values are narrower (a feature) says so with `$type`, which changes
+ * no SQL.
  *
  * Append-only: credit_transactions, usage_events, data_query_log. Updated in
  * place: a tool call's state (and the fields that travel with it), a wallet's
  * cached balance and holds, and operator settings (rate cards, budgets, keys).
  */
 import { sql } from "drizzle-orm";
+import type { Feature } from "../../features.js";
 import { OPEN_STATE_SQL } from "../types.js";
 import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { flag, int, money } from "./columns.js";
@@ -88,7 +92,7 @@ export const toolCalls = sqliteTable(
     orgId: text("org_id")
       .notNull()
       .references(() => orgs.id),
-    feature: text("feature").notNull(),
+    feature: text("feature").$type<Feature>().notNull(),
     provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
     state: text("state", { enum: ["held", "dispatched", "settled", "voided", "unknown"] }).notNull(),
     deploymentMode: text("deployment_mode", { enum: ["hosted", "self_host"] }).notNull(),
@@ -132,7 +136,7 @@ export const usageEvents = sqliteTable(
     orgId: text("org_id")
       .notNull()
       .references(() => orgs.id),
-    feature: text("feature").notNull(),
+    feature: text("feature").$type<Feature>().notNull(),
     provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
     model: text("model"),
     providerRequestId: text("provider_request_id"),
@@ -184,7 +188,7 @@ export const dataQueryLog = sqliteTable(
 );
 
 export const rateCards = sqliteTable("rate_cards", {
-  feature: text("feature").primaryKey(),
+  feature: text("feature").$type<Feature>().primaryKey(),
   provider: text("provider", { enum: ["openrouter", "apify"] }).notNull(),
   model: text("model"),
   maxTokens: int("max_tokens"),
@@ -201,7 +205,7 @@ export const budgets = sqliteTable(
       .notNull()
       .references(() => orgs.id),
     /** null: the budget covers every feature of the organisation. */
-    feature: text("feature"),
+    feature: text("feature").$type<Feature>(),
     period: text("period", { enum: ["day", "month", "total"] }).notNull(),
     limitMicroCredits: money("limit_micro_credits").notNull(),
     hard: flag("hard").notNull(),
@@ -237,7 +241,7 @@ export const usageDaily = sqliteTable(
     orgId: text("org_id")
       .notNull()
       .references(() => orgs.id),
-    feature: text("feature").notNull(),
+    feature: text("feature").$type<Feature>().notNull(),
     /** Epoch ms of the UTC midnight the events settled on. */
     day: int("day").notNull(),
     deploymentMode: text("deployment_mode", { enum: ["hosted", "self_host"] }).notNull(),

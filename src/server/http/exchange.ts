@@ -15,20 +15,12 @@
  * message shape.
  *
  * The client cancels by closing the request: the transport then closes, and
- * the server aborts the handlers of its requests.
+ * the server aborts the handlers of its requests. The transport itself
+ * (ExchangeTransport) lives with everything else that relies on the SDK's
+ * own behaviour, in ../sdk-internals.ts; this file reads the request.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  JSONRPCMessageSchema,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type JSONRPCMessage,
-  type RequestId,
-} from "@modelcontextprotocol/sdk/types.js";
+import type { IncomingMessage } from "node:http";
+import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 
 /** As the SDK's transport: more messages than this in one batch is refused. */
 const MAX_BATCH = 100;
@@ -64,61 +56,4 @@ export function readExchange(req: IncomingMessage, body: unknown): JSONRPCMessag
   }
   if (messages.length === 0) return { status: 400, code: -32600, message: "Invalid Request: empty batch" };
   return messages;
-}
-
-/** The transport of one exchange: its requests' answers stream back on `res`. */
-export class ExchangeTransport implements Transport {
-  onmessage?: Transport["onmessage"];
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  private readonly unanswered: Set<RequestId>;
-  private streaming = false;
-  private closed = false;
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-    private readonly messages: JSONRPCMessage[],
-    private readonly authInfo: AuthInfo | undefined,
-  ) {
-    this.unanswered = new Set(messages.filter(isJSONRPCRequest).map((m) => m.id));
-  }
-
-  async start(): Promise<void> {}
-
-  /** Hands the messages to the server; with no request among them, the exchange is over at once (202). */
-  deliver(): void {
-    if (this.unanswered.size === 0) this.res.writeHead(202).end();
-    const requestInfo = { headers: this.req.headers };
-    for (const message of this.messages) this.onmessage?.(message, { ...(this.authInfo ? { authInfo: this.authInfo } : {}), requestInfo });
-  }
-
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (this.closed || this.res.writableEnded) return;
-    const isResponse = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
-    const related = isResponse ? message.id : options?.relatedRequestId;
-    // A stateless exchange has no stream for anything that is not about its own requests.
-    if (related === undefined || !this.unanswered.has(related)) return;
-    if (!this.streaming) {
-      this.streaming = true;
-      this.res.writeHead(200, {
-        "Content-Type": "text/event-stream",
-        "Cache-Control": "no-cache, no-transform",
-        Connection: "keep-alive",
-        "X-Accel-Buffering": "no",
-      });
-    }
-    this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
-    if (isResponse) {
-      this.unanswered.delete(message.id as RequestId);
-      if (this.unanswered.size === 0) this.res.end();
-    }
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (!this.res.writableEnded) this.res.end();
-    this.onclose?.();
-  }
 }

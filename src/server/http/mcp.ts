@@ -11,7 +11,8 @@ import type { RequestHandler } from "express";
 import { EcnError } from "../../errors.js";
 import type { OrgRef } from "../../metering/types.js";
 import { createServer, type Extra, type ServerDeps } from "../create-server.js";
-import { ExchangeTransport, readExchange } from "./exchange.js";
+import { ExchangeTransport } from "../sdk-internals.js";
+import { readExchange } from "./exchange.js";
 
 /** The organisation of the authenticated API key, as the auth guard put it on the request. */
 export async function orgFromAuth(extra: Extra): Promise<OrgRef> {
