@@ -30,7 +30,7 @@
  * number of reconcilers may run at once.
  */
 import { newId } from "../ids.js";
-import { OPEN_STATES, type InstanceRecord, type Ledger, type ToolCallRecord, type UsageEventInput } from "../ledger/index.js";
+import { isOpenState, type InstanceRecord, type Ledger, type ToolCallRecord, type UsageEventInput } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { microToCredits, nanoToUsd } from "../money.js";
 import { redact } from "../redact.js";
@@ -178,7 +178,7 @@ export class Reconciler {
     if (!done) replayed.set(id, (done = spool.replayOwner(id)));
     if (!(await done)) return call; // still in its journal: spool.holds() leaves the call alone
     const now = await this.deps.ledger.getCall(call.id);
-    return now && OPEN_STATES.includes(now.state) ? now : null;
+    return now && isOpenState(now.state) ? now : null;
   }
 
   private entry(call: ToolCallRecord, action: ReconcileAction, note: string, events: UsageEventInput[] = []): ReconciledCall {

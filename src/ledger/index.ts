@@ -1,6 +1,6 @@
 export type * from "./types.js";
 export type * from "./audit-types.js";
-export { OPEN_STATES } from "./types.js";
+export { OPEN_STATES, isOpenState } from "./types.js";
 export { LedgerRefusal, LedgerUnavailable, storageFailure } from "./errors.js";
 export { periodStart } from "./periods.js";
 export { ScriptedLedger } from "./ledger.js";

@@ -31,6 +31,8 @@ export type CallState = ToolCallRecord["state"];
 export const OPEN_STATES = ["held", "dispatched", "unknown"] as const;
 type _OpenStatesAreStates = Expect<(typeof OPEN_STATES)[number] extends CallState ? true : false>;
 /** The same, as SQL: a call that is still open. */
+/** True while a call can still change state (held, dispatched or unknown). */
+export const isOpenState = (state: CallState): boolean => (OPEN_STATES as readonly CallState[]).includes(state);
 export const OPEN_STATE_SQL: string = `state IN (${OPEN_STATES.map((state) => `'${state}'`).join(", ")})`;
 export type TransactionKind = RowOf<typeof schema.creditTransactions>["kind"];
 
