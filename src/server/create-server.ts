@@ -30,9 +30,7 @@ import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../
 import { publishedOutput } from "../tools/tool.js";
 import { answerInvalidParams, ProtocolError } from "./protocol.js";
 import { RawArguments } from "./raw-arguments.js";
-
-export const SERVER_NAME = "ecn-mcp";
-export const SERVER_VERSION = "0.1.0";
+import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
