@@ -15,10 +15,9 @@ import { Reconciler, type ReconciledCall } from "../fleet/reconcile.js";
 import type { MeteringObserver } from "../metering/types.js";
 import { usdToNano } from "../money.js";
 import { openLedgerApp, type LedgerApp } from "./ledger-app.js";
-import type { ApifyOptions, ApifyProvider } from "../providers/apify.js";
 import type { ApifyAudit } from "../providers/apify-audit.js";
-import { createOpenRouter } from "../providers/openrouter.js";
-import { createOpenRouterAudit, type OpenRouterAudit } from "../providers/openrouter-audit.js";
+import { lazyApify, lazyOpenRouter, lazyOpenRouterAudit } from "../providers/lazy.js";
+import type { OpenRouterAudit } from "../providers/openrouter-audit.js";
 import { createSocrata } from "../providers/socrata.js";
 
 export interface App extends LedgerApp {
@@ -45,22 +44,6 @@ export interface AppOptions {
   serve?: "stdio" | "http";
 }
 
-/**
- * Apify, with apify-client (and its HTTP stack, the largest package we ship)
- * loaded at the first actor run or cost lookup rather than at start: most
- * sessions never run an actor, and a server answers its client sooner.
- */
-function onFirstUse(options: ApifyOptions): ApifyProvider {
-  let provider: Promise<ApifyProvider> | undefined;
-  const load = () => (provider ??= import("../providers/apify.js").then((m) => m.createApify(options)));
-  return {
-    runActor: async (request) => (await load()).runActor(request),
-    minimumChargeNanoUsd: async (actorId) => (await load()).minimumChargeNanoUsd(actorId),
-    costOf: async (runId) => (await load()).costOf(runId),
-    abandon: async (runId, waitSecs) => (await load()).abandon(runId, waitSecs),
-  };
-}
-
 /** How long a reconcile waits for an aborted Apify run to report its final state (aborts take seconds). */
 const ABORT_WAIT_SECS = 20;
 
@@ -84,8 +67,9 @@ async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
     instance = new ServerInstance({ ledger, logger, identity, kind: options.serve, heartbeatMs: config.instances.heartbeatMs });
     await instance.register();
   }
-  const openrouter = config.openrouter.apiKey ? createOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
-  const apify = config.apify.token ? onFirstUse({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
+  // Each provider's client package loads at its first request (providers/lazy.ts), not here.
+  const openrouter = config.openrouter.apiKey ? lazyOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
+  const apify = config.apify.token ? lazyApify({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
   const metering = new Metering({
     ledger,
     pricing,
@@ -111,7 +95,7 @@ async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
     metering,
     publicData: new PublicData(ledger, socrata),
     reconciler,
-    openrouterAudit: config.openrouter.apiKey ? createOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
+    openrouterAudit: config.openrouter.apiKey ? lazyOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
     apifyAudit: async () => {
       if (!config.apify.token) return undefined;
       return (await import("../providers/apify-audit.js")).createApifyAudit({ token: config.apify.token, baseUrl: config.apify.baseUrl });

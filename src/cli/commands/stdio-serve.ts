@@ -24,11 +24,34 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
       mode: config.deploymentMode,
       openrouter: config.openrouter.apiKey ? "configured" : "not configured",
     });
-    // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
-    await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
-    startSweeps(app);
-    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
-    await serveStdio({ server, metering, logger, close: app.close });
+    // The price list and OpenRouter's key usage now (so a cost audit can compare what was billed from here on)
+    // are taken once the client's initialize can be answered: an MCP client starts this server at every launch
+    // and waits for that answer. Every tool call waits for them, so no call runs before the start snapshot.
+    const opened = app;
+    let started: Promise<void> | undefined;
+    const ready = () =>
+      (started ??= Promise.all([metering.prices.warm(), snapshotAtStart(ledger, opened.openrouterAudit, logger)]).then(() => startSweeps(opened)));
+    const server = createServer({
+      metering,
+      accounts,
+      publicData,
+      logger,
+      resolveOrg: async () => {
+        await ready();
+        return org;
+      },
+    });
+    await serveStdio({
+      server,
+      metering,
+      logger,
+      onConnected: () => void ready().catch((error: unknown) => logger.error("could not load the price list at start", { error: String(error) })),
+      // What the start began finishes before the ledger closes.
+      close: async () => {
+        await ready().catch(() => undefined);
+        await opened.close();
+      },
+    });
   } catch (error) {
     await app?.close().catch(() => undefined);
     reportFailure(error);
