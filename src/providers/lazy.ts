@@ -25,14 +25,17 @@ function onFirstUse<P>(make: () => Promise<P>, methods: { [K in AsyncMethods<P>]
   return Object.fromEntries(calls) as P;
 }
 
+/** OpenRouter (openai loads at the first request). */
 export function lazyOpenRouter(options: OpenRouterOptions): OpenRouterProvider {
   return onFirstUse(async () => (await import("./openrouter.js")).createOpenRouter(options), { chat: true, embed: true, listModels: true, costOf: true });
 }
 
+/** OpenRouter's own account of the key's spend (openai loads at the first question). */
 export function lazyOpenRouterAudit(options: { apiKey: string; baseUrl: string }): OpenRouterAudit {
   return onFirstUse(async () => (await import("./openrouter-audit.js")).createOpenRouterAudit(options), { keyUsage: true, activity: true, generation: true });
 }
 
+/** Apify (apify-client loads at the first run or cost lookup). */
 export function lazyApify(options: ApifyOptions): ApifyProvider {
   return onFirstUse(async () => (await import("./apify.js")).createApify(options), { runActor: true, minimumChargeNanoUsd: true, costOf: true, abandon: true });
 }
