@@ -14,7 +14,9 @@
  *  5. scaling out: HTTP against stdio, the PostgreSQL store with one and two
  *     HTTP instances on one database, its latency and wallet reads at 1M events;
  *  6. the dashboard over 1M events: its data answers, time to the first chart
- *     in headless Chromium, bytes shipped.
+ *     in headless Chromium, bytes shipped;
+ *  7. start-up: --help, a CLI verb and the stdio server's answer to
+ *     `initialize`, as ratios to a bare `node` start.
  *
  * Results print as tables and go to bench/results/latest.json.
  * BENCH_QUICK=1 shrinks every section (a smoke run).
@@ -29,6 +31,7 @@ import { ledgerSection } from "./sections/ledger.mjs";
 import { growthSection } from "./sections/growth.mjs";
 import { latencySection } from "./sections/latency.mjs";
 import { scaleoutSection } from "./sections/scaleout.mjs";
+import { startupSection } from "./sections/startup.mjs";
 import { throughputSection } from "./sections/throughput.mjs";
 import { ROOT } from "./lib/stack.mjs";
 
@@ -62,6 +65,7 @@ try {
   }
   if (want("dashboard"))
     results.dashboard = await dashboardSection(sims, { events: quick ? 20_000 : 1_000_000, samples: quick ? 10 : 50, loads: quick ? 2 : 7 });
+  if (want("startup")) results.startup = await startupSection(sims, { samples: quick ? 5 : 20 });
 } finally {
   await Promise.all(Object.values(sims).map((sim) => sim.close()));
 }

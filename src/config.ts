@@ -2,11 +2,18 @@
  * Configuration: the only reader of process.env. One zod
  * schema, parsed once at start-up; a bad value stops start-up with a message
  * naming the variable. Secrets are never echoed back in messages.
+ *
+ * The schema uses zod's v3 API, which zod 4 ships as `zod/v3`: every verb
+ * parses the configuration first, and `zod/v3` loads as a dozen modules
+ * where zod 4's own API loads about a hundred (most of a CLI verb's start-up).
+ * In v3, a `.default()` before a transform is parsed like a given value (what
+ * zod 4 calls `.prefault()`).
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { FAILPOINTS, type Failpoint } from "./failpoints.js";
+import { ConfigError } from "./errors.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
 import { compareDecimal, MAX_MARKUP, MIN_CREDIT_USD_VALUE, ONE, parseDecimal, type Decimal } from "./money.js";
 import { registerSecrets } from "./redact.js";
@@ -63,9 +70,8 @@ export interface Config {
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
+// Defined beside the other errors, so a command can recognise it without loading the configuration's schema.
+export { ConfigError };
 
 /** The platform's per-user data directory for ecn-mcp. */
 function dataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
@@ -127,8 +133,8 @@ const schema = z
     ECN_CREDIT_USD_VALUE: decimalVar(
       "a decimal of at least 0.001 (a tenth of a cent), such as 0.01",
       (d) => compareDecimal(d, MIN_CREDIT_USD_VALUE) >= 0,
-    ).prefault("0.01"),
-    ECN_MARKUP: decimalVar("a decimal number from 1 to 100, such as 1.25", (d) => compareDecimal(d, ONE) >= 0 && compareDecimal(d, MAX_MARKUP) <= 0).prefault(
+    ).default("0.01"),
+    ECN_MARKUP: decimalVar("a decimal number from 1 to 100, such as 1.25", (d) => compareDecimal(d, ONE) >= 0 && compareDecimal(d, MAX_MARKUP) <= 0).default(
       "1.25",
     ),
     ECN_DEPLOYMENT_MODE: z

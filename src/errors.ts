@@ -38,3 +38,8 @@ export class EcnError extends Error {
     return `${this.code}: ${this.message}`;
   }
 }
+
+/** A setting (an environment variable, a flag) that cannot be used: the command stops before doing anything. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}

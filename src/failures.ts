@@ -14,7 +14,7 @@
  * is every log line (the logger does it), so credentials never travel on.
  */
 import { EcnError } from "./errors.js";
-import { LedgerRefusal, storageFailure } from "./ledger/index.js";
+import { LedgerRefusal, storageFailure } from "./ledger/errors.js";
 import type { Logger } from "./log.js";
 import { ProviderFailure } from "./providers/failure.js";
 

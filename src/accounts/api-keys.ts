@@ -7,7 +7,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { newId } from "../ids.js";
-import { storageFailure, type ApiKeyRecord, type Ledger } from "../ledger/index.js";
+import { storageFailure } from "../ledger/errors.js";
+import type { ApiKeyRecord, Ledger } from "../ledger/index.js";
 import type { OrgRef } from "../metering/types.js";
 
 export const KEY_PREFIX = "ecn_sk_";

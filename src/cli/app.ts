@@ -1,16 +1,15 @@
 /**
- * The composition root: builds the ledger, providers, metering core and
- * read models from the configuration, once, for whichever command runs.
+ * The composition root of the servers and of the verbs that call providers:
+ * on top of the ledger (./ledger-app.ts) it builds the providers, the
+ * metering core, public data and the reconciler, once, for whichever command
+ * runs. Verbs that only read or write the ledger open ./ledger-app.ts alone.
  */
 import type { Config } from "../config.js";
 import { armFailpoint } from "../failpoints.js";
-import { openLedger, type PostgresLedger, type SqliteLedger } from "../ledger/index.js";
-import { createLogger, type Logger } from "../log.js";
-import { Accounts } from "../accounts/accounts.js";
+import type { Logger } from "../log.js";
 import { Metering } from "../metering/meter.js";
 import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
-import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
 import { Reconciler, type ReconciledCall, type ReconcileOptions } from "../fleet/reconcile.js";
 import { reconcileAsCommand } from "../fleet/reconcile-command.js";
@@ -19,19 +18,14 @@ import { HostSpool } from "../fleet/spool/host-spool.js";
 import { spoolLedgerName } from "../fleet/spool/outcomes.js";
 import type { MeteringObserver } from "../metering/types.js";
 import { usdToNano } from "../money.js";
-import { sandboxed, type Sandboxed } from "./sandbox.js";
+import { openLedgerApp, type LedgerApp } from "./ledger-app.js";
 import type { ApifyAudit } from "../providers/apify-audit.js";
-import { createOpenRouter } from "../providers/openrouter.js";
-import { createOpenRouterAudit, type OpenRouterAudit } from "../providers/openrouter-audit.js";
+import { lazyApify, lazyOpenRouter, lazyOpenRouterAudit } from "../providers/lazy.js";
+import type { OpenRouterAudit } from "../providers/openrouter-audit.js";
 import { createSocrata } from "../providers/socrata.js";
 
-export interface App {
-  config: Config;
-  logger: Logger;
-  ledger: SqliteLedger | PostgresLedger;
-  pricing: PricingConfig;
+export interface App extends LedgerApp {
   metering: Metering;
-  accounts: Accounts;
   publicData: PublicData;
   reconciler: Reconciler;
   /** OpenRouter's own account of what the key was billed (cost audits, start snapshots); undefined without a key. */
@@ -62,26 +56,19 @@ export interface AppOptions {
 const ABORT_WAIT_SECS = 20;
 
 export async function createApp(given: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(given.logLevel);
-  const sandbox = given.sandbox ? await sandboxed(given, options.serve !== undefined) : null;
-  if (sandbox) logger.warn(sandbox.summary);
+  const base = await openLedgerApp(given, { ...(options.logger ? { logger: options.logger } : {}), simulators: options.serve !== undefined });
   try {
-    return await assemble(sandbox?.config ?? given, options, logger, sandbox);
+    return await assemble(base, options);
   } catch (error) {
-    await sandbox?.close();
+    await base.close();
     throw error;
   }
 }
 
-async function assemble(config: Config, options: AppOptions, logger: Logger, sandbox: Sandboxed | null): Promise<App> {
+async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
+  const { config, logger, ledger, pricing } = base;
   armFailpoint(config.failpoint ?? null);
   if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
-  const ledger = await openLedger({
-    databaseUrl: config.databaseUrl,
-    dbPath: config.dbPath,
-    poolMax: config.pgPoolMax,
-    onIdleError: (error) => logger.warn("a PostgreSQL connection failed while idle; the pool will make a new one", { error: error.message }),
-  });
   const identity = thisProcess();
   const watch = new LedgerWatch();
   const spool = new HostSpool({ dir: config.spoolDir, ledgerName: spoolLedgerName(config), ledger, logger, identity, watch });
@@ -101,16 +88,9 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     await spool.replay();
     await instance.register();
   }
-  const pricing: PricingConfig = {
-    markup: config.markup,
-    creditUsdValue: config.creditUsdValue,
-    deploymentMode: config.deploymentMode,
-  };
-  const openrouter = config.openrouter.apiKey ? createOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
-  // apify-client (and its HTTP stack) loads only when a token says it will be used.
-  const apify = config.apify.token
-    ? (await import("../providers/apify.js")).createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl })
-    : undefined;
+  // Each provider's client package loads at its first request (providers/lazy.ts), not here.
+  const openrouter = config.openrouter.apiKey ? lazyOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
+  const apify = config.apify.token ? lazyApify({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
   const metering = new Metering({
     ledger,
     pricing,
@@ -144,15 +124,11 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     ...(config.socrata.baseUrl ? { baseUrl: config.socrata.baseUrl } : {}),
   });
   return {
-    config,
-    logger,
-    ledger,
-    pricing,
+    ...base,
     metering,
-    accounts: new Accounts(ledger, pricing),
     publicData: new PublicData(ledger, socrata),
     reconciler,
-    openrouterAudit: config.openrouter.apiKey ? createOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
+    openrouterAudit: config.openrouter.apiKey ? lazyOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
     apifyAudit: async () => {
       if (!config.apify.token) return undefined;
       return (await import("../providers/apify-audit.js")).createApifyAudit({ token: config.apify.token, baseUrl: config.apify.baseUrl });
@@ -167,8 +143,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     close: async () => {
       // The row goes only once nothing of this server waits in its spool (see ServerInstance.stop).
       await instance?.stop(() => spool.close());
-      await ledger.close();
-      await sandbox?.close();
+      await base.close();
     },
   };
 }

@@ -2,65 +2,30 @@
 /**
  * `ecn-mcp`: the stdio MCP server by default, plus the operator's verbs.
  * The only place that reads argv, prints for humans or decides the exit code.
+ *
+ * Start-up is kept short: only the verb that runs is defined, from its own
+ * module, and what it needs (the configuration's schema, the ledger, the
+ * metering core, the MCP SDK, express) loads when its action runs. The
+ * program's own --help lists every verb from the table in ./verbs.ts.
  */
 import { Command } from "commander";
-import { ledgerLocation, migrateLedger } from "../ledger/index.js";
-import { SERVER_VERSION } from "../server/create-server.js";
-import { registerAuditCostsCommand } from "./commands/audit-costs.js";
-import { registerBudgetCommands } from "./commands/budget.js";
-import { registerCreditCommands } from "./commands/credits.js";
-import { registerDashboardCommand } from "./commands/dashboard.js";
-import { registerHttpCommand } from "./commands/http.js";
-import { registerInstancesCommand } from "./commands/instances.js";
-import { registerKeyCommands } from "./commands/key.js";
-import { registerMcpConfigCommand } from "./commands/mcp-config.js";
-import { registerLedgerCommands } from "./commands/ledger.js";
-import { registerOrgCommands } from "./commands/org.js";
-import { registerMarginCommand } from "./commands/margins.js";
-import { registerReconcileCommand } from "./commands/reconcile.js";
-import { registerUsageCommand } from "./commands/usage.js";
-import { registerRateCardCommands } from "./commands/rate-card.js";
-import { registerServeCommands } from "./commands/serve.js";
-import { registerSimulateCommand } from "./commands/simulate.js";
-import { currentConfig, reportFailure, withApp } from "./runner.js";
+import { SERVER_VERSION } from "../server/version.js";
+import { EXIT } from "./exit-codes.js";
+import { dispatch, unknownVerbMessage, VERB_NAMES, VERBS } from "./verbs.js";
 
 const program = new Command("ecn-mcp")
-  .description("A metered MCP server: paid tools charged at provider cost x markup, in credits.")
+  .description(
+    "A metered MCP server: paid tools charged at provider cost x markup, in credits.\nWith no command, it serves MCP over stdio (what an MCP client launches).",
+  )
   .version(SERVER_VERSION)
   .showHelpAfterError();
 
-registerServeCommands(program);
-registerHttpCommand(program);
-registerDashboardCommand(program);
-
-program
-  .command("migrate")
-  .option("--json", "machine-readable output")
-  .description("apply ledger migrations (also done automatically at start)")
-  .action(async (options: { json?: boolean }) => {
-    try {
-      const config = currentConfig();
-      const target = { databaseUrl: config.databaseUrl, dbPath: config.dbPath };
-      const applied = await migrateLedger(target);
-      if (options.json) console.log(JSON.stringify({ ledger: ledgerLocation(target), applied }));
-      else console.log(`${ledgerLocation(target)}: ${applied} migration(s) applied, ledger is up to date`);
-    } catch (error) {
-      reportFailure(error);
-    }
-  });
-
-registerLedgerCommands(program);
-registerOrgCommands(program, withApp);
-registerKeyCommands(program, withApp);
-registerCreditCommands(program, withApp);
-registerRateCardCommands(program, withApp);
-registerBudgetCommands(program, withApp);
-registerReconcileCommand(program, withApp);
-registerInstancesCommand(program, withApp);
-registerMcpConfigCommand(program);
-registerSimulateCommand(program);
-registerUsageCommand(program, withApp);
-registerMarginCommand(program, withApp);
-registerAuditCostsCommand(program, withApp);
-
-await program.parseAsync(process.argv);
+const route = dispatch(process.argv);
+if (route.kind === "unknown") {
+  console.error(unknownVerbMessage(route.word));
+  process.exitCode = EXIT.config;
+} else {
+  if (route.verb) (await VERBS[route.verb].load()).register(program);
+  else for (const name of VERB_NAMES) program.command(name).description(VERBS[name].summary);
+  await program.parseAsync(route.argv);
+}

@@ -1,8 +1,16 @@
-/** The margin report as a table: one row per feature and the total, and under a row that mixes markups, one row per markup. */
+/**
+ * The margin report as a table: one row per feature and the total, and under
+ * a row that mixes markups, one row per markup. The usual table fits 100
+ * columns (long markups and flags wrap inside their cells); `--wide` adds the
+ * credits and the estimated, over-hold, below-markup and unsettled counts.
+ */
 import type { MarginLine, MarginReport, MarkupLine } from "../reports/margin-report.js";
-import { printTable } from "./output.js";
+import { tableText } from "./output.js";
 
-const HEAD = [
+/** The width the usual table keeps to: a terminal's, with room to spare. */
+export const MARGIN_TABLE_WIDTH = 100;
+
+const WIDE_HEAD = [
   "feature",
   "markup",
   "calls",
@@ -17,6 +25,12 @@ const HEAD = [
   "unsettled",
   "flags",
 ];
+
+/** The usual table's columns, as indexes into the wide one, with shorter headings (the money is in USD, said above it). */
+const NARROW = [0, 1, 2, 3, 5, 6, 7, 12];
+const NARROW_HEAD = ["feature", "markup", "calls", "cost", "revenue", "margin", "margin %", "flags"];
+/** Text columns the usual table may wrap between words to fit (markup, flags); numbers and feature names never wrap. */
+const WRAPPABLE = [1, 7];
 
 /** "×1.25", with the credit value when it is not today's. */
 function pricing(m: MarkupLine, report: MarginReport): string {
@@ -63,14 +77,30 @@ function rows(l: MarginLine, report: MarginReport): (string | number)[][] {
   ];
 }
 
+/** The report's table and what the markups seen imply, as printed lines. */
+export function marginTableText(report: MarginReport, options: { wide?: boolean } = {}): string {
+  const all = [...report.features, report.total].flatMap((l) => rows(l, report));
+  const lines = options.wide
+    ? [tableText(WIDE_HEAD, all)]
+    : [
+        "Margin per feature in USD (revenue: credits charged x credit value; cost: the providers' bills).",
+        tableText(
+          NARROW_HEAD,
+          all.map((row) => NARROW.map((i) => row[i])),
+          { maxWidth: MARGIN_TABLE_WIDTH, wrap: WRAPPABLE },
+        ),
+      ];
+  if (report.markups.length) {
+    lines.push("Each event is judged by the markup it was charged at.");
+    for (const m of report.markups) lines.push(`Charged at ${pricing(m, report)} (implies ${m.implied_margin_pct}% of revenue) on ${m.calls} call(s).`);
+  }
+  lines.push(`Markup now ${report.markup} (implies a gross margin of ${report.implied_margin_pct}% of revenue), credit value $${report.credit_usd_value}.`);
+  if (report.losing_features.length) lines.push(`LOSS on: ${report.losing_features.join(", ")}`);
+  if (!options.wide) lines.push("(--wide adds credits and the estimated, over-hold, below-markup and unsettled counts.)");
+  return lines.join("\n");
+}
+
 /** Prints the report's table and what the markups seen imply. */
-export function printMarginTable(report: MarginReport): void {
-  printTable(
-    HEAD,
-    [...report.features, report.total].flatMap((l) => rows(l, report)),
-  );
-  const seen = report.markups.map((m) => `${pricing(m, report)} (implies ${m.implied_margin_pct}% of revenue) on ${m.calls} call(s)`);
-  if (seen.length) console.log(`Charged at: ${seen.join("; ")}. Each event is judged by the markup it was charged at.`);
-  console.log(`Markup now ${report.markup} (implies a gross margin of ${report.implied_margin_pct}% of revenue), credit value $${report.credit_usd_value}.`);
-  if (report.losing_features.length) console.log(`LOSS on: ${report.losing_features.join(", ")}`);
+export function printMarginTable(report: MarginReport, options: { wide?: boolean } = {}): void {
+  console.log(marginTableText(report, options));
 }

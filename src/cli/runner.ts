@@ -1,25 +1,38 @@
-/** Runs a CLI verb with the app built from the configuration, turning failures into messages and exit codes. */
-import { ConfigError, loadConfig, type Config } from "../config.js";
+/**
+ * Runs a CLI verb with what it needs built from the configuration, turning
+ * failures into messages and exit codes. Light on purpose: every verb's
+ * module imports it, so `ecn-mcp --help` loads it too. The configuration's
+ * schema, the ledger and the servers' modules load only when a verb runs.
+ */
+import type { Config } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { classifyFailure } from "../failures.js";
 import { redact } from "../redact.js";
-import { createApp, type App } from "./app.js";
+import { EXIT } from "./exit-codes.js";
+import type { App } from "./app.js";
+import type { LedgerApp } from "./ledger-app.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AppRunner = <A extends any[]>(action: (app: App, ...args: A) => Promise<void>) => (...args: A) => Promise<void>;
+type Runner<T> = <A extends unknown[]>(action: (app: T, ...args: A) => Promise<void>) => (...args: A) => Promise<void>;
 
-/** Exit codes: what a script or service manager can tell apart. */
-export const EXIT = { ok: 0, refused: 1, config: 2, loss: 3, ledger: 4, costGap: 5, internal: 70 } as const;
+/** Runs a verb with the whole App: providers, metering core, reconciler (servers, reconcile, audit-costs, rate-card set). */
+export type AppRunner = Runner<App>;
+/** Runs a verb with the ledger and the accounts read model only (most verbs). */
+export type LedgerRunner = Runner<LedgerApp>;
+
+export { EXIT };
 
 let config: Config | undefined;
 
-/** The configuration, parsed once per process. */
-export function currentConfig(): Config {
+/** The configuration, parsed once per process (its schema loads on first use). */
+export async function currentConfig(): Promise<Config> {
+  if (config) return config;
+  const { loadConfig } = await import("../config.js");
   return (config ??= loadConfig());
 }
 
 /** The configuration, in the sandbox when the command's --sandbox flag asks for it (ECN_SANDBOX=1 does it for every verb). */
-export function withSandbox(options: { sandbox?: boolean }): Config {
-  const config = currentConfig();
+export async function withSandbox(options: { sandbox?: boolean }): Promise<Config> {
+  const config = await currentConfig();
   return options.sandbox ? { ...config, sandbox: true } : config;
 }
 
@@ -45,16 +58,21 @@ export function reportFailure(error: unknown): void {
   process.exitCode = failure.kind === "ledger" ? EXIT.ledger : EXIT.refused;
 }
 
-export const withApp: AppRunner =
-  (action) =>
-  async (...args) => {
-    let app: App | undefined;
-    try {
-      app = await createApp(currentConfig());
-      await action(app, ...args);
-    } catch (error) {
-      reportFailure(error);
-    } finally {
-      await app?.close();
-    }
-  };
+/** Wraps a verb's action: builds what it needs, runs it, reports a failure, and always closes what was opened. */
+function runner<T extends { close: () => Promise<void> }>(open: (config: Config) => Promise<T>): Runner<T> {
+  return (action) =>
+    async (...args) => {
+      let opened: T | undefined;
+      try {
+        opened = await open(await currentConfig());
+        await action(opened, ...args);
+      } catch (error) {
+        reportFailure(error);
+      } finally {
+        await opened?.close();
+      }
+    };
+}
+
+export const withApp: AppRunner = runner(async (config) => (await import("./app.js")).createApp(config));
+export const withLedger: LedgerRunner = runner(async (config) => (await import("./ledger-app.js")).openLedgerApp(config));

@@ -5,7 +5,8 @@
  * proves the file still reads back (a live connection keeps serving pages
  * from its cache long after the file under it was damaged).
  */
-import { storageFailure, type Ledger } from "../ledger/index.js";
+import { storageFailure } from "../ledger/errors.js";
+import type { Ledger } from "../ledger/index.js";
 
 export interface HealthReport {
   status: "ok" | "unavailable";

@@ -1,16 +1,22 @@
 /**
- * One decoder per table, derived from the reference schema: each column's
- * SQL name and driver mapping turn a row from either store into the record
- * drizzle infers for the table (`$inferSelect`). The records the Ledger
- * interface returns are those (see types.ts); only a column stored as JSON
- * is decoded further here.
+ * One decoder per table: each column's SQL name and driver mapping turn a
+ * row from either store into the record drizzle infers for the table
+ * (`$inferSelect`). The records the Ledger interface returns are those,
+ * narrowed where the domain is narrower.
+ *
+ * The column lists are written here rather than read from the drizzle schema
+ * at run time, so opening a ledger does not load drizzle-orm (a hundred
+ * modules, most of a CLI verb's start-up). They cannot drift: tsc checks each
+ * list against the schema's record type (every column, and a kind that fits
+ * its type), and a test checks each SQL name and mapping against the schema.
  */
-import { getTableColumns, type InferSelectModel, type Table } from "drizzle-orm";
+import type { InferSelectModel, Table } from "drizzle-orm";
 import type { UsageSnapshot } from "./audit-types.js";
 import type { DashboardSession, ReconcileRun } from "./dashboard-types.js";
+import { FROM_DRIVER, type ColumnKind } from "./driver-values.js";
 import type { InstanceRecord } from "./instance-types.js";
 import type { Row } from "./sql.js";
-import * as t from "./sqlite/schema.js";
+import type * as t from "./sqlite/schema.js";
 import type {
   ApiKeyRecord,
   BudgetRecord,
@@ -23,33 +29,178 @@ import type {
   WalletRecord,
 } from "./types.js";
 
+type KindOf<V> = [V] extends [bigint] ? "money" : [V] extends [number] ? "int" : [V] extends [boolean] ? "flag" : [V] extends [string] ? "text" : never;
+
+/** Every column of a table's record with the mapping its type needs. */
+export type ColumnKinds<R> = { readonly [K in keyof R]-?: KindOf<NonNullable<R[K]>> };
+
+/** A column's SQL name: its record key in snake case (the schema's convention, checked by a test). */
+export const sqlName = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /** Turns a row (SQL column names, driver values) into the table's record. */
-export function tableDecoder<T extends Table>(table: T): (row: Row) => InferSelectModel<T> {
-  const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: column.name, column }));
+function decoder<R>(kinds: ColumnKinds<R>): (row: Row) => R {
+  const columns = Object.entries<ColumnKind>(kinds as Record<string, ColumnKind>).map(([key, kind]) => ({
+    key,
+    name: sqlName(key),
+    decode: FROM_DRIVER[kind] as (value: unknown) => unknown,
+  }));
   return (row) => {
     const out: Record<string, unknown> = {};
-    for (const { key, name, column } of columns) {
+    for (const { key, name, decode } of columns) {
       const value = row[name];
-      out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+      out[key] = value === null || value === undefined ? null : decode(value);
     }
-    return out as InferSelectModel<T>;
+    return out as R;
   };
 }
 
-const wallet = tableDecoder(t.wallets);
-const call = tableDecoder(t.toolCalls);
-const run = tableDecoder(t.reconcileRuns);
+type Rec<T extends keyof typeof t> = (typeof t)[T] extends infer Tbl extends Table ? InferSelectModel<Tbl> : never;
 
-export const toOrg: (row: Row) => OrgRecord = tableDecoder(t.orgs);
-export const toApiKey: (row: Row) => ApiKeyRecord = tableDecoder(t.apiKeys);
-export const toModelPrice: (row: Row) => ModelPriceRecord = tableDecoder(t.modelPrices);
-export const toPriceOverride: (row: Row) => ModelPriceOverride = tableDecoder(t.modelPriceOverrides);
-export const toInstance: (row: Row) => InstanceRecord = tableDecoder(t.instances);
-export const toRateCard: (row: Row) => RateCardRecord = tableDecoder(t.rateCards);
-export const toBudget: (row: Row) => BudgetRecord = tableDecoder(t.budgets);
-export const toUsageEvent: (row: Row) => UsageEventRecord = tableDecoder(t.usageEvents);
-export const toSession: (row: Row) => DashboardSession = tableDecoder(t.dashboardSessions);
-export const toSnapshot: (row: Row) => UsageSnapshot = tableDecoder(t.providerUsageSnapshots);
+/** The decoded tables' columns, by their schema export name (the test walks this). */
+export const TABLE_COLUMNS = {
+  orgs: { id: "text", name: "text", createdAt: "int" } satisfies ColumnKinds<Rec<"orgs">>,
+  wallets: { orgId: "text", balanceMicroCredits: "money", heldMicroCredits: "money", updatedAt: "int" } satisfies ColumnKinds<Rec<"wallets">>,
+  rateCards: {
+    feature: "text",
+    provider: "text",
+    model: "text",
+    maxTokens: "int",
+    floorMicroCredits: "money",
+    description: "text",
+    updatedAt: "int",
+  } satisfies ColumnKinds<Rec<"rateCards">>,
+  budgets: {
+    id: "text",
+    orgId: "text",
+    feature: "text",
+    period: "text",
+    limitMicroCredits: "money",
+    hard: "flag",
+    createdAt: "int",
+    updatedAt: "int",
+  } satisfies ColumnKinds<Rec<"budgets">>,
+  toolCalls: {
+    id: "text",
+    orgId: "text",
+    feature: "text",
+    provider: "text",
+    state: "text",
+    deploymentMode: "text",
+    holdMicroCredits: "money",
+    walletHoldMicroCredits: "money",
+    idempotencyKey: "text",
+    requestHash: "text",
+    markup: "text",
+    creditUsdValue: "text",
+    providerRefs: "text",
+    resultJson: "text",
+    errorCode: "text",
+    errorMessage: "text",
+    createdAt: "int",
+    dispatchedAt: "int",
+    resolvedAt: "int",
+    ownerInstanceId: "text",
+  } satisfies ColumnKinds<Rec<"toolCalls">>,
+  usageEvents: {
+    id: "text",
+    toolCallId: "text",
+    orgId: "text",
+    feature: "text",
+    provider: "text",
+    model: "text",
+    providerRequestId: "text",
+    outcome: "text",
+    promptTokens: "int",
+    completionTokens: "int",
+    totalTokens: "int",
+    costNanoUsd: "money",
+    costSource: "text",
+    markup: "text",
+    creditUsdValue: "text",
+    chargedMicroCredits: "money",
+    meteredMicroCredits: "money",
+    overHold: "flag",
+    estimated: "flag",
+    priceUnknown: "flag",
+    belowMarkup: "flag",
+    createdAt: "int",
+    settledAt: "int",
+  } satisfies ColumnKinds<Rec<"usageEvents">>,
+  apiKeys: {
+    id: "text",
+    orgId: "text",
+    name: "text",
+    prefix: "text",
+    keyHash: "text",
+    createdAt: "int",
+    lastUsedAt: "int",
+    revokedAt: "int",
+  } satisfies ColumnKinds<Rec<"apiKeys">>,
+  modelPrices: {
+    model: "text",
+    promptUsd: "text",
+    completionUsd: "text",
+    requestUsd: "text",
+    inputCacheReadUsd: "text",
+    inputCacheWriteUsd: "text",
+    internalReasoningUsd: "text",
+    webSearchUsd: "text",
+    maxCompletionTokens: "int",
+    fetchedAt: "int",
+  } satisfies ColumnKinds<Rec<"modelPrices">>,
+  modelPriceOverrides: {
+    model: "text",
+    promptUsd: "text",
+    completionUsd: "text",
+    requestUsd: "text",
+    note: "text",
+    updatedAt: "int",
+  } satisfies ColumnKinds<Rec<"modelPriceOverrides">>,
+  instances: {
+    id: "text",
+    host: "text",
+    pid: "int",
+    pidScope: "text",
+    pidStart: "text",
+    kind: "text",
+    startedAt: "int",
+    heartbeatAt: "int",
+  } satisfies ColumnKinds<Rec<"instances">>,
+  dashboardSessions: { idHash: "text", orgId: "text", keyId: "text", createdAt: "int", expiresAt: "int" } satisfies ColumnKinds<Rec<"dashboardSessions">>,
+  reconcileRuns: { id: "text", source: "text", instanceId: "text", finishedAt: "int", summaryJson: "text" } satisfies ColumnKinds<Rec<"reconcileRuns">>,
+  providerUsageSnapshots: {
+    id: "text",
+    provider: "text",
+    takenAt: "int",
+    usageNanoUsd: "money",
+    reason: "text",
+  } satisfies ColumnKinds<Rec<"providerUsageSnapshots">>,
+} as const;
+
+const org = decoder<Rec<"orgs">>(TABLE_COLUMNS.orgs);
+const wallet = decoder<Rec<"wallets">>(TABLE_COLUMNS.wallets);
+const rateCard = decoder<Rec<"rateCards">>(TABLE_COLUMNS.rateCards);
+const budget = decoder<Rec<"budgets">>(TABLE_COLUMNS.budgets);
+const call = decoder<Rec<"toolCalls">>(TABLE_COLUMNS.toolCalls);
+const event = decoder<Rec<"usageEvents">>(TABLE_COLUMNS.usageEvents);
+const apiKey = decoder<Rec<"apiKeys">>(TABLE_COLUMNS.apiKeys);
+const price = decoder<Rec<"modelPrices">>(TABLE_COLUMNS.modelPrices);
+const override = decoder<Rec<"modelPriceOverrides">>(TABLE_COLUMNS.modelPriceOverrides);
+const instance = decoder<Rec<"instances">>(TABLE_COLUMNS.instances);
+const session = decoder<Rec<"dashboardSessions">>(TABLE_COLUMNS.dashboardSessions);
+const run = decoder<Rec<"reconcileRuns">>(TABLE_COLUMNS.reconcileRuns);
+const snapshot = decoder<Rec<"providerUsageSnapshots">>(TABLE_COLUMNS.providerUsageSnapshots);
+
+export const toOrg = (row: Row): OrgRecord => org(row);
+export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
+export const toModelPrice = (row: Row): ModelPriceRecord => price(row);
+export const toPriceOverride = (row: Row): ModelPriceOverride => override(row);
+export const toInstance = (row: Row): InstanceRecord => instance(row);
+export const toRateCard = (row: Row): RateCardRecord => rateCard(row);
+export const toBudget = (row: Row): BudgetRecord => budget(row);
+export const toUsageEvent = (row: Row): UsageEventRecord => event(row);
+export const toSession = (row: Row): DashboardSession => session(row);
+export const toSnapshot = (row: Row): UsageSnapshot => snapshot(row);
 
 /** The wallet's money, from a row that may carry only those columns (a RETURNING clause). */
 export function toWallet(row: Row): WalletRecord {

@@ -10,7 +10,8 @@
  */
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
-import { storageFailure, type CallResult, type Ledger, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../ledger/index.js";
+import { storageFailure } from "../ledger/errors.js";
+import type { CallResult, Ledger, ResolveOutcome, UsageEventInput, WalletRecord } from "../ledger/index.js";
 import { NO_TOKENS } from "../providers/cost.js";
 import { classifyFailure, ledgerUnavailable, PaidWorkDefect } from "../failures.js";
 import { lookUpCost, type ProviderAccess } from "./provider-costs.js";

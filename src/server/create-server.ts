@@ -29,9 +29,9 @@ import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { publishedOutput } from "../tools/tool.js";
 import { answerInvalidParams, isMessageIgnored, ProtocolError, RawArguments } from "./sdk-internals.js";
+import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
-export const SERVER_NAME = "ecn-mcp";
-export const SERVER_VERSION = "0.1.0";
+export { SERVER_NAME, SERVER_VERSION };
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 

@@ -16,6 +16,8 @@ export interface StdioOptions {
   /** Closes what the server holds (the ledger). */
   close: () => Promise<void>;
   drainTimeoutMs?: number;
+  /** Called once the transport is connected: the client's requests are being read. */
+  onConnected?: () => void;
 }
 
 /** Serves MCP over this process's stdin/stdout until the client disconnects or a signal arrives. */
@@ -32,6 +34,7 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
     })());
   await options.server.connect(transport);
   options.logger.info("stdio server ready");
+  options.onConnected?.();
   await new Promise<void>((resolve) => {
     const finish = (reason: string) => void stop(reason).then(resolve);
     process.stdin.once("end", () => finish("stdin closed"));

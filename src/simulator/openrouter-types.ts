@@ -85,6 +85,8 @@ export interface OpenRouterSimulator {
     modelsFailure?: number;
     /** Answer GET /key with this error status. */
     keyFailure?: number;
+    /** Answer GET /key only once this settles (a slow key endpoint). */
+    keyHeld?: Promise<void>;
     /** Models served but left out of GET /models (their price is unknown to clients). */
     unlistedModels: Set<string>;
   };

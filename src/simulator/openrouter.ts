@@ -222,6 +222,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     }
     if (req.method === "GET" && path === "/key") {
       log(req, url, { status: defaults.keyFailure ?? 200 });
+      await defaults.keyHeld;
       if (defaults.keyFailure) return error(res, defaults.keyFailure, "Simulated key status failure");
       return sendJson(res, 200, { data: keyStatus(apiKey, requests, generations) });
     }

@@ -209,11 +209,32 @@ describe("ecn-mcp audit-costs", () => {
 
   it("records OpenRouter's key usage at every server start, and a start it cannot record still serves", async () => {
     const stack = await startStack({ credits: "10" });
+    // Taken before the server runs any tool call.
+    await stack.call("get_wallet_balance");
     expect(await rows(stack, "SELECT reason FROM provider_usage_snapshots")).toEqual([{ reason: "server_start" }]);
     stack.sim.defaults.keyFailure = 503;
     await stack.restart();
     expect((await stack.call("profile_draft", PROFILE_ARGS)).isError).toBeFalsy();
     expect(stack.stderr()).toMatch(/could not record OpenRouter's key usage at start .*serving anyway/);
     expect(await countRows(stack, "provider_usage_snapshots")).toBe(1n);
+  });
+
+  it("answers the client's initialize before OpenRouter's key endpoint does, and runs no tool call before the start snapshot", async () => {
+    let release!: () => void;
+    const keyHeld = new Promise<void>((resolve) => (release = resolve));
+    // startStack returns once the client's initialize is answered: with the key endpoint still holding its answer.
+    const stack = await startStack({ credits: "10", openRouterDefaults: { keyHeld } });
+    await waitFor(() => stack.sim.requests.some((r) => r.path.endsWith("/key")));
+    expect(await countRows(stack, "provider_usage_snapshots")).toBe(0n);
+    let answered = false;
+    const call = stack.call("get_wallet_balance").then((result) => {
+      answered = true;
+      return result;
+    });
+    await stack.client.listTools(); // read after the call: the server has the call in hand
+    expect(answered).toBe(false);
+    release();
+    expect((await call).structuredContent).toMatchObject({ balance_credits: 10 });
+    expect(await rows(stack, "SELECT reason FROM provider_usage_snapshots")).toEqual([{ reason: "server_start" }]);
   });
 });

@@ -34,7 +34,7 @@ interface MarginJson {
 }
 
 /** A lead_qualify call settled straight into the ledger at a given markup and charge (as a bad config or another tool might). */
-async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint, chargedMicroCredits: bigint): Promise<void> {
+async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint, chargedMicroCredits: bigint, creditUsdValue = "0.01"): Promise<void> {
   const placed = await stack.ledger.placeHold({
     orgId: stack.orgId,
     feature: "lead_qualify",
@@ -45,7 +45,7 @@ async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint,
     idempotencyKey: null,
     requestHash: "x",
     markup,
-    creditUsdValue: "0.01",
+    creditUsdValue,
     ownerInstanceId: null,
     now: Date.now(),
   });
@@ -64,7 +64,7 @@ async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint,
         costNanoUsd,
         costSource: "reported",
         markup,
-        creditUsdValue: "0.01",
+        creditUsdValue,
         chargedMicroCredits,
         meteredMicroCredits: chargedMicroCredits,
         estimated: false,
@@ -119,6 +119,37 @@ describe("check-margins", () => {
     // Narrowing the window to before the loss clears it.
     const earlier = await stack.cli("check-margins", "--json", "--until", "2000-01-01");
     expect(JSON.parse(earlier.stdout)).toMatchObject({ features: [], losing_features: [] });
+  });
+});
+
+describe("the margin table", () => {
+  it("fits 100 columns, wrapping long markups and flags; --wide has every column; the JSON keeps every figure", async () => {
+    const stack = await startStack({ credits: "100" });
+    stack.sim.behave({ costUsd: 0.002 });
+    await stack.call("profile_draft", PROFILE_ARGS);
+    // A loss (charged below cost), and a charge at another markup and credit value: long flags, a long markup, mixed rows.
+    await settleDirectly(stack, "0.8", 10_000_000n, 800_000n);
+    await settleDirectly(stack, "2", 1_000_000n, 160_000n, "0.0125");
+    const usual = (await failureOf(stack.cli("check-margins")))!;
+    expect(usual.code).toBe(3);
+    const lines = usual.stdout.trimEnd().split("\n");
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    expect(usual.stdout).toMatch(/lead_qualify\s*│\s*mixed/);
+    // The long markup wraps between words, never cut short.
+    expect(usual.stdout).toMatch(/at ×2 @/);
+    expect(usual.stdout).toContain("$0.0125/credit");
+    expect(usual.stdout).not.toContain("…");
+    expect(usual.stdout).toContain("LOSS on: lead_qualify");
+    expect(usual.stdout).not.toContain("over hold");
+
+    const wide = (await failureOf(stack.cli("check-margins", "--wide")))!;
+    expect(wide.code).toBe(3);
+    const head = wide.stdout.split("\n").find((l) => l.includes("feature"))!;
+    for (const column of ["credits", "estimated", "over hold", "below markup", "unsettled", "flags"]) expect(head).toContain(column);
+    expect(Math.max(...wide.stdout.split("\n").map((l) => l.length))).toBeGreaterThan(100);
+
+    const json = JSON.parse((await failureOf(stack.cli("check-margins", "--format", "json", "--wide")))!.stdout) as MarginJson;
+    expect(json.features.find((f) => f.feature === "lead_qualify")).toMatchObject({ calls: 2, flags: ["loss", "below_markup"], below_markup_events: 1 });
   });
 });
 

@@ -2,11 +2,12 @@
 import type { Command } from "commander";
 import { EcnError } from "../../errors.js";
 import { PAID_PROVIDERS, type PaidProvider } from "../../features.js";
-import { auditCosts, type CostAuditReport, type ProviderAudit } from "../../audit/cost-audit.js";
+import type { CostAuditReport, ProviderAudit } from "../../audit/cost-audit.js";
 import { compareDecimal, parseDecimal, type Decimal } from "../../money.js";
 import { printJson, printTable } from "../output.js";
 import { parseFormat, parseInstant } from "../parse.js";
-import { EXIT, type AppRunner } from "../runner.js";
+import { EXIT, withApp } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 interface AuditOptions {
   since: string;
@@ -79,7 +80,7 @@ function printReport(report: CostAuditReport): void {
   console.log(report.ok ? "\nThe ledger agrees with the providers." : "\nThe ledger and the providers DISAGREE (or a provider could not be asked): see above.");
 }
 
-export function registerAuditCostsCommand(program: Command, withApp: AppRunner): void {
+export function register(program: Command): void {
   program
     .command("audit-costs")
     .requiredOption("--since <when>", "start of the period (ISO date or date-time)")
@@ -88,7 +89,7 @@ export function registerAuditCostsCommand(program: Command, withApp: AppRunner):
     .option("--tolerance-pct <n>", "largest gap allowed, in % of the provider's figure", "1")
     .option("--format <format>", "table | json", "table")
     .option("--json", "same as --format json")
-    .description(`compare the ledger's provider costs with the providers' own account; exits ${EXIT.costGap} on a gap`)
+    .description(VERBS["audit-costs"].summary)
     .action(
       withApp(async (app, options: AuditOptions) => {
         const format = parseFormat(options.format, options.json, ["table", "json"]);
@@ -96,6 +97,7 @@ export function registerAuditCostsCommand(program: Command, withApp: AppRunner):
         const since = parseInstant(options.since, "--since");
         const until = options.until === undefined ? null : parseInstant(options.until, "--until");
         if (since >= (until ?? now)) throw new EcnError("invalid_input", "--since must be before --until (and before now)");
+        const { auditCosts } = await import("../../audit/cost-audit.js");
         const report = await auditCosts(
           {
             ledger: app.ledger,

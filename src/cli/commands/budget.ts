@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import type { BudgetStanding } from "../../ledger/index.js";
 import { microToCredits } from "../../money.js";
-import { isoTime, respond } from "../output.js";
+import { isoTime, respondList, wroteTo } from "../output.js";
 import { parseCredits, parseFeature, parsePeriod, requireOrg } from "../parse.js";
-import type { AppRunner } from "../runner.js";
+import type { LedgerApp } from "../ledger-app.js";
+import { withLedger } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 function budgetJson(standing: BudgetStanding, orgName: string) {
   const b = standing.budget;
@@ -20,8 +22,8 @@ function budgetJson(standing: BudgetStanding, orgName: string) {
   };
 }
 
-export function registerBudgetCommands(program: Command, withApp: AppRunner): void {
-  const budget = program.command("budget").description("spending limits per organisation and feature");
+export function register(program: Command): void {
+  const budget = program.command("budget").description(VERBS.budget.summary);
 
   budget
     .command("set")
@@ -33,7 +35,7 @@ export function registerBudgetCommands(program: Command, withApp: AppRunner): vo
     .option("--json", "machine-readable output")
     .description("create or replace a budget")
     .action(
-      withApp(async (app, options: { org: string; feature?: string; period: string; credits: string; soft?: boolean; json?: boolean }) => {
+      withLedger(async (app, options: { org: string; feature?: string; period: string; credits: string; soft?: boolean; json?: boolean }) => {
         const org = await requireOrg(app.ledger, options.org);
         const input = {
           orgId: org.id,
@@ -44,18 +46,21 @@ export function registerBudgetCommands(program: Command, withApp: AppRunner): vo
         };
         await app.ledger.setBudget(input, Date.now());
         await listBudgets(app, { org: org.id, json: options.json });
+        wroteTo(options, app.location);
       }),
     );
 
-  const listBudgets = async (app: Parameters<Parameters<AppRunner>[0]>[0], options: { org?: string; json?: boolean }) => {
+  const listBudgets = async (app: LedgerApp, options: { org?: string; json?: boolean }) => {
     const orgs = options.org ? [await requireOrg(app.ledger, options.org)] : await app.ledger.listOrgs();
     const now = Date.now();
     const rows = (await Promise.all(orgs.map(async (o) => (await app.ledger.budgetStandings(o.id, now)).map((s) => budgetJson(s, o.name))))).flat();
-    respond(
+    const org = options.org ? orgs[0]!.name : "<org>";
+    respondList(
       options,
       rows,
       ["id", "org", "feature", "period", "limit", "used", "kind"],
       rows.map((r) => [r.id, r.org_name, r.feature ?? "(all)", r.period, r.limit_credits, r.used_credits, r.hard ? "hard" : "soft"]),
+      `No budgets${options.org ? ` for ${org}` : ""} in ${app.location} yet. Set one with: ecn-mcp budget set --org ${org} --period month --credits 100`,
     );
   };
 
@@ -64,5 +69,5 @@ export function registerBudgetCommands(program: Command, withApp: AppRunner): vo
     .option("--org <org>", "one organisation only")
     .option("--json", "machine-readable output")
     .description("list budgets with what each has used this period")
-    .action(withApp(listBudgets));
+    .action(withLedger(listBudgets));
 }

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { microToCredits } from "../../money.js";
-import { respond } from "../output.js";
+import { respond, wroteTo } from "../output.js";
 import { parseCredits, requireOrg } from "../parse.js";
-import type { AppRunner } from "../runner.js";
+import { withLedger } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
-export function registerCreditCommands(program: Command, withApp: AppRunner): void {
-  const credits = program.command("credits").description("credit grants");
+export function register(program: Command): void {
+  const credits = program.command("credits").description(VERBS.credits.summary);
 
   credits
     .command("grant")
@@ -15,17 +16,18 @@ export function registerCreditCommands(program: Command, withApp: AppRunner): vo
     .option("--json", "machine-readable output")
     .description("add credits to an organisation's wallet (an append-only grant transaction)")
     .action(
-      withApp(async (app, options: { org: string; credits: string; note?: string; json?: boolean }) => {
+      withLedger(async (app, options: { org: string; credits: string; note?: string; json?: boolean }) => {
         const amount = parseCredits(options.credits, "--credits");
         const org = await requireOrg(app.ledger, options.org);
         await app.ledger.grantCredits(org.id, amount, options.note ?? null, Date.now());
         const view = await app.accounts.wallet(org.id);
         respond(
           options,
-          { ...view, org_name: org.name, granted_credits: microToCredits(amount) },
+          { ...view, org_name: org.name, granted_credits: microToCredits(amount), ledger: app.location },
           ["org", "granted", "balance", "held", "available"],
           [[org.name, microToCredits(amount), view.balance_credits, view.held_credits, view.available_credits]],
         );
+        wroteTo(options, app.location);
       }),
     );
 
@@ -33,9 +35,9 @@ export function registerCreditCommands(program: Command, withApp: AppRunner): vo
     .command("wallet")
     .requiredOption("--org <org>", "organisation id or name")
     .option("--json", "machine-readable output")
-    .description("show an organisation's wallet: balance, held, available")
+    .description(VERBS.wallet.summary)
     .action(
-      withApp(async (app, options: { org: string; json?: boolean }) => {
+      withLedger(async (app, options: { org: string; json?: boolean }) => {
         const org = await requireOrg(app.ledger, options.org);
         const view = await app.accounts.wallet(org.id);
         respond(

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../config.js";
+import { ConfigError } from "../../errors.js";
 import { serveHttp } from "../../server/http/serve.js";
 import { createDashboardApp } from "../../server/http/dashboard/standalone.js";
 import { createApp } from "../app.js";
@@ -16,7 +16,7 @@ const HOST = "127.0.0.1";
 export async function dashboard(options: { port: string }): Promise<void> {
   try {
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
-    const app = await createApp(currentConfig());
+    const app = await createApp(await currentConfig());
     const parts = dashboardParts(app);
     const httpApp = createDashboardApp({ ...parts, logger: app.logger, allowedHosts: ["127.0.0.1", "localhost"] });
     const running = await serveHttp({ app: httpApp, host: HOST, port, metering: app.metering, logger: app.logger, close: app.close }).catch(

@@ -1,4 +1,3 @@
-import { PostgresLedger } from "../../ledger/index.js";
 import { ApiKeys } from "../../accounts/api-keys.js";
 import { LedgerHealth } from "../../fleet/health.js";
 import { snapshotAtStart } from "../../audit/key-usage.js";
@@ -7,7 +6,7 @@ import { Metrics } from "../../server/http/metrics.js";
 import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
-import { ConfigError } from "../../config.js";
+import { ConfigError } from "../../errors.js";
 import { reportFailure, withSandbox } from "../runner.js";
 import { dashboardParts } from "../dashboard-parts.js";
 import { startSweeps } from "./reconcile.js";
@@ -22,14 +21,13 @@ export interface HttpOptions {
 /** `ecn-mcp http`: Streamable HTTP MCP and the REST credit API, for many organisations. */
 export async function http(options: HttpOptions): Promise<void> {
   try {
-    const config = withSandbox(options);
+    const config = await withSandbox(options);
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
     const metrics = new Metrics();
     const app = await createApp(config, { observe: metrics.observe, serve: "http" });
-    if (app.ledger instanceof PostgresLedger) {
-      const engine = app.ledger.engine;
-      metrics.watchPool(() => engine.stats);
-    }
+    // Asked of the engine, not by class: the PostgreSQL store's modules (pg) load only when it is the one configured.
+    const engine = app.ledger.engine;
+    if (engine.dialect === "postgres") metrics.watchPool(() => engine.stats);
     const allowedHosts = options.allowedHosts
       ? options.allowedHosts
           .split(",")

@@ -1,19 +1,20 @@
 import type { Command } from "commander";
-import { instanceStandings } from "../../fleet/liveness.js";
+import { instanceStandings, thisProcess } from "../../fleet/liveness.js";
 import { isoTime, respond } from "../output.js";
-import type { AppRunner } from "../runner.js";
+import { withLedger } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 const secondsSince = (now: number, ms: number | null) => (ms === null ? null : Math.max(0, Math.round((now - ms) / 1000)));
 
-export function registerInstancesCommand(program: Command, withApp: AppRunner): void {
+export function register(program: Command): void {
   program
     .command("instances")
     .option("--json", "machine-readable output")
-    .description("list server instances on this ledger: age, last heartbeat, open calls, and whether reconcile takes them for alive")
+    .description(VERBS.instances.summary)
     .action(
-      withApp(async (app, options: { json?: boolean }) => {
+      withLedger(async (app, options: { json?: boolean }) => {
         const now = Date.now();
-        const standings = await instanceStandings(app.ledger, app.reconciler.identity, now, app.config.instances.ttlMs);
+        const standings = await instanceStandings(app.ledger, thisProcess(), now, app.config.instances.ttlMs);
         respond(
           options,
           standings.map((s) => ({

@@ -3,7 +3,8 @@ import { marginReport } from "../../reports/margin-report.js";
 import { printMarginTable } from "../margin-table.js";
 import { printJson } from "../output.js";
 import { parseFormat, parseInstant, requireOrg } from "../parse.js";
-import { EXIT, type AppRunner } from "../runner.js";
+import { EXIT, withLedger } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 interface MarginOptions {
   since?: string;
@@ -11,9 +12,10 @@ interface MarginOptions {
   org?: string;
   format?: string;
   json?: boolean;
+  wide?: boolean;
 }
 
-export function registerMarginCommand(program: Command, withApp: AppRunner): void {
+export function register(program: Command): void {
   program
     .command("check-margins")
     .option("--since <when>", "only events settled at or after (ISO date or date-time)")
@@ -21,9 +23,10 @@ export function registerMarginCommand(program: Command, withApp: AppRunner): voi
     .option("--org <org>", "one organisation only (id or name)")
     .option("--format <format>", "table | json", "table")
     .option("--json", "same as --format json")
-    .description(`realised gross margin per feature; exits ${EXIT.loss} when a feature lost money`)
+    .option("--wide", "the table with every column (credits, estimated, over-hold, below-markup and unsettled counts); wider than 100 columns")
+    .description(VERBS["check-margins"].summary)
     .action(
-      withApp(async (app, options: MarginOptions) => {
+      withLedger(async (app, options: MarginOptions) => {
         const format = parseFormat(options.format, options.json, ["table", "json"]);
         const org = options.org ? await requireOrg(app.ledger, options.org) : undefined;
         const query = {
@@ -33,7 +36,7 @@ export function registerMarginCommand(program: Command, withApp: AppRunner): voi
         };
         const report = marginReport(await app.ledger.featureMargins(query), app.config.markup, app.config.creditUsdValue);
         if (format === "json") printJson({ ...report, since: options.since ?? null, until: options.until ?? null, org: org?.name ?? null });
-        else printMarginTable(report);
+        else printMarginTable(report, { wide: options.wide ?? false });
         if (report.losing_features.length) process.exitCode = EXIT.loss;
       }),
     );

@@ -2,9 +2,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFil
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { ConfigError } from "../../config.js";
+import type { Config } from "../../config.js";
+import { ConfigError } from "../../errors.js";
 import { clientBlock, clientConfigPath, MCP_CLIENTS, mergedConfig, type McpClient } from "../mcp-clients.js";
 import { currentConfig, reportFailure } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 interface Options {
   client: string;
@@ -16,7 +18,7 @@ interface Options {
 const MAIN_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "main.js");
 
 /** The ledger setting the printed block carries: the same store this command sees, so the server finds the same wallets. */
-function ledgerEnv(config: ReturnType<typeof currentConfig>): Record<string, string> {
+function ledgerEnv(config: Config): Record<string, string> {
   // A database URL holds a password: it is written to the client's file with --write, never printed.
   return config.databaseUrl ? { ECN_DATABASE_URL: config.databaseUrl } : { ECN_DB_PATH: resolve(config.dbPath) };
 }
@@ -43,20 +45,20 @@ function writeConfig(path: string, next: Record<string, unknown>): string | null
   return backup;
 }
 
-export function registerMcpConfigCommand(program: Command): void {
+export function register(program: Command): void {
   program
     .command("mcp-config")
     .option("--client <client>", `the MCP client: ${MCP_CLIENTS.join(", ")}`, "claude-desktop")
     .option("--org <org>", "the organisation the server acts for (ECN_ORG)")
     .option("--write", "add the block to the client's config file (the old file is kept as a backup)")
-    .description("print the MCP client block that runs this server, with absolute paths to this node and this install")
-    .action((options: Options) => {
+    .description(VERBS["mcp-config"].summary)
+    .action(async (options: Options) => {
       try {
         if (!(MCP_CLIENTS as readonly string[]).includes(options.client)) {
           throw new ConfigError(`--client must be one of ${MCP_CLIENTS.join(", ")} (got ${JSON.stringify(options.client)})`);
         }
         const client = options.client as McpClient;
-        const config = currentConfig();
+        const config = await currentConfig();
         const env: Record<string, string> = { ECN_ORG: options.org ?? config.org, ...ledgerEnv(config) };
         const entry = { command: process.execPath, args: [MAIN_SCRIPT, "stdio"], env };
         const shown = { ...entry, env: { ...env, ...(env.ECN_DATABASE_URL ? { ECN_DATABASE_URL: "<ECN_DATABASE_URL, written with --write>" } : {}) } };

@@ -1,20 +1,21 @@
 import type { Command } from "commander";
 import { EcnError } from "../../errors.js";
 import type { RateCardPatch } from "../../ledger/index.js";
-import { isoTime, respond } from "../output.js";
+import { isoTime, respond, respondList, wroteTo } from "../output.js";
 import { parseCredits, parseFeature, parseModel, parsePositiveInt, parseUsd } from "../parse.js";
-import type { AppRunner } from "../runner.js";
-
-type App = Parameters<Parameters<AppRunner>[0]>[0];
+import type { LedgerApp } from "../ledger-app.js";
+import { withApp, withLedger } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 /** Per-token prices above a dollar are typos, not models. */
 const MAX_TOKEN_PRICE_USD = "1";
 const MAX_REQUEST_PRICE_USD = "100";
 
-export function registerRateCardCommands(program: Command, withApp: AppRunner): void {
-  const rateCard = program.command("rate-card").description("what each feature costs: provider, model, max_tokens, hold floor; and model prices");
+/** `rate-card set` checks the model's price as a paid call would (the metering core); the other verbs need the ledger only. */
+export function register(program: Command): void {
+  const rateCard = program.command("rate-card").description(VERBS["rate-card"].summary);
 
-  const list = async (app: App, options: { json?: boolean }) => {
+  const list = async (app: LedgerApp, options: { json?: boolean }) => {
     const view = await app.accounts.rateCard();
     respond(
       options,
@@ -25,7 +26,7 @@ export function registerRateCardCommands(program: Command, withApp: AppRunner): 
     if (!options.json) console.log(`markup ${view.markup} x provider cost; 1 credit = ${view.credit_usd_value} USD`);
   };
 
-  rateCard.command("list").option("--json", "machine-readable output").description("show the live rate card").action(withApp(list));
+  rateCard.command("list").option("--json", "machine-readable output").description("show the live rate card").action(withLedger(list));
 
   rateCard
     .command("set")
@@ -45,6 +46,7 @@ export function registerRateCardCommands(program: Command, withApp: AppRunner): 
         if (Object.keys(patch).length === 0) throw new EcnError("invalid_input", "nothing to change: give --floor, --model or --max-tokens");
         await app.ledger.updateRateCard(feature, patch, Date.now());
         await list(app, options);
+        wroteTo(options, app.location);
         if (patch.model !== undefined && (await app.metering.prices.lookup(patch.model)).kind !== "priced") {
           console.error(
             `warning: ${patch.model} has no known price, so ${feature} calls are refused until it has one: ` +
@@ -54,11 +56,11 @@ export function registerRateCardCommands(program: Command, withApp: AppRunner): 
       }),
     );
 
-  registerPriceCommands(rateCard.command("price").description("prices you give models OpenRouter does not list (a call needs a known worst case)"), withApp);
+  registerPriceCommands(rateCard.command("price").description("prices you give models OpenRouter does not list (a call needs a known worst case)"));
 }
 
-function registerPriceCommands(price: Command, withApp: AppRunner): void {
-  const listPrices = async (app: App, options: { json?: boolean }) => {
+function registerPriceCommands(price: Command): void {
+  const listPrices = async (app: LedgerApp, options: { json?: boolean }) => {
     const prices = await app.ledger.listModelPriceOverrides();
     const rows = prices.map((p) => ({
       model: p.model,
@@ -68,11 +70,13 @@ function registerPriceCommands(price: Command, withApp: AppRunner): void {
       note: p.note,
       updated_at: isoTime(p.updatedAt),
     }));
-    respond(
+    respondList(
       options,
       rows,
       ["model", "USD / prompt token", "USD / completion token", "USD / request", "note", "updated"],
       rows.map((r) => [r.model, r.prompt_usd, r.completion_usd, r.request_usd, r.note, r.updated_at]),
+      `No model prices of yours in ${app.location}: every model is priced by OpenRouter's list. ` +
+        "Give a model a price with: ecn-mcp rate-card price set <model> --prompt USD --completion USD",
     );
   };
 
@@ -86,7 +90,7 @@ function registerPriceCommands(price: Command, withApp: AppRunner): void {
     .option("--json", "machine-readable output")
     .description("give a model a worst-case price; where OpenRouter lists it too, the larger price counts")
     .action(
-      withApp(async (app, model: string, options: { prompt: string; completion: string; request: string; note?: string; json?: boolean }) => {
+      withLedger(async (app, model: string, options: { prompt: string; completion: string; request: string; note?: string; json?: boolean }) => {
         await app.ledger.setModelPriceOverride({
           model: parseModel(model, "MODEL"),
           promptUsd: parseUsd(options.prompt, "--prompt", MAX_TOKEN_PRICE_USD),
@@ -96,10 +100,11 @@ function registerPriceCommands(price: Command, withApp: AppRunner): void {
           updatedAt: Date.now(),
         });
         await listPrices(app, options);
+        wroteTo(options, app.location);
       }),
     );
 
-  price.command("list").option("--json", "machine-readable output").description("list the prices you gave models").action(withApp(listPrices));
+  price.command("list").option("--json", "machine-readable output").description("list the prices you gave models").action(withLedger(listPrices));
 
   price
     .command("remove")
@@ -107,9 +112,10 @@ function registerPriceCommands(price: Command, withApp: AppRunner): void {
     .option("--json", "machine-readable output")
     .description("remove your price of a model (it then needs OpenRouter's list price)")
     .action(
-      withApp(async (app, model: string, options: { json?: boolean }) => {
+      withLedger(async (app, model: string, options: { json?: boolean }) => {
         if (!(await app.ledger.removeModelPriceOverride(model))) throw new EcnError("invalid_input", `${model} has no price of yours to remove`);
         await listPrices(app, options);
+        wroteTo(options, app.location);
       }),
     );
 }

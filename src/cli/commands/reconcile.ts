@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { storageFailure } from "../../ledger/index.js";
 import type { App } from "../app.js";
-import { respond } from "../output.js";
-import type { AppRunner } from "../runner.js";
+import { respondList } from "../output.js";
+import { withApp } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 /** Actions that change nothing and are not worth a log line. */
 const QUIET = new Set(["too_recent", "left_to_owner"]);
@@ -29,21 +30,22 @@ export function startSweeps(app: App): void {
   app.instance?.sweepEvery(app.config.instances.sweepMs, () => sweep(app, "orphan sweep"));
 }
 
-export function registerReconcileCommand(program: Command, withApp: AppRunner): void {
+export function register(program: Command): void {
   program
     .command("reconcile")
     .option("--json", "machine-readable output")
-    .description("settle or void paid calls whose server died, or left unknown (safe beside running servers: their calls are left to them)")
+    .description(VERBS.reconcile.summary)
     .action(
       withApp(async (app, options: { json?: boolean }) => {
         const report = await app.reconcile();
-        respond(
+        respondList(
           options,
           report,
           ["call", "feature", "was", "action", "cost (USD)", "charged (credits)", "why"],
           report.map((r) => [r.tool_call_id, r.feature, r.from_state, r.action, r.cost_usd, r.credits_charged, r.note]),
+          `No open calls in ${app.location}: nothing to reconcile.`,
         );
-        if (!options.json) console.log(report.length ? `${report.length} open call(s) examined.` : "No open calls: nothing to reconcile.");
+        if (!options.json && report.length) console.log(`${report.length} open call(s) examined in ${app.location}.`);
       }),
     );
 }

@@ -1,58 +1,24 @@
 import type { Command } from "commander";
-import { checkDatabaseUrl } from "../../config.js";
-import { snapshotAtStart } from "../../audit/key-usage.js";
-import { createServer } from "../../server/create-server.js";
-import { serveStdio } from "../../server/stdio.js";
-import { createApp } from "../app.js";
-import { startSweeps } from "./reconcile.js";
-import { currentConfig, reportFailure, withSandbox } from "../runner.js";
+import { currentConfig, reportFailure } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
-/** What a sandbox organisation is topped up to at start when its wallet is empty. */
-const SANDBOX_CREDITS = 1_000_000_000n; // 1,000 credits
-
-/** The stdio MCP server: what an MCP client launches (`ecn-mcp` with no verb). */
-async function stdio(options: { sandbox?: boolean }): Promise<void> {
-  let app;
-  try {
-    app = await createApp(withSandbox(options), { serve: "stdio" });
-    const { ledger, metering, accounts, publicData, logger, config } = app;
-    const org = await ledger.ensureOrg(config.org, Date.now());
-    if (config.sandbox && (await ledger.getWallet(org.id)).balanceMicroCredits <= 0n) {
-      await ledger.grantCredits(org.id, SANDBOX_CREDITS, "sandbox credits (not money)", Date.now());
-    }
-    logger.info("serving MCP over stdio", {
-      org: org.name,
-      db: config.dbPath,
-      mode: config.deploymentMode,
-      openrouter: config.openrouter.apiKey ? "configured" : "not configured",
-    });
-    // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
-    await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
-    startSweeps(app);
-    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
-    await serveStdio({ server, metering, logger, close: app.close });
-  } catch (error) {
-    await app?.close().catch(() => undefined);
-    reportFailure(error);
-  }
-}
-
-export function registerServeCommands(program: Command): void {
+export function register(program: Command): void {
   program
-    .command("stdio", { isDefault: true })
+    .command("stdio")
     .option("--sandbox", "simulated providers and a separate sandbox ledger: no keys, no real money (same as ECN_SANDBOX=1)")
-    .description("serve MCP over stdio (the default)")
-    .action(stdio);
+    .description(VERBS.stdio.summary)
+    // The MCP SDK, the metering core and the providers load only for the server, not for the other verbs.
+    .action(async (options: { sandbox?: boolean }) => (await import("./stdio-serve.js")).stdio(options));
   program
     .command("demo")
     .option("--database-url <url>", "run on this PostgreSQL database (in a new organisation) instead of a throwaway SQLite file")
-    .description("run the whole loop against simulated providers in a throwaway ledger (no keys, no network)")
+    .description(VERBS.demo.summary)
     .action(async (options: { databaseUrl?: string }) => {
       try {
         // The demo's simulators and MCP client load only for the demo.
-        const { runDemo } = await import("../demo/run.js");
+        const [{ runDemo }, { checkDatabaseUrl }] = await Promise.all([import("../demo/run.js"), import("../../config.js")]);
         const databaseUrl = options.databaseUrl === undefined ? undefined : checkDatabaseUrl(options.databaseUrl, "--database-url");
-        await runDemo(currentConfig(), { databaseUrl });
+        await runDemo(await currentConfig(), { databaseUrl });
       } catch (error) {
         reportFailure(error);
       }

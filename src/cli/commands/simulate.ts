@@ -1,14 +1,15 @@
 import type { Command } from "commander";
-import { startSimulators } from "../sandbox.js";
 import { reportFailure } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 /** `ecn-mcp simulate`: the simulated providers alone, on loopback, until Ctrl-C; prints the settings that point a server at them. */
-export function registerSimulateCommand(program: Command): void {
+export function register(program: Command): void {
   program
     .command("simulate")
-    .description("start the simulated OpenRouter, Apify and Socrata on loopback and print the environment that points a server at them")
+    .description(VERBS.simulate.summary)
     .action(async () => {
       try {
+        const { startSimulators } = await import("../sandbox.js");
         const sims = await startSimulators();
         console.log("# Simulated providers on loopback (not the real services; nothing is billed). Ctrl-C stops them.");
         console.log("# Point a server at them (with a ledger of its own: these are not real charges):");

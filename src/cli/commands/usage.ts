@@ -2,7 +2,8 @@ import { once } from "node:events";
 import type { Command } from "commander";
 import { usageEventView } from "../../accounts/accounts.js";
 import { parseFeature, parseFormat, parseInstant, requireOrg } from "../parse.js";
-import type { AppRunner } from "../runner.js";
+import { withLedger } from "../runner.js";
+import { VERBS } from "../verbs.js";
 
 const COLUMNS = [
   "settled_at",
@@ -42,7 +43,7 @@ async function write(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, "drain");
 }
 
-export function registerUsageCommand(program: Command, withApp: AppRunner): void {
+export function register(program: Command): void {
   program
     .command("usage")
     .option("--org <org>", "one organisation only (id or name)")
@@ -51,9 +52,9 @@ export function registerUsageCommand(program: Command, withApp: AppRunner): void
     .option("--until <when>", "events settled before (ISO date or date-time)")
     .option("--format <format>", "table | csv | json", "table")
     .option("--json", "same as --format json")
-    .description("export usage events, oldest first, streamed")
+    .description(VERBS.usage.summary)
     .action(
-      withApp(async (app, options: { org?: string; feature?: string; since?: string; until?: string; format?: string; json?: boolean }) => {
+      withLedger(async (app, options: { org?: string; feature?: string; since?: string; until?: string; format?: string; json?: boolean }) => {
         const format = parseFormat(options.format, options.json, ["table", "csv", "json"]);
         const org = options.org ? await requireOrg(app.ledger, options.org) : undefined;
         const rows = app.ledger.iterateUsage({

@@ -7,6 +7,7 @@ import pg from "pg";
 import { LedgerUnavailable } from "../errors.js";
 import { ScriptedLedger } from "../ledger.js";
 import { PostgresEngine } from "./engine.js";
+import { displayUrl } from "../location.js";
 import { asLedgerFailure } from "./errors.js";
 import { applyPostgresMigrations } from "./migrate.js";
 
@@ -24,17 +25,6 @@ export class PostgresLedger extends ScriptedLedger {
 
   constructor(engine: PostgresEngine) {
     super(engine);
-  }
-}
-
-/** The URL as it may be shown: without its password. */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(an unparseable database URL)";
   }
 }
 
