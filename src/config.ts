@@ -124,89 +124,90 @@ const postgresUrl = z
   .string()
   .refine((value) => /^postgres(ql)?:\/\/./.test(value) && URL.canParse(value), { message: "must be a postgres:// (or postgresql://) URL" });
 
-const schema = z
-  .object({
-    ECN_DB_PATH: z.string().min(1).optional(),
-    ECN_DATABASE_URL: postgresUrl.optional(),
-    ECN_SPOOL_DIR: z.string().min(1).optional(),
-    ECN_PG_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
-    ECN_CREDIT_USD_VALUE: decimalVar(
-      "a decimal of at least 0.001 (a tenth of a cent), such as 0.01",
-      (d) => compareDecimal(d, MIN_CREDIT_USD_VALUE) >= 0,
-    ).default("0.01"),
-    ECN_MARKUP: decimalVar("a decimal number from 1 to 100, such as 1.25", (d) => compareDecimal(d, ONE) >= 0 && compareDecimal(d, MAX_MARKUP) <= 0).default(
-      "1.25",
-    ),
-    ECN_DEPLOYMENT_MODE: z
-      .string()
-      .default("hosted")
-      .refine((v): v is DeploymentMode => (DEPLOYMENT_MODES as readonly string[]).includes(v), {
-        message: `must be one of ${DEPLOYMENT_MODES.join(", ")}`,
-      }),
-    ECN_ORG: z.string().trim().min(1).max(100).default("local"),
-    ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
-    ECN_ACTOR_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
-    ECN_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-    ECN_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-    ECN_INSTANCE_TTL_MS: z.coerce.number().int().min(300).max(3_600_000).default(30_000),
-    ECN_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-    ECN_UNKNOWN_MAX_AGE_MS: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(365 * 86_400_000)
-      .default(7 * 86_400_000),
-    ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
-    OPENROUTER_API_KEY: optionalSecret,
-    OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
-    ECN_EMBEDDING_MODEL: z.string().trim().min(3).default("openai/text-embedding-3-small"),
-    APIFY_API_TOKEN: optionalSecret,
-    APIFY_BASE_URL: httpUrl.default("https://api.apify.com"),
-    ECN_LEAD_SIGNAL_ACTOR: z.string().trim().min(1).default("apify/google-search-scraper"),
-    ECN_LEAD_SIGNAL_MIN_CHARGE_USD: decimalVar(
-      "a decimal number of US dollars from 0 to 10000, such as 0.5",
-      (d) => compareDecimal(d, parseDecimal("10000")) <= 0,
-    ).optional(),
-    SOCRATA_APP_TOKEN: optionalSecret,
-    ECN_SOCRATA_BASE_URL: httpUrl.optional(),
-    ECN_HTTP_ALLOWED_HOSTS: z
-      .string()
-      .default("localhost,127.0.0.1,[::1]")
-      .transform((list) =>
-        list
-          .split(",")
-          .map((h) => h.trim().toLowerCase())
-          .filter(Boolean),
-      )
-      .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)), {
-        message: "must be a comma-separated list of host names (no ports), e.g. mcp.example.com,localhost",
-      }),
-    ECN_ALLOWED_ORIGINS: z
-      .string()
-      .default("")
-      .transform((list) =>
-        list
-          .split(",")
-          .map((o) => o.trim().replace(/\/+$/, ""))
-          .filter(Boolean),
-      )
-      .refine((origins) => origins.every((o) => URL.canParse(o) && new URL(o).origin === o.toLowerCase()), {
-        message: "must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com",
-      }),
-    ECN_HTTP_BODY_LIMIT_BYTES: z.coerce
-      .number()
-      .int()
-      .min(1_024)
-      .max(100 * 1024 * 1024)
-      .default(1024 * 1024),
-    ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
-    ECN_METRICS_TOKEN: optionalSecret,
-    ECN_ADMIN_TOKEN: optionalSecret.refine((token) => token === undefined || token.length >= 24, {
-      message: "must be at least 24 characters: it reads every organisation's data (e.g. openssl rand -hex 24)",
+const variables = z.object({
+  ECN_DB_PATH: z.string().min(1).optional(),
+  ECN_DATABASE_URL: postgresUrl.optional(),
+  ECN_SPOOL_DIR: z.string().min(1).optional(),
+  ECN_PG_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
+  ECN_CREDIT_USD_VALUE: decimalVar(
+    "a decimal of at least 0.001 (a tenth of a cent), such as 0.01",
+    (d) => compareDecimal(d, MIN_CREDIT_USD_VALUE) >= 0,
+  ).default("0.01"),
+  ECN_MARKUP: decimalVar("a decimal number from 1 to 100, such as 1.25", (d) => compareDecimal(d, ONE) >= 0 && compareDecimal(d, MAX_MARKUP) <= 0).default(
+    "1.25",
+  ),
+  ECN_DEPLOYMENT_MODE: z
+    .string()
+    .default("hosted")
+    .refine((v): v is DeploymentMode => (DEPLOYMENT_MODES as readonly string[]).includes(v), {
+      message: `must be one of ${DEPLOYMENT_MODES.join(", ")}`,
     }),
-    ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
-    ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
-  })
+  ECN_ORG: z.string().trim().min(1).max(100).default("local"),
+  ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  ECN_ACTOR_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+  ECN_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  ECN_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  ECN_INSTANCE_TTL_MS: z.coerce.number().int().min(300).max(3_600_000).default(30_000),
+  ECN_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  ECN_UNKNOWN_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 86_400_000)
+    .default(7 * 86_400_000),
+  ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  OPENROUTER_API_KEY: optionalSecret,
+  OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
+  ECN_EMBEDDING_MODEL: z.string().trim().min(3).default("openai/text-embedding-3-small"),
+  APIFY_API_TOKEN: optionalSecret,
+  APIFY_BASE_URL: httpUrl.default("https://api.apify.com"),
+  ECN_LEAD_SIGNAL_ACTOR: z.string().trim().min(1).default("apify/google-search-scraper"),
+  ECN_LEAD_SIGNAL_MIN_CHARGE_USD: decimalVar(
+    "a decimal number of US dollars from 0 to 10000, such as 0.5",
+    (d) => compareDecimal(d, parseDecimal("10000")) <= 0,
+  ).optional(),
+  SOCRATA_APP_TOKEN: optionalSecret,
+  ECN_SOCRATA_BASE_URL: httpUrl.optional(),
+  ECN_HTTP_ALLOWED_HOSTS: z
+    .string()
+    .default("localhost,127.0.0.1,[::1]")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)), {
+      message: "must be a comma-separated list of host names (no ports), e.g. mcp.example.com,localhost",
+    }),
+  ECN_ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((o) => o.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.every((o) => URL.canParse(o) && new URL(o).origin === o.toLowerCase()), {
+      message: "must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com",
+    }),
+  ECN_HTTP_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  ECN_METRICS_TOKEN: optionalSecret,
+  ECN_ADMIN_TOKEN: optionalSecret.refine((token) => token === undefined || token.length >= 24, {
+    message: "must be at least 24 characters: it reads every organisation's data (e.g. openssl rand -hex 24)",
+  }),
+  ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
+  ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
+});
+
+const schema = variables
   .refine((v) => !(v.ECN_DB_PATH && v.ECN_DATABASE_URL), {
     message: "ECN_DB_PATH and ECN_DATABASE_URL are both set: choose one store (the SQLite file, or PostgreSQL)",
     path: ["ECN_DATABASE_URL"],
@@ -218,7 +219,7 @@ const schema = z
   });
 
 /** Every environment variable the configuration reads (the docs' configuration table lists exactly these). */
-export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(variables.shape);
 
 /**
  * The sandbox ledger: a SQLite file of its own beside the live one's default
