@@ -48,6 +48,8 @@ async function ours(ops) {
       markup: "1.25",
       creditUsdValue: "0.01",
       ownerInstanceId: null,
+      connectionId: null,
+      apiKeyId: null,
       now: Date.now(),
     });
     await ledger.markDispatched(held.call.id, Date.now());

@@ -35,6 +35,10 @@ const TABLES: Table[] = [
   t.dashboardSessions,
   t.reconcileRuns,
   t.providerUsageSnapshots,
+  t.connections,
+  t.connectionDaily,
+  t.members,
+  t.oauthRecords,
 ];
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */

@@ -10,6 +10,7 @@
  */
 import type { BudgetPeriod, DeploymentMode, Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
+import type { AuthLedger } from "./auth-types.js";
 import type { DashboardReads } from "./dashboard-types.js";
 import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
@@ -60,6 +61,8 @@ export interface BudgetRecord {
   hard: boolean;
   createdAt: number;
   updatedAt: number;
+  /** Set on a connection's daily cap: it counts that connection's spend and holds only (not a row of the budgets table). */
+  connectionId?: string;
 }
 
 export interface BudgetInput {
@@ -100,6 +103,9 @@ export interface ToolCallRecord {
   resolvedAt: number | null;
   /** The server instance that resolves the call while it lives; null when none is recorded. */
   ownerInstanceId: string | null;
+  /** What the call came through: an app's connection, or an API key (both null over stdio). */
+  connectionId: string | null;
+  apiKeyId: string | null;
 }
 
 export interface HoldRequest {
@@ -117,6 +123,10 @@ export interface HoldRequest {
   creditUsdValue: string;
   /** The registered server instance placing the hold (null outside a server: nobody's heartbeat vouches for it). */
   ownerInstanceId: string | null;
+  /** The connection the call came through: its daily cap is checked with the other hard budgets, and a revoked one refused. */
+  connectionId: string | null;
+  /** The API key the call came through (recorded only). */
+  apiKeyId: string | null;
   now: number;
 }
 
@@ -129,7 +139,8 @@ export type HoldOutcome =
   | { kind: "placed"; call: ToolCallRecord; wallet: WalletRecord; softBudgetsCrossed: SoftBudgetCrossing[] }
   | { kind: "existing"; call: ToolCallRecord }
   | { kind: "insufficient_credits"; availableMicroCredits: bigint; neededMicroCredits: bigint }
-  | { kind: "budget_exceeded"; standing: BudgetStanding; neededMicroCredits: bigint };
+  | { kind: "budget_exceeded"; standing: BudgetStanding; neededMicroCredits: bigint }
+  | { kind: "connection_revoked" };
 
 /** One provider request's outcome, priced by the metering core. */
 export interface UsageEventInput {
@@ -161,6 +172,8 @@ export interface UsageEventRecord extends UsageEventInput {
   /** Charged below cost x its own markup, or below cost. */
   belowMarkup: boolean;
   settledAt: number;
+  connectionId: string | null;
+  apiKeyId: string | null;
 }
 
 /** How a settled call ended: a result to replay, or an error to repeat (the work was still paid for). */
@@ -215,7 +228,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger {
+export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger, AuthLedger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

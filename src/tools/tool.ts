@@ -5,11 +5,13 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
 import type { Feature } from "../features.js";
-import type { Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
+import type { CallChannel, Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
 
 export interface ToolContext {
   /** The organisation the call acts for: from the server's configuration or the API key, never from arguments. */
   org: OrgRef;
+  /** The connection or API key the request came through (HTTP mode); a connection's daily cap applies to its paid calls. */
+  channel?: CallChannel | undefined;
   signal: AbortSignal;
   notify: Notify;
   /** Reports progress to clients that asked for it (no-op otherwise). */
@@ -64,6 +66,7 @@ export const PAID: ToolAnnotations = { readOnlyHint: false, destructiveHint: fal
 export function paidCall(context: ToolContext, feature: Feature, args: { idempotency_key?: string | undefined }): PaidCallRequest {
   return {
     org: context.org,
+    channel: context.channel,
     feature,
     args: args,
     idempotencyKey: args.idempotency_key,

@@ -51,10 +51,10 @@ const insertEvent = statement(
   "insert_event",
   `INSERT INTO usage_events (id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, prompt_tokens,
      completion_tokens, total_tokens, cost_nano_usd, cost_source, markup, credit_usd_value, charged_micro_credits,
-     metered_micro_credits, over_hold, estimated, price_unknown, below_markup, created_at, settled_at)
+     metered_micro_credits, over_hold, estimated, price_unknown, below_markup, created_at, settled_at, connection_id, api_key_id)
    VALUES (@id, @callId, @orgId, @feature, @provider, @model, @ref, @outcome, @promptTokens, @completionTokens, @totalTokens,
      @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @belowMarkup,
-     @createdAt, @now)`,
+     @createdAt, @now, @connectionId, @apiKeyId)`,
 );
 const insertSpend = statement(
   "insert_spend",
@@ -94,6 +94,16 @@ const addDaily = statement(
      estimated_events = usage_daily.estimated_events + excluded.estimated_events,
      over_hold_events = usage_daily.over_hold_events + excluded.over_hold_events,
      below_markup_events = usage_daily.below_markup_events + excluded.below_markup_events`,
+);
+
+/** A connection's spend of the day: what its cap and the Connections page read. */
+const addConnectionDaily = statement(
+  "add_connection_daily",
+  `INSERT INTO connection_daily (connection_id, day, calls, charged_micro_credits, metered_micro_credits)
+   VALUES (@connectionId, @day, 1, @charged, @metered)
+   ON CONFLICT (connection_id, day) DO UPDATE SET calls = connection_daily.calls + 1,
+     charged_micro_credits = connection_daily.charged_micro_credits + excluded.charged_micro_credits,
+     metered_micro_credits = connection_daily.metered_micro_credits + excluded.metered_micro_credits`,
 );
 
 const addModelDaily = statement(
@@ -194,6 +204,8 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
       belowMarkup: flag(belowItsMarkup(event, call.deploymentMode)),
       createdAt: event.createdAt,
       now,
+      connectionId: call.connectionId,
+      apiKeyId: call.apiKeyId,
     }),
   );
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
@@ -218,6 +230,10 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
       }),
       ...modelDaily(call.orgId, now - (now % DAY_MS), events),
     );
+  }
+  // A connection's row only when it spent something: a voided call leaves its day as it was.
+  if (call.connectionId !== null && events.length > 0) {
+    writes.push(runQuery(addConnectionDaily, { connectionId: call.connectionId, day: now - (now % DAY_MS), charged, metered }));
   }
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
   failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back

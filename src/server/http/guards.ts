@@ -69,7 +69,8 @@ export function requireApiKey(keys: ApiKeys): RequestHandler {
       }
       res.locals.caller = caller;
       // The MCP transport hands req.auth to tool handlers as authInfo: the org comes from here, never from arguments.
-      (req as { auth?: unknown }).auth = { token: `key:${caller.keyId}`, clientId: caller.keyId, scopes: [], extra: { org: caller.org } };
+      const channel = { connectionId: null, apiKeyId: caller.keyId };
+      (req as { auth?: unknown }).auth = { token: `key:${caller.keyId}`, clientId: caller.keyId, scopes: [], extra: { org: caller.org, channel } };
       next();
     } catch (error) {
       next(error);
