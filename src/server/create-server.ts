@@ -27,6 +27,7 @@ import type { Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
+import { ICONS } from "../tools/icons.js";
 import { publishedOutput } from "../tools/tool.js";
 import { answerInvalidParams, ProtocolError } from "./protocol.js";
 import { RawArguments } from "./raw-arguments.js";
@@ -101,6 +102,7 @@ function listingOf(tools: ToolDefinition[]): Listing {
         inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
         outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
         annotations: tool.annotations,
+        icons: tool.icons,
       })),
     };
     listings.set(tools, listing);
@@ -130,7 +132,7 @@ class EcnServer extends Server {
 export function createServer(deps: ServerDeps): Server {
   const { tools, byName } = listingOf(deps.tools ?? TOOLS);
   const server = new EcnServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
+    { name: SERVER_NAME, title: "ecn-mcp: metered lead-generation tools", version: SERVER_VERSION, icons: [ICONS.server] },
     {
       capabilities: { tools: {}, logging: {} },
       instructions: INSTRUCTIONS,
