@@ -24,6 +24,9 @@ export class AuthScripts implements AuthLedger {
   upsertOAuthRecord(record: Omit<OAuthRecord, "consumedAt">) {
     return this.engine.write(() => oauth.upsertOAuthRecord(record));
   }
+  async insertOAuthRecordIfAbsent(record: Omit<OAuthRecord, "consumedAt">) {
+    return (await this.engine.writeOne(oauth.insertAbsent, { ...record })) > 0;
+  }
   async consumeOAuthRecord(model: string, idHash: string, now: number) {
     await this.engine.writeOne(oauth.consumeRecord, { model, idHash, now });
   }

@@ -60,6 +60,8 @@ export interface AuthLedger {
   findOAuthRecordByUserCode(model: string, userCode: string, now: number): Promise<OAuthRecord | null>;
   /** Inserts or replaces a record (a consumed mark survives the replacement). */
   upsertOAuthRecord(record: Omit<OAuthRecord, "consumedAt">): Promise<void>;
+  /** Inserts a record unless one with its model and id hash exists; false when it did. */
+  insertOAuthRecordIfAbsent(record: Omit<OAuthRecord, "consumedAt">): Promise<boolean>;
   consumeOAuthRecord(model: string, idHash: string, now: number): Promise<void>;
   /** Deletes a record; a Grant's deletion revokes its connection in the same transaction. */
   destroyOAuthRecord(model: string, idHash: string, now: number): Promise<void>;

@@ -35,6 +35,12 @@ export const upsertRecord = statement(
    ON CONFLICT (model, id_hash) DO UPDATE SET payload_json = excluded.payload_json, grant_id = excluded.grant_id, uid = excluded.uid,
      user_code = excluded.user_code, expires_at = excluded.expires_at`,
 );
+/** For records every instance must share (the server's keys): the first instance to start writes them, the rest read them. */
+export const insertAbsent = statement(
+  "oauth_insert_absent",
+  `INSERT INTO oauth_records (model, id_hash, payload_json, grant_id, uid, user_code, expires_at, consumed_at)
+   VALUES (@model, @idHash, @payloadJson, @grantId, @uid, @userCode, @expiresAt, NULL) ON CONFLICT (model, id_hash) DO NOTHING`,
+);
 export const consumeRecord = statement(
   "oauth_consume",
   "UPDATE oauth_records SET consumed_at = @now WHERE model = @model AND id_hash = @idHash AND consumed_at IS NULL",
