@@ -9,34 +9,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
-import { connect, tokenRequest } from "../helpers/oauth-browserless.js";
+import { callTool, connect, tokenRequest } from "../helpers/oauth-browserless.js";
 import { PROFILE_ARGS, rows } from "../helpers/stack.js";
 import { assertInvariants, STORE } from "../helpers/store.js";
-
-interface McpAnswer {
-  status: number;
-  headers: Headers;
-  /** The tool result's text (JSON or an error line), or the HTTP error body. */
-  text: string;
-  isError: boolean;
-}
-
-/** One tool call with a bearer (an access token or an API key), as a raw Streamable HTTP request. */
-export async function callTool(base: string, bearer: string, name: string, args: Record<string, unknown> = {}): Promise<McpAnswer> {
-  const response = await fetch(`${base}/mcp`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
-  });
-  const body = await response.text();
-  if (response.status !== 200) return { status: response.status, headers: response.headers, text: body, isError: true };
-  const result = body
-    .split("\n")
-    .filter((line) => line.startsWith("data: "))
-    .map((line) => JSON.parse(line.slice(6)) as { result?: { isError?: boolean; content: { text: string }[] } })
-    .find((m) => m.result)?.result;
-  return { status: 200, headers: response.headers, text: result?.content[0]?.text ?? "", isError: result?.isError === true };
-}
 
 const orgs = { acme: "100", beta: "100" };
 const spendOf = async (stack: HttpStack, org: string) => (await stack.ledger.getWallet(stack.orgIds[org]!)).balanceMicroCredits;
@@ -89,7 +64,7 @@ describe(`connections over OAuth (${STORE})`, () => {
     );
     expect((await stack.ledger.getConnection(connection!.id))?.revokedAt).not.toBeNull();
     await assertInvariants(stack.ledger);
-  });
+  }, 120_000);
 
   it("revokes at the next request: through the revocation endpoint (RFC 7009) and with `ecn-mcp connections revoke`", async () => {
     const stack = await startHttpStack({ orgs });
@@ -119,7 +94,7 @@ describe(`connections over OAuth (${STORE})`, () => {
     // Its refresh token went with it.
     const refresh = await tokenRequest(base, { grant_type: "refresh_token", refresh_token: second.tokens.refresh_token, client_id: second.client.client_id });
     expect(refresh.body.error).toBe("invalid_grant");
-  });
+  }, 120_000);
 
   it("holds a connection to its daily cap with 32 calls in flight; the organisation's other connection and key are not limited", async () => {
     const stack = await startHttpStack({ orgs: { acme: "100" } });
@@ -151,5 +126,5 @@ describe(`connections over OAuth (${STORE})`, () => {
     }
     expect(await spendOf(stack, "acme")).toBe(93_000_000n);
     await assertInvariants(stack.ledger);
-  });
+  }, 120_000);
 });

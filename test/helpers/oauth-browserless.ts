@@ -178,3 +178,28 @@ export async function connect(base: string, options: Omit<FlowOptions, "clientId
   if (!tokens.body.access_token) throw new Error(`no token: ${JSON.stringify(tokens.body)}`);
   return { client, tokens: tokens.body as Required<Pick<TokenAnswer["body"], "access_token" | "refresh_token">> & TokenAnswer["body"], authorized };
 }
+
+export interface McpAnswer {
+  status: number;
+  headers: Headers;
+  /** The tool result's text (JSON or an error line), or the HTTP error body. */
+  text: string;
+  isError: boolean;
+}
+
+/** One tool call with a bearer (an access token or an API key), as a raw Streamable HTTP request. */
+export async function callTool(base: string, bearer: string, name: string, args: Record<string, unknown> = {}): Promise<McpAnswer> {
+  const response = await fetch(`${base}/mcp`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
+  });
+  const body = await response.text();
+  if (response.status !== 200) return { status: response.status, headers: response.headers, text: body, isError: true };
+  const result = body
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => JSON.parse(line.slice(6)) as { result?: { isError?: boolean; content: { text: string }[] } })
+    .find((m) => m.result)?.result;
+  return { status: 200, headers: response.headers, text: result?.content[0]?.text ?? "", isError: result?.isError === true };
+}
