@@ -66,7 +66,7 @@ describe(`connections over OAuth (${STORE})`, () => {
     await assertInvariants(stack.ledger);
   }, 120_000);
 
-  it("revokes at the next request: through the revocation endpoint (RFC 7009) and with `ecn-mcp connections revoke`", async () => {
+  it("revokes at the next request: through the revocation endpoint (RFC 7009), with `ecn-mcp connections revoke` and from the dashboard", async () => {
     const stack = await startHttpStack({ orgs });
     const base = stack.url;
     const first = await connect(base, { apiKey: stack.keys.acme!, clientName: "ChatGPT" });
@@ -94,6 +94,20 @@ describe(`connections over OAuth (${STORE})`, () => {
     // Its refresh token went with it.
     const refresh = await tokenRequest(base, { grant_type: "refresh_token", refresh_token: second.tokens.refresh_token, client_id: second.client.client_id });
     expect(refresh.body.error).toBe("invalid_grant");
+
+    // The dashboard's JSON: an organisation sees its own connections only, and revokes one there.
+    const third = await connect(base, { apiKey: stack.keys.acme!, clientName: "VS Code" });
+    const page = (await (await stack.get(`/api/v1/dashboard/orgs/acme/connections`, stack.keys.acme)).json()) as {
+      connections: { id: string; client_name: string; scope: string; day_cap: { credits: number }; revoked_at: string | null }[];
+    };
+    expect(page.connections.map((c) => c.client_name)).toEqual(["VS Code", "ChatGPT"]);
+    expect(page.connections[0]).toMatchObject({ scope: "tools:free tools:paid", day_cap: { credits: 100 }, revoked_at: null });
+    expect((await stack.get(`/api/v1/dashboard/orgs/acme/connections`, stack.keys.beta)).status).toBe(404);
+    const del = (key: string) =>
+      fetch(`${base}/api/v1/dashboard/connections/${page.connections[0]!.id}`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    expect((await del(stack.keys.beta!)).status).toBe(404);
+    expect(await (await del(stack.keys.acme!)).json()).toEqual({ id: page.connections[0]!.id, revoked: true });
+    expect((await callTool(base, third.tokens.access_token, "get_wallet_balance")).status).toBe(401);
   }, 120_000);
 
   it("holds a connection to its daily cap with 32 calls in flight; the organisation's other connection and key are not limited", async () => {
