@@ -61,7 +61,8 @@ export function pageHeaders(res: Response, redirectUri = ""): void {
     "Content-Security-Policy": `default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'${formTargets(redirectUri)}; frame-ancestors 'none'; base-uri 'none'`,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    // Not no-referrer: under it a browser sends `Origin: null` with the forms' POSTs, and the Origin check would refuse them.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
   });
 }

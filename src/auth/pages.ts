@@ -6,6 +6,8 @@
  * carries the interaction's CSRF token.
  */
 
+import { ICONS } from "../tools/icons.js";
+
 const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 /** Text as HTML: every character that could start markup or end an attribute is escaped. */
 export const esc = (text: string): string => text.replace(/[&<>"']/g, (c) => escapes[c]!);
@@ -16,8 +18,9 @@ function layout(prefix: string, title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${esc(title)} · ecn-mcp</title>
+<link rel="icon" href="${ICONS.server.src}">
 <link rel="stylesheet" href="${esc(prefix)}/dashboard/dashboard.css">
 </head>
 <body>

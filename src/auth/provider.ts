@@ -155,6 +155,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       IdToken: 60 * 60,
     },
     rotateRefreshToken: true,
+    // Revoking any token of a grant removes all its tokens (oidc-provider's rule); the grant goes too, so its connection shows as revoked.
+    revokeGrantPolicy: () => true,
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     expiresWithSession: () => false,
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),

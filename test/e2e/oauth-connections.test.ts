@@ -77,6 +77,7 @@ describe(`connections over OAuth (${STORE})`, () => {
     });
     expect(revoke.status).toBe(200);
     expect((await callTool(base, first.tokens.access_token, "get_wallet_balance")).status).toBe(401);
+    expect((await stack.ledger.listConnections(stack.orgIds.acme!, 0))[0]!.revokedAt).not.toBeNull();
 
     const second = await connect(base, { apiKey: stack.keys.beta!, clientName: "Cursor", cap: "2.5" });
     expect((await callTool(base, second.tokens.access_token, "get_wallet_balance")).isError).toBe(false);
