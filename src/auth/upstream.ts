@@ -104,9 +104,13 @@ export class Upstream {
       idTokenExpected: true,
     });
     const claims = tokens.claims();
-    const email = typeof claims?.email === "string" ? claims.email : "";
+    if (!claims) throw new UpstreamRefusal("the identity provider sent no ID token");
+    // Providers that keep the email out of the ID token (OpenID's default once an access token is issued) give it at userinfo.
+    const about =
+      typeof claims.email === "string" ? claims : await oidc.fetchUserInfo(await this.config(), tokens.access_token, claims.sub).catch(() => claims);
+    const email = typeof about.email === "string" ? about.email : "";
     if (!email) throw new UpstreamRefusal("the identity provider did not say who you are (no email): ask the operator to allow the email scope");
-    if (claims?.email_verified === false) throw new UpstreamRefusal("the identity provider has not verified your email address");
+    if (about.email_verified === false) throw new UpstreamRefusal("the identity provider has not verified your email address");
     return { uid: pending.uid, email };
   }
 }

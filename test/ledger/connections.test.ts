@@ -124,4 +124,18 @@ describe(`a connection's daily cap (${STORE})`, () => {
     expect(await ledger.findOAuthRecord("Session", "h", NOW)).toMatchObject({ payloadJson: '{"a":2}', consumedAt: NOW });
     expect(await ledger.pruneOAuthRecords(NOW + 10)).toBe(1);
   });
+
+  it("keeps members per organisation: added once, found by email, removed", async () => {
+    const { ledger } = await tempLedger();
+    const { org } = await setUp(ledger);
+    const beta = await ledger.createOrg("beta", NOW);
+    expect(await ledger.addMember({ orgId: org.id, email: "dana@acme.example", createdAt: NOW })).toBe(true);
+    expect(await ledger.addMember({ orgId: org.id, email: "dana@acme.example", createdAt: NOW })).toBe(false);
+    expect(await ledger.addMember({ orgId: beta.id, email: "dana@acme.example", createdAt: NOW })).toBe(true);
+    expect((await ledger.membershipsOf("dana@acme.example")).map((m) => m.orgId).sort()).toEqual([org.id, beta.id].sort());
+    expect(await ledger.listMembers(beta.id)).toEqual([{ orgId: beta.id, email: "dana@acme.example", createdAt: NOW }]);
+    expect(await ledger.removeMember(org.id, "dana@acme.example")).toBe(true);
+    expect(await ledger.removeMember(org.id, "dana@acme.example")).toBe(false);
+    expect(await ledger.listMembers(null)).toHaveLength(1);
+  });
 });
