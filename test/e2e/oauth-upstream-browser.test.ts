@@ -46,7 +46,7 @@ function identityProvider(issuer: string, ecnBase: string): Provider {
       { client_id: "ecn", client_secret: UPSTREAM_SECRET, redirect_uris: [`${ecnBase}/oauth/upstream/callback`], response_types: ["code"] },
       { client_id: "other-api", client_secret: "other-secret-for-the-test", grant_types: ["client_credentials"], redirect_uris: [], response_types: [] },
     ],
-    jwks: { keys: [{ ...privateKey.export({ format: "jwk" }), kid: "idp", use: "sig", alg: "ES256" }] } as never,
+    jwks: { keys: [{ ...privateKey.export({ format: "jwk" }), kid: "idp", use: "sig", alg: "ES256" }] },
     enabledJWA: { idTokenSigningAlgValues: ["ES256"] },
     clientDefaults: { id_token_signed_response_alg: "ES256" },
     claims: { email: ["email", "email_verified"] },
@@ -70,7 +70,8 @@ describe.skipIf(!CHROMIUM)("sign-in through the organisation's identity provider
       orgs: { acme: "100" },
       env: { ECN_OIDC_ISSUER: idp.url, ECN_OIDC_CLIENT_ID: "ecn", ECN_OIDC_CLIENT_SECRET: UPSTREAM_SECRET },
     });
-    idp.serve(identityProvider(idp.url, stack.url).callback());
+    const serveIdp = identityProvider(idp.url, stack.url).callback();
+    idp.serve((req, res) => void serveIdp(req, res));
     await stack.cli("member", "add", "--org", "acme", "--email", "Dana@Acme.example");
     expect(JSON.parse((await stack.cli("member", "list", "--json")).stdout)).toMatchObject([{ org_name: "acme", email: "dana@acme.example" }]);
 
