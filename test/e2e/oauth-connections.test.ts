@@ -84,6 +84,7 @@ describe(`connections over OAuth (${STORE})`, () => {
     const listed = JSON.parse((await stack.cli("connections", "list", "--json")).stdout) as Record<string, unknown>[];
     const row = listed.find((c) => c.client_name === "Cursor")!;
     expect(row).toMatchObject({ org_name: "beta", scope: "tools:free tools:paid", day_cap_credits: 2.5, spent_today_credits: 0, revoked_at: null });
+    expect(row.last_used_at).toEqual(expect.any(String));
     expect(listed.find((c) => c.client_name === "ChatGPT")).toMatchObject({ org_name: "acme", revoked_at: expect.any(String) as unknown });
     expect(JSON.parse((await stack.cli("connections", "list", "--org", "acme", "--json")).stdout)).toHaveLength(1);
     await stack.cli("connections", "revoke", String(row.id));

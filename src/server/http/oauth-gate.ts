@@ -15,7 +15,7 @@ export class OAuthGate {
     return (req, res, next) => {
       if (this.current) return this.current.routes(req, res, next);
       if (req.path.startsWith("/oauth/") || req.path.startsWith("/.well-known/oauth") || req.path.startsWith("/.well-known/openid")) {
-        return sendError(res, 503, "ledger_unavailable", "the authorization server is starting: retry in a moment", { "Retry-After": "1" });
+        return sendError(res, 503, "starting", "the authorization server is starting: retry in a moment", { "Retry-After": "1" });
       }
       next();
     };
