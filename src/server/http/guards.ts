@@ -13,7 +13,7 @@ import { FEATURES } from "../../features.js";
 import { sendError } from "./errors.js";
 import type { OAuthGate } from "./oauth-gate.js";
 
-/** The authenticated caller of this request (set by requireApiKey). */
+/** The authenticated caller of this request (set by requireCaller, or the operator token). */
 export function callerOf(res: Response): Caller {
   const caller = res.locals.caller as Caller | undefined;
   if (!caller) throw new Error("route reached without authentication");
