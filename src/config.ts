@@ -12,6 +12,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod/v3";
+import { oauthConfig, oauthProblems, oauthVars, type OAuthConfig } from "./config-oauth.js";
 import { FAILPOINTS, type Failpoint } from "./failpoints.js";
 import { ConfigError } from "./errors.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
@@ -65,6 +66,8 @@ export interface Config {
     /** The operator's token: reads every organisation in the dashboard and the REST API, never /mcp. */
     adminToken: string | undefined;
   };
+  /** Connectors: the OAuth 2.1 authorization server of `ecn-mcp http`. */
+  oauth: OAuthConfig;
 }
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -205,12 +208,16 @@ const variables = z.object({
   }),
   ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
   ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
+  ...oauthVars,
 });
 
 const schema = variables
   .refine((v) => !(v.ECN_DB_PATH && v.ECN_DATABASE_URL), {
     message: "ECN_DB_PATH and ECN_DATABASE_URL are both set: choose one store (the SQLite file, or PostgreSQL)",
     path: ["ECN_DATABASE_URL"],
+  })
+  .superRefine((v, ctx) => {
+    for (const problem of oauthProblems(v)) ctx.addIssue({ code: "custom", path: [problem.path], message: problem.message });
   })
   // A live instance must renew its heartbeat at least twice per TTL, or a hiccup would make it look dead.
   .refine((v) => v.ECN_INSTANCE_TTL_MS >= 2 * v.ECN_HEARTBEAT_MS, {
@@ -262,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
   registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
+  registerSecrets(v.ECN_OIDC_CLIENT_SECRET);
   const dbPath = v.ECN_DB_PATH ?? defaultDbPath(env);
   return {
     dbPath,
@@ -292,5 +300,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsToken: v.ECN_METRICS_TOKEN,
       adminToken: v.ECN_ADMIN_TOKEN,
     },
+    oauth: oauthConfig(v),
   };
 }

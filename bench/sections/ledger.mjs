@@ -54,6 +54,8 @@ async function ours(ops) {
       markup: "1.25",
       creditUsdValue: "0.01",
       ownerInstanceId: null,
+      connectionId: null,
+      apiKeyId: null,
       now: Date.now(),
     });
     if (held.kind !== "placed") throw new Error(`hold refused: ${held.kind}`);

@@ -74,6 +74,14 @@ export const VERBS = {
     summary: `compare the ledger's provider costs with the providers' own account; exits ${EXIT.costGap} on a gap`,
     load: () => import("./commands/audit-costs.js"),
   },
+  connections: {
+    summary: "apps connected with OAuth (Claude, ChatGPT, ...), each with its scope and daily credit cap; revoke one",
+    load: () => import("./commands/connections.js"),
+  },
+  member: {
+    summary: "people who may connect apps for an organisation by signing in with its identity provider",
+    load: () => import("./commands/members.js"),
+  },
 } as const satisfies Record<string, Verb>;
 
 export type VerbName = keyof typeof VERBS;

@@ -10,3 +10,4 @@ export { openPostgresLedger, migratePostgresLedger, PostgresLedger, type Postgre
 export type { PoolStats } from "./postgres/engine.js";
 export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./open-any.js";
 export type * from "./dashboard-types.js";
+export type * from "./auth-types.js";

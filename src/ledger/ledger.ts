@@ -6,6 +6,7 @@
 import type { Feature } from "../features.js";
 import type { PaidProvider } from "../features.js";
 import type { ProviderWindow, UsageSnapshot } from "./audit-types.js";
+import { AuthScripts } from "./auth-ledger.js";
 import * as accounts from "./core/accounts.js";
 import * as audit from "./core/audit.js";
 import { budgetStandings } from "./core/budgets.js";
@@ -41,8 +42,10 @@ import type {
 /** Events per page of an export: enough to keep round trips few, small enough to keep memory flat. */
 const EXPORT_PAGE = 1_000;
 
-export class ScriptedLedger implements Ledger {
-  constructor(readonly engine: Engine) {}
+export class ScriptedLedger extends AuthScripts implements Ledger {
+  constructor(engine: Engine) {
+    super(engine);
+  }
 
   // organisations and wallets
   createOrg(name: string, now: number) {

@@ -15,6 +15,7 @@
  */
 import type { Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
+import type { AuthLedger } from "./auth-types.js";
 import type { DashboardReads } from "./dashboard-types.js";
 import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
@@ -49,7 +50,8 @@ export interface RateCardPatch {
   floorMicroCredits?: bigint;
 }
 
-export type BudgetRecord = RowOf<typeof schema.budgets>;
+/** A budget; `connectionId` is set on a connection's daily cap, which counts that connection's spend and holds only (it is not a row of the budgets table). */
+export type BudgetRecord = RowOf<typeof schema.budgets> & { connectionId?: string };
 
 export type BudgetInput = Pick<BudgetRecord, "orgId" | "feature" | "period" | "limitMicroCredits" | "hard">;
 
@@ -83,6 +85,10 @@ export interface HoldRequest {
   creditUsdValue: string;
   /** The registered server instance placing the hold (null outside a server: nobody's heartbeat vouches for it). */
   ownerInstanceId: string | null;
+  /** The connection the call came through: its daily cap is checked with the other hard budgets, and a revoked one refused. */
+  connectionId: string | null;
+  /** The API key the call came through (recorded only). */
+  apiKeyId: string | null;
   now: number;
 }
 
@@ -95,7 +101,8 @@ export type HoldOutcome =
   | { kind: "placed"; call: ToolCallRecord; wallet: WalletRecord; softBudgetsCrossed: SoftBudgetCrossing[] }
   | { kind: "existing"; call: ToolCallRecord }
   | { kind: "insufficient_credits"; availableMicroCredits: bigint; neededMicroCredits: bigint }
-  | { kind: "budget_exceeded"; standing: BudgetStanding; neededMicroCredits: bigint };
+  | { kind: "budget_exceeded"; standing: BudgetStanding; neededMicroCredits: bigint }
+  | { kind: "connection_revoked" };
 
 /** One provider request's outcome as the ledger records it (see the usage_events columns). */
 export type UsageEventRecord = RowOf<typeof schema.usageEvents>;
@@ -103,9 +110,9 @@ export type UsageEventRecord = RowOf<typeof schema.usageEvents>;
 /**
  * One provider request's outcome, priced by the metering core: the event
  * without what the ledger adds when it records it (ids, the call's feature,
- * the over-hold and below-markup flags, the settle time).
+ * the over-hold and below-markup flags, the settle time, what the call came through).
  */
-export type UsageEventInput = Omit<UsageEventRecord, "id" | "toolCallId" | "orgId" | "feature" | "overHold" | "belowMarkup" | "settledAt">;
+export type UsageEventInput = Omit<UsageEventRecord, "id" | "toolCallId" | "orgId" | "feature" | "overHold" | "belowMarkup" | "settledAt" | "connectionId" | "apiKeyId">;
 
 /** How a settled call ended: a result to replay, or an error to repeat (the work was still paid for). */
 export type CallResult = { resultJson: string } | { error: { code: string; message: string } };
@@ -144,7 +151,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger {
+export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger, AuthLedger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

@@ -10,7 +10,7 @@ import { formatDecimal } from "../money.js";
 import { fitMaxTokens, llmHold, type LlmCostShape } from "./llm-plan.js";
 import type { OwnCalls } from "./own-calls.js";
 import type { HoldAmounts, PricingConfig } from "./pricing.js";
-import { budgetExceeded, insufficientCredits, softBudgetMessage } from "./refusals.js";
+import { budgetExceeded, connectionRevoked, insufficientCredits, softBudgetMessage } from "./refusals.js";
 import type { MeteringObserver, PaidCallRequest } from "./types.js";
 
 /** Below this many completion tokens a draft is not worth running: refuse instead. */
@@ -46,6 +46,8 @@ async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCa
       markup: formatDecimal(deps.pricing.markup),
       creditUsdValue: formatDecimal(deps.pricing.creditUsdValue),
       ownerInstanceId: deps.instanceId,
+      connectionId: request.channel?.connectionId ?? null,
+      apiKeyId: request.channel?.apiKeyId ?? null,
       now: deps.now(),
     }),
   );
@@ -68,6 +70,8 @@ async function accepted(deps: PreflightDeps, request: PaidCallRequest, outcome: 
     case "budget_exceeded":
       await countRefusal(deps, request, outcome.kind);
       throw budgetExceeded(request, outcome.standing, outcome.neededMicroCredits);
+    case "connection_revoked":
+      throw connectionRevoked();
     case "existing":
       return outcome;
     case "placed":

@@ -25,6 +25,7 @@ export function insufficientCredits(request: PaidCallRequest, available: bigint,
 
 export function budgetExceeded(request: PaidCallRequest, standing: BudgetStanding, needed: bigint): EcnError {
   const { budget } = standing;
+  if (budget.connectionId) return capExceeded(request, standing, needed);
   const left = budget.limitMicroCredits - standing.usedMicroCredits;
   const flags = `--org ${request.org.name}${budget.feature ? ` --feature ${budget.feature}` : ""} --period ${budget.period}`;
   return new EcnError(
@@ -34,6 +35,24 @@ export function budgetExceeded(request: PaidCallRequest, standing: BudgetStandin
       `Raise it with: ecn-mcp budget set ${flags} --credits N`,
     { budget_id: budget.id, limit_credits: microToCreditsText(budget.limitMicroCredits), left_credits: microToCreditsText(left) },
   );
+}
+
+/** A connection's own daily cap, chosen by the person who connected the app. */
+function capExceeded(request: PaidCallRequest, standing: BudgetStanding, needed: bigint): EcnError {
+  const { budget } = standing;
+  const left = budget.limitMicroCredits - standing.usedMicroCredits;
+  return new EcnError(
+    "budget_exceeded",
+    `this connection's daily cap (${credits(budget.limitMicroCredits)} per day, chosen when the app was connected) has ` +
+      `${credits(left > 0n ? left : 0n)} left today (UTC); ${request.feature} needs ${credits(needed)}. Nothing was charged. ` +
+      `The cap resets at midnight UTC; to choose another, disconnect the app and connect it again.`,
+    { connection_id: budget.connectionId, limit_credits: microToCreditsText(budget.limitMicroCredits), left_credits: microToCreditsText(left) },
+  );
+}
+
+/** The call's connection was revoked (from the dashboard, the CLI, or by the app) while the request was on its way. */
+export function connectionRevoked(): EcnError {
+  return new EcnError("unauthorized", "this connection was revoked. Nothing was run or charged. Connect the app again to go on.");
 }
 
 export function softBudgetMessage(request: PaidCallRequest, standing: BudgetStanding, hold: bigint): string {

@@ -33,8 +33,16 @@ export interface OrgRef {
 /** Sends an MCP logging notification to the client of the current request. */
 export type Notify = (level: "info" | "warning", message: string) => Promise<void>;
 
+/** What a call came through: an app's connection (OAuth) or an API key; neither over stdio. */
+export interface CallChannel {
+  connectionId: string | null;
+  apiKeyId: string | null;
+}
+
 export interface PaidCallRequest {
   org: OrgRef;
+  /** Recorded on the call and its events; a connection's daily cap applies to it. */
+  channel?: CallChannel | undefined;
   feature: Feature;
   /** The tool's arguments: the idempotency key is bound to them. */
   args: Record<string, unknown>;

@@ -13,7 +13,8 @@ import { marginsPage, type MarginsPage } from "./margins.js";
 import { orgDetail } from "./organisation.js";
 import { orgSummaries } from "./organisations.js";
 import type { Period } from "./period.js";
-import type { HealthPage, OrgDetail, OrgSummary, Viewer } from "./views.js";
+import { connectionItem } from "./connections.js";
+import type { ConnectionsPage, HealthPage, OrgDetail, OrgSummary, Viewer } from "./views.js";
 
 export type { Viewer };
 
@@ -51,6 +52,25 @@ export class Dashboard {
   async organisation(viewer: Viewer, idOrName: string, period: Period): Promise<OrgDetail> {
     const org = await this.visibleOrg(viewer, idOrName);
     return orgDetail(this.deps.ledger, org, period, this.deps.pricing.creditUsdValue, viewer.kind === "operator", this.now());
+  }
+
+  /** The apps an organisation connected (OAuth), newest first. */
+  async connections(viewer: Viewer, idOrName: string): Promise<ConnectionsPage> {
+    const org = await this.visibleOrg(viewer, idOrName);
+    const now = this.now();
+    const list = await this.deps.ledger.listConnections(org.id, now - (now % 86_400_000));
+    return { org: { id: org.id, name: org.name }, connections: list.map((c) => connectionItem(c, this.deps.pricing.creditUsdValue)) };
+  }
+
+  /**
+   * Revokes a connection of an organisation the viewer sees (its tenant, or
+   * the operator: revoking only takes access away). One it may not see is
+   * "not found", like an organisation.
+   */
+  async revokeConnection(viewer: Viewer, id: string): Promise<{ id: string; revoked: boolean }> {
+    const connection = await this.deps.ledger.getConnection(id);
+    if (!connection || (viewer.kind === "tenant" && connection.orgId !== viewer.org.id)) throw new NotVisible(`no connection ${JSON.stringify(id)}`);
+    return { id, revoked: await this.deps.ledger.revokeConnection(id, this.now()) };
   }
 
   margins(viewer: Viewer, period: Period): Promise<MarginsPage> {

@@ -94,3 +94,26 @@ export interface HealthPage {
   instances: InstanceView[];
   last_reconcile: { at: string; source: string; instance_id: string | null; summary: Record<string, number> } | null;
 }
+
+/** An app an organisation connected with OAuth, as the Connections page shows it. */
+export interface ConnectionItem {
+  id: string;
+  client_name: string;
+  client_id: string;
+  /** Space-separated: tools:free, tools:paid. */
+  scope: string;
+  day_cap: Amount;
+  spent_today: Amount;
+  spent_total: Amount;
+  calls: number;
+  /** How the organisation was proven: api_key, dashboard or oidc. */
+  signed_in_via: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface ConnectionsPage {
+  org: { id: string; name: string };
+  connections: ConnectionItem[];
+}

@@ -25,8 +25,9 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../failures.js";
-import type { OrgRef } from "../metering/types.js";
+import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
+import { ICONS } from "../tools/icons.js";
 import { publishedOutput } from "../tools/tool.js";
 import { answerInvalidParams, isMessageIgnored, ProtocolError, RawArguments } from "./sdk-internals.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
@@ -39,6 +40,8 @@ export interface ServerDeps extends ToolDeps {
   logger: Logger;
   /** The organisation a request acts for (stdio: ECN_ORG; HTTP: the API key's). */
   resolveOrg: (extra: Extra) => Promise<OrgRef>;
+  /** The connection or API key a request came through (HTTP mode). */
+  resolveChannel?: (extra: Extra) => CallChannel | undefined;
   tools?: ToolDefinition[];
   /** Told about every tool call, for metrics. */
   onToolCall?: (tool: string, outcome: "ok" | "error", seconds: number) => void;
@@ -62,10 +65,11 @@ export function invalidInput(error: z.ZodError): EcnError {
   return new EcnError("invalid_input", `${problems.join("; ")}. Nothing was run or charged.`);
 }
 
-function contextFor(server: EcnServer, org: OrgRef, extra: Extra): ToolContext {
+function contextFor(server: EcnServer, org: OrgRef, channel: CallChannel | undefined, extra: Extra): ToolContext {
   const progressToken = extra._meta?.progressToken;
   return {
     org,
+    channel,
     signal: extra.signal,
     notify: async (level, message) => {
       if (server.ignores(level, extra.sessionId)) return; // the client's logging/setLevel
@@ -97,6 +101,7 @@ function listingOf(tools: ToolDefinition[]): Listing {
         inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
         outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
         annotations: tool.annotations,
+        icons: tool.icons,
       })),
     };
     listings.set(tools, listing);
@@ -126,7 +131,7 @@ class EcnServer extends Server {
 export function createServer(deps: ServerDeps): Server {
   const { tools, byName } = listingOf(deps.tools ?? TOOLS);
   const server = new EcnServer(
-    { name: SERVER_NAME, version: SERVER_VERSION },
+    { name: SERVER_NAME, title: "ecn-mcp: metered lead-generation tools", version: SERVER_VERSION, icons: [ICONS.server] },
     {
       capabilities: { tools: {}, logging: {} },
       instructions: INSTRUCTIONS,
@@ -153,7 +158,7 @@ export function createServer(deps: ServerDeps): Server {
     if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
     try {
       const org = await deps.resolveOrg(extra);
-      const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, extra), deps));
+      const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, deps.resolveChannel?.(extra), extra), deps));
       return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
     } catch (error) {
       // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.

@@ -8,6 +8,7 @@ import type { ChatMessage } from "../metering/types.js";
 import { sections } from "./llm-tool.js";
 import { llmOptions, llmOutput } from "./shared.js";
 import { defineTool, PAID, paidCall } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 /** How much of each document the ranking embeds. */
 const EMBED_CHARS = 8_000;
@@ -103,6 +104,7 @@ export const contextPackCompile = defineTool({
       .describe("Documents compiled into the pack (index into documents), best first, with their similarity to the goal."),
   }),
   annotations: { title: "Compile a context pack", ...PAID },
+  icons: [ICONS.draft],
   handler: async (args, context, deps) => {
     const { value, metering } = await deps.metering.runLlm(
       {

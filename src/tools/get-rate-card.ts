@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FEATURES } from "../features.js";
 import { defineTool, READ_ONLY } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 export const getRateCard = defineTool({
   name: "get_rate_card",
@@ -24,5 +25,6 @@ export const getRateCard = defineTool({
     credit_usd_value: z.number().describe("US dollars one credit is worth."),
   }),
   annotations: { title: "Rate card", ...READ_ONLY },
+  icons: [ICONS.rateCard],
   handler: async (_args, _context, deps) => deps.accounts.rateCard(),
 });

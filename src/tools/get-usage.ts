@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FEATURES } from "../features.js";
 import { defineTool, READ_ONLY } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 const eventSchema = z.object({
   id: z.string(),
@@ -36,6 +37,7 @@ export const getUsage = defineTool({
       .describe("Per-feature totals since `since` (or all time)."),
   }),
   annotations: { title: "Usage", ...READ_ONLY },
+  icons: [ICONS.usage],
   handler: async (args, context, deps) =>
     deps.accounts.usage(context.org.id, {
       limit: args.limit,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineTool, READ_ONLY } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 export const getWalletBalance = defineTool({
   name: "get_wallet_balance",
@@ -15,5 +16,6 @@ export const getWalletBalance = defineTool({
     deployment_mode: z.enum(["hosted", "self_host"]).describe("hosted: calls are charged; self_host: the operator pays providers, calls cost 0 credits."),
   }),
   annotations: { title: "Wallet balance", ...READ_ONLY },
+  icons: [ICONS.wallet],
   handler: async (_args, context, deps) => deps.accounts.wallet(context.org.id),
 });

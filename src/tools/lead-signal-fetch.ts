@@ -14,6 +14,7 @@ import { EcnError } from "../errors.js";
 import { creditsToMicroCeil, decimalFromNumber } from "../money.js";
 import { idempotencyKeyOption, meteringSchema } from "./shared.js";
 import { defineTool, PAID, paidCall, type WithNulls } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 /** A JSON value the actor returned (its null fields are left out). */
 const rawValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
@@ -76,6 +77,7 @@ export const leadSignalFetch = defineTool({
     metering: meteringSchema,
   }),
   annotations: { title: "Fetch lead signals (Apify)", ...PAID },
+  icons: [ICONS.signal],
   handler: async (args, context, deps) => {
     const { value, metering } = await deps.metering.runActor(
       {

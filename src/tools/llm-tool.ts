@@ -10,6 +10,7 @@ import type { ChatMessage } from "../metering/types.js";
 import { parseModelJson } from "./model-json.js";
 import { llmOutput } from "./shared.js";
 import { defineTool, PAID, paidCall, type ToolDefinition, type WithNulls } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 interface LlmOptionsArgs {
   model?: string | undefined;
@@ -44,6 +45,7 @@ export function llmTool<I extends z.ZodObject, J extends z.ZodType | undefined =
     input: spec.input,
     output: z.object({ ...llmOutput, ...(spec.extraOutput ?? {}) }),
     annotations: { title: spec.title, ...PAID },
+    icons: [ICONS.draft],
     handler: async (args, context, deps) => {
       const options = args as z.output<I> & LlmOptionsArgs;
       const messages: ChatMessage[] = [

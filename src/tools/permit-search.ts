@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { describePermitFilters, PERMIT_CITIES, PERMIT_DATASETS } from "../metering/public-data.js";
 import { defineTool, READ_ONLY } from "./tool.js";
+import { ICONS } from "./icons.js";
 
 const day = z.iso.date();
 
@@ -49,6 +50,7 @@ export const permitSearch = defineTool({
     source_url: z.string().describe("The exact open-data request, to verify or reuse."),
   }),
   annotations: { title: "Search building permits", ...READ_ONLY, openWorldHint: true },
+  icons: [ICONS.permits],
   handler: async (args, context, deps) => {
     const { city, ...filters } = args;
     const result = await deps.publicData.searchPermits(context.org, city, filters, context.signal);

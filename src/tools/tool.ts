@@ -1,15 +1,17 @@
 /** What a tool is: schemas, annotations and a handler that gets its dependencies passed in. */
-import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { Icon, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
 import type { Feature } from "../features.js";
-import type { Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
+import type { CallChannel, Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
 
 export interface ToolContext {
   /** The organisation the call acts for: from the server's configuration or the API key, never from arguments. */
   org: OrgRef;
+  /** The connection or API key the request came through (HTTP mode); a connection's daily cap applies to its paid calls. */
+  channel?: CallChannel | undefined;
   signal: AbortSignal;
   notify: Notify;
   /** Reports progress to clients that asked for it (no-op otherwise). */
@@ -49,6 +51,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   input: I;
   output: O;
   annotations: ToolAnnotations;
+  /** What clients and connector directories draw next to the tool. */
+  icons: Icon[];
   handler: (args: z.output<I>, context: ToolContext, deps: ToolDeps) => Promise<WithNulls<z.output<O>>>;
 }
 
@@ -57,13 +61,20 @@ export function defineTool<I extends z.ZodType, O extends z.ZodType>(tool: ToolD
   return tool;
 }
 
+/** Reads the organisation's own ledger: changes nothing, reaches nothing outside. */
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: false };
-export const PAID: ToolAnnotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
+/**
+ * Spends the organisation's credits on a provider outside (what connector
+ * directories call destructive: it cannot be undone), and a repeat is a new
+ * charge unless an idempotency key says otherwise.
+ */
+export const PAID: ToolAnnotations = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true };
 
 /** The part of every paid call's request that comes from the MCP call itself: who, what, and its signals. */
 export function paidCall(context: ToolContext, feature: Feature, args: { idempotency_key?: string | undefined }): PaidCallRequest {
   return {
     org: context.org,
+    channel: context.channel,
     feature,
     args: args,
     idempotencyKey: args.idempotency_key,

@@ -47,6 +47,8 @@ async function settleDirectly(stack: Stack, markup: string, costNanoUsd: bigint,
     markup,
     creditUsdValue,
     ownerInstanceId: null,
+    connectionId: null,
+    apiKeyId: null,
     now: Date.now(),
   });
   if (placed.kind !== "placed") throw new Error("hold refused");

@@ -1,7 +1,8 @@
 /**
  * The protocol corners, exactly, with the SDK's real client over stdio and
  * raw requests over HTTP: error codes and messages a JSON-RPC client can act
- * on, logging/setLevel honoured, the Origin guard, and no OAuth detour.
+ * on, logging/setLevel honoured, the Origin guard, and OAuth discovery
+ * answered the same way under every name a client probes.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -113,15 +114,39 @@ describe("HTTP", () => {
     expect((await mcpPost(stack.url, ping, auth)).status).toBe(200);
   });
 
-  it("answers OAuth discovery with 404, and a keyless /mcp with a 401 that says how to pass the key", async () => {
+  it("answers OAuth discovery the same way under every name a client probes, and a keyless /mcp with a 401 naming the metadata", async () => {
     const stack = await startHttpStack();
-    for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server"]) {
+    const resource = `${stack.url}/mcp`;
+    for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"]) {
       const response = await fetch(stack.url + path);
-      expect(response.status, path).toBe(404);
-      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/does not use OAuth/);
+      expect(response.status, path).toBe(200);
+      expect(await response.json(), path).toMatchObject({ resource, authorization_servers: [stack.url], scopes_supported: ["tools:free", "tools:paid"] });
+    }
+    expect((await fetch(`${stack.url}/.well-known/oauth-protected-resource/elsewhere`)).status).toBe(404);
+    for (const path of [
+      "/.well-known/oauth-authorization-server",
+      "/.well-known/oauth-authorization-server/mcp",
+      "/.well-known/openid-configuration",
+      "/.well-known/openid-configuration/mcp",
+      "/mcp/.well-known/openid-configuration",
+    ]) {
+      const response = await fetch(stack.url + path);
+      expect(response.status, path).toBe(200);
+      expect(await response.json(), path).toMatchObject({
+        issuer: stack.url,
+        authorization_endpoint: `${stack.url}/oauth/authorize`,
+        token_endpoint: `${stack.url}/oauth/token`,
+        registration_endpoint: `${stack.url}/oauth/register`,
+        revocation_endpoint: `${stack.url}/oauth/revoke`,
+        code_challenge_methods_supported: ["S256"],
+        client_id_metadata_document_supported: true,
+      });
     }
     const keyless = await mcpPost(stack.url, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }));
     expect(keyless.status).toBe(401);
-    expect(((await keyless.json()) as { error: { message: string } }).error.message).toMatch(/Authorization: Bearer <key>.*does not use OAuth/);
+    expect(keyless.headers.get("www-authenticate")).toBe(
+      `Bearer resource_metadata="${stack.url}/.well-known/oauth-protected-resource/mcp", scope="tools:free tools:paid"`,
+    );
+    expect(((await keyless.json()) as { error: { message: string } }).error.message).toMatch(/connect with OAuth.*Authorization: Bearer <key>/);
   });
 });

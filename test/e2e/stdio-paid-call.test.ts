@@ -22,6 +22,21 @@ describe("stdio server: tools and listing", () => {
     expect(profile.outputSchema?.properties).toHaveProperty("metering");
   });
 
+  it("is ready for a connector directory: every tool has a title, an icon and the annotations of what it does; so does the server", async () => {
+    const { client } = await startStack();
+    const { tools } = await client.listTools();
+    const free = new Set(["get_wallet_balance", "get_rate_card", "get_usage", "permit_search"]);
+    for (const tool of tools) {
+      expect(tool.title, tool.name).toMatch(/\S/);
+      expect(tool.annotations?.title, tool.name).toBe(tool.title);
+      expect(tool.icons?.[0], tool.name).toMatchObject({ src: match.stringMatching(/^data:image\/svg\+xml;base64,/), mimeType: "image/svg+xml" });
+      if (free.has(tool.name)) expect(tool.annotations, tool.name).toMatchObject({ readOnlyHint: true });
+      else expect(tool.annotations, tool.name).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true });
+    }
+    expect(tools.filter((t) => !free.has(t.name))).toHaveLength(10);
+    expect(client.getServerVersion()).toMatchObject({ name: "ecn-mcp", icons: [{ mimeType: "image/svg+xml" }] });
+  });
+
   it("answers get_wallet_balance and get_rate_card with the documented fields", async () => {
     const { call, orgId } = await startStack({ credits: "12.5" });
     const wallet = await call("get_wallet_balance");

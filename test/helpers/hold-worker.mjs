@@ -29,6 +29,8 @@ for (let i = 0; i < attempts; i++) {
     markup: "1.25",
     creditUsdValue: "0.01",
     ownerInstanceId: null,
+    connectionId: null,
+    apiKeyId: null,
     now: Date.now(),
   });
   if (outcome.kind === "existing") {

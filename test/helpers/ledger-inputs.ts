@@ -17,6 +17,8 @@ export function holdRequest(orgId: string, micro = 1_000_000n, extra: Partial<Ho
     markup: "1.25",
     creditUsdValue: "0.01",
     ownerInstanceId: null,
+    connectionId: null,
+    apiKeyId: null,
     now: NOW,
     ...extra,
   };

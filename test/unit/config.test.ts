@@ -98,4 +98,29 @@ describe("the store", () => {
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  it("configures connectors: the public URL, a connection's daily cap, an upstream identity provider", () => {
+    expect(loadConfig({}).oauth).toEqual({
+      publicUrl: undefined,
+      connectionDayCapMicroCredits: 100_000_000n,
+      upstream: undefined,
+      metadataFetchAnyAddress: false,
+    });
+    const config = loadConfig({
+      ECN_PUBLIC_URL: "https://mcp.example.com/",
+      ECN_CONNECTION_DAY_CAP_CREDITS: "2.5",
+      ECN_OIDC_ISSUER: "https://id.example.com",
+      ECN_OIDC_CLIENT_ID: "ecn",
+      ECN_OIDC_CLIENT_SECRET: "s3cret-value",
+    });
+    expect(config.oauth).toMatchObject({
+      publicUrl: "https://mcp.example.com",
+      connectionDayCapMicroCredits: 2_500_000n,
+      upstream: { issuer: "https://id.example.com", clientId: "ecn", clientSecret: "s3cret-value" },
+    });
+    expect(() => loadConfig({ ECN_PUBLIC_URL: "https://mcp.example.com/?x=1" })).toThrow(/ECN_PUBLIC_URL: must be an http\(s\) base URL/);
+    expect(() => loadConfig({ ECN_CONNECTION_DAY_CAP_CREDITS: "0" })).toThrow(/ECN_CONNECTION_DAY_CAP_CREDITS: must be a number of credits above 0/);
+    expect(() => loadConfig({ ECN_OIDC_ISSUER: "https://id.example.com" })).toThrow(/ECN_OIDC_CLIENT_ID: ECN_OIDC_ISSUER and ECN_OIDC_CLIENT_ID go together/);
+    expect(() => loadConfig({ ECN_OIDC_CLIENT_SECRET: "x", ECN_OIDC_ISSUER: "https://id.example.com", ECN_OIDC_CLIENT_ID: "a" })).not.toThrow();
+  });
 });

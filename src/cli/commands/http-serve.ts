@@ -1,7 +1,10 @@
 import { ApiKeys } from "../../accounts/api-keys.js";
 import { LedgerHealth } from "../../fleet/health.js";
 import { snapshotAtStart } from "../../audit/key-usage.js";
+import { createOAuthServer } from "../../auth/index.js";
+import { formatDecimal } from "../../money.js";
 import { createHttpApp } from "../../server/http/app.js";
+import { OAuthGate } from "../../server/http/oauth-gate.js";
 import { Metrics } from "../../server/http/metrics.js";
 import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
@@ -28,24 +31,30 @@ export async function http(options: HttpOptions): Promise<void> {
     // Asked of the engine, not by class: the PostgreSQL store's modules (pg) load only when it is the one configured.
     const engine = app.ledger.engine;
     if (engine.dialect === "postgres") metrics.watchPool(() => engine.stats);
-    const allowedHosts = options.allowedHosts
+    const configuredHosts = options.allowedHosts
       ? options.allowedHosts
           .split(",")
           .map((h) => h.trim().toLowerCase())
           .filter(Boolean)
       : config.http.allowedHosts;
+    // The host the public URL names is one the server answers to, whatever else is allowed.
+    const publicHost = config.oauth.publicUrl ? new URL(config.oauth.publicUrl).hostname.toLowerCase() : undefined;
+    const allowedHosts = publicHost && !configuredHosts.includes(publicHost) ? [...configuredHosts, publicHost] : configuredHosts;
     // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
     await Promise.all([app.metering.prices.warm(), snapshotAtStart(app.ledger, app.openrouterAudit, app.logger)]);
     // Several instances on one database take over a dead one's calls without anybody running reconcile.
     startSweeps(app);
     const health = new LedgerHealth(app.ledger);
     const keys = new ApiKeys(app.ledger);
+    const dashboard = dashboardParts(app, keys);
+    const oauth = new OAuthGate();
     const httpApp = createHttpApp({
       deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,
-      dashboard: dashboardParts(app, keys),
+      dashboard,
+      oauth,
       logger: app.logger,
       metrics,
       allowedHosts,
@@ -65,8 +74,30 @@ export async function http(options: HttpOptions): Promise<void> {
         throw error;
       },
     );
+    // The public URL names every OAuth document, the issuer and every token's audience: known once the port is.
+    const publicUrl = config.oauth.publicUrl ?? running.url;
+    if (!config.oauth.publicUrl && /^http:\/\/(0\.0\.0\.0|\[::\])/.test(running.url)) {
+      app.logger.warn("listening on every address but ECN_PUBLIC_URL is not set: OAuth clients need the URL they reach this server at", { url: running.url });
+    }
+    try {
+      oauth.current = await createOAuthServer({
+        publicUrl,
+        oauth: config.oauth,
+        ledger: app.ledger,
+        keys,
+        creditUsdValue: formatDecimal(config.creditUsdValue),
+        dashboardOrg: async (req) => {
+          const viewer = await dashboard.viewers.ofRequest(req);
+          return viewer === null ? null : viewer.kind === "operator" ? "operator" : viewer.org;
+        },
+        logger: app.logger,
+      });
+    } catch (error) {
+      await running.stop("the authorization server could not start");
+      throw error;
+    }
     console.log(
-      `ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; allowed hosts: ${allowedHosts.join(", ")})`,
+      `ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; OAuth issuer ${publicUrl}; allowed hosts: ${allowedHosts.join(", ")})`,
     );
     await running.stopped;
   } catch (error) {

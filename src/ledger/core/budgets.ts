@@ -47,9 +47,29 @@ export const openHoldsForFeature = statement(
   sum,
 );
 
+/** A connection's cap counts its own settled spend of the day (its rollup row) and its own open holds. */
+const connectionMeteredSince = statement(
+  "connection_metered_since",
+  "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM connection_daily WHERE connection_id = @connectionId AND day >= @since",
+  sum,
+);
+const connectionOpenHolds = statement(
+  "connection_open_holds",
+  {
+    sqlite: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls INDEXED BY tool_calls_open_connection_idx
+              WHERE connection_id IS NOT NULL AND connection_id = @connectionId AND ${OPEN}`,
+    postgres: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE connection_id IS NOT NULL AND connection_id = @connectionId AND ${OPEN}`,
+  },
+  sum,
+);
+
 /** The two sums a budget's standing needs: settled spend in its period (from the daily rollup) and the open holds it covers. */
 function standingQueries(budget: BudgetRecord, now: number): [Query<bigint | undefined>, Query<bigint | undefined>] {
   const since = periodStart(budget.period, now);
+  if (budget.connectionId) {
+    const connectionId = budget.connectionId;
+    return [getQuery(connectionMeteredSince, { connectionId, since }), getQuery(connectionOpenHolds, { connectionId })];
+  }
   const scope = { orgId: budget.orgId };
   return budget.feature
     ? [getQuery(meteredSinceForFeature, { ...scope, feature: budget.feature, since }), getQuery(openHoldsForFeature, { ...scope, feature: budget.feature })]

@@ -65,10 +65,10 @@ const insertEvent = statement(
   "insert_event",
   `INSERT INTO usage_events (id, tool_call_id, org_id, feature, provider, model, provider_request_id, outcome, prompt_tokens,
      completion_tokens, total_tokens, cost_nano_usd, cost_source, markup, credit_usd_value, charged_micro_credits,
-     metered_micro_credits, over_hold, estimated, price_unknown, below_markup, created_at, settled_at)
+     metered_micro_credits, over_hold, estimated, price_unknown, below_markup, created_at, settled_at, connection_id, api_key_id)
    VALUES (@id, @callId, @orgId, @feature, @provider, @model, @ref, @outcome, @promptTokens, @completionTokens, @totalTokens,
      @cost, @costSource, @markup, @creditUsdValue, @charged, @metered, @overHold, @estimated, @priceUnknown, @belowMarkup,
-     @createdAt, @now)`,
+     @createdAt, @now, @connectionId, @apiKeyId)`,
   {
     id: p.text,
     callId: p.text,
@@ -93,6 +93,8 @@ const insertEvent = statement(
     belowMarkup: p.flag,
     createdAt: p.int,
     now: p.int,
+    connectionId: p.textOrNull,
+    apiKeyId: p.textOrNull,
   },
 );
 const insertSpend = statement(
@@ -181,6 +183,8 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
       belowMarkup: flag(belowItsMarkup(event, call.deploymentMode)),
       createdAt: event.createdAt,
       now,
+      connectionId: call.connectionId,
+      apiKeyId: call.apiKeyId,
     }),
   );
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));

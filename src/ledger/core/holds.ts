@@ -30,9 +30,11 @@ import { LedgerRefusal } from "../errors.js";
 import { toCall, toWallet } from "../rows.js";
 import { allQuery, closing, get, getQuery, runQuery, together, type Query, type Script } from "../script.js";
 import { p, statement } from "../sql.js";
+import type { ConnectionRecord } from "../auth-types.js";
 import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
 import { budgetsFor, standingsAfter } from "./budgets.js";
 import { lockWallet, walletOf } from "./calls.js";
+import { capBudget, connectionForHold } from "./connections.js";
 
 const liveCallWithKey = statement(
   "live_call_with_key",
@@ -62,9 +64,9 @@ const insertNotice = statement(
 const insertCall = statement(
   "insert_call",
   `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
-     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at, owner_instance_id)
+     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at, owner_instance_id, connection_id, api_key_id)
    VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now,
-     @owner)`,
+     @owner, @connectionId, @apiKeyId)`,
   {
     id: p.text,
     orgId: p.text,
@@ -79,21 +81,32 @@ const insertCall = statement(
     creditUsdValue: p.textOrNull,
     now: p.int,
     owner: p.textOrNull,
+    connectionId: p.textOrNull,
+    apiKeyId: p.textOrNull,
   },
 );
 
+/** A connection that may still spend for this organisation: it exists, is not revoked, and is the organisation's. */
+const live = (connection: ConnectionRecord | undefined, request: HoldRequest): connection is ConnectionRecord =>
+  connection !== undefined && connection.revokedAt === null && connection.orgId === request.orgId;
+
 export function* placeHold(request: HoldRequest): Script<HoldOutcome> {
   const { orgId, feature } = request;
-  const [wallet, budgets, existing] = yield* together(
+  const connectionId = request.connectionId ?? null; // scripts written before connections leave it out
+  const [wallet, budgets, existing, connection] = yield* together(
     getQuery(walletOf, { orgId }),
     allQuery(budgetsFor, { orgId, feature }),
     getQuery(liveCallWithKey, { orgId, key: request.idempotencyKey }), // a null key matches no row
+    getQuery(connectionForHold, { id: connectionId ?? "" }), // no connection: matches no row
   );
   if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
+  if (connectionId !== null && !live(connection, request)) return { kind: "connection_revoked" };
   if (existing) return { kind: "existing", call: existing };
   if (!covers(wallet, request)) return insufficient(wallet, request);
-  const oneAtATime = budgets.length > 0 || request.idempotencyKey !== null;
-  return oneAtATime ? yield* holdLocked(request, budgets) : yield* holdByClaim(request, wallet);
+  // A connection's daily cap is one more hard budget, counted over that connection only.
+  const all = connection && connectionId !== null ? [...budgets, capBudget(connection)] : budgets;
+  const oneAtATime = all.length > 0 || request.idempotencyKey !== null;
+  return oneAtATime ? yield* holdLocked(request, all) : yield* holdByClaim(request, wallet);
 }
 
 function* holdByClaim(request: HoldRequest, wallet: WalletRecord): Script<HoldOutcome> {
@@ -110,13 +123,22 @@ function* holdByClaim(request: HoldRequest, wallet: WalletRecord): Script<HoldOu
 
 function* holdLocked(request: HoldRequest, budgets: BudgetRecord[]): Script<HoldOutcome> {
   const { orgId } = request;
-  const [[wallet, existing], standings] = yield* standingsAfter(
-    [getQuery(lockWallet, { orgId }), getQuery(liveCallWithKey, { orgId, key: request.idempotencyKey })] as const,
+  const [[wallet, existing, connection], standings] = yield* standingsAfter(
+    [
+      getQuery(lockWallet, { orgId }),
+      getQuery(liveCallWithKey, { orgId, key: request.idempotencyKey }),
+      // Read again under the wallet's lock: a revocation or a new cap committed since the first read counts.
+      getQuery(connectionForHold, { id: request.connectionId ?? "" }),
+    ] as const,
     budgets,
     request.now,
   );
   if (!wallet) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
+  if ((request.connectionId ?? null) !== null && !live(connection, request)) return { kind: "connection_revoked" };
   if (existing) return { kind: "existing", call: existing };
+  if (connection) {
+    for (const standing of standings) if (standing.budget.connectionId) standing.budget = capBudget(connection);
+  }
   if (!covers(wallet, request)) return insufficient(wallet, request);
   const crossed: Omit<SoftBudgetCrossing, "firstNotice">[] = [];
   for (const standing of standings) {
@@ -173,6 +195,8 @@ function newCall(request: HoldRequest): ToolCallRecord {
     dispatchedAt: null,
     resolvedAt: null,
     ownerInstanceId: request.ownerInstanceId,
+    connectionId: request.connectionId ?? null,
+    apiKeyId: request.apiKeyId ?? null,
   };
 }
 
@@ -191,5 +215,7 @@ function insertCallQuery(call: ToolCallRecord): Query {
     creditUsdValue: call.creditUsdValue,
     now: call.createdAt,
     owner: call.ownerInstanceId,
+    connectionId: call.connectionId,
+    apiKeyId: call.apiKeyId,
   });
 }

@@ -19,6 +19,8 @@
  *     own markup (or below cost).
  *  8. The daily rollup (usage_daily) equals the events it sums.
  *  9. So does the per-model daily rollup (usage_model_daily).
+ * 10. And the per-connection daily rollup (connection_daily), which a
+ *     connection's cap reads; every event names its call's connection.
  */
 import { chargedBelowMarkup, chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
@@ -134,6 +136,24 @@ const CHECKS = [
      SELECT d.org_id, d.day, d.model, -1 FROM usage_model_daily d
       WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.provider = d.provider
                           AND coalesce(e.model, '') = d.model AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
+  ),
+  invariant(
+    "connection_rollup",
+    "per-connection daily rollup differs from the events",
+    `WITH actual AS (
+       SELECT connection_id, settled_at - (settled_at % 86400000) AS day, count(DISTINCT tool_call_id) AS calls,
+              sum(charged_micro_credits) AS charged, sum(metered_micro_credits) AS metered
+         FROM usage_events WHERE connection_id IS NOT NULL GROUP BY connection_id, settled_at - (settled_at % 86400000))
+     SELECT a.connection_id, a.day, a.calls FROM actual a
+       LEFT JOIN connection_daily d ON d.connection_id = a.connection_id AND d.day = a.day
+      WHERE d.connection_id IS NULL OR d.calls <> a.calls OR d.charged_micro_credits <> a.charged OR d.metered_micro_credits <> a.metered
+     UNION ALL
+     SELECT d.connection_id, d.day, -1 FROM connection_daily d
+      WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.connection_id = d.connection_id
+                          AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)
+     UNION ALL
+     SELECT e.connection_id, e.settled_at, -2 FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
+      WHERE coalesce(e.connection_id, '') <> coalesce(c.connection_id, '')`,
   ),
 ];
 

@@ -132,6 +132,14 @@ const rebuildRollup = statement(
   {},
 );
 
+const clearConnectionRollup = statement("clear_connection_daily", "DELETE FROM connection_daily");
+const rebuildConnectionRollup = statement(
+  "rebuild_connection_daily",
+  `INSERT INTO connection_daily (connection_id, day, calls, charged_micro_credits, metered_micro_credits)
+   SELECT connection_id, settled_at - (settled_at % ${DAY_MS}), count(DISTINCT tool_call_id), sum(charged_micro_credits), sum(metered_micro_credits)
+     FROM usage_events WHERE connection_id IS NOT NULL GROUP BY connection_id, settled_at - (settled_at % ${DAY_MS})`,
+);
+
 export function usageEventsOfCall(callId: string): Script<UsageEventRecord[]> {
   return all(eventsOfCall, { callId });
 }
@@ -284,4 +292,6 @@ export function* rebuildDailyRollup(): Script<void> {
   yield* run(rebuildRollup);
   yield* run(clearModelRollup);
   yield* run(rebuildModelRollup);
+  yield* run(clearConnectionRollup);
+  yield* run(rebuildConnectionRollup);
 }

@@ -85,6 +85,17 @@ function byPricing(events: UsageEventInput[]): UsageEventInput[][] {
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, group]) => group);
 }
 
+/** A connection's spend of the day: what its cap and the Connections page read. */
+const addConnectionDaily = statement(
+  "add_connection_daily",
+  `INSERT INTO connection_daily (connection_id, day, calls, charged_micro_credits, metered_micro_credits)
+   VALUES (@connectionId, @day, 1, @charged, @metered)
+   ON CONFLICT (connection_id, day) DO UPDATE SET calls = connection_daily.calls + 1,
+     charged_micro_credits = connection_daily.charged_micro_credits + excluded.charged_micro_credits,
+     metered_micro_credits = connection_daily.metered_micro_credits + excluded.metered_micro_credits`,
+  { connectionId: p.text, day: p.int, charged: p.money, metered: p.money },
+);
+
 /**
  * The rollup writes of one resolution: a usage_daily row per pricing group (its own events), then one
  * usage_model_daily row per provider and model over all the events. Each in key order, so two
@@ -109,5 +120,17 @@ export function rollupWrites(call: ToolCallRecord, events: UsageEventInput[], ov
       belowMarkup: group.filter((e) => belowItsMarkup(e, call.deploymentMode)).length,
     }),
   );
-  return [...daily, ...modelDaily(call.orgId, day, events)];
+  // A connection's row only when it spent something: a voided call leaves its day as it was.
+  const connection =
+    call.connectionId !== null && events.length > 0
+      ? [
+          runQuery(addConnectionDaily, {
+            connectionId: call.connectionId,
+            day,
+            charged: events.reduce((total, e) => total + e.chargedMicroCredits, 0n),
+            metered: events.reduce((total, e) => total + e.meteredMicroCredits, 0n),
+          }),
+        ]
+      : [];
+  return [...daily, ...modelDaily(call.orgId, day, events), ...connection];
 }

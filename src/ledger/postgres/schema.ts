@@ -13,6 +13,7 @@ import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from "
 // The tables around the money (price caches, health, instances) live beside this file.
 export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
+export * from "./schema-auth.js";
 
 const money = (name: string) => bigint(name, { mode: "bigint" });
 /** Epoch milliseconds: beyond 32 bits, within a double's exact range. */
@@ -105,6 +106,8 @@ export const toolCalls = pgTable(
     dispatchedAt: ms("dispatched_at"),
     resolvedAt: ms("resolved_at"),
     ownerInstanceId: text("owner_instance_id"),
+    connectionId: text("connection_id"),
+    apiKeyId: text("api_key_id"),
   },
   (t) => [
     uniqueIndex("tool_calls_idempotency")
@@ -112,6 +115,9 @@ export const toolCalls = pgTable(
       .where(sql`idempotency_key IS NOT NULL AND state <> 'voided'`),
     index("tool_calls_open_idx").on(t.orgId, t.feature).where(sql.raw(OPEN_STATE_SQL)),
     index("tool_calls_org_created_idx").on(t.orgId, t.createdAt),
+    index("tool_calls_open_connection_idx")
+      .on(t.connectionId)
+      .where(sql.raw(`connection_id IS NOT NULL AND ${OPEN_STATE_SQL}`)),
   ],
 );
 
@@ -145,6 +151,8 @@ export const usageEvents = pgTable(
     belowMarkup: flag("below_markup").notNull().default(0),
     createdAt: ms("created_at").notNull(),
     settledAt: ms("settled_at").notNull(),
+    connectionId: text("connection_id"),
+    apiKeyId: text("api_key_id"),
   },
   (t) => [
     index("usage_events_settled_idx").on(t.settledAt),

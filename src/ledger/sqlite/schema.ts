@@ -22,6 +22,7 @@ import { flag, int, money } from "./columns.js";
 // The tables around the money (price caches, health, instances) live beside this file.
 export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
+export * from "./schema-auth.js";
 
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),
@@ -116,6 +117,9 @@ export const toolCalls = sqliteTable(
     resolvedAt: int("resolved_at"),
     /** The server instance that placed the hold and resolves the call while it lives (null: a call from before instances). */
     ownerInstanceId: text("owner_instance_id"),
+    /** What the call came through: an app's connection (OAuth), or an API key; both null over stdio. */
+    connectionId: text("connection_id"),
+    apiKeyId: text("api_key_id"),
   },
   (t) => [
     uniqueIndex("tool_calls_idempotency")
@@ -123,6 +127,10 @@ export const toolCalls = sqliteTable(
       .where(sql`idempotency_key IS NOT NULL AND state <> 'voided'`),
     index("tool_calls_open_idx").on(t.orgId, t.feature).where(sql.raw(OPEN_STATE_SQL)),
     index("tool_calls_org_created_idx").on(t.orgId, t.createdAt),
+    // A connection's open holds, for its daily cap: a handful of rows however long its history.
+    index("tool_calls_open_connection_idx")
+      .on(t.connectionId)
+      .where(sql.raw(`connection_id IS NOT NULL AND ${OPEN_STATE_SQL}`)),
   ],
 );
 
@@ -161,6 +169,9 @@ export const usageEvents = sqliteTable(
     belowMarkup: flag("below_markup").notNull().default(false),
     createdAt: int("created_at").notNull(),
     settledAt: int("settled_at").notNull(),
+    /** The connection or API key its call came through (as on tool_calls). */
+    connectionId: text("connection_id"),
+    apiKeyId: text("api_key_id"),
   },
   (t) => [
     index("usage_events_settled_idx").on(t.settledAt),

@@ -1,7 +1,9 @@
 /**
- * The HTTP application: guards first (Host, Origin), the dashboard (its own
- * sign-in), then the operator token or an API key, the rate limit, the MCP
- * endpoint and the REST credit API, JSON errors last.
+ * The HTTP application: guards first (Host, Origin), the OAuth documents,
+ * endpoints and pages (src/auth), the dashboard (its own sign-in), then the
+ * operator token, an API key or an OAuth access token, the rate limit, the
+ * MCP endpoint (with the connection's scope) and the REST credit API, JSON
+ * errors last.
  */
 import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "../../log.js";
@@ -9,7 +11,9 @@ import type { HealthReport } from "../../fleet/health.js";
 import type { ApiKeys } from "../../accounts/api-keys.js";
 import type { ServerDeps } from "../create-server.js";
 import { errorHandler, sendError } from "./errors.js";
-import { allowHosts, allowOrigins, requireApiKey, sameSecret } from "./guards.js";
+import { isCrossOriginEndpoint } from "../../auth/index.js";
+import { allowHosts, allowOrigins, requireCaller, requireScope, sameSecret } from "./guards.js";
+import type { OAuthGate } from "./oauth-gate.js";
 import type { Ledger } from "../../ledger/index.js";
 import type { Dashboard } from "../../reports/dashboard.js";
 import type { DashboardAssets } from "./dashboard/assets.js";
@@ -39,6 +43,8 @@ export interface HttpAppOptions {
   ledger: Ledger;
   /** The dashboard at /dashboard/ and its data under /api/v1/dashboard/. */
   dashboard: { dashboard: Dashboard; viewers: Viewers; assets: DashboardAssets };
+  /** The authorization server, once it is built (see OAuthGate). */
+  oauth: OAuthGate;
 }
 
 /** A body that is not JSON, on the MCP endpoint, is a JSON-RPC parse error (-32700), as a JSON-RPC client expects. */
@@ -52,7 +58,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(allowHosts(options.allowedHosts));
-  app.use(allowOrigins(options.allowedOrigins));
+  app.use(allowOrigins(options.allowedOrigins, isCrossOriginEndpoint));
   app.use((req, res, next) => {
     const started = performance.now();
     res.on("finish", () => {
@@ -80,18 +86,22 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
 
-  // OAuth-capable clients probe these before connecting: a 404 tells them to use the API key, a 401 would start an OAuth flow.
-  app.get(["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/*rest", "/.well-known/oauth-authorization-server"], (_req, res) =>
-    sendError(res, 404, "not_found", "this server does not use OAuth: send an API key as `Authorization: Bearer <key>`"),
-  );
-
+  // What an OAuth client discovers and talks to: resource and authorization server metadata, /oauth/* and the sign-in pages.
+  app.use(options.oauth.routes());
   app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
 
   const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
   app.use(operatorToken(options.adminToken, options.ledger));
-  app.use(requireApiKey(options.keys));
+  app.use(requireCaller(options.keys, options.oauth));
   app.use(limiter.perRequest());
-  app.post("/mcp", express.json({ limit: options.bodyLimitBytes }), jsonRpcParseError, limiter.perBatchMessage(), mcpHandler(options.deps));
+  app.post(
+    "/mcp",
+    express.json({ limit: options.bodyLimitBytes }),
+    jsonRpcParseError,
+    requireScope(options.oauth),
+    limiter.perBatchMessage(),
+    mcpHandler(options.deps),
+  );
   app.all("/mcp", (_req, res) => sendError(res, 405, "method_not_allowed", "this server is stateless: POST JSON-RPC messages to /mcp", { Allow: "POST" }));
   app.use(restRoutes(options.deps.accounts));
   app.use((req, res) => sendError(res, 404, "not_found", `no route ${req.method} ${req.path}`));

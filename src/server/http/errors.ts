@@ -8,7 +8,16 @@ import type { Logger } from "../../log.js";
 import { classifyFailure, logFailure } from "../../failures.js";
 
 export type HttpErrorCode =
-  ErrorCode | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal";
+  | ErrorCode
+  | "forbidden"
+  | "forbidden_host"
+  | "forbidden_origin"
+  | "not_found"
+  | "method_not_allowed"
+  | "payload_too_large"
+  | "rate_limited"
+  | "starting"
+  | "internal";
 
 export function sendError(res: Response, status: number, code: HttpErrorCode, message: string, headers: Record<string, string> = {}): void {
   res.status(status).set(headers).json({ error: { code, message } });

@@ -9,7 +9,7 @@
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { RequestHandler } from "express";
 import { EcnError } from "../../errors.js";
-import type { OrgRef } from "../../metering/types.js";
+import type { CallChannel, OrgRef } from "../../metering/types.js";
 import { createServer, type Extra, type ServerDeps } from "../create-server.js";
 import { ExchangeTransport } from "../sdk-internals.js";
 import { readExchange } from "./exchange.js";
@@ -19,6 +19,11 @@ export async function orgFromAuth(extra: Extra): Promise<OrgRef> {
   const org = (extra.authInfo?.extra as { org?: OrgRef } | undefined)?.org;
   if (!org) throw new EcnError("unauthorized", "this request carries no authenticated API key");
   return org;
+}
+
+/** The connection or API key the request came through, as the auth guard put it on the request. */
+export function channelFromAuth(extra: Extra): CallChannel | undefined {
+  return (extra.authInfo?.extra as { channel?: CallChannel } | undefined)?.channel;
 }
 
 export function mcpHandler(deps: Omit<ServerDeps, "resolveOrg">): RequestHandler {
@@ -33,7 +38,7 @@ export function mcpHandler(deps: Omit<ServerDeps, "resolveOrg">): RequestHandler
         res.status(messages.status).json({ jsonrpc: "2.0", error: { code: messages.code, message: messages.message }, id: null });
         return;
       }
-      const server = createServer({ ...deps, resolveOrg: orgFromAuth });
+      const server = createServer({ ...deps, resolveOrg: orgFromAuth, resolveChannel: channelFromAuth });
       const transport = new ExchangeTransport(req, res, messages, (req as { auth?: AuthInfo }).auth);
       res.on("close", () => {
         void transport.close();

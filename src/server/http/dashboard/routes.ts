@@ -56,6 +56,15 @@ export function dashboardRoutes(dashboard: Dashboard, viewers: Viewers, assets: 
     data((req, _res, viewer) => dashboard.organisation(viewer, String(req.params.org), period(req))),
   );
   router.get(
+    "/api/v1/dashboard/orgs/:org/connections",
+    data((req, _res, viewer) => dashboard.connections(viewer, String(req.params.org))),
+  );
+  // DELETE: no cross-site form can send it, and the session cookie is SameSite=Strict; the Origin guard refuses other pages.
+  router.delete(
+    "/api/v1/dashboard/connections/:id",
+    data((req, _res, viewer) => dashboard.revokeConnection(viewer, String(req.params.id))),
+  );
+  router.get(
     "/api/v1/dashboard/margins",
     data((req, _res, viewer) => dashboard.margins(viewer, period(req))),
   );

@@ -1,7 +1,7 @@
 /** The JSON the page reads from /api/v1/dashboard/ (the same answers a bearer key gets). */
 import type { PeriodView, Viewer } from "../../../../reports/views.js";
 
-export type { HealthPage, OrgDetail, OrgSummary, Viewer } from "../../../../reports/views.js";
+export type { ConnectionItem, ConnectionsPage, HealthPage, OrgDetail, OrgSummary, Viewer } from "../../../../reports/views.js";
 
 /** The margin report, as `ecn-mcp check-margins --json` prints it (the fields the page shows). */
 export interface MarkupLine {
@@ -56,4 +56,11 @@ export async function signIn(key: string): Promise<Viewer> {
 
 export async function signOut(): Promise<void> {
   await fetch("/dashboard/session", { method: "DELETE", credentials: "same-origin" });
+}
+
+/** Revokes a connection (the app's tokens stop at their next request). */
+export async function revokeConnection(id: string): Promise<void> {
+  const res = await fetch(`/api/v1/dashboard/connections/${encodeURIComponent(id)}`, { method: "DELETE", credentials: "same-origin" });
+  if (res.status === 401) throw new SignedOut();
+  if (!res.ok) throw new Error(((await res.json()) as { error?: { message: string } }).error?.message ?? `HTTP ${res.status}`);
 }

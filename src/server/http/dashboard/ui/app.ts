@@ -4,7 +4,20 @@
  * on the server who may see what; the page only hides links a viewer has
  * no use for.
  */
-import { load, signIn, signOut, SignedOut, type HealthPage, type MarginsPage, type OrgDetail, type OrgSummary, type Viewer } from "./api.js";
+import {
+  load,
+  revokeConnection,
+  signIn,
+  signOut,
+  SignedOut,
+  type ConnectionsPage,
+  type HealthPage,
+  type MarginsPage,
+  type OrgDetail,
+  type OrgSummary,
+  type Viewer,
+} from "./api.js";
+import { connectionsView } from "./connections.js";
 import { destroyCharts } from "./charts.js";
 import { h } from "./format.js";
 import { healthView, marginsView, organisationsView, organisationView, type View } from "./views.js";
@@ -38,10 +51,11 @@ function fail(error: unknown): void {
 
 async function route(): Promise<void> {
   if (!viewer) return signInView();
-  const [page, id] = location.hash.replace(/^#\/?/, "").split("/");
+  const [page, id, sub] = location.hash.replace(/^#\/?/, "").split("/");
   main.setAttribute("aria-busy", "true");
   try {
-    if (page === "org" && id) show(organisationView(await load<OrgDetail>(`orgs/${id}?${periodQuery()}`), viewer.kind === "operator"));
+    if (page === "org" && id && sub === "connections") show(connectionsView(await load<ConnectionsPage>(`orgs/${id}/connections`), revoke));
+    else if (page === "org" && id) show(organisationView(await load<OrgDetail>(`orgs/${id}?${periodQuery()}`), viewer.kind === "operator"));
     else if (page === "margins") show(marginsView(await load<MarginsPage>(`margins?${periodQuery()}`)));
     else if (page === "health") show(healthView(await load<HealthPage>("health")));
     else if (viewer.kind === "tenant") location.hash = `#/org/${encodeURIComponent(viewer.org.id)}`;
@@ -51,6 +65,12 @@ async function route(): Promise<void> {
   } finally {
     main.setAttribute("aria-busy", "false");
   }
+}
+
+/** Revokes after the person confirms, then shows the page again. */
+function revoke(connection: { id: string; client_name: string }): void {
+  if (!window.confirm(`Revoke ${connection.client_name}? It stops working at its next request; connecting it again needs a new consent.`)) return;
+  void revokeConnection(connection.id).then(route, fail);
 }
 
 function chrome(): void {
@@ -66,7 +86,10 @@ function chrome(): void {
           ["#/margins", "Margins"],
           ["#/health", "Ledger health"],
         ]
-      : [[`#/org/${encodeURIComponent(viewer.org.id)}`, viewer.org.name]];
+      : [
+          [`#/org/${encodeURIComponent(viewer.org.id)}`, viewer.org.name],
+          [`#/org/${encodeURIComponent(viewer.org.id)}/connections`, "Connections"],
+        ];
   nav.replaceChildren(...links.map(([href, text]) => h("a", { href }, text)));
 
   const select = h(

@@ -66,6 +66,7 @@ export function organisationView(d: OrgDetail, operator: boolean): View {
     "div",
     {},
     h("h2", { "data-test": "org-name" }, s.name),
+    h("p", {}, h("a", { href: `#/org/${encodeURIComponent(s.id)}/connections`, "data-test": "connections-link" }, "Connected apps →")),
     h(
       "div",
       { class: "figures" },
