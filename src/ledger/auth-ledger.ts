@@ -24,8 +24,10 @@ export class AuthScripts implements AuthLedger {
   upsertOAuthRecord(record: Omit<OAuthRecord, "consumedAt">) {
     return this.engine.write(() => oauth.upsertOAuthRecord(record));
   }
+  // Single statements safe to send twice: written on their own (see Engine.writeOne).
   async insertOAuthRecordIfAbsent(record: Omit<OAuthRecord, "consumedAt">) {
-    return (await this.engine.writeOne(oauth.insertAbsent, { ...record })) > 0;
+    const { model, idHash, payloadJson, grantId, uid, userCode, expiresAt } = record;
+    await this.engine.writeOne(oauth.insertAbsent, { model, idHash, payloadJson, grantId, uid, userCode, expiresAt });
   }
   async consumeOAuthRecord(model: string, idHash: string, now: number) {
     await this.engine.writeOne(oauth.consumeRecord, { model, idHash, now });
@@ -37,7 +39,7 @@ export class AuthScripts implements AuthLedger {
     await this.engine.writeOne(oauth.revokeGrantRecords, { model, grantId });
   }
   pruneOAuthRecords(now: number) {
-    return this.engine.writeOne(oauth.pruneRecords, { now });
+    return this.engine.write(() => oauth.pruneOAuthRecords(now));
   }
 
   createConnection(connection: Omit<ConnectionRecord, "lastUsedAt" | "revokedAt">) {
@@ -59,11 +61,11 @@ export class AuthScripts implements AuthLedger {
     await this.engine.writeOne(connections.touchConnectionSql, { now, id, before: now - minIntervalMs });
   }
 
-  async addMember(member: MemberRecord) {
-    return (await this.engine.writeOne(connections.insertMember, { ...member })) > 0;
+  addMember(member: MemberRecord) {
+    return this.engine.write(() => connections.addMember(member));
   }
-  async removeMember(orgId: string, email: string) {
-    return (await this.engine.writeOne(connections.deleteMember, { orgId, email })) > 0;
+  removeMember(orgId: string, email: string) {
+    return this.engine.write(() => connections.removeMember(orgId, email));
   }
   listMembers(orgId: string | null) {
     return this.engine.read(() => connections.listMembers(orgId));

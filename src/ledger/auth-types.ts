@@ -1,40 +1,24 @@
 /**
  * What the ledger keeps for connectors: the OAuth authorization server's
  * records (by the hash of their id), the connections its grants stand for,
- * and the members an upstream identity provider may sign in.
+ * and the members an upstream identity provider may sign in. The records
+ * are the tables' rows as the reference schema infers them (see types.ts).
  */
+import type { connections, members, oauthRecords } from "./sqlite/schema.js";
+import type { RowOf } from "./types.js";
 
-/** One authorization server record as stored: never its id, only the id's hash. */
-export interface OAuthRecord {
-  model: string;
-  idHash: string;
-  /** The record's JSON without its id. */
-  payloadJson: string;
-  grantId: string | null;
-  uid: string | null;
-  userCode: string | null;
-  /** Epoch ms; null: never expires. */
-  expiresAt: number | null;
-  consumedAt: number | null;
-}
+/**
+ * One authorization server record as stored (see the oauth_records columns):
+ * never its id, only the id's hash; its JSON without its id; an expiry in
+ * epoch ms (null: never expires).
+ */
+export type OAuthRecord = RowOf<typeof oauthRecords>;
 
+/** How the person who gave a connection proved their organisation. */
 export type SignedInVia = "api_key" | "dashboard" | "oidc";
 
-export interface ConnectionRecord {
-  id: string;
-  orgId: string;
-  clientId: string;
-  clientName: string;
-  /** Space-separated scopes (tools:free, tools:paid). */
-  scope: string;
-  dayCapMicroCredits: bigint;
-  grantId: string;
-  signedInVia: SignedInVia;
-  signedInAs: string | null;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
+/** A grant an organisation gave an app, with its scope (space-separated: tools:free, tools:paid) and daily cap (see the connections columns). */
+export type ConnectionRecord = RowOf<typeof connections>;
 
 /** A connection with its organisation's name and what it spent. */
 export interface ConnectionView extends ConnectionRecord {
@@ -46,11 +30,8 @@ export interface ConnectionView extends ConnectionRecord {
   calls: number;
 }
 
-export interface MemberRecord {
-  orgId: string;
-  email: string;
-  createdAt: number;
-}
+/** Who may sign in for an organisation through the upstream identity provider (a lower-cased email). */
+export type MemberRecord = RowOf<typeof members>;
 
 /** The Ledger's connector side. */
 export interface AuthLedger {
@@ -60,8 +41,8 @@ export interface AuthLedger {
   findOAuthRecordByUserCode(model: string, userCode: string, now: number): Promise<OAuthRecord | null>;
   /** Inserts or replaces a record (a consumed mark survives the replacement). */
   upsertOAuthRecord(record: Omit<OAuthRecord, "consumedAt">): Promise<void>;
-  /** Inserts a record unless one with its model and id hash exists; false when it did. */
-  insertOAuthRecordIfAbsent(record: Omit<OAuthRecord, "consumedAt">): Promise<boolean>;
+  /** Inserts a record unless one with its model and id hash exists (then the stored one stays: read it back). */
+  insertOAuthRecordIfAbsent(record: Omit<OAuthRecord, "consumedAt">): Promise<void>;
   consumeOAuthRecord(model: string, idHash: string, now: number): Promise<void>;
   /** Deletes a record; a Grant's deletion revokes its connection in the same transaction. */
   destroyOAuthRecord(model: string, idHash: string, now: number): Promise<void>;

@@ -12,6 +12,7 @@
  */
 import type { InferSelectModel, Table } from "drizzle-orm";
 import type { UsageSnapshot } from "./audit-types.js";
+import type { ConnectionRecord, MemberRecord, OAuthRecord } from "./auth-types.js";
 import type { DashboardSession, ReconcileRun } from "./dashboard-types.js";
 import { FROM_DRIVER, type ColumnKind } from "./driver-values.js";
 import type { InstanceRecord } from "./instance-types.js";
@@ -100,6 +101,8 @@ export const TABLE_COLUMNS = {
     dispatchedAt: "int",
     resolvedAt: "int",
     ownerInstanceId: "text",
+    connectionId: "text",
+    apiKeyId: "text",
   } satisfies ColumnKinds<Rec<"toolCalls">>,
   usageEvents: {
     id: "text",
@@ -125,6 +128,8 @@ export const TABLE_COLUMNS = {
     belowMarkup: "flag",
     createdAt: "int",
     settledAt: "int",
+    connectionId: "text",
+    apiKeyId: "text",
   } satisfies ColumnKinds<Rec<"usageEvents">>,
   apiKeys: {
     id: "text",
@@ -175,6 +180,38 @@ export const TABLE_COLUMNS = {
     usageNanoUsd: "money",
     reason: "text",
   } satisfies ColumnKinds<Rec<"providerUsageSnapshots">>,
+  oauthRecords: {
+    model: "text",
+    idHash: "text",
+    payloadJson: "text",
+    grantId: "text",
+    uid: "text",
+    userCode: "text",
+    expiresAt: "int",
+    consumedAt: "int",
+  } satisfies ColumnKinds<Rec<"oauthRecords">>,
+  connections: {
+    id: "text",
+    orgId: "text",
+    clientId: "text",
+    clientName: "text",
+    scope: "text",
+    dayCapMicroCredits: "money",
+    grantId: "text",
+    signedInVia: "text",
+    signedInAs: "text",
+    createdAt: "int",
+    lastUsedAt: "int",
+    revokedAt: "int",
+  } satisfies ColumnKinds<Rec<"connections">>,
+  connectionDaily: {
+    connectionId: "text",
+    day: "int",
+    calls: "int",
+    chargedMicroCredits: "money",
+    meteredMicroCredits: "money",
+  } satisfies ColumnKinds<Rec<"connectionDaily">>,
+  members: { orgId: "text", email: "text", createdAt: "int" } satisfies ColumnKinds<Rec<"members">>,
 } as const;
 
 const org = decoder<Rec<"orgs">>(TABLE_COLUMNS.orgs);
@@ -190,6 +227,9 @@ const instance = decoder<Rec<"instances">>(TABLE_COLUMNS.instances);
 const session = decoder<Rec<"dashboardSessions">>(TABLE_COLUMNS.dashboardSessions);
 const run = decoder<Rec<"reconcileRuns">>(TABLE_COLUMNS.reconcileRuns);
 const snapshot = decoder<Rec<"providerUsageSnapshots">>(TABLE_COLUMNS.providerUsageSnapshots);
+const oauthRecord = decoder<Rec<"oauthRecords">>(TABLE_COLUMNS.oauthRecords);
+const connection = decoder<Rec<"connections">>(TABLE_COLUMNS.connections);
+const member = decoder<Rec<"members">>(TABLE_COLUMNS.members);
 
 export const toOrg = (row: Row): OrgRecord => org(row);
 export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
@@ -201,6 +241,9 @@ export const toBudget = (row: Row): BudgetRecord => budget(row);
 export const toUsageEvent = (row: Row): UsageEventRecord => event(row);
 export const toSession = (row: Row): DashboardSession => session(row);
 export const toSnapshot = (row: Row): UsageSnapshot => snapshot(row);
+export const toOAuthRecord = (row: Row): OAuthRecord => oauthRecord(row);
+export const toConnection = (row: Row): ConnectionRecord => connection(row);
+export const toMember = (row: Row): MemberRecord => member(row);
 
 /** The wallet's money, from a row that may carry only those columns (a RETURNING clause). */
 export function toWallet(row: Row): WalletRecord {

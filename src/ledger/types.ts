@@ -112,7 +112,10 @@ export type UsageEventRecord = RowOf<typeof schema.usageEvents>;
  * without what the ledger adds when it records it (ids, the call's feature,
  * the over-hold and below-markup flags, the settle time, what the call came through).
  */
-export type UsageEventInput = Omit<UsageEventRecord, "id" | "toolCallId" | "orgId" | "feature" | "overHold" | "belowMarkup" | "settledAt" | "connectionId" | "apiKeyId">;
+export type UsageEventInput = Omit<
+  UsageEventRecord,
+  "id" | "toolCallId" | "orgId" | "feature" | "overHold" | "belowMarkup" | "settledAt" | "connectionId" | "apiKeyId"
+>;
 
 /** How a settled call ended: a result to replay, or an error to repeat (the work was still paid for). */
 export type CallResult = { resultJson: string } | { error: { code: string; message: string } };

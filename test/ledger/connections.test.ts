@@ -7,6 +7,8 @@
  * grant's authorization-server records in the same transaction.
  */
 import { describe, expect, it } from "vitest";
+import { touchConnectionSql } from "../../src/ledger/core/connections.js";
+import { consumeRecord, insertAbsent } from "../../src/ledger/core/oauth.js";
 import { holdRequest as hold, NOW, usageEvent as event } from "../helpers/ledger-inputs.js";
 import { assertInvariants, sqlRows, STORE, tempLedger, type TestLedger } from "../helpers/store.js";
 
@@ -137,5 +139,31 @@ describe(`a connection's daily cap (${STORE})`, () => {
     expect(await ledger.removeMember(org.id, "dana@acme.example")).toBe(true);
     expect(await ledger.removeMember(org.id, "dana@acme.example")).toBe(false);
     expect(await ledger.listMembers(null)).toHaveLength(1);
+  });
+
+  it("sends on its own only what a lost answer may send again: the second send changes nothing the first did not", async () => {
+    const { ledger } = await tempLedger();
+    const { capped } = await setUp(ledger);
+    const keys = { model: "ServerKeys", idHash: "v1", grantId: null, uid: null, userCode: null, expiresAt: null };
+    // The first instance's keys stay: another instance's insert, or the same insert sent again, writes nothing.
+    await ledger.insertOAuthRecordIfAbsent({ ...keys, payloadJson: '{"k":1}' });
+    await ledger.engine.writeOne(insertAbsent, { ...keys, payloadJson: '{"k":2}' });
+    expect((await ledger.findOAuthRecord("ServerKeys", "v1", NOW))?.payloadJson).toBe('{"k":1}');
+    // A code's first use is the one recorded: a resend (or a replay) later does not move it.
+    await ledger.upsertOAuthRecord({
+      model: "AuthorizationCode",
+      idHash: "c",
+      payloadJson: "{}",
+      grantId: null,
+      uid: null,
+      userCode: null,
+      expiresAt: NOW + 60_000,
+    });
+    await ledger.consumeOAuthRecord("AuthorizationCode", "c", NOW);
+    await ledger.engine.writeOne(consumeRecord, { model: "AuthorizationCode", idHash: "c", now: NOW + 5 });
+    expect((await ledger.findOAuthRecord("AuthorizationCode", "c", NOW))?.consumedAt).toBe(NOW);
+    await ledger.touchConnection(capped.id, NOW + 1, 60_000);
+    await ledger.engine.writeOne(touchConnectionSql, { id: capped.id, now: NOW + 1, before: NOW + 1 - 60_000 });
+    expect((await ledger.getConnection(capped.id))?.lastUsedAt).toBe(NOW + 1);
   });
 });

@@ -217,6 +217,8 @@ describe("seeded fault simulation", () => {
         markup: rng.pick(MARKUPS),
         creditUsdValue: rng.pick(CREDIT_VALUES),
         ownerInstanceId: null,
+        connectionId: null,
+        apiKeyId: null,
         now,
       });
       if (placed.kind !== "placed") return placed.kind;

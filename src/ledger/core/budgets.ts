@@ -51,6 +51,7 @@ export const openHoldsForFeature = statement(
 const connectionMeteredSince = statement(
   "connection_metered_since",
   "SELECT coalesce(sum(metered_micro_credits), 0) AS n FROM connection_daily WHERE connection_id = @connectionId AND day >= @since",
+  { connectionId: p.text, since: p.int },
   sum,
 );
 const connectionOpenHolds = statement(
@@ -60,6 +61,7 @@ const connectionOpenHolds = statement(
               WHERE connection_id IS NOT NULL AND connection_id = @connectionId AND ${OPEN}`,
     postgres: `SELECT coalesce(sum(hold_micro_credits), 0) AS n FROM tool_calls WHERE connection_id IS NOT NULL AND connection_id = @connectionId AND ${OPEN}`,
   },
+  { connectionId: p.text },
   sum,
 );
 

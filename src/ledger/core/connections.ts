@@ -4,33 +4,31 @@
  * A connection's spend per day is kept in connection_daily at settle (see
  * calls.ts), so its cap and the dashboard read a row per day, never events.
  */
-import type { ConnectionRecord, ConnectionView, MemberRecord, SignedInVia } from "../auth-types.js";
+import type { ConnectionRecord, ConnectionView, MemberRecord } from "../auth-types.js";
+import { toConnection, toMember } from "../rows.js";
 import type { BudgetRecord } from "../types.js";
 import { all, closing, get, run, runQuery, type Script } from "../script.js";
-import { asBigInt, asNumber, statement, textOrNull } from "../sql.js";
-
-const toConnection = (row: Record<string, unknown>): ConnectionRecord => ({
-  id: String(row.id),
-  orgId: String(row.org_id),
-  clientId: String(row.client_id),
-  clientName: String(row.client_name),
-  scope: String(row.scope),
-  dayCapMicroCredits: asBigInt(row.day_cap_micro_credits),
-  grantId: String(row.grant_id),
-  signedInVia: String(row.signed_in_via) as SignedInVia,
-  signedInAs: textOrNull(row.signed_in_as),
-  createdAt: asNumber(row.created_at),
-  lastUsedAt: row.last_used_at === null || row.last_used_at === undefined ? null : asNumber(row.last_used_at),
-  revokedAt: row.revoked_at === null || row.revoked_at === undefined ? null : asNumber(row.revoked_at),
-});
+import { asBigInt, asNumber, idempotentStatement, p, statement } from "../sql.js";
 
 const insertConnection = statement(
   "insert_connection",
   `INSERT INTO connections (id, org_id, client_id, client_name, scope, day_cap_micro_credits, grant_id, signed_in_via, signed_in_as, created_at)
    VALUES (@id, @orgId, @clientId, @clientName, @scope, @cap, @grantId, @via, @as, @createdAt)`,
+  {
+    id: p.text,
+    orgId: p.text,
+    clientId: p.text,
+    clientName: p.text,
+    scope: p.text,
+    cap: p.money,
+    grantId: p.text,
+    via: p.text,
+    as: p.textOrNull,
+    createdAt: p.int,
+  },
 );
-export const connectionById = statement("connection_by_id", "SELECT * FROM connections WHERE id = @id", toConnection);
-export const connectionByGrant = statement("connection_by_grant", "SELECT * FROM connections WHERE grant_id = @grantId", toConnection);
+export const connectionById = statement("connection_by_id", "SELECT * FROM connections WHERE id = @id", { id: p.text }, toConnection);
+export const connectionByGrant = statement("connection_by_grant", "SELECT * FROM connections WHERE grant_id = @grantId", { grantId: p.text }, toConnection);
 const listSql = statement(
   "list_connections",
   `SELECT c.*, o.name AS org_name,
@@ -41,6 +39,7 @@ const listSql = statement(
      FROM connections c JOIN orgs o ON o.id = c.org_id
     WHERE CAST(@orgId AS TEXT) IS NULL OR c.org_id = @orgId
     ORDER BY c.created_at DESC, c.id DESC`,
+  { today: p.int, orgId: p.textOrNull },
   (row): ConnectionView => ({
     ...toConnection(row),
     orgName: String(row.org_name),
@@ -50,12 +49,17 @@ const listSql = statement(
     calls: asNumber(row.calls),
   }),
 );
-const markRevoked = statement("revoke_connection", "UPDATE connections SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL");
+const markRevoked = statement("revoke_connection", "UPDATE connections SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", {
+  now: p.int,
+  id: p.text,
+});
 /** Every record of the grant: the grant itself (its grant_id is its own id), its codes and its tokens. */
-const deleteGrant = statement("delete_grant_records", "DELETE FROM oauth_records WHERE grant_id = @grantId");
-export const touchConnectionSql = statement(
+const deleteGrant = statement("delete_grant_records", "DELETE FROM oauth_records WHERE grant_id = @grantId", { grantId: p.text });
+/** Sent again, it changes nothing: the first set last_used_at to @now, which is not before @before. */
+export const touchConnectionSql = idempotentStatement(
   "touch_connection",
   "UPDATE connections SET last_used_at = @now WHERE id = @id AND (last_used_at IS NULL OR last_used_at < @before)",
+  { now: p.int, id: p.text, before: p.int },
 );
 
 export function* createConnection(c: Omit<ConnectionRecord, "lastUsedAt" | "revokedAt">): Script<ConnectionRecord> {
@@ -104,18 +108,30 @@ export function capBudget(connection: ConnectionRecord): BudgetRecord {
   };
 }
 
-// members
-const toMember = (row: Record<string, unknown>): MemberRecord => ({ orgId: String(row.org_id), email: String(row.email), createdAt: asNumber(row.created_at) });
-export const insertMember = statement(
+// members (adding and removing report whether anything changed, so each runs in a write script, never sent twice)
+const insertMember = statement(
   "insert_member",
   "INSERT INTO members (org_id, email, created_at) VALUES (@orgId, @email, @createdAt) ON CONFLICT (org_id, email) DO NOTHING",
+  { orgId: p.text, email: p.text, createdAt: p.int },
 );
-export const deleteMember = statement("delete_member", "DELETE FROM members WHERE org_id = @orgId AND email = @email");
+const deleteMember = statement("delete_member", "DELETE FROM members WHERE org_id = @orgId AND email = @email", { orgId: p.text, email: p.text });
 const listMembersSql = statement(
   "list_members",
   "SELECT * FROM members WHERE CAST(@orgId AS TEXT) IS NULL OR org_id = @orgId ORDER BY org_id, email",
+  { orgId: p.textOrNull },
   toMember,
 );
+const membershipsSql = statement("memberships_of", "SELECT * FROM members WHERE email = @email ORDER BY org_id", { email: p.text }, toMember);
+
+/** False when the person was already a member. */
+export function* addMember(member: MemberRecord): Script<boolean> {
+  return (yield* run(insertMember, { orgId: member.orgId, email: member.email, createdAt: member.createdAt })) > 0;
+}
+
+/** False when the person was not a member. */
+export function* removeMember(orgId: string, email: string): Script<boolean> {
+  return (yield* run(deleteMember, { orgId, email })) > 0;
+}
+
 export const listMembers = (orgId: string | null): Script<MemberRecord[]> => all(listMembersSql, { orgId });
-const membershipsSql = statement("memberships_of", "SELECT * FROM members WHERE email = @email ORDER BY org_id", toMember);
 export const membershipsOf = (email: string): Script<MemberRecord[]> => all(membershipsSql, { email });

@@ -132,12 +132,13 @@ const rebuildRollup = statement(
   {},
 );
 
-const clearConnectionRollup = statement("clear_connection_daily", "DELETE FROM connection_daily");
+const clearConnectionRollup = statement("clear_connection_daily", "DELETE FROM connection_daily", {});
 const rebuildConnectionRollup = statement(
   "rebuild_connection_daily",
   `INSERT INTO connection_daily (connection_id, day, calls, charged_micro_credits, metered_micro_credits)
    SELECT connection_id, settled_at - (settled_at % ${DAY_MS}), count(DISTINCT tool_call_id), sum(charged_micro_credits), sum(metered_micro_credits)
      FROM usage_events WHERE connection_id IS NOT NULL GROUP BY connection_id, settled_at - (settled_at % ${DAY_MS})`,
+  {},
 );
 
 export function usageEventsOfCall(callId: string): Script<UsageEventRecord[]> {

@@ -5,6 +5,7 @@
  * Re-exported by schema.ts, so drizzle-kit and the row decoders see one schema.
  */
 import { index, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { SignedInVia } from "../auth-types.js";
 import { int, money } from "./columns.js";
 import { orgs } from "./schema.js";
 
@@ -60,7 +61,7 @@ export const connections = sqliteTable(
     dayCapMicroCredits: money("day_cap_micro_credits").notNull(),
     grantId: text("grant_id").notNull(),
     /** How the person proved the organisation: api_key, dashboard or oidc. */
-    signedInVia: text("signed_in_via").notNull(),
+    signedInVia: text("signed_in_via").$type<SignedInVia>().notNull(),
     /** The API key id or the member's email (never a secret). */
     signedInAs: text("signed_in_as"),
     createdAt: int("created_at").notNull(),
