@@ -58,4 +58,34 @@ describe("ecn-mcp ledger check", () => {
     expect(json?.body.ok).toBe(false);
     expect(json?.body.problems.map((p) => p.invariant)).toEqual(["balance differs from the sum of transactions", "held differs from the sum of open holds"]);
   });
+
+  it("names a connection's daily spend that no settled call accounts for (what its cap reads)", async () => {
+    const { cli, ledger } = await ledgerWithAnOrg();
+    const org = await ledger.findOrg("acme");
+    const connection = await ledger.createConnection({
+      id: "con_1",
+      orgId: org!.id,
+      clientId: "client-1",
+      clientName: "App",
+      scope: "tools:free tools:paid",
+      dayCapMicroCredits: 5_000_000n,
+      grantId: "grant-1",
+      signedInVia: "api_key",
+      signedInAs: null,
+      createdAt: Date.UTC(2026, 0, 1),
+    });
+    await sqlExec(
+      ledger,
+      `INSERT INTO connection_daily (connection_id, day, calls, charged_micro_credits, metered_micro_credits) VALUES ('${connection.id}', ${Date.UTC(2026, 0, 1)}, 1, 7, 7)`,
+    );
+    const failure = await cli("ledger", "check").then(
+      () => {
+        throw new Error("ledger check passed a broken ledger");
+      },
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failure.code).toBe(LEDGER_EXIT);
+    expect(failure.stdout).toMatch(/^FAILED per-connection daily rollup differs from the events: .*"con_1"/m);
+    expect(failure.stdout).toMatch(/breaks 1 invariant\(s\)/);
+  });
 });
