@@ -6,7 +6,7 @@
  */
 import { newId } from "../ids.js";
 import type { ConnectionRecord, ConnectionView, Ledger, SignedInVia } from "../ledger/index.js";
-import { storageFailure } from "../ledger/index.js";
+import { storageFailure } from "../ledger/errors.js";
 import type { OrgRef } from "../metering/types.js";
 
 /** "Last used" is kept to the minute, as for API keys: not a durable write on every request. */
