@@ -77,10 +77,16 @@ describe("an empty list", () => {
     expect((await cli("rate-card", "price", "list")).stdout.trim()).toMatch(
       /^No model prices of yours in .*: every model is priced by OpenRouter's list\. Give a model a price with: ecn-mcp rate-card price set <model> --prompt USD --completion USD$/,
     );
+    expect((await cli("connections", "list", "--org", "acme")).stdout.trim()).toBe(
+      `No connections for acme in ${where} yet. An app connects itself: add ECN_PUBLIC_URL/mcp as a connector in the app, and sign in at the page it opens`,
+    );
+    expect((await cli("member", "list")).stdout.trim()).toBe(`No members in ${where} yet. Add one with: ecn-mcp member add --org <org> --email <email>`);
     for (const args of [
       ["key", "list"],
       ["budget", "list"],
       ["rate-card", "price", "list"],
+      ["connections", "list"],
+      ["member", "list"],
     ]) {
       expect((await cli(...args, "--json")).stdout.trim(), args.join(" ")).toBe("[]");
     }
@@ -99,6 +105,8 @@ describe("a writing verb", () => {
       await cli("credits", "grant", "--org", "acme", "--credits", "2.5"),
       await cli("budget", "set", "--org", "acme", "--period", "day", "--credits", "1"),
       await cli("key", "create", "--org", "acme"),
+      await cli("member", "add", "--org", "acme", "--email", "dana@acme.example"),
+      await cli("member", "remove", "--org", "acme", "--email", "dana@acme.example"),
     ];
     for (const { stdout, stderr } of outputs) {
       expect(stdout.trim().split("\n").at(-1)).toBe(`Written to the ledger in the ${shown}`);

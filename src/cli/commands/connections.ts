@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { Connections } from "../../auth/connections.js";
 import { EcnError } from "../../errors.js";
 import { microToCredits, microToCreditsText } from "../../money.js";
-import { isoTime, printJson, respond } from "../output.js";
+import { isoTime, printJson, respondList, wroteTo } from "../output.js";
 import { requireOrg } from "../parse.js";
 import { withLedger } from "../runner.js";
 import { VERBS } from "../verbs.js";
@@ -36,7 +36,7 @@ export function register(program: Command): void {
           last_used_at: isoTime(c.lastUsedAt) || null,
           revoked_at: isoTime(c.revokedAt) || null,
         }));
-        respond(
+        respondList(
           options,
           rows,
           ["id", "client", "org", "scope", "cap/day", "today", "total", "created", "last used", "revoked"],
@@ -52,6 +52,8 @@ export function register(program: Command): void {
             rows[i]!.last_used_at,
             rows[i]!.revoked_at,
           ]),
+          // Connections are made by the apps themselves, at this server's consent page: there is no verb that adds one.
+          `No connections${org ? ` for ${org.name}` : ""} in ${app.location} yet. An app connects itself: add ECN_PUBLIC_URL/mcp as a connector in the app, and sign in at the page it opens`,
         );
       }),
     );
@@ -65,8 +67,9 @@ export function register(program: Command): void {
       withLedger(async (app, id: string, options: { json?: boolean }) => {
         const revoked = await new Connections(app.ledger).revoke(id);
         if (!revoked) throw new EcnError("invalid_input", `no live connection with id ${id} (see ecn-mcp connections list)`);
-        if (options.json) printJson({ id, revoked: true });
+        if (options.json) printJson({ id, revoked: true, ledger: app.location });
         else console.log(`Connection ${id} revoked: the app must be connected again.`);
+        wroteTo(options, app.location);
       }),
     );
 }

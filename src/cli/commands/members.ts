@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { Members } from "../../auth/members.js";
 import { EcnError } from "../../errors.js";
-import { isoTime, printJson, respond } from "../output.js";
+import { isoTime, printJson, respondList, wroteTo } from "../output.js";
 import { requireOrg } from "../parse.js";
 import { withLedger } from "../runner.js";
 import { VERBS } from "../verbs.js";
@@ -22,8 +22,9 @@ export function register(program: Command): void {
         const members = new Members(app.ledger);
         const added = await members.add(org.id, options.email);
         const email = options.email.trim().toLowerCase();
-        if (options.json) printJson({ org_id: org.id, org_name: org.name, email, added });
+        if (options.json) printJson({ org_id: org.id, org_name: org.name, email, added, ledger: app.location });
         else console.log(added ? `${email} is now a member of "${org.name}".` : `${email} was already a member of "${org.name}".`);
+        if (added) wroteTo(options, app.location);
       }),
     );
 
@@ -42,11 +43,12 @@ export function register(program: Command): void {
           email: m.email,
           created_at: isoTime(m.createdAt),
         }));
-        respond(
+        respondList(
           options,
           rows,
           ["org", "email", "added"],
           rows.map((r) => [r.org_name, r.email, r.created_at]),
+          `No members${org ? ` of ${org.name}` : ""} in ${app.location} yet. Add one with: ecn-mcp member add --org ${org?.name ?? "<org>"} --email <email>`,
         );
       }),
     );
@@ -62,8 +64,9 @@ export function register(program: Command): void {
         const org = await requireOrg(app.ledger, options.org);
         const removed = await new Members(app.ledger).remove(org.id, options.email);
         if (!removed) throw new EcnError("invalid_input", `${options.email} is not a member of "${org.name}" (see ecn-mcp member list)`);
-        if (options.json) printJson({ org_id: org.id, email: options.email.trim().toLowerCase(), removed: true });
+        if (options.json) printJson({ org_id: org.id, email: options.email.trim().toLowerCase(), removed: true, ledger: app.location });
         else console.log(`${options.email.trim().toLowerCase()} is no longer a member of "${org.name}".`);
+        wroteTo(options, app.location);
       }),
     );
 }
