@@ -8,6 +8,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ModelListPrices } from "../model-list-prices.js";
 import { addCosts, MISSING_COST, readProviderCost, refCostOf, type RefCost, type ReportedCost, type TokenUsage } from "./cost.js";
+import { providerFault } from "../errors.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ChatMessage {
@@ -129,22 +130,28 @@ export function classifyOpenRouterError(error: unknown, providerRef: string | un
     return new ProviderFailure("openrouter", "unknown", `the connection to OpenRouter failed (${code ?? "no response"})`, ref);
   }
   if (error instanceof APIError) {
-    const body = error.error as { message?: string } | undefined;
-    const detail = body?.message ?? error.message;
+    // The body's message is the provider's text: it goes to the operator's log, never into our message.
+    const body = error.error as { message?: unknown; type?: unknown; code?: unknown } | undefined;
+    const said = typeof body?.message === "string" ? body.message : error.message;
+    const kind = body?.type ?? body?.code;
     if (error.status === undefined) {
       // An error in-band after the stream began: work may have been done.
-      return new ProviderFailure("openrouter", "unknown", `OpenRouter failed mid-response: ${detail}`, ref);
+      const fault = providerFault("openrouter", "OpenRouter failed mid-response", { kind }, said);
+      return new ProviderFailure("openrouter", "unknown", fault.message, { ...ref, report: fault.report });
     }
     const status = error.status as number;
     const retryAfter = Number((error.headers as Headers | undefined)?.get("retry-after"));
-    return new ProviderFailure("openrouter", "none", `OpenRouter refused the request (${status}): ${detail}`, {
+    const fault = providerFault("openrouter", "OpenRouter refused the request", { status, kind }, said);
+    return new ProviderFailure("openrouter", "none", fault.message, {
       ...ref,
       status,
+      report: fault.report,
       ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
     });
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ProviderFailure("openrouter", "unknown", `OpenRouter request failed: ${message}`, ref);
+  // Whatever else the client threw may quote the response: logged, not shown.
+  const fault = providerFault("openrouter", "OpenRouter request failed", {}, error instanceof Error ? error.message : String(error));
+  return new ProviderFailure("openrouter", "unknown", fault.message, { ...ref, report: fault.report });
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

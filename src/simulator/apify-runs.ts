@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { decimalFromNumber, nanoToUsd, usdToNano } from "../money.js";
 import { pagesAsked, searchPages } from "./apify-pages.js";
+import type { EchoForm } from "./echo.js";
 
 export interface ApifyBehaviour {
   /** How the run ends when no cap or abort stops it first (default SUCCEEDED). */
@@ -28,7 +29,7 @@ export interface ApifyBehaviour {
   /** Refuse the start call with this error; no run is created. */
   failStart?: { status: number; type: string; message: string };
   /** A misbehaving platform (or proxy): echo the request's Authorization header in failStart's message. */
-  echoCredentials?: boolean;
+  echoCredentials?: boolean | EchoForm;
   /**
    * A misbehaving platform: report this as the run's usageTotalUsd (1e300, -1, "0.5", ...) while billing the real usage.
    * `undefined` leaves the field out, as Apify does for some actors and endpoints.

@@ -127,7 +127,9 @@ describe("lead_signal_fetch", () => {
     const stack = await startStack({ credits: "100" });
     stack.apify.behave({ failStart: { status: 402, type: "not-enough-usage-to-run-paid-actor", message: "Not enough usage" } });
     const result = await stack.call("lead_signal_fetch", { query: "florists Seattle" });
-    expect(textOf(result)).toMatch(/^provider_error: Apify refused the run \(402 not-enough-usage-to-run-paid-actor\).*Nothing was charged/);
+    expect(textOf(result)).toMatch(
+      /^provider_error: Apify refused the run \(HTTP 402, not-enough-usage-to-run-paid-actor; reference perr_\w+\)\. Nothing was charged/,
+    );
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 100_000_000n, heldMicroCredits: 0n });
     expect(stack.apify.startedRuns()).toHaveLength(0);
     await assertInvariants(stack.ledger);

@@ -81,7 +81,10 @@ describe("provider failures", () => {
     stack.sim.behave({ fail: { status, message, retryAfterSeconds: status === 429 ? 7 : undefined } });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(${status}\\): ${message}`));
+    expect(textOf(result)).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(HTTP ${status}; reference perr_[0-9a-f]{8}\\)`));
+    // OpenRouter's own words are for the operator's log only.
+    expect(textOf(result)).not.toContain(message);
+    expect(stack.stderr()).toContain(`provider_said="${message}"`);
     expect(textOf(result)).toContain("Nothing was charged");
     if (status === 429) expect(textOf(result)).toContain("Retry after 7 s");
     // One request: the client's automatic retries are off so none goes unmetered.
@@ -147,7 +150,8 @@ describe("provider failures", () => {
     const stack = await startStack({ credits: "10" });
     stack.sim.behave({ inBandError: "upstream provider disconnected" });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
-    expect(textOf(result)).toMatch(/^provider_error: OpenRouter failed mid-response: upstream provider disconnected/);
+    expect(textOf(result)).toMatch(/^provider_error: OpenRouter failed mid-response \(502; reference perr_[0-9a-f]{8}\)/);
+    expect(stack.stderr()).toContain('provider_said="upstream provider disconnected"');
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(stack.sim.paidRequests()[0]!.billedUsd, 9);
     await assertOneEventPerRequest(stack);

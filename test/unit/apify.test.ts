@@ -114,7 +114,8 @@ describe("Apify adapter", () => {
     const failure = await apify.runActor(request({ maxTotalChargeUsd: 0.4 })).catch((e: unknown) => e);
     expect(failure).toMatchObject({
       billing: "none",
-      message: match.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/),
+      message: match.stringMatching(/^Apify refused the run \(HTTP 400, invalid-input; reference perr_[0-9a-f]{8}\)$/),
+      details: { report: { provider: "apify", said: match.stringMatching(/Maximum cost per run is less than the allowed minimum of \$0\.50/) } },
     });
     expect(sim.runs.size).toBe(before);
   });
@@ -173,8 +174,9 @@ describe("Apify adapter", () => {
     expect(failure).toMatchObject({
       provider: "apify",
       billing: "none",
-      details: { status: 402 },
-      message: "Apify refused the run (402 not-enough-usage-to-run-paid-actor): You do not have enough usage left",
+      details: { status: 402, report: { provider: "apify", said: "You do not have enough usage left" } },
+      // Apify's words are provider text: they go to the operator's log under the reference, not into our message.
+      message: match.stringMatching(/^Apify refused the run \(HTTP 402, not-enough-usage-to-run-paid-actor; reference perr_[0-9a-f]{8}\)$/),
     });
     expect(sim.startedRuns().length).toBe(before);
     expect(startCalls().at(-1)!.status).toBe(402);

@@ -122,13 +122,13 @@ describe("searchPermits against the simulator", () => {
 });
 
 describe("Socrata errors become provider_error with useful text", () => {
-  it("400: quotes the SODA code and message", async () => {
+  it("400: names the SODA code; Socrata's message is kept for the operator's log under the error's reference", async () => {
     sim.behave({ fail: { status: 400, code: "query.soql.no-such-column", message: "No such column: issue_date" } });
     const error = await providerError(provider().searchPermits("chicago", { limit: 5 }));
     expect(error.code).toBe("provider_error");
-    expect(error.message).toMatch(/rejected the query/);
-    expect(error.message).toContain("query.soql.no-such-column");
-    expect(error.message).toContain("No such column: issue_date");
+    expect(error.message).toMatch(/rejected the query .*\(HTTP 400, query\.soql\.no-such-column; reference (perr_[0-9a-f]{8})\)/);
+    expect(error.message).not.toContain("No such column");
+    expect(error.report).toEqual({ provider: "socrata", reference: /reference (perr_\w+)/.exec(error.message)![1], said: "No such column: issue_date" });
   });
 
   it("400 from a really malformed query carries the simulator's own body", async () => {
