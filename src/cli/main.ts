@@ -31,7 +31,7 @@ const program = new Command("ecn-mcp")
 
 registerServeCommands(program);
 registerHttpCommand(program);
-registerDashboardCommand(program);
+registerDashboardCommand(program, withApp);
 
 program
   .command("migrate")

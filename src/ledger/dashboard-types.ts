@@ -65,6 +65,8 @@ export interface DashboardSession {
   /** null: the operator, who sees every organisation. */
   orgId: string | null;
   keyId: string | null;
+  /** An operator session's keyed hash of the credential that opened it (null for a tenant's session). */
+  operatorBinding: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -96,6 +98,8 @@ export interface DashboardReads {
   /** The session, unless it expired, was ended, or its key was revoked. */
   findSession(idHash: string, now: number): Promise<DashboardSession | null>;
   endSession(idHash: string): Promise<void>;
+  /** Ends every dashboard session (tenants' and the operator's); returns how many there were. */
+  revokeAllSessions(): Promise<number>;
   recordReconcile(run: ReconcileRun): Promise<void>;
   lastReconcile(): Promise<ReconcileRun | null>;
 }

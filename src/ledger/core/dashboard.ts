@@ -107,12 +107,14 @@ const toSession = (row: Record<string, unknown>): DashboardSession => ({
   idHash: String(row.id_hash),
   orgId: textOrNull(row.org_id),
   keyId: textOrNull(row.key_id),
+  operatorBinding: textOrNull(row.operator_binding),
   createdAt: asNumber(row.created_at),
   expiresAt: asNumber(row.expires_at),
 });
 const insertSession = statement(
   "insert_dashboard_session",
-  "INSERT INTO dashboard_sessions (id_hash, org_id, key_id, created_at, expires_at) VALUES (@idHash, @orgId, @keyId, @createdAt, @expiresAt)",
+  `INSERT INTO dashboard_sessions (id_hash, org_id, key_id, operator_binding, created_at, expires_at)
+   VALUES (@idHash, @orgId, @keyId, @operatorBinding, @createdAt, @expiresAt)`,
 );
 /** A session whose key was revoked is no session: the join drops it. */
 const liveSession = statement(
@@ -123,6 +125,7 @@ const liveSession = statement(
 );
 export const endSession = statement("delete_dashboard_session", "DELETE FROM dashboard_sessions WHERE id_hash = @idHash");
 const pruneSessions = statement("prune_dashboard_sessions", "DELETE FROM dashboard_sessions WHERE expires_at <= @now");
+export const endAllSessions = statement("delete_all_dashboard_sessions", "DELETE FROM dashboard_sessions");
 
 const insertRun = statement(
   "insert_reconcile_run",
