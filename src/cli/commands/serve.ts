@@ -5,7 +5,7 @@ import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
 import { startSweeps } from "./reconcile.js";
-import { currentConfig, reportFailure, withSandbox } from "../runner.js";
+import { currentConfig, EXIT, reportFailure, withSandbox } from "../runner.js";
 
 /** What a sandbox organisation is topped up to at start when its wallet is empty. */
 const SANDBOX_CREDITS = 1_000_000_000n; // 1,000 credits
@@ -30,7 +30,8 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
     await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
     startSweeps(app);
     const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
-    await serveStdio({ server, metering, logger, close: app.close });
+    // A message that could not be read or answered ends the server with a failure the client's log shows.
+    if ((await serveStdio({ server, metering, logger, close: app.close })) === "unreadable_input") process.exitCode = EXIT.refused;
   } catch (error) {
     await app?.close().catch(() => undefined);
     reportFailure(error);
