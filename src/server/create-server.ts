@@ -65,6 +65,8 @@ export function invalidInput(error: z.ZodError): EcnError {
 
 function contextFor(server: EcnServer, org: OrgRef, extra: Extra): ToolContext {
   const progressToken = extra._meta?.progressToken;
+  // Each progress notification must carry a larger value than the last: a report of no progress is not sent.
+  let lastProgress = -Infinity;
   return {
     org,
     signal: extra.signal,
@@ -73,7 +75,8 @@ function contextFor(server: EcnServer, org: OrgRef, extra: Extra): ToolContext {
       await extra.sendNotification({ method: "notifications/message", params: { level, logger: SERVER_NAME, data: message } });
     },
     progress: async (progress, message, total) => {
-      if (progressToken === undefined) return;
+      if (progressToken === undefined || !(progress > lastProgress)) return;
+      lastProgress = progress;
       await extra.sendNotification({
         method: "notifications/progress",
         params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },

@@ -37,6 +37,11 @@ export interface ApifyBehaviour {
   reportedUsageTotalUsd?: unknown;
   /** The actor's smallest accepted maxTotalChargeUsd (its pricing info's minimalMaxTotalChargeUsd; default 0.5, null for none). */
   minimalMaxTotalChargeUsd?: number | null;
+  /**
+   * The run stops advancing once it has this many results pages (RUNNING, charged for them) until the
+   * simulator's `release()`: a test waits for what it wants to see while the run goes, not for the clock.
+   */
+  holdAtItems?: number;
 }
 
 export interface ApifySimulatedRun {
@@ -57,8 +62,8 @@ export interface RunSettings {
   actId: string;
   input: unknown;
   inputBodyLen: number;
-  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd" | "minimalMaxTotalChargeUsd">> &
-    Pick<ApifyBehaviour, "reportedUsageTotalUsd">;
+  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd" | "minimalMaxTotalChargeUsd" | "holdAtItems">> &
+    Pick<ApifyBehaviour, "reportedUsageTotalUsd" | "holdAtItems">;
   timeoutSecs: number;
   memoryMbytes: number;
   maxItems?: number;
@@ -92,6 +97,8 @@ export class SimulatedRun implements ApifySimulatedRun {
   readonly input: unknown;
   readonly options: { maxItems?: number; maxTotalChargeUsd?: number };
   private abortedAtMs: number | null = null;
+  /** A hold (holdAtItems): the run's own clock stops at `atMs` until it is released. */
+  private hold: { atMs: number; releasedAt: number | null } | null = null;
   private readonly startNano: bigint;
   private readonly itemNano: bigint;
   /** Pages the run may charge before a cap stops it, and whether that cap is what ends it. */
@@ -124,12 +131,42 @@ export class SimulatedRun implements ApifySimulatedRun {
     this.limit = limit;
     this.capped = capped;
     this.produced = capped === "items" ? Math.min(limit + 1, this.pages) : limit;
+    const holdAt = behaviour.holdAtItems;
+    if (holdAt !== undefined && holdAt < this.produced && this.pages > 0 && behaviour.durationMs > 0) {
+      this.hold = { atMs: Math.max(READY_MS, Math.ceil((holdAt * behaviour.durationMs) / this.pages)), releasedAt: null };
+    }
+  }
+
+  /** Lets a held run go on from where it stopped. */
+  release(): void {
+    if (this.hold && this.hold.releasedAt === null) this.hold.releasedAt = Date.now();
+  }
+
+  /** The run's own time at `now`: wall time since start, less the time it stood held. */
+  private elapsed(now: number): number {
+    const t = now - this.startedAt.getTime();
+    if (!this.hold) return t;
+    const { atMs, releasedAt } = this.hold;
+    if (releasedAt === null) return Math.min(t, atMs);
+    const releasedT = releasedAt - this.startedAt.getTime();
+    return releasedT <= atMs ? t : atMs + (t - releasedT);
+  }
+
+  /** The wall-clock moment of the run's own time `ms`. */
+  private wallAt(ms: number): number {
+    const start = this.startedAt.getTime();
+    const hold = this.hold;
+    if (!hold || hold.releasedAt === null || ms <= hold.atMs) return start + ms;
+    return start + ms + Math.max(0, hold.releasedAt - start - hold.atMs);
   }
 
   /** Asks the run to stop; work done so far stays charged. */
   abort(): void {
     const status = this.status;
-    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) this.abortedAtMs = Date.now() - this.startedAt.getTime();
+    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) {
+      this.abortedAtMs = this.elapsed(Date.now());
+      this.release(); // a held run stops as any other: its clock goes on to ABORTED
+    }
   }
 
   get aborted(): boolean {
@@ -155,7 +192,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   }
   get finishedAt(): Date | null {
     const { finishedMs } = this.state();
-    return finishedMs === null ? null : new Date(this.startedAt.getTime() + finishedMs);
+    return finishedMs === null ? null : new Date(this.wallAt(finishedMs));
   }
 
   private itemsAt(ms: number): number {
@@ -171,7 +208,7 @@ export class SimulatedRun implements ApifySimulatedRun {
 
   /** The run as the platform would report it `now`. */
   state(now = Date.now()): RunState {
-    const t = now - this.startedAt.getTime();
+    const t = this.elapsed(now);
     const { behaviour, timeoutSecs } = this.settings;
     const timeoutMs = timeoutSecs * 1000;
     // When the limit stops the actor: the moment its last allowed item appears.
@@ -220,7 +257,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   /** The Run object of the API (`{"data": Run}`), dates as ISO strings. */
   toJson(userId: string): Record<string, unknown> {
     const state = this.state();
-    const end = state.finishedMs === null ? Date.now() : this.startedAt.getTime() + state.finishedMs;
+    const end = state.finishedMs === null ? Date.now() : this.wallAt(state.finishedMs);
     const durationMillis = end - this.startedAt.getTime();
     const computeUnits = (this.settings.memoryMbytes / 1024) * (durationMillis / 3_600_000);
     const finished = TERMINAL.has(state.status);

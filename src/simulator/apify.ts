@@ -44,6 +44,8 @@ export interface ApifySimulator {
   behave(...next: ApifyBehaviour[]): void;
   /** Runs that were actually started: these are what Apify bills. */
   startedRuns(): ApifySimulatedRun[];
+  /** Lets every run held by `holdAtItems` go on. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -205,6 +207,9 @@ export async function startApifySimulator(options: { token?: string; port?: numb
     defaults,
     behave: (...next) => void queue.push(...next),
     startedRuns: () => [...runs.values()],
+    release: () => {
+      for (const run of runs.values()) run.release();
+    },
     close: () => server.close(),
   };
 }

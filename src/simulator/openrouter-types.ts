@@ -94,5 +94,7 @@ export interface OpenRouterSimulator {
   paidRequests(): SimulatedRequest[];
   /** The most paid requests that were ever in progress at the same time. */
   maxInFlight(): number;
+  /** Paid requests the simulator is still working on (billed work may go on after the client left). */
+  working(): number;
   close(): Promise<void>;
 }

@@ -30,6 +30,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   const defaults: OpenRouterSimulator["defaults"] = { generationLagMs: 0, unlistedModels: new Set() };
   let inFlight = 0;
   let maxInFlight = 0;
+  /** Paid requests still being worked on, also after their client left (ignoreDisconnect goes on and bills). */
+  let working = 0;
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -181,7 +183,12 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     if (req.method === "POST" && (path === "/chat/completions" || path === "/embeddings")) {
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       res.once("close", () => inFlight--);
-      return completion(req, res, url, path === "/embeddings");
+      working++;
+      try {
+        return await completion(req, res, url, path === "/embeddings");
+      } finally {
+        working--;
+      }
     }
     if (req.method === "GET" && path === "/generation") {
       const generation = generations.get(url.searchParams.get("id") ?? "");
@@ -240,6 +247,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     behave: (...next) => void queue.push(...next),
     paidRequests: () => requests.filter((r) => r.paid),
     maxInFlight: () => maxInFlight,
+    working: () => working,
     close: () => server.close(),
   };
 }

@@ -43,13 +43,18 @@ const startCalls = () => sim.requests.filter((r) => r.method === "POST" && /^\/v
 
 describe("Apify adapter", () => {
   it("returns the run's items and charges exactly usageTotalUsd, reporting the run id first and progress while it goes", async () => {
-    sim.behave({ durationMs: 600, items: 10 });
+    // The run stands at half way until three progress reports have come, however slow the polls.
+    sim.behave({ durationMs: 600, items: 10, holdAtItems: 5 });
     let statusWhenStarted: string | undefined;
     const req = request({
       onRunStarted: async (id) => {
         statusWhenStarted = sim.runs.get(id)?.status;
       },
     });
+    req.onProgress = async (p) => {
+      req.progress.push(p);
+      if (req.progress.length >= 3) sim.release();
+    };
     const write = vi.spyOn(process.stdout, "write");
     let result;
     try {
@@ -137,7 +142,7 @@ describe("Apify adapter", () => {
   });
 
   it("aborting the signal aborts the run on Apify and returns ABORTED with the partial cost", async () => {
-    sim.behave({ durationMs: 3000, items: 30 });
+    sim.behave({ durationMs: 3000, items: 30, holdAtItems: 3 }); // it stands at three pages until aborted
     const controller = new AbortController();
     const req = request({
       signal: controller.signal,
@@ -215,7 +220,7 @@ describe("Apify adapter", () => {
 
   it("when Apify goes away mid-run the failure keeps the run id and says the cost is unknown", async () => {
     const lonely = await startApifySimulator();
-    lonely.behave({ durationMs: 5000 });
+    lonely.behave({ durationMs: 5000, holdAtItems: 0 }); // still running when Apify goes away
     const provider = createApify({ token: lonely.token, baseUrl: lonely.baseUrl, readRetryDelayMs: 5 });
     let runId = "";
     const failure = await provider
@@ -228,7 +233,7 @@ describe("Apify adapter", () => {
   });
 
   it("if recording the run id fails, the run is aborted and the failure carries its id", async () => {
-    sim.behave({ durationMs: 3000 });
+    sim.behave({ durationMs: 3000, holdAtItems: 0 }); // still running when the abort comes
     const failure = await apify.runActor(request({ onRunStarted: async () => Promise.reject(new Error("ledger is locked")) })).catch((e: unknown) => e);
     expect(failure).toMatchObject({ billing: "unknown", message: match.stringMatching(/ledger is locked/) });
     const runId = (failure as ProviderFailure).details.providerRef!;

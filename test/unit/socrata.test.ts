@@ -4,6 +4,7 @@ import { PERMIT_CITIES, PERMIT_DATASETS, normalisePermit, type PermitCity } from
 import { buildPermitQuery } from "../../src/providers/soql.js";
 import { createSocrata, permitRequestUrl } from "../../src/providers/socrata.js";
 import { startSocrataSimulator, type SocrataSimulator } from "../../src/simulator/socrata.js";
+import { waitFor } from "../helpers/wait.js";
 
 const TOKEN = "sim-app-token-123";
 let sim: SocrataSimulator;
@@ -198,10 +199,12 @@ describe("Socrata errors become provider_error with useful text", () => {
   });
 
   it("a caller's cancellation is passed through, not reported as a provider failure", async () => {
-    sim.behave({ latencyMs: 2_000 });
+    sim.behave({ latencyMs: 600_000 }); // Socrata never answers in time: only the cancellation ends the request
     const controller = new AbortController();
-    const pending = provider().searchPermits("chicago", { limit: 1 }, controller.signal);
-    setTimeout(() => controller.abort(new Error("cancelled by client")), 50);
+    const sent = sim.requests.length;
+    const pending = provider({ timeoutMs: 600_000 }).searchPermits("chicago", { limit: 1 }, controller.signal);
+    await waitFor(() => sim.requests.length > sent); // the request is at Socrata
+    controller.abort(new Error("cancelled by client"));
     await expect(pending).rejects.toThrow("cancelled by client");
   });
 });
