@@ -85,6 +85,17 @@ function contextFor(server: EcnServer, org: OrgRef, extra: Extra): ToolContext {
   };
 }
 
+/**
+ * A tool schema as published: JSON Schema 2020-12, the dialect MCP assumes
+ * when a schema names none, so `$schema` is left out (a client whose
+ * validator knows only draft-07 reads these schemas the same way: they use
+ * no keyword the two dialects disagree on).
+ */
+export function publishedSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _dialect, ...published } = z.toJSONSchema(schema, { target: "draft-2020-12", io });
+  return published;
+}
+
 type Listing = { tools: Tool[]; byName: Map<string, ToolDefinition> };
 const listings = new WeakMap<ToolDefinition[], Listing>();
 
@@ -98,8 +109,8 @@ function listingOf(tools: ToolDefinition[]): Listing {
         name: tool.name,
         title: tool.title,
         description: tool.description,
-        inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
-        outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
+        inputSchema: publishedSchema(tool.input, "input") as Tool["inputSchema"],
+        outputSchema: publishedSchema(tool.output, "output") as Tool["outputSchema"],
         annotations: tool.annotations,
       })),
     };
