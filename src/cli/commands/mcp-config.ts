@@ -2,7 +2,6 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { ConfigError, sandboxDbPath, type Config } from "../../config.js";
-import { checkServerList, readClientConfig, withValue, writeClientConfig } from "../client-config-file.js";
 import { clientBlock, clientConfigPath, MCP_CLIENTS, type McpClient, type ServerEntry } from "../mcp-clients.js";
 import { reportFailure, withSandbox } from "../runner.js";
 
@@ -58,7 +57,7 @@ export function registerMcpConfigCommand(program: Command): void {
     .option("--write", "add the block to the client's config file (the old file is kept as a backup)")
     .option("--sandbox", "a block for the sandbox server (simulated providers, sandbox ledger), named ecn-mcp-sandbox (same as ECN_SANDBOX=1)")
     .description("print the MCP client block that runs this server, with absolute paths to this node and this install")
-    .action((options: Options) => {
+    .action(async (options: Options) => {
       try {
         if (!(MCP_CLIENTS as readonly string[]).includes(options.client)) {
           throw new ConfigError(`--client must be one of ${MCP_CLIENTS.join(", ")} (got ${JSON.stringify(options.client)})`);
@@ -70,6 +69,8 @@ export function registerMcpConfigCommand(program: Command): void {
         console.log(JSON.stringify({ [listKey]: servers }, null, 2));
         console.error(server.advice);
         if (!options.write) return;
+        // The JSONC editor loads for --write only, not in every start of the CLI (the stdio server included).
+        const { checkServerList, readClientConfig, withValue, writeClientConfig } = await import("../client-config-file.js");
         const path = clientConfigPath(client, { platform: process.platform, appData: config.appDataDir, cwd: process.cwd() });
         const file = readClientConfig(path);
         checkServerList(file, listKey);
