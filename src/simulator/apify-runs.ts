@@ -12,6 +12,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { decimalFromNumber, nanoToUsd, usdToNano } from "../money.js";
+import { RunClock } from "./apify-clock.js";
+import { runPricingInfo } from "./apify-resources.js";
 import { pagesAsked, searchPages } from "./apify-pages.js";
 import type { EchoForm } from "./echo.js";
 
@@ -97,8 +99,8 @@ export class SimulatedRun implements ApifySimulatedRun {
   readonly input: unknown;
   readonly options: { maxItems?: number; maxTotalChargeUsd?: number };
   private abortedAtMs: number | null = null;
-  /** A hold (holdAtItems): the run's own clock stops at `atMs` until it is released. */
-  private hold: { atMs: number; releasedAt: number | null } | null = null;
+  /** The run's own time: the wall clock, stopped while a hold (holdAtItems) lasts. */
+  private readonly clock = new RunClock(this.startedAt);
   private readonly startNano: bigint;
   private readonly itemNano: bigint;
   /** Pages the run may charge before a cap stops it, and whether that cap is what ends it. */
@@ -133,38 +135,20 @@ export class SimulatedRun implements ApifySimulatedRun {
     this.produced = capped === "items" ? Math.min(limit + 1, this.pages) : limit;
     const holdAt = behaviour.holdAtItems;
     if (holdAt !== undefined && holdAt < this.produced && this.pages > 0 && behaviour.durationMs > 0) {
-      this.hold = { atMs: Math.max(READY_MS, Math.ceil((holdAt * behaviour.durationMs) / this.pages)), releasedAt: null };
+      this.clock.holdAt(Math.max(READY_MS, Math.ceil((holdAt * behaviour.durationMs) / this.pages)));
     }
   }
 
   /** Lets a held run go on from where it stopped. */
   release(): void {
-    if (this.hold && this.hold.releasedAt === null) this.hold.releasedAt = Date.now();
-  }
-
-  /** The run's own time at `now`: wall time since start, less the time it stood held. */
-  private elapsed(now: number): number {
-    const t = now - this.startedAt.getTime();
-    if (!this.hold) return t;
-    const { atMs, releasedAt } = this.hold;
-    if (releasedAt === null) return Math.min(t, atMs);
-    const releasedT = releasedAt - this.startedAt.getTime();
-    return releasedT <= atMs ? t : atMs + (t - releasedT);
-  }
-
-  /** The wall-clock moment of the run's own time `ms`. */
-  private wallAt(ms: number): number {
-    const start = this.startedAt.getTime();
-    const hold = this.hold;
-    if (!hold || hold.releasedAt === null || ms <= hold.atMs) return start + ms;
-    return start + ms + Math.max(0, hold.releasedAt - start - hold.atMs);
+    this.clock.release();
   }
 
   /** Asks the run to stop; work done so far stays charged. */
   abort(): void {
     const status = this.status;
     if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) {
-      this.abortedAtMs = this.elapsed(Date.now());
+      this.abortedAtMs = this.clock.elapsed(Date.now());
       this.release(); // a held run stops as any other: its clock goes on to ABORTED
     }
   }
@@ -192,7 +176,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   }
   get finishedAt(): Date | null {
     const { finishedMs } = this.state();
-    return finishedMs === null ? null : new Date(this.wallAt(finishedMs));
+    return finishedMs === null ? null : new Date(this.clock.wallAt(finishedMs));
   }
 
   private itemsAt(ms: number): number {
@@ -208,7 +192,7 @@ export class SimulatedRun implements ApifySimulatedRun {
 
   /** The run as the platform would report it `now`. */
   state(now = Date.now()): RunState {
-    const t = this.elapsed(now);
+    const t = this.clock.elapsed(now);
     const { behaviour, timeoutSecs } = this.settings;
     const timeoutMs = timeoutSecs * 1000;
     // When the limit stops the actor: the moment its last allowed item appears.
@@ -257,7 +241,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   /** The Run object of the API (`{"data": Run}`), dates as ISO strings. */
   toJson(userId: string): Record<string, unknown> {
     const state = this.state();
-    const end = state.finishedMs === null ? Date.now() : this.wallAt(state.finishedMs);
+    const end = state.finishedMs === null ? Date.now() : this.clock.wallAt(state.finishedMs);
     const durationMillis = end - this.startedAt.getTime();
     const computeUnits = (this.settings.memoryMbytes / 1024) * (durationMillis / 3_600_000);
     const finished = TERMINAL.has(state.status);
@@ -298,15 +282,7 @@ export class SimulatedRun implements ApifySimulatedRun {
       // Pay-per-event: platform usage is the developer's; the user pays the events.
       usageUsd: { ACTOR_COMPUTE_UNITS: 0, DATASET_WRITES: 0 },
       usageTotalUsd: "reportedUsageTotalUsd" in this.settings.behaviour ? this.settings.behaviour.reportedUsageTotalUsd : nanoToUsd(state.usageNano),
-      pricingInfo: {
-        pricingModel: "PAY_PER_EVENT",
-        pricingPerEvent: {
-          actorChargeEvents: {
-            "actor-start": { eventTitle: "Actor start", eventPriceUsd: this.settings.behaviour.startCostUsd },
-            "result-page": { eventTitle: "Results page", eventPriceUsd: this.settings.behaviour.costPerItemUsd },
-          },
-        },
-      },
+      pricingInfo: runPricingInfo(this.settings.behaviour.startCostUsd, this.settings.behaviour.costPerItemUsd),
       chargedEventCounts: { "actor-start": this.startNano > 0n ? 1 : 0, "result-page": Math.min(state.itemCount, this.limit) },
       storageIds: {
         datasets: { default: this.datasetId },
