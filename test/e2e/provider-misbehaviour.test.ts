@@ -7,13 +7,14 @@
 import { describe, expect, it } from "vitest";
 import { REDACTED } from "../../src/redact.js";
 import { ECHO_FORMS, echoed, type EchoForm } from "../../src/simulator/echo.js";
+import { startHttpStack } from "../helpers/http-stack.js";
 import { PROFILE_ARGS, rows, type Stack, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 // Shaped like a real Socrata app token: 25 letters and digits, no prefix.
 const SOCRATA_TOKEN = "k3Xb9QmZ2vLr8TcW4nYp7HsJd";
 
-async function storedErrors(stack: Stack): Promise<string> {
+async function storedErrors(stack: { ledger: Stack["ledger"] }): Promise<string> {
   return ((await rows(stack, "SELECT error_message AS m FROM tool_calls")) as { m: string | null }[]).map((r) => r.m ?? "").join("\n");
 }
 
@@ -88,6 +89,23 @@ describe("credentials echoed by a provider, in every form", () => {
       await assertNowhere(stack, answer, SOCRATA_TOKEN, form);
     }
     expect(stack.socrata.requests[0]!.appToken).toBe(SOCRATA_TOKEN);
+  });
+
+  it("over HTTP too: the answer, the ledger and the server's log hold no trace of the key, in any form", async () => {
+    const stack = await startHttpStack({ env: { ECN_LOG_LEVEL: "debug" } });
+    for (const form of ECHO_FORMS) {
+      stack.providers.sim.behave({ fail: { status: 400, message: "Invalid request" }, echoCredentials: form });
+      const response = await fetch(`${stack.url}/mcp`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${stack.keys.acme}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE_ARGS } }),
+      });
+      const answer = await response.text();
+      expect(answer).toMatch(/provider_error: OpenRouter refused the request \(HTTP 400; reference perr_[0-9a-f]{8}\)/);
+      expect(traces(answer, stack.providers.sim.apiKey, form), answer).toEqual([]);
+      expect(traces(await storedErrors(stack), stack.providers.sim.apiKey, form)).toEqual([]);
+      expect(traces(stack.stderr(), stack.providers.sim.apiKey, form)).toEqual([]);
+    }
   });
 
   it("redacts anything shaped like a credential, configured or not, in the log; the answer carries none of the provider's text", async () => {
