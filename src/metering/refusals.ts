@@ -48,7 +48,7 @@ export function softBudgetMessage(request: PaidCallRequest, standing: BudgetStan
 export function withChargeNote(error: EcnError, chargedMicroCredits: bigint, call: ToolCallRecord): EcnError {
   const note =
     chargedMicroCredits > 0n ? ` The provider work already done was charged: ${credits(chargedMicroCredits)} (call ${call.id}).` : " Nothing was charged.";
-  return new EcnError(error.code, error.message + note, { ...error.details, tool_call_id: call.id });
+  return new EcnError(error.code, error.message + note, { ...error.details, tool_call_id: call.id }, error.report);
 }
 
 /** The ledger could not be written when the call ended: its outcome waits in the server's spool. */
@@ -75,11 +75,15 @@ export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, ca
       `${failure.message}. The provider may have done (and billed) the work, so the hold of ${credits(call.walletHoldMicroCredits)} ` +
         `stays on call ${call.id} until \`ecn-mcp reconcile\` learns the real cost.`,
       { tool_call_id: call.id },
+      failure.details.report,
     );
   }
-  return new EcnError("provider_error", `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`, {
-    tool_call_id: call.id,
-  });
+  return new EcnError(
+    "provider_error",
+    `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`,
+    { tool_call_id: call.id },
+    failure.details.report,
+  );
 }
 
 /** Who chose a model: the caller's `model` argument, the feature's rate card, or the server's embedding model. */
