@@ -60,12 +60,13 @@ export function withPendingChargeNote(error: EcnError, chargedMicroCredits: bigi
     error.code,
     `${error.message} The provider work already done costs ${credits(chargedMicroCredits)} (call ${call.id}); ${PENDING_NOTE.charAt(0).toLowerCase()}${PENDING_NOTE.slice(1)}`,
     { ...error.details, tool_call_id: call.id, charge_pending: true },
+    error.report,
   );
 }
 
 /** A call left `unknown` while the ledger could not be written: that, too, waits in the spool. */
 export function withSpoolNote(error: EcnError): EcnError {
-  return new EcnError(error.code, `${error.message} ${PENDING_NOTE}`, error.details);
+  return new EcnError(error.code, `${error.message} ${PENDING_NOTE}`, error.details, error.report);
 }
 
 export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, call: ToolCallRecord): EcnError {
