@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Start-up: how long a user waits for `ecn-mcp --help`, for a CLI verb
  * (`wallet`), and for the stdio server to answer an MCP client's
@@ -9,7 +10,12 @@ import { spawn } from "node:child_process";
 import { benchEnv, cli, CLI, freshDb } from "../lib/stack.mjs";
 import { ms, now, percentile, table } from "../lib/stats.mjs";
 
-/** Milliseconds from spawn to exit; a failed run is an error, not a fast sample. */
+/**
+ * Milliseconds from spawn to exit; a failed run is an error, not a fast sample.
+ * @param {string[]} args
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<number>}
+ */
 function timedRun(args, env) {
   return new Promise((resolve, reject) => {
     const started = now();
@@ -28,13 +34,18 @@ const INITIALIZE = JSON.stringify({
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-startup", version: "1.0.0" } },
 });
 
-/** Milliseconds from spawn to the stdio server's answer to `initialize` (sent at once, as a client does); then the server is closed. */
+/**
+ * Milliseconds from spawn to the stdio server's answer to `initialize` (sent at once, as a client does); then the server is closed.
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Promise<number>}
+ */
 function timedInitialize(env) {
   return new Promise((resolve, reject) => {
     const started = now();
     const child = spawn(process.execPath, [CLI, "stdio"], { env, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
+    /** @type {number | null} */
     let answeredAt = null;
     child.stderr.on("data", (chunk) => (err += chunk));
     child.stdout.on("data", (chunk) => {
@@ -51,9 +62,14 @@ function timedInitialize(env) {
   });
 }
 
+/**
+ * @param {import("../lib/stack.mjs").Sims} sims
+ * @param {{ samples: number }} options
+ */
 export async function startupSection(sims, { samples }) {
   const env = benchEnv(sims, freshDb());
   cli(env, "org", "create", "bench");
+  /** @type {Record<string, () => Promise<number>>} */
   const variants = {
     "bare node (node -e 0)": () => timedRun(["-e", "0"], env),
     "ecn-mcp --help": () => timedRun([CLI, "--help"], env),
@@ -61,29 +77,32 @@ export async function startupSection(sims, { samples }) {
     "stdio server answers initialize": () => timedInitialize(env),
   };
   const names = Object.keys(variants);
+  /** @type {Record<string, number[]>} */
   const times = Object.fromEntries(names.map((n) => [n, []]));
   // One unmeasured round warms the file cache; then every round runs each variant once, so machine noise hits all alike.
-  for (const name of names) await variants[name]();
+  for (const name of names) await variants[name]?.();
   for (let round = 0; round < samples; round++) {
     // Rotate the order, so no variant always runs right after the same other one.
     for (let i = 0; i < names.length; i++) {
-      const name = names[(i + round) % names.length];
-      times[name].push(await variants[name]());
+      const name = /** @type {string} */ (names[(i + round) % names.length]);
+      times[name]?.push(await /** @type {() => Promise<number>} */ (variants[name])());
     }
   }
-  const bare = percentile(times[names[0]], 50);
+  const bare = percentile(times[/** @type {string} */ (names[0])] ?? [], 50);
+  /** @type {Record<string, number>} */
   const targets = { "ecn-mcp --help": 2, "ecn-mcp wallet --org bench": 2, "stdio server answers initialize": 3 };
   const results = Object.fromEntries(
     names.map((name) => {
-      const p50 = percentile(times[name], 50);
-      return [name, { p50, p90: percentile(times[name], 90), ratio: p50 / bare, target: targets[name] ?? null }];
+      const samplesOf = times[name] ?? [];
+      const p50 = percentile(samplesOf, 50);
+      return [name, { p50, p90: percentile(samplesOf, 90), ratio: p50 / bare, target: targets[name] ?? null }];
     }),
   );
   table(
     `Start-up over ${samples} interleaved rounds (median; targets: --help and a verb within 2x bare node, initialize within 3x)`,
     ["what", "p50", "p90", "x bare node", "target"],
     names.map((name) => {
-      const r = results[name];
+      const r = /** @type {{ p50: number, p90: number, ratio: number, target: number | null }} */ (results[name]);
       return [name, ms(r.p50), ms(r.p90), `${r.ratio.toFixed(2)}x`, r.target === null ? "" : `<= ${r.target}x ${r.ratio <= r.target ? "ok" : "MISSED"}`];
     }),
   );
