@@ -76,20 +76,19 @@ export async function startupSection(sims, { samples }) {
     "ecn-mcp wallet --org bench": () => timedRun([CLI, "wallet", "--org", "bench"], env),
     "stdio server answers initialize": () => timedInitialize(env),
   };
-  const runs = Object.entries(variants);
-  const names = runs.map(([name]) => name);
+  const names = Object.keys(variants);
   /** @type {Record<string, number[]>} */
-  const times = Object.fromEntries(names.map((n) => [n, /** @type {number[]} */ ([])]));
+  const times = Object.fromEntries(names.map((n) => [n, []]));
   // One unmeasured round warms the file cache; then every round runs each variant once, so machine noise hits all alike.
-  for (const [, run] of runs) await run();
+  for (const name of names) await variants[name]?.();
   for (let round = 0; round < samples; round++) {
     // Rotate the order, so no variant always runs right after the same other one.
-    for (let i = 0; i < runs.length; i++) {
-      const [name, run] = /** @type {[string, () => Promise<number>]} */ (runs[(i + round) % runs.length]);
-      (times[name] ?? []).push(await run());
+    for (let i = 0; i < names.length; i++) {
+      const name = /** @type {string} */ (names[(i + round) % names.length]);
+      times[name]?.push(await /** @type {() => Promise<number>} */ (variants[name])());
     }
   }
-  const bare = percentile(times["bare node (node -e 0)"] ?? [], 50);
+  const bare = percentile(times[/** @type {string} */ (names[0])] ?? [], 50);
   /** @type {Record<string, number>} */
   const targets = { "ecn-mcp --help": 2, "ecn-mcp wallet --org bench": 2, "stdio server answers initialize": 3 };
   const results = Object.fromEntries(
