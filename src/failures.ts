@@ -11,7 +11,9 @@
  *    error level and shown only as an internal error (no code of ours).
  *
  * Every message shown is redacted (EcnError does it when it is made), and so
- * is every log line (the logger does it), so credentials never travel on.
+ * is every log line (the logger does it), so credentials never travel on. A
+ * provider's own error text is never shown: only the log has it, filed under
+ * the reference the caller's message names.
  */
 import { EcnError } from "./errors.js";
 import { LedgerRefusal, storageFailure } from "./ledger/errors.js";
@@ -35,9 +37,14 @@ const INTERNAL = "an internal error occurred; the server log has details";
 
 export function providerError(failure: ProviderFailure): EcnError {
   const retry = failure.details.retryAfterSeconds ? ` Retry after ${failure.details.retryAfterSeconds} s.` : "";
-  return new EcnError("provider_error", `${failure.message}.${retry}`, {
-    ...(failure.details.status ? { status: failure.details.status } : {}),
-  });
+  return new EcnError(
+    "provider_error",
+    `${failure.message}.${retry}`,
+    {
+      ...(failure.details.status ? { status: failure.details.status } : {}),
+    },
+    failure.details.report,
+  );
 }
 
 /** The ledger could not be used; `consequence` says what that meant for this request. */
@@ -71,6 +78,10 @@ export function logFailure(logger: Logger, failure: Failure, message: string, fi
     logger.error(`${message}: internal error`, { ...fields, error: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause) });
   } else if (failure.kind === "ledger") {
     logger.error(`${message}: ledger unavailable`, { ...fields, error: failure.error.message });
+  } else if (failure.error.report) {
+    // The provider's own words, for the operator only (the logger redacts them), under the reference the caller was shown.
+    const { provider, reference, said } = failure.error.report;
+    logger.warn(`${message}: provider error`, { ...fields, code: failure.error.code, provider, reference, provider_said: said });
   } else {
     logger.info(message, { ...fields, code: failure.error.code });
   }

@@ -13,7 +13,7 @@ import { ms, now, percentile, table } from "../lib/stats.mjs";
 /**
  * Milliseconds from spawn to exit; a failed run is an error, not a fast sample.
  * @param {string[]} args
- * @param {Record<string, string>} env
+ * @param {NodeJS.ProcessEnv} env
  * @returns {Promise<number>}
  */
 function timedRun(args, env) {
@@ -36,7 +36,7 @@ const INITIALIZE = JSON.stringify({
 
 /**
  * Milliseconds from spawn to the stdio server's answer to `initialize` (sent at once, as a client does); then the server is closed.
- * @param {Record<string, string>} env
+ * @param {NodeJS.ProcessEnv} env
  * @returns {Promise<number>}
  */
 function timedInitialize(env) {
@@ -69,38 +69,42 @@ function timedInitialize(env) {
 export async function startupSection(sims, { samples }) {
   const env = benchEnv(sims, freshDb());
   cli(env, "org", "create", "bench");
-  /** @type {{ name: string; run: () => Promise<number>; target: number | null; times: number[] }[]} */
-  const variants = [
-    { name: "bare node (node -e 0)", run: () => timedRun(["-e", "0"], env), target: null, times: [] },
-    { name: "ecn-mcp --help", run: () => timedRun([CLI, "--help"], env), target: 2, times: [] },
-    { name: "ecn-mcp wallet --org bench", run: () => timedRun([CLI, "wallet", "--org", "bench"], env), target: 2, times: [] },
-    { name: "stdio server answers initialize", run: () => timedInitialize(env), target: 3, times: [] },
-  ];
+  /** @type {Record<string, () => Promise<number>>} */
+  const variants = {
+    "bare node (node -e 0)": () => timedRun(["-e", "0"], env),
+    "ecn-mcp --help": () => timedRun([CLI, "--help"], env),
+    "ecn-mcp wallet --org bench": () => timedRun([CLI, "wallet", "--org", "bench"], env),
+    "stdio server answers initialize": () => timedInitialize(env),
+  };
+  const names = Object.keys(variants);
+  /** @type {Record<string, number[]>} */
+  const times = Object.fromEntries(names.map((n) => [n, []]));
   // One unmeasured round warms the file cache; then every round runs each variant once, so machine noise hits all alike.
-  for (const variant of variants) await variant.run();
+  for (const name of names) await variants[name]?.();
   for (let round = 0; round < samples; round++) {
     // Rotate the order, so no variant always runs right after the same other one.
-    for (let i = 0; i < variants.length; i++) {
-      const variant = /** @type {(typeof variants)[number]} */ (variants[(i + round) % variants.length]);
-      variant.times.push(await variant.run());
+    for (let i = 0; i < names.length; i++) {
+      const name = /** @type {string} */ (names[(i + round) % names.length]);
+      times[name]?.push(await /** @type {() => Promise<number>} */ (variants[name])());
     }
   }
-  const bare = percentile(/** @type {(typeof variants)[number]} */ (variants[0]).times, 50);
-  const measured = variants.map(({ name, times, target }) => {
-    const p50 = percentile(times, 50);
-    return { name, p50, p90: percentile(times, 90), ratio: p50 / bare, target };
-  });
+  const bare = percentile(times[/** @type {string} */ (names[0])] ?? [], 50);
+  /** @type {Record<string, number>} */
+  const targets = { "ecn-mcp --help": 2, "ecn-mcp wallet --org bench": 2, "stdio server answers initialize": 3 };
+  const results = Object.fromEntries(
+    names.map((name) => {
+      const samplesOf = times[name] ?? [];
+      const p50 = percentile(samplesOf, 50);
+      return [name, { p50, p90: percentile(samplesOf, 90), ratio: p50 / bare, target: targets[name] ?? null }];
+    }),
+  );
   table(
     `Start-up over ${samples} interleaved rounds (median; targets: --help and a verb within 2x bare node, initialize within 3x)`,
     ["what", "p50", "p90", "x bare node", "target"],
-    measured.map((r) => [
-      r.name,
-      ms(r.p50),
-      ms(r.p90),
-      `${r.ratio.toFixed(2)}x`,
-      r.target === null ? "" : `<= ${r.target}x ${r.ratio <= r.target ? "ok" : "MISSED"}`,
-    ]),
+    names.map((name) => {
+      const r = /** @type {{ p50: number, p90: number, ratio: number, target: number | null }} */ (results[name]);
+      return [name, ms(r.p50), ms(r.p90), `${r.ratio.toFixed(2)}x`, r.target === null ? "" : `<= ${r.target}x ${r.ratio <= r.target ? "ok" : "MISSED"}`];
+    }),
   );
-  const results = Object.fromEntries(measured.map(({ name, ...result }) => [name, result]));
   return { samples, results };
 }

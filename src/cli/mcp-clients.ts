@@ -17,11 +17,11 @@ export interface ServerEntry {
   env: Record<string, string>;
 }
 
-/** The key the client's config file lists servers under, and the shape of one entry. */
-export function clientBlock(client: McpClient, entry: ServerEntry): Record<string, Record<string, Record<string, unknown>>> {
+/** The key the client's config file lists servers under, and the shape of one entry named `name`. */
+export function clientBlock(client: McpClient, name: string, entry: ServerEntry): Record<string, Record<string, Record<string, unknown>>> {
   // VS Code lists servers under "servers", with an explicit type; the others use "mcpServers".
-  if (client === "vscode") return { servers: { "ecn-mcp": { type: "stdio", ...entry } } };
-  return { mcpServers: { "ecn-mcp": { ...entry } } };
+  if (client === "vscode") return { servers: { [name]: { type: "stdio", ...entry } } };
+  return { mcpServers: { [name]: { ...entry } } };
 }
 
 /** The client's own configuration file, where --write puts the block. */
@@ -39,12 +39,4 @@ export function clientConfigPath(client: McpClient, env: { platform: NodeJS.Plat
     case "claude-code":
       return join(home, ".claude.json"); // user scope: every project
   }
-}
-
-/** `existing` with our server entry added or replaced; every other server and setting kept. */
-export function mergedConfig(existing: Record<string, unknown>, block: ReturnType<typeof clientBlock>): Record<string, unknown> {
-  const [listKey, servers] = Object.entries(block)[0]!;
-  const current = existing[listKey];
-  const list = current && typeof current === "object" && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
-  return { ...existing, [listKey]: { ...list, ...servers } };
 }

@@ -61,7 +61,11 @@ export interface CallWithCharge extends ToolCallRecord {
   costNanoUsd: bigint;
 }
 
-/** A dashboard sign-in (its org is null for the operator, who sees every organisation). */
+/**
+ * A dashboard sign-in (its org is null for the operator, who sees every
+ * organisation; an operator session carries a keyed hash of the credential
+ * that opened it, in operatorBinding).
+ */
 export type DashboardSession = RowOf<typeof dashboardSessions>;
 
 /** What one reconcile did: its row, with the summary's counts per outcome decoded from JSON. */
@@ -86,6 +90,8 @@ export interface DashboardReads {
   /** The session, unless it expired, was ended, or its key was revoked. */
   findSession(idHash: string, now: number): Promise<DashboardSession | null>;
   endSession(idHash: string): Promise<void>;
+  /** Ends every dashboard session (tenants' and the operator's); returns how many there were. */
+  revokeAllSessions(): Promise<number>;
   recordReconcile(run: ReconcileRun): Promise<void>;
   lastReconcile(): Promise<ReconcileRun | null>;
 }

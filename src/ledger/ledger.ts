@@ -260,6 +260,9 @@ export class ScriptedLedger extends AuthScripts implements Ledger {
   async endSession(idHash: string) {
     await this.engine.writeOne(dashboard.endSession, { idHash });
   }
+  revokeAllSessions() {
+    return this.engine.write(() => dashboard.revokeAllSessions());
+  }
   recordReconcile(run: ReconcileRun) {
     return this.engine.write(() => dashboard.recordReconcile(run));
   }

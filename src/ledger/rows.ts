@@ -171,7 +171,14 @@ export const TABLE_COLUMNS = {
     startedAt: "int",
     heartbeatAt: "int",
   } satisfies ColumnKinds<Rec<"instances">>,
-  dashboardSessions: { idHash: "text", orgId: "text", keyId: "text", createdAt: "int", expiresAt: "int" } satisfies ColumnKinds<Rec<"dashboardSessions">>,
+  dashboardSessions: {
+    idHash: "text",
+    orgId: "text",
+    keyId: "text",
+    operatorBinding: "text",
+    createdAt: "int",
+    expiresAt: "int",
+  } satisfies ColumnKinds<Rec<"dashboardSessions">>,
   reconcileRuns: { id: "text", source: "text", instanceId: "text", finishedAt: "int", summaryJson: "text" } satisfies ColumnKinds<Rec<"reconcileRuns">>,
   providerUsageSnapshots: {
     id: "text",

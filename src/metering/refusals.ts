@@ -67,7 +67,7 @@ export function softBudgetMessage(request: PaidCallRequest, standing: BudgetStan
 export function withChargeNote(error: EcnError, chargedMicroCredits: bigint, call: ToolCallRecord): EcnError {
   const note =
     chargedMicroCredits > 0n ? ` The provider work already done was charged: ${credits(chargedMicroCredits)} (call ${call.id}).` : " Nothing was charged.";
-  return new EcnError(error.code, error.message + note, { ...error.details, tool_call_id: call.id });
+  return new EcnError(error.code, error.message + note, { ...error.details, tool_call_id: call.id }, error.report);
 }
 
 /** The ledger could not be written when the call ended: its outcome waits in the server's spool. */
@@ -79,12 +79,13 @@ export function withPendingChargeNote(error: EcnError, chargedMicroCredits: bigi
     error.code,
     `${error.message} The provider work already done costs ${credits(chargedMicroCredits)} (call ${call.id}); ${PENDING_NOTE.charAt(0).toLowerCase()}${PENDING_NOTE.slice(1)}`,
     { ...error.details, tool_call_id: call.id, charge_pending: true },
+    error.report,
   );
 }
 
 /** A call left `unknown` while the ledger could not be written: that, too, waits in the spool. */
 export function withSpoolNote(error: EcnError): EcnError {
-  return new EcnError(error.code, `${error.message} ${PENDING_NOTE}`, error.details);
+  return new EcnError(error.code, `${error.message} ${PENDING_NOTE}`, error.details, error.report);
 }
 
 export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, call: ToolCallRecord): EcnError {
@@ -94,11 +95,15 @@ export function unresolvedError(failure: ProviderFailure, stillOpen: boolean, ca
       `${failure.message}. The provider may have done (and billed) the work, so the hold of ${credits(call.walletHoldMicroCredits)} ` +
         `stays on call ${call.id} until \`ecn-mcp reconcile\` learns the real cost.`,
       { tool_call_id: call.id },
+      failure.details.report,
     );
   }
-  return new EcnError("provider_error", `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`, {
-    tool_call_id: call.id,
-  });
+  return new EcnError(
+    "provider_error",
+    `${failure.message}. The provider reported what the partial work cost; that was charged (call ${call.id}).`,
+    { tool_call_id: call.id },
+    failure.details.report,
+  );
 }
 
 /** Who chose a model: the caller's `model` argument, the feature's rate card, or the server's embedding model. */

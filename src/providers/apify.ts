@@ -10,6 +10,7 @@
  */
 import { ApifyApiError, ApifyClient, type ActorRun, type PaginatedList } from "apify-client";
 import { NO_TOKENS, readProviderCost, refCostOf, type RefCost, type ReportedCost } from "./cost.js";
+import { errorKind, providerFault } from "../errors.js";
 import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
 
 export interface ApifyProgress {
@@ -91,19 +92,30 @@ export function reportedRunCost(run: Pick<ActorRun, "usageTotalUsd">): ReportedC
   return readProviderCost(run.usageTotalUsd);
 }
 
-/** The reason only: client errors carry request configs (with the token) that must not travel. */
+/**
+ * The reason only: client errors carry request configs (with the token) that
+ * must not travel, and Apify's own message is provider text (kept in the report).
+ */
 function describe(error: unknown): string {
-  if (error instanceof ApifyApiError) return `${error.statusCode} ${error.type ?? "error"}: ${error.message}`;
+  if (error instanceof ApifyApiError) return `HTTP ${error.statusCode}${errorKind(error.type) ? ` ${errorKind(error.type)}` : ""}`;
   return causeCode(error) ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** What Apify said, for the operator's log, when it said anything. */
+const saidBy = (error: unknown): string | undefined => (error instanceof ApifyApiError ? error.message : undefined);
+
+/** A failure in our words with Apify's own (if any) filed under a reference for the log. */
+function apifyFailure(billing: "none" | "unknown", what: string, error: unknown, details: { providerRef?: string } = {}): ProviderFailure {
+  const said = saidBy(error);
+  if (said === undefined) return new ProviderFailure("apify", billing, `${what} (${describe(error)})`, details);
+  const fault = providerFault("apify", what, { status: (error as ApifyApiError).statusCode, kind: (error as ApifyApiError).type }, said);
+  return new ProviderFailure("apify", billing, fault.message, { ...details, status: (error as ApifyApiError).statusCode, report: fault.report });
 }
 
 /** What a failed start call may have cost: nothing if Apify answered or was never reached. */
 export function classifyApifyStartError(error: unknown): ProviderFailure {
   if (error instanceof ProviderFailure) return error;
-  if (error instanceof ApifyApiError) {
-    const reason = `${error.statusCode} ${error.type ?? "error"}`;
-    return new ProviderFailure("apify", "none", `Apify refused the run (${reason}): ${error.message}`, { status: error.statusCode });
-  }
+  if (error instanceof ApifyApiError) return apifyFailure("none", "Apify refused the run", error);
   const code = causeCode(error);
   if (code && NEVER_CONNECTED.has(code)) return new ProviderFailure("apify", "none", `cannot reach Apify (${code})`);
   return new ProviderFailure("apify", "unknown", `the Apify start request failed (${describe(error)}); a run may have started`);
@@ -139,7 +151,7 @@ export function createApify(options: ApifyOptions): ApifyProvider {
         if (isRefusal(error) && !(error instanceof ApifyApiError && error.statusCode === 404)) break;
       }
     }
-    throw new ProviderFailure("apify", "unknown", `lost track of Apify run ${runId} while ${doing} (${describe(last)})`, { providerRef: runId });
+    throw apifyFailure("unknown", `lost track of Apify run ${runId} while ${doing}`, last, { providerRef: runId });
   }
 
   /** Asks Apify to abort; a refusal means the run already ended, which is fine. */
@@ -222,7 +234,7 @@ export function createApify(options: ApifyOptions): ApifyProvider {
       if (error instanceof ProviderFailure) throw error;
       // A callback failed (the run may be unrecorded): stop the spend, keep the id.
       await abortRun(runId).catch(() => undefined);
-      throw new ProviderFailure("apify", "unknown", `Apify run ${runId} was aborted: ${describe(error)}`, { providerRef: runId });
+      throw apifyFailure("unknown", `Apify run ${runId} was aborted`, error, { providerRef: runId });
     } finally {
       signal.removeEventListener("abort", onAbort);
     }

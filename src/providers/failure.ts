@@ -1,3 +1,5 @@
+import type { ProviderReport } from "../errors.js";
+
 /**
  * A provider request that did not produce a usable result, classified by
  * what it may have cost: `none` when the provider certainly did no billable
@@ -12,7 +14,7 @@ export class ProviderFailure extends Error {
     readonly provider: "openrouter" | "apify",
     readonly billing: Billing,
     message: string,
-    readonly details: { status?: number; providerRef?: string; retryAfterSeconds?: number } = {},
+    readonly details: { status?: number; providerRef?: string; retryAfterSeconds?: number; report?: ProviderReport } = {},
   ) {
     super(message);
   }

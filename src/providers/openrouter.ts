@@ -5,10 +5,10 @@
  * priced from the generation endpoint. The client's own retries are off:
  * every request that leaves must be seen (and metered) by the caller.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import OpenAI, { APIError } from "openai";
 import type { ModelListPrices } from "../model-list-prices.js";
 import { addCosts, MISSING_COST, readProviderCost, refCostOf, type RefCost, type ReportedCost, type TokenUsage } from "./cost.js";
-import { causeCode, NEVER_CONNECTED, ProviderFailure } from "./failure.js";
+import { classifyOpenRouterError } from "./openrouter-errors.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -111,40 +111,6 @@ function tokenUsage(usage: OpenRouterUsage | null | undefined): TokenUsage {
     completionTokens: usage?.completion_tokens ?? null,
     totalTokens: usage?.total_tokens ?? null,
   };
-}
-
-/** Maps whatever the client threw to a ProviderFailure that says whether the request may have cost money. */
-export function classifyOpenRouterError(error: unknown, providerRef: string | undefined): ProviderFailure {
-  const ref = providerRef ? { providerRef } : {};
-  if (error instanceof ProviderFailure) return error;
-  const aborted = error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
-  if (aborted || error instanceof APIUserAbortError || error instanceof APIConnectionTimeoutError) {
-    return new ProviderFailure("openrouter", "unknown", "the OpenRouter request was cancelled or timed out", ref);
-  }
-  if (error instanceof APIConnectionError) {
-    const code = causeCode(error);
-    if (code && NEVER_CONNECTED.has(code)) {
-      return new ProviderFailure("openrouter", "none", `cannot reach OpenRouter (${code})`, ref);
-    }
-    return new ProviderFailure("openrouter", "unknown", `the connection to OpenRouter failed (${code ?? "no response"})`, ref);
-  }
-  if (error instanceof APIError) {
-    const body = error.error as { message?: string } | undefined;
-    const detail = body?.message ?? error.message;
-    if (error.status === undefined) {
-      // An error in-band after the stream began: work may have been done.
-      return new ProviderFailure("openrouter", "unknown", `OpenRouter failed mid-response: ${detail}`, ref);
-    }
-    const status = error.status as number;
-    const retryAfter = Number((error.headers as Headers | undefined)?.get("retry-after"));
-    return new ProviderFailure("openrouter", "none", `OpenRouter refused the request (${status}): ${detail}`, {
-      ...ref,
-      status,
-      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ProviderFailure("openrouter", "unknown", `OpenRouter request failed: ${message}`, ref);
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>

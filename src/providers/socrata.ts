@@ -5,7 +5,7 @@
  * app token travels only in the `X-App-Token` header and is never logged or
  * put into an error.
  */
-import { EcnError } from "../errors.js";
+import { EcnError, errorKind, providerFault } from "../errors.js";
 import { normalisePermit, PERMIT_DATASETS, type PermitCity, type PermitDataset, type PermitFilters, type PermitRow } from "./permits.js";
 import { buildPermitQuery } from "./soql.js";
 import { causeCode } from "./failure.js";
@@ -80,41 +80,36 @@ function retryAfterSeconds(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-/** Turns a non-200 answer into a provider_error that says what happened and what to do. */
+/**
+ * Turns a non-200 answer into a provider_error that says what happened and
+ * what to do. Socrata's message is provider text: it is filed under the
+ * error's reference for the operator's log; the tenant sees its code only.
+ */
 async function responseError(response: Response, dataset: PermitDataset, host: string, hasToken: boolean): Promise<EcnError> {
   const status = response.status;
   const body = parseErrorBody(await response.text().catch(() => ""));
-  const said = [body.code, body.message ? clip(body.message) : undefined].filter(Boolean).join(": ");
+  const code = errorKind(body.code);
   const where = `${dataset.label} (${dataset.datasetId} on ${host})`;
-  const details: Record<string, unknown> = { provider: "socrata", status, dataset: dataset.datasetId, ...(body.code ? { sodaCode: body.code } : {}) };
-  if (status === 400) {
-    return new EcnError(
-      "provider_error",
-      `Socrata rejected the query for ${where}${said ? ` (${said})` : ""}; the dataset's columns may have changed`,
-      details,
-    );
-  }
+  const details: Record<string, unknown> = { provider: "socrata", status, dataset: dataset.datasetId, ...(code ? { sodaCode: code } : {}) };
+  const fault = (what: string) => providerFault("socrata", what, { status, kind: code }, body.message ? clip(body.message) : undefined);
+  const error = (what: string, advice: string) => {
+    const { message, report } = fault(what);
+    return new EcnError("provider_error", `${message}${advice}`, details, report);
+  };
+  if (status === 400) return error(`Socrata rejected the query for ${where}`, "; the dataset's columns may have changed");
   if (status === 401 || status === 403) {
     const advice = hasToken ? "check that SOCRATA_APP_TOKEN is a valid Socrata app token, or unset it" : "the dataset may not be public";
-    return new EcnError("provider_error", `Socrata refused access to ${where} (HTTP ${status}${said ? `, ${said}` : ""}): ${advice}`, details);
+    return error(`Socrata refused access to ${where}`, `: ${advice}`);
   }
-  if (status === 404) {
-    return new EcnError("provider_error", `Socrata dataset not found: ${where} answered 404; the dataset may have moved or been retired`, details);
-  }
+  if (status === 404) return error(`Socrata dataset not found: ${where} answered 404`, "; the dataset may have moved or been retired");
   if (status === 429) {
     const retry = retryAfterSeconds(response.headers.get("retry-after"));
     if (retry !== undefined) details.retryAfterSeconds = retry;
     const advice = hasToken ? "the app token's quota is used up" : "set SOCRATA_APP_TOKEN to get a dedicated quota instead of the shared pool";
-    return new EcnError(
-      "provider_error",
-      `Socrata is throttling requests to ${host} (HTTP 429); ${advice}; ${retry !== undefined ? `retry after ${retry} s` : "retry later"}`,
-      details,
-    );
+    return error(`Socrata is throttling requests to ${host}`, `; ${advice}; ${retry !== undefined ? `retry after ${retry} s` : "retry later"}`);
   }
-  if (status >= 500) {
-    return new EcnError("provider_error", `Socrata is unavailable: ${host} answered HTTP ${status}${said ? ` (${said})` : ""}; try again later`, details);
-  }
-  return new EcnError("provider_error", `Socrata answered HTTP ${status} for ${where}${said ? `: ${said}` : ""}`, details);
+  if (status >= 500) return error(`Socrata is unavailable: ${host} answered an error`, "; try again later");
+  return error(`Socrata answered an error for ${where}`, "");
 }
 
 /** Socrata serves strings, but geo columns arrive as objects: keep every value as text. */

@@ -67,6 +67,8 @@ export function invalidInput(error: z.ZodError): EcnError {
 
 function contextFor(server: EcnServer, org: OrgRef, channel: CallChannel | undefined, extra: Extra): ToolContext {
   const progressToken = extra._meta?.progressToken;
+  // Each progress notification must carry a larger value than the last: a report of no progress is not sent.
+  let lastProgress = -Infinity;
   return {
     org,
     channel,
@@ -76,13 +78,25 @@ function contextFor(server: EcnServer, org: OrgRef, channel: CallChannel | undef
       await extra.sendNotification({ method: "notifications/message", params: { level, logger: SERVER_NAME, data: message } });
     },
     progress: async (progress, message, total) => {
-      if (progressToken === undefined) return;
+      if (progressToken === undefined || !(progress > lastProgress)) return;
+      lastProgress = progress;
       await extra.sendNotification({
         method: "notifications/progress",
         params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
       });
     },
   };
+}
+
+/**
+ * A tool schema as published: JSON Schema 2020-12, the dialect MCP assumes
+ * when a schema names none, so `$schema` is left out (a client whose
+ * validator knows only draft-07 reads these schemas the same way: they use
+ * no keyword the two dialects disagree on).
+ */
+export function publishedSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _dialect, ...published } = z.toJSONSchema(schema, { target: "draft-2020-12", io });
+  return published;
 }
 
 type Listing = { tools: Tool[]; byName: Map<string, ToolDefinition> };
@@ -98,8 +112,8 @@ function listingOf(tools: ToolDefinition[]): Listing {
         name: tool.name,
         title: tool.title,
         description: tool.description,
-        inputSchema: z.toJSONSchema(tool.input, { target: "draft-7", io: "input" }) as Tool["inputSchema"],
-        outputSchema: z.toJSONSchema(tool.output, { target: "draft-7", io: "output" }) as Tool["outputSchema"],
+        inputSchema: publishedSchema(tool.input, "input") as Tool["inputSchema"],
+        outputSchema: publishedSchema(tool.output, "output") as Tool["outputSchema"],
         annotations: tool.annotations,
         icons: tool.icons,
       })),

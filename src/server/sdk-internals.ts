@@ -21,7 +21,8 @@
  *     `relatedRequestId`, responses the request's id; the `extra` a transport
  *     passes with a message reaches the handler (authInfo, requestInfo); and
  *     closing the transport aborts the handlers in flight.
- *  7. stdio: reserved (see the end of this file).
+ *  7. stdio: nothing. stdin is cut into lines before the SDK's transport sees
+ *     it (./stdio-input.ts), with public API only (see the end of this file).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
@@ -215,5 +216,7 @@ export class ExchangeTransport implements Transport {
 }
 
 // 7. stdio --------------------------------------------------------------------------------------------------------
-// Reserved: a wrapper around the SDK's stdio ReadBuffer (refusing oversized messages) belongs here, with its
-// contract test beside the others.
+// Nothing private: oversized, non-JSON and non-JSON-RPC lines are refused by ./stdio-input.ts before the SDK's
+// transport reads them, through the transport's public constructor (stdin, stdout, { maxBufferSize }) and the SDK's
+// exported JSONRPCMessageSchema. Should a reach into the SDK's stdio ReadBuffer ever be needed, it belongs here,
+// with its contract test beside the others.

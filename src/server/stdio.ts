@@ -3,11 +3,20 @@
  * launch. stdout carries only protocol messages; everything else goes to
  * stderr. When the client goes away (stdin ends) or a signal arrives, paid
  * calls in flight are given time to settle before the ledger closes.
+ *
+ * stdin is read through StdioInput (stdio-input.ts), which hands the SDK's
+ * transport well-formed messages only: a line that is not JSON is answered
+ * -32700, one that is not JSON-RPC -32600, and one over 10 MiB -32600 when it
+ * is a request with an id; an oversized message nobody can be answered for
+ * stops the server (exit code 1), so the client sees it end instead of
+ * waiting on a server that no longer reads.
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { ErrorCode, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.js";
 import type { Metering } from "../metering/meter.js";
+import { MAX_MESSAGE_BYTES, StdioInput, type InputProblem } from "./stdio-input.js";
 
 export interface StdioOptions {
   server: Server;
@@ -20,25 +29,68 @@ export interface StdioOptions {
   onConnected?: () => void;
 }
 
-/** Serves MCP over this process's stdin/stdout until the client disconnects or a signal arrives. */
-export async function serveStdio(options: StdioOptions): Promise<void> {
-  const transport = new StdioServerTransport();
+/** How serving ended: the client left or a signal came, or stdin carried a message that could not be read or answered. */
+export type StdioEnd = "stopped" | "unreadable_input";
+
+const MIB = MAX_MESSAGE_BYTES / (1024 * 1024);
+
+/** Serves MCP over this process's stdin/stdout until the client disconnects, a signal arrives, or stdin becomes unreadable. */
+export async function serveStdio(options: StdioOptions): Promise<StdioEnd> {
+  const { logger } = options;
+  let finish: (reason: string, end: StdioEnd) => void = () => undefined;
+  const input = new StdioInput((problem) => void answer(problem));
+  // The input above keeps every line under the limit, so the SDK's own buffer check never fires.
+  const transport = new StdioServerTransport(input.messages, process.stdout, { maxBufferSize: 2 * MAX_MESSAGE_BYTES + 2 });
+
+  const reply = (id: RequestId | null, code: number, message: string) =>
+    transport.send({ jsonrpc: "2.0", id, error: { code, message } } as unknown as JSONRPCMessage).catch(() => undefined);
+
+  async function answer(problem: InputProblem): Promise<void> {
+    if (problem.kind === "not_json") {
+      logger.warn("stdin: a message that is not JSON, answered -32700", { bytes: problem.bytes, reason: problem.reason });
+      await reply(null, ErrorCode.ParseError, "Parse error: the message is not valid JSON");
+    } else if (problem.kind === "not_jsonrpc") {
+      logger.warn("stdin: JSON that is not a JSON-RPC 2.0 message, answered -32600", { bytes: problem.bytes, id: problem.id });
+      await reply(problem.id, ErrorCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
+    } else if (problem.request) {
+      logger.error(`stdin: a request over the ${MIB} MiB message limit, answered -32600`, { bytes: problem.bytes, id: problem.id });
+      await reply(
+        problem.id,
+        ErrorCode.InvalidRequest,
+        `Invalid Request: the message is ${problem.bytes} bytes; this server reads messages of at most ${MIB} MiB`,
+      );
+    } else {
+      logger.error(`stdin: a message over the ${MIB} MiB limit that names no request to answer; stopping, so the client sees the server end`, {
+        bytes: problem.bytes,
+      });
+      finish("unreadable input", "unreadable_input");
+    }
+  }
+
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) =>
     (stopping ??= (async () => {
-      options.logger.info("stdio server stopping", { reason });
+      logger.info("stdio server stopping", { reason });
+      // Nothing more is read: let go of stdin, or its open pipe would keep the process alive.
+      process.stdin.off("data", onData);
+      process.stdin.destroy();
       const left = await options.metering.drain(options.drainTimeoutMs ?? 30_000);
-      if (left > 0) options.logger.warn("paid calls still running at shutdown; reconcile will settle them", { left });
+      if (left > 0) logger.warn("paid calls still running at shutdown; reconcile will settle them", { left });
       await options.server.close().catch(() => undefined);
       await options.close();
     })());
+  const onData = (chunk: Buffer) => input.push(chunk);
   await options.server.connect(transport);
-  options.logger.info("stdio server ready");
+  process.stdin.on("data", onData);
+  logger.info("stdio server ready");
   options.onConnected?.();
-  await new Promise<void>((resolve) => {
-    const finish = (reason: string) => void stop(reason).then(resolve);
-    process.stdin.once("end", () => finish("stdin closed"));
-    process.once("SIGTERM", () => finish("SIGTERM"));
-    process.once("SIGINT", () => finish("SIGINT"));
+  return new Promise<StdioEnd>((resolve) => {
+    finish = (reason, end) => void stop(reason).then(() => resolve(end));
+    process.stdin.once("end", () => {
+      input.end();
+      finish("stdin closed", "stopped");
+    });
+    process.once("SIGTERM", () => finish("SIGTERM", "stopped"));
+    process.once("SIGINT", () => finish("SIGINT", "stopped"));
   });
 }

@@ -15,6 +15,17 @@ export interface SimulatedActor {
   runs: number;
 }
 
+/** A pay-per-event search actor's pricing as its runs report it: the start event and one per results page. */
+export const runPricingInfo = (startCostUsd: number, costPerItemUsd: number) => ({
+  pricingModel: "PAY_PER_EVENT",
+  pricingPerEvent: {
+    actorChargeEvents: {
+      "actor-start": { eventTitle: "Actor start", eventPriceUsd: startCostUsd },
+      "result-page": { eventTitle: "Results page", eventPriceUsd: costPerItemUsd },
+    },
+  },
+});
+
 export const minimalCharge = (behaviour: ApifyBehaviour): number | null =>
   behaviour.minimalMaxTotalChargeUsd === undefined ? DEFAULT_MINIMAL_MAX_CHARGE_USD : behaviour.minimalMaxTotalChargeUsd;
 

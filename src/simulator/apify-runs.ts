@@ -12,7 +12,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { decimalFromNumber, nanoToUsd, usdToNano } from "../money.js";
+import { RunClock } from "./apify-clock.js";
+import { runPricingInfo } from "./apify-resources.js";
 import { pagesAsked, searchPages } from "./apify-pages.js";
+import type { EchoForm } from "./echo.js";
 
 export interface ApifyBehaviour {
   /** How the run ends when no cap or abort stops it first (default SUCCEEDED). */
@@ -28,7 +31,7 @@ export interface ApifyBehaviour {
   /** Refuse the start call with this error; no run is created. */
   failStart?: { status: number; type: string; message: string };
   /** A misbehaving platform (or proxy): echo the request's Authorization header in failStart's message. */
-  echoCredentials?: boolean;
+  echoCredentials?: boolean | EchoForm;
   /**
    * A misbehaving platform: report this as the run's usageTotalUsd (1e300, -1, "0.5", ...) while billing the real usage.
    * `undefined` leaves the field out, as Apify does for some actors and endpoints.
@@ -36,6 +39,11 @@ export interface ApifyBehaviour {
   reportedUsageTotalUsd?: unknown;
   /** The actor's smallest accepted maxTotalChargeUsd (its pricing info's minimalMaxTotalChargeUsd; default 0.5, null for none). */
   minimalMaxTotalChargeUsd?: number | null;
+  /**
+   * The run stops advancing once it has this many results pages (RUNNING, charged for them) until the
+   * simulator's `release()`: a test waits for what it wants to see while the run goes, not for the clock.
+   */
+  holdAtItems?: number;
 }
 
 export interface ApifySimulatedRun {
@@ -56,8 +64,8 @@ export interface RunSettings {
   actId: string;
   input: unknown;
   inputBodyLen: number;
-  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd" | "minimalMaxTotalChargeUsd">> &
-    Pick<ApifyBehaviour, "reportedUsageTotalUsd">;
+  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd" | "minimalMaxTotalChargeUsd" | "holdAtItems">> &
+    Pick<ApifyBehaviour, "reportedUsageTotalUsd" | "holdAtItems">;
   timeoutSecs: number;
   memoryMbytes: number;
   maxItems?: number;
@@ -91,6 +99,8 @@ export class SimulatedRun implements ApifySimulatedRun {
   readonly input: unknown;
   readonly options: { maxItems?: number; maxTotalChargeUsd?: number };
   private abortedAtMs: number | null = null;
+  /** The run's own time: the wall clock, stopped while a hold (holdAtItems) lasts. */
+  private readonly clock = new RunClock(this.startedAt);
   private readonly startNano: bigint;
   private readonly itemNano: bigint;
   /** Pages the run may charge before a cap stops it, and whether that cap is what ends it. */
@@ -123,12 +133,24 @@ export class SimulatedRun implements ApifySimulatedRun {
     this.limit = limit;
     this.capped = capped;
     this.produced = capped === "items" ? Math.min(limit + 1, this.pages) : limit;
+    const holdAt = behaviour.holdAtItems;
+    if (holdAt !== undefined && holdAt < this.produced && this.pages > 0 && behaviour.durationMs > 0) {
+      this.clock.holdAt(Math.max(READY_MS, Math.ceil((holdAt * behaviour.durationMs) / this.pages)));
+    }
+  }
+
+  /** Lets a held run go on from where it stopped. */
+  release(): void {
+    this.clock.release();
   }
 
   /** Asks the run to stop; work done so far stays charged. */
   abort(): void {
     const status = this.status;
-    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) this.abortedAtMs = Date.now() - this.startedAt.getTime();
+    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) {
+      this.abortedAtMs = this.clock.elapsed(Date.now());
+      this.release(); // a held run stops as any other: its clock goes on to ABORTED
+    }
   }
 
   get aborted(): boolean {
@@ -154,7 +176,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   }
   get finishedAt(): Date | null {
     const { finishedMs } = this.state();
-    return finishedMs === null ? null : new Date(this.startedAt.getTime() + finishedMs);
+    return finishedMs === null ? null : new Date(this.clock.wallAt(finishedMs));
   }
 
   private itemsAt(ms: number): number {
@@ -170,7 +192,7 @@ export class SimulatedRun implements ApifySimulatedRun {
 
   /** The run as the platform would report it `now`. */
   state(now = Date.now()): RunState {
-    const t = now - this.startedAt.getTime();
+    const t = this.clock.elapsed(now);
     const { behaviour, timeoutSecs } = this.settings;
     const timeoutMs = timeoutSecs * 1000;
     // When the limit stops the actor: the moment its last allowed item appears.
@@ -219,7 +241,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   /** The Run object of the API (`{"data": Run}`), dates as ISO strings. */
   toJson(userId: string): Record<string, unknown> {
     const state = this.state();
-    const end = state.finishedMs === null ? Date.now() : this.startedAt.getTime() + state.finishedMs;
+    const end = state.finishedMs === null ? Date.now() : this.clock.wallAt(state.finishedMs);
     const durationMillis = end - this.startedAt.getTime();
     const computeUnits = (this.settings.memoryMbytes / 1024) * (durationMillis / 3_600_000);
     const finished = TERMINAL.has(state.status);
@@ -260,15 +282,7 @@ export class SimulatedRun implements ApifySimulatedRun {
       // Pay-per-event: platform usage is the developer's; the user pays the events.
       usageUsd: { ACTOR_COMPUTE_UNITS: 0, DATASET_WRITES: 0 },
       usageTotalUsd: "reportedUsageTotalUsd" in this.settings.behaviour ? this.settings.behaviour.reportedUsageTotalUsd : nanoToUsd(state.usageNano),
-      pricingInfo: {
-        pricingModel: "PAY_PER_EVENT",
-        pricingPerEvent: {
-          actorChargeEvents: {
-            "actor-start": { eventTitle: "Actor start", eventPriceUsd: this.settings.behaviour.startCostUsd },
-            "result-page": { eventTitle: "Results page", eventPriceUsd: this.settings.behaviour.costPerItemUsd },
-          },
-        },
-      },
+      pricingInfo: runPricingInfo(this.settings.behaviour.startCostUsd, this.settings.behaviour.costPerItemUsd),
       chargedEventCounts: { "actor-start": this.startNano > 0n ? 1 : 0, "result-page": Math.min(state.itemCount, this.limit) },
       storageIds: {
         datasets: { default: this.datasetId },

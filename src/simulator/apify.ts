@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readBody, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { echoSentence } from "./echo.js";
 import { actorJson, datasetJson, minimalCharge, type SimulatedActor } from "./apify-resources.js";
 import { apifyId, SimulatedRun, type ApifyBehaviour, type ApifySimulatedRun } from "./apify-runs.js";
 import { monthlyUsage, runList, type Answer } from "./apify-usage.js";
@@ -43,6 +44,8 @@ export interface ApifySimulator {
   behave(...next: ApifyBehaviour[]): void;
   /** Runs that were actually started: these are what Apify bills. */
   startedRuns(): ApifySimulatedRun[];
+  /** Lets every run held by `holdAtItems` go on. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -175,7 +178,7 @@ export async function startApifySimulator(options: { token?: string; port?: numb
       return fail(400, "invalid-input", `Maximum cost per run is less than the allowed minimum of $${minimum.toFixed(2)}`);
     }
     if (behaviour.failStart) {
-      const echo = behaviour.echoCredentials ? ` (request had Authorization: ${req.headers.authorization ?? "none"})` : "";
+      const echo = echoSentence("Authorization", req.headers.authorization, behaviour.echoCredentials);
       return fail(behaviour.failStart.status, behaviour.failStart.type, behaviour.failStart.message + echo);
     }
     const run = new SimulatedRun({
@@ -204,6 +207,9 @@ export async function startApifySimulator(options: { token?: string; port?: numb
     defaults,
     behave: (...next) => void queue.push(...next),
     startedRuns: () => [...runs.values()],
+    release: () => {
+      for (const run of runs.values()) run.release();
+    },
     close: () => server.close(),
   };
 }

@@ -1,4 +1,6 @@
 /** The shapes of the simulated OpenRouter: scripted behaviour, the request log, generations, the handle tests hold. */
+import type { EchoForm } from "./echo.js";
+
 export interface OpenRouterBehaviour {
   /** Milliseconds before the response starts (headers). */
   latencyMs?: number;
@@ -24,8 +26,8 @@ export interface OpenRouterBehaviour {
    * "0.01", ...) while billing the real cost.
    */
   reportedCost?: unknown;
-  /** A misbehaving provider (or proxy): echo the request's Authorization header in the error message of `fail`. */
-  echoCredentials?: boolean;
+  /** A misbehaving provider (or proxy): echo the request's Authorization header (in the given form) in the error message of `fail`. */
+  echoCredentials?: boolean | EchoForm;
   /**
    * Bring-your-own-key: the upstream provider bills the operator's own key and OpenRouter charges only its
    * fee (5%); `usage.cost` and the generation's `total_cost` are the fee, the rest is `upstream_inference_cost`.
@@ -100,5 +102,7 @@ export interface OpenRouterSimulator {
   paidRequests(): SimulatedRequest[];
   /** The most paid requests that were ever in progress at the same time. */
   maxInFlight(): number;
+  /** Paid requests the simulator is still working on (billed work may go on after the client left). */
+  working(): number;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, readJson, sendJson, sleep, waitForUnlessClosed, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { echoSentence } from "./echo.js";
 import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, messageText, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
 import { ACTIVITY_REFUSAL, byokSplit, keyStatus } from "./openrouter-key.js";
@@ -21,7 +22,8 @@ import type { ChatBody, Generation, OpenRouterBehaviour, OpenRouterSimulator, Si
 export type { ChatBody, Generation, OpenRouterBehaviour, OpenRouterSimulator, SimulatedRequest } from "./openrouter-types.js";
 
 export async function startOpenRouterSimulator(options: { apiKey?: string; port?: number } = {}): Promise<OpenRouterSimulator> {
-  const apiKey = options.apiKey ?? "sk-or-sim-" + randomBytes(8).toString("hex");
+  // Shaped like a real OpenRouter key: a prefix, then 64 hex digits.
+  const apiKey = options.apiKey ?? "sk-or-v1-" + randomBytes(32).toString("hex");
   const requests: SimulatedRequest[] = [];
   const generations = new Map<string, Generation>();
   const queue: OpenRouterBehaviour[] = [];
@@ -30,6 +32,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   let maxInFlight = 0;
   /** While set, paid requests wait here before any answer (the provider still working on them). */
   let gate: Promise<void> | null = null;
+  /** Paid requests still being worked on, also after their client left (ignoreDisconnect goes on and bills). */
+  let working = 0;
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -64,7 +68,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     if (behaviour.fail) {
       entry.status = behaviour.fail.status;
       const headers: Record<string, string> = behaviour.fail.retryAfterSeconds ? { "retry-after": String(behaviour.fail.retryAfterSeconds) } : {};
-      const echo = behaviour.echoCredentials ? ` (request had Authorization: ${req.headers.authorization ?? "none"})` : "";
+      const echo = echoSentence("Authorization", req.headers.authorization, behaviour.echoCredentials);
       return error(res, behaviour.fail.status, (behaviour.fail.message ?? "Simulated failure") + echo, headers);
     }
     const requested = entry.model;
@@ -182,7 +186,12 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     if (req.method === "POST" && (path === "/chat/completions" || path === "/embeddings")) {
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       res.once("close", () => inFlight--);
-      return completion(req, res, url, path === "/embeddings");
+      working++;
+      try {
+        return await completion(req, res, url, path === "/embeddings");
+      } finally {
+        working--;
+      }
     }
     if (req.method === "GET" && path === "/generation") {
       const generation = generations.get(url.searchParams.get("id") ?? "");
@@ -251,6 +260,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     },
     paidRequests: () => requests.filter((r) => r.paid),
     maxInFlight: () => maxInFlight,
+    working: () => working,
     close: () => server.close(),
   };
 }

@@ -17,6 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { listenLoopback, sendJson, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { echoSentence, type EchoForm } from "./echo.js";
 import { SIM_DATASETS, type SimDataset } from "./socrata-data.js";
 import { compileWhere, parseOrder, parseSelect, sortRows } from "./soql-eval.js";
 import { SoqlError } from "./soql-parse.js";
@@ -27,7 +28,7 @@ export interface SocrataBehaviour {
   /** Answer with this status and a SODA error body instead of rows. */
   fail?: { status: number; code?: string; message?: string; retryAfterSeconds?: number };
   /** A misbehaving portal (or proxy): echo the request's X-App-Token in the error message of `fail`. */
-  echoCredentials?: boolean;
+  echoCredentials?: boolean | EchoForm;
 }
 
 export interface SocrataRequest {
@@ -104,7 +105,7 @@ export async function startSocrataSimulator(options: SocrataSimulatorOptions = {
     if (behaviour.fail) {
       const { status, code, message, retryAfterSeconds } = behaviour.fail;
       const headers: Record<string, string> = retryAfterSeconds !== undefined ? { "retry-after": String(retryAfterSeconds) } : {};
-      const echo = behaviour.echoCredentials ? ` (request had X-App-Token: ${entry.appToken ?? "none"})` : "";
+      const echo = echoSentence("X-App-Token", entry.appToken, behaviour.echoCredentials);
       return sodaError(res, entry, status, code ?? DEFAULT_CODES[status] ?? "error", (message ?? "Simulated failure") + echo, {}, headers);
     }
     if (entry.appToken !== undefined && entry.appToken !== options.appToken) {

@@ -10,7 +10,7 @@
  * `max_results` needs, and the answer is cut to `max_results` results.
  */
 import { z } from "zod";
-import { EcnError } from "../errors.js";
+import { EcnError, providerFault } from "../errors.js";
 import { creditsToMicroCeil, decimalFromNumber } from "../money.js";
 import { idempotencyKeyOption, meteringSchema } from "./shared.js";
 import { defineTool, PAID, paidCall, type WithNulls } from "./tool.js";
@@ -96,7 +96,9 @@ export const leadSignalFetch = defineTool({
         );
         if (run.status !== "SUCCEEDED") {
           const why = run.status === "ABORTED" && context.signal.aborted ? "was cancelled" : `ended ${run.status}`;
-          throw new EcnError("provider_error", `the Apify run ${run.runId} ${why}${run.statusMessage ? ` (${run.statusMessage})` : ""}.`);
+          // The run's status message is the actor's own text: the operator's log has it, under the reference shown.
+          const { message, report } = providerFault("apify", `the Apify run ${run.runId} ${why}`, {}, run.statusMessage ?? undefined);
+          throw new EcnError("provider_error", `${message}.`, {}, report);
         }
         return { items: normaliseItems(run.items, args.max_results), run_id: run.runId, status: run.status };
       },

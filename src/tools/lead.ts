@@ -13,8 +13,15 @@ export const leadSchema = z
     notes: z.string().trim().min(1).max(10_000).optional().describe("Anything else known: CRM notes, how they found you, recent activity."),
   })
   .refine((lead) => lead.name || lead.company, { message: "a lead needs at least a name or a company" })
-  // The same rule in the published JSON Schema, so clients see it before calling.
-  .meta({ description: "The lead: at least a name or a company; every other field helps.", anyOf: [{ required: ["name"] }, { required: ["company"] }] });
+  // The same rule in the published JSON Schema, so clients see it before calling. Each branch names
+  // the property it requires (a strict validator refuses `required` of a property its branch does not define).
+  .meta({
+    description: "The lead: at least a name or a company; every other field helps.",
+    anyOf: [
+      { properties: { name: true }, required: ["name"] },
+      { properties: { company: true }, required: ["company"] },
+    ],
+  });
 
 export type Lead = z.output<typeof leadSchema>;
 

@@ -14,7 +14,7 @@ export interface ToolContext {
   channel?: CallChannel | undefined;
   signal: AbortSignal;
   notify: Notify;
-  /** Reports progress to clients that asked for it (no-op otherwise). */
+  /** Reports progress to clients that asked for it (no-op otherwise); sent only when `progress` is above the last value sent. */
   progress: (progress: number, message?: string, total?: number) => Promise<void>;
 }
 

@@ -72,28 +72,36 @@ describe("lead_signal_fetch", () => {
     expect(startRequests(stack)).toHaveLength(0);
   });
 
-  it("reports progress while the run goes", async () => {
+  it("reports progress while the run goes, only when a results page is added: each value above the last", async () => {
     const stack = await startStack({ credits: "100" });
-    stack.apify.behave({ durationMs: 6_500, items: 10 }); // progress comes about every 2 s: at least 3 reports, with margin
+    stack.apify.behave({ items: 3, durationMs: 300, holdAtItems: 1 }); // the run stands at one page of three until released
     const progress: { progress: number; message?: string }[] = [];
-    const result = await stack.client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 10 } }, undefined, {
+    const pending = stack.client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 30 } }, undefined, {
       onprogress: (p) => void progress.push(p),
       resetTimeoutOnProgress: true,
     });
-    expect(result.isError).toBeFalsy();
-    expect(progress.length).toBeGreaterThanOrEqual(3);
-    expect(progress.some((p) => /RUNNING: \d+ of 1 results pages so far/.test(p.message ?? ""))).toBe(true);
-    const counts = progress.map((p) => p.progress);
-    expect([...counts].sort((a, b) => a - b)).toEqual(counts);
+    await waitFor(() => progress.some((p) => p.progress === 1));
+    expect(progress.find((p) => p.progress === 1)!.message).toBe("RUNNING: 1 of 3 results pages so far");
+    // While the run stands still the server keeps polling it; those polls bring no notification.
+    const run = stack.apify.startedRuns()[0]!;
+    const polls = () => stack.apify.requests.filter((r) => r.method === "GET" && r.path === `/v2/datasets/${run.datasetId}`).length;
+    const seen = polls();
+    await waitFor(() => polls() >= seen + 2);
+    stack.apify.release();
+    const result = await pending;
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    const values = progress.map((p) => p.progress);
+    expect(values.slice(0, 2)).toEqual([0, 1]);
+    for (let i = 1; i < values.length; i++) expect(values[i]!, `progress ${JSON.stringify(values)}`).toBeGreaterThan(values[i - 1]!);
   });
 
   it("aborts the run when the MCP request is cancelled, and charges what the aborted run cost", async () => {
     const stack = await startStack({ credits: "100" });
-    stack.apify.behave({ durationMs: 20_000, items: 50 });
+    stack.apify.behave({ durationMs: 300, items: 50, holdAtItems: 1 }); // it runs, one page in, until cancelled
     const controller = new AbortController();
     const pending = stack.client.callTool({ name: "lead_signal_fetch", arguments: { query: "gyms Miami" } }, undefined, { signal: controller.signal });
-    await waitFor(() => stack.apify.startedRuns().length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await waitFor(async () => (await stack.ledger.openCalls())[0]?.providerRefs.length === 1); // the run is recorded
+    await waitFor(() => stack.apify.startedRuns()[0]!.itemCount === 1);
     controller.abort("user cancelled");
     await expect(pending).rejects.toThrow();
     const runId = stack.apify.startedRuns()[0]!.id;
@@ -127,7 +135,9 @@ describe("lead_signal_fetch", () => {
     const stack = await startStack({ credits: "100" });
     stack.apify.behave({ failStart: { status: 402, type: "not-enough-usage-to-run-paid-actor", message: "Not enough usage" } });
     const result = await stack.call("lead_signal_fetch", { query: "florists Seattle" });
-    expect(textOf(result)).toMatch(/^provider_error: Apify refused the run \(402 not-enough-usage-to-run-paid-actor\).*Nothing was charged/);
+    expect(textOf(result)).toMatch(
+      /^provider_error: Apify refused the run \(HTTP 402, not-enough-usage-to-run-paid-actor; reference perr_\w+\)\. Nothing was charged/,
+    );
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ balanceMicroCredits: 100_000_000n, heldMicroCredits: 0n });
     expect(stack.apify.startedRuns()).toHaveLength(0);
     await assertInvariants(stack.ledger);

@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { FAILPOINTS } from "../../src/failpoints.js";
 import { match } from "../helpers/matchers.js";
-import { cliRunner, PROFILE_ARGS, rows, type Stack, startStack } from "../helpers/stack.js";
+import { cliRunner, PROFILE_ARGS, rows, type Stack, startStack, waitFor } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 /** The CLI without the failpoint (a reconcile must not kill itself). */
@@ -36,8 +36,6 @@ async function assertChargedOnce(stack: Stack): Promise<void> {
     expect(Number(event.cost) / 1e9).toBeCloseTo(request.billedUsd, 9);
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("crash at each failpoint, then reconcile at once", () => {
   it.each(FAILPOINTS)("%s: the call is resolved once and nothing is lost", async (point) => {
@@ -88,9 +86,7 @@ describe("crash at each failpoint, then reconcile at once", () => {
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
     delete stack.env.ECN_FAILPOINT;
     await stack.restart();
-    const deadline = Date.now() + 10_000;
-    while ((await stack.ledger.openCalls()).length > 0 && Date.now() < deadline) await sleep(50);
-    expect(await stack.ledger.openCalls()).toEqual([]);
+    await waitFor(async () => (await stack.ledger.openCalls()).length === 0);
     await assertChargedOnce(stack);
     await assertInvariants(stack.ledger);
     expect((await stack.call("profile_draft", PROFILE_ARGS)).isError).toBeFalsy();
@@ -98,10 +94,9 @@ describe("crash at each failpoint, then reconcile at once", () => {
 
   it("aborts an Apify run whose server was killed, at once, and charges it once at its real cost", async () => {
     const stack = await startStack({ credits: "100" });
-    stack.apify.defaults.durationMs = 60_000; // far from finishing by itself
-    const started = Date.now();
+    stack.apify.defaults.holdAtItems = 0; // it never finishes by itself
     const pending = stack.call("lead_signal_fetch", { query: "roofers Denver", max_results: 5 }).catch(() => undefined);
-    while ((await stack.ledger.openCalls())[0]?.providerRefs.length !== 1) await sleep(25);
+    await waitFor(async () => (await stack.ledger.openCalls())[0]?.providerRefs.length === 1);
     // A real crash mid-run: SIGKILL the server process.
     const pid = (stack.client.transport as unknown as { pid: number | null }).pid;
     process.kill(pid!, "SIGKILL");
@@ -111,8 +106,8 @@ describe("crash at each failpoint, then reconcile at once", () => {
     expect(report).toEqual([
       expect.objectContaining({ action: "settled", note: match.stringMatching(/^orphaned: .* has exited; settled at the cost apify reported/) }),
     ]);
+    // Settled because its server died (the note says so), not at the 15-minute actor deadline.
     expect(run.status).toBe("ABORTED");
-    expect(Date.now() - started, "resolved in seconds, not at the 15-minute actor deadline").toBeLessThan(30_000);
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(event!.providerRequestId).toBe(run.id);
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(run.usageTotalUsd, 9);

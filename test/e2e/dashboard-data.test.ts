@@ -2,7 +2,8 @@
  * The dashboard's data over real HTTP against a seeded ledger (see
  * helpers/dashboard-seed.ts for every figure): exact numbers for the
  * operator and a tenant, a tenant never seeing another organisation (404),
- * sessions by cookie, the operator token on the REST API, refusals counted.
+ * sessions by cookie (an operator's bound to the token that opened it), the
+ * operator token on the REST API, refusals counted.
  */
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
@@ -10,8 +11,9 @@ import type { MarginReport } from "../../src/reports/margin-report.js";
 import type { MarginsPage } from "../../src/reports/margins.js";
 import type { HealthPage, OrgDetail, OrgSummary } from "../../src/reports/views.js";
 import { ADMIN_TOKEN, DAY, seedDashboard } from "../helpers/dashboard-seed.js";
-import { callToolOverHttp } from "../helpers/http-stack.js";
-import { CLI, PROFILE_ARGS, waitFor } from "../helpers/stack.js";
+import { match } from "../helpers/matchers.js";
+import { callToolOverHttp, spawnHttpServer, startHttpStack } from "../helpers/http-stack.js";
+import { CLI, PROFILE_ARGS, sqlRows, waitFor } from "../helpers/stack.js";
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const json = async <T = Record<string, unknown>>(response: Response) => ({ status: response.status, body: (await response.json()) as T });
@@ -188,6 +190,51 @@ describe("dashboard data", () => {
   });
 });
 
+describe("operator sessions are bound to the operator token that opened them", () => {
+  const ROTATED = "rotated-operator-token-9876543210abc";
+  const signIn = (url: string, key: string) =>
+    fetch(`${url}/dashboard/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key }) }).then(
+      (r) => r.headers.get("set-cookie")!.split(";")[0]!,
+    );
+  const statusWith = (url: string, cookie: string) => fetch(`${url}/api/v1/dashboard/orgs`, { headers: { cookie } }).then((r) => r.status);
+
+  it("dies when the token is rotated or unset, on every server sharing the ledger, while a tenant's session lives on", async () => {
+    const stack = await startHttpStack({ env: { ECN_ADMIN_TOKEN: ADMIN_TOKEN } });
+    const operator = await signIn(stack.url, ADMIN_TOKEN);
+    const tenant = await signIn(stack.url, stack.keys.acme!);
+    expect(await statusWith(stack.url, operator)).toBe(200);
+    // The ledger keeps a keyed hash of the token, not the token.
+    const stored = await sqlRows(stack.ledger, "SELECT * FROM dashboard_sessions WHERE org_id IS NULL");
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.operator_binding).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(stored, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).not.toContain(ADMIN_TOKEN);
+
+    const [sameToken, rotated, noToken] = await Promise.all([
+      spawnHttpServer({ ...stack.providers.env, ECN_ADMIN_TOKEN: ADMIN_TOKEN }),
+      spawnHttpServer({ ...stack.providers.env, ECN_ADMIN_TOKEN: ROTATED }),
+      spawnHttpServer(Object.fromEntries(Object.entries(stack.providers.env).filter(([name]) => name !== "ECN_ADMIN_TOKEN"))),
+    ]);
+    expect(await statusWith(sameToken.url, operator)).toBe(200);
+    expect(await statusWith(rotated.url, operator)).toBe(401);
+    expect(await statusWith(noToken.url, operator)).toBe(401);
+    for (const server of [rotated, noToken]) expect(await statusWith(server.url, tenant)).toBe(200);
+    // The new token opens a session of its own, which the old token's servers do not accept.
+    const renewed = await signIn(rotated.url, ROTATED);
+    expect(await statusWith(rotated.url, renewed)).toBe(200);
+    expect(await statusWith(stack.url, renewed)).toBe(401);
+  });
+
+  it("`dashboard sessions revoke --all` signs everyone out at once and says how many", async () => {
+    const stack = await startHttpStack({ env: { ECN_ADMIN_TOKEN: ADMIN_TOKEN } });
+    const cookies = [await signIn(stack.url, ADMIN_TOKEN), await signIn(stack.url, stack.keys.acme!), await signIn(stack.url, stack.keys.acme!)];
+    for (const cookie of cookies) expect(await statusWith(stack.url, cookie)).toBe(200);
+    await expect(stack.cli("dashboard", "sessions", "revoke")).rejects.toMatchObject({ code: 1, stderr: match.stringMatching(/invalid_input: .*--all/) });
+    expect((await stack.cli("dashboard", "sessions", "revoke", "--all")).stdout).toBe("3 dashboard session(s) revoked; everyone signs in again.\n");
+    for (const cookie of cookies) expect(await statusWith(stack.url, cookie)).toBe(401);
+    expect(JSON.parse((await stack.cli("dashboard", "sessions", "revoke", "--all", "--json")).stdout)).toEqual({ revoked: 0 });
+  });
+});
+
 describe("ecn-mcp dashboard", () => {
   it("serves the dashboard alone on 127.0.0.1 with a sign-in link that works once", async () => {
     const { stack, orgIds } = await seedDashboard();
@@ -207,6 +254,8 @@ describe("ecn-mcp dashboard", () => {
       expect(orgs.body.orgs.map((o: { id: string }) => o.id).sort()).toEqual([orgIds.acme, orgIds.globex].sort());
       expect((await fetch(`${link[1]}/mcp`, { method: "POST" })).status).toBe(404); // the dashboard alone: no MCP here
       expect((await fetch(`${link[1]}/dashboard/`)).status).toBe(200);
+      // A link's session is this dashboard process's own: the HTTP server on the same ledger, token and all, refuses it.
+      expect((await fetch(`${stack.url}/api/v1/dashboard/orgs`, { headers: { cookie: session } })).status).toBe(401);
     } finally {
       proc.kill("SIGINT");
       await new Promise((resolve) => proc.once("exit", resolve));

@@ -10,7 +10,7 @@ describe(`ecn-mcp demo (${STORE})`, () => {
   it("runs the whole loop against simulated providers and exits 0", async () => {
     // On PostgreSQL the demo runs in a database of its own choosing: `demo --database-url URL`.
     const args = STORE === "postgres" ? ["--database-url", (await freshTarget()).target.databaseUrl!] : [];
-    const { stdout } = await run(process.execPath, [CLI, "demo", ...args], { env: { PATH: process.env.PATH }, timeout: 60_000 });
+    const { stdout } = await run(process.execPath, [CLI, "demo", ...args], { env: { PATH: process.env.PATH } });
     expect(stdout).toContain("SIMULATED on loopback");
     expect(stdout).toMatch(/Fetch lead signals[\s\S]*RUNNING: \d+ of \d+ results pages so far/);
     expect(stdout).toMatch(/refused before any provider request: budget_exceeded: /);

@@ -86,5 +86,5 @@ describe("fuzzing tool inputs", () => {
     expect(refused).toBeGreaterThan(TOOLS.length * RUNS * 0.5);
     const wallet = await stack.call("get_wallet_balance");
     expect(wallet.structuredContent).toMatchObject({ balance_credits: 50, held_credits: 0 });
-  }, 120_000);
+  });
 });

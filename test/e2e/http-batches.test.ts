@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
+import { match } from "../helpers/matchers.js";
 import { countRows, PROFILE_ARGS } from "../helpers/stack.js";
 
 function post(stack: HttpStack, key: string, body: unknown): Promise<Response> {
@@ -32,7 +33,7 @@ describe("JSON-RPC batches and the rate limit", () => {
     );
     expect(response.status).toBe(429);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect(await response.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: match.stringMatching(/^rate_limited: /) }, id: null });
     expect(stack.providers.sim.paidRequests()).toHaveLength(0);
     expect(await countRows(stack, "tool_calls")).toBe(0n);
   });

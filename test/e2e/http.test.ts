@@ -10,6 +10,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
 import { match } from "../helpers/matchers.js";
+import { waitFor } from "../helpers/stack.js";
 import { assertInvariants, sqlRows, STORE, storedText } from "../helpers/store.js";
 
 async function mcpClient(stack: HttpStack, key: string): Promise<Client> {
@@ -18,10 +19,10 @@ async function mcpClient(stack: HttpStack, key: string): Promise<Client> {
   return client;
 }
 
-async function errorBody(response: Response): Promise<{ code: string; message: string }> {
+async function errorBody(response: Response): Promise<{ code: string | number; message: string }> {
   const text = await response.text();
   expect(text).not.toMatch(/\n\s+at /); // never a stack trace
-  return (JSON.parse(text) as { error: { code: string; message: string } }).error;
+  return (JSON.parse(text) as { error: { code: string | number; message: string } }).error;
 }
 
 /** A raw request with a chosen Host header (fetch does not let us forge one). */
@@ -62,7 +63,8 @@ describe("HTTP refusals", () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(1_100_000) } }),
     });
     expect(big.status).toBe(413);
-    expect(await errorBody(big)).toMatchObject({ code: "payload_too_large" });
+    // On the MCP endpoint a failure before MCP is a JSON-RPC error, our code leading the message.
+    expect(await errorBody(big)).toMatchObject({ code: -32600, message: match.stringMatching(/^payload_too_large: /) });
 
     const malformed = await fetch(`${stack.url}/mcp`, {
       method: "POST",
@@ -184,16 +186,23 @@ describe("tenant isolation", () => {
 describe("Streamable HTTP MCP", () => {
   it("runs a paid Apify call with a bearer key, streams progress, and charges the key's organisation", async () => {
     const stack = await startHttpStack({ orgs: { acme: "100", beta: "100" } });
-    stack.providers.apify.defaults.durationMs = 4_500;
+    // The run stands at its first results page until the test has seen it reported: no race with the clock.
+    stack.providers.apify.behave({ durationMs: 300, holdAtItems: 1 });
     const client = await mcpClient(stack, stack.keys.beta!);
     const progress: string[] = [];
-    const result = (await client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 5 } }, undefined, {
+    const pending = client.callTool({ name: "lead_signal_fetch", arguments: { query: "bakeries Portland", max_results: 20 } }, undefined, {
       onprogress: (p) => void progress.push(p.message ?? ""),
       resetTimeoutOnProgress: true,
-    })) as CallToolResult;
+    });
+    await waitFor(
+      () => progress.includes("RUNNING: 1 of 2 results pages so far"),
+      60_000,
+      () => JSON.stringify(progress),
+    );
+    stack.providers.apify.release();
+    const result = (await pending) as CallToolResult;
     await client.close();
     expect(result.isError).toBeFalsy();
-    expect(progress.filter((m) => /RUNNING/.test(m)).length).toBeGreaterThanOrEqual(1);
     const metering = (result.structuredContent as { metering: { balance_credits: number; credits_charged: number } }).metering;
     expect(metering.credits_charged).toBeGreaterThan(0);
     expect(await stack.ledger.getWallet(stack.orgIds.beta!)).toMatchObject({ heldMicroCredits: 0n });
@@ -204,14 +213,16 @@ describe("Streamable HTTP MCP", () => {
 
   it("lets a paid call in flight settle on SIGTERM, then exits with no open hold", async () => {
     const stack = await startHttpStack();
-    stack.providers.apify.defaults.durationMs = 2_500;
+    // The run stands still until the server has begun to stop: the call is in flight at SIGTERM, whatever the machine's speed.
+    stack.providers.apify.behave({ durationMs: 300, holdAtItems: 1 });
     const client = await mcpClient(stack, stack.keys.acme!);
-    const pending = client.callTool({ name: "lead_signal_fetch", arguments: { query: "roofers Denver", max_results: 3 } }, undefined, {
+    const pending = client.callTool({ name: "lead_signal_fetch", arguments: { query: "roofers Denver", max_results: 20 } }, undefined, {
       resetTimeoutOnProgress: true,
     });
-    const deadline = Date.now() + 10_000;
-    while (stack.providers.apify.startedRuns().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await waitFor(() => stack.providers.apify.startedRuns().length === 1);
     stack.proc.kill("SIGTERM");
+    await waitFor(() => /HTTP server stopping/.test(stack.stderr()), 60_000, stack.stderr);
+    stack.providers.apify.release();
     const result = (await pending) as CallToolResult;
     expect(result.isError).toBeFalsy();
     expect(await stack.exited).toBe(0);

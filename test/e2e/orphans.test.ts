@@ -48,42 +48,50 @@ describe("HTTP instances on one ledger", () => {
     // SIGKILL the victim while its calls are at the provider.
     await waitFor(async () => (await ledger.openCalls()).filter((c) => c.state === "dispatched").length >= 12); // some of them the victim's
     victim.proc.kill("SIGKILL");
-    const killedAt = Date.now();
     const outcomes = await Promise.all(load);
     expect(
       outcomes.slice(0, 8).every((o) => o.ok),
       JSON.stringify(outcomes.slice(0, 8)),
     ).toBe(true);
-    // Nobody types reconcile: the survivor's next sweep takes them over (TTL 1 s + sweep 0.5 s, with room for a busy machine).
+    // Nobody types reconcile: the survivor's next sweep takes them over (TTL 1 s + sweep 0.5 s; how soon is the bench's business).
     await waitFor(
       async () => (await ledger.openCalls()).length === 0,
-      10_000,
+      60_000,
       () => `open calls left; survivor log:\n${survivor.stderr()}`,
     );
-    expect(Date.now() - killedAt).toBeLessThan(10_000);
     const resolved = await sqlRows(ledger, "SELECT error_message AS why FROM tool_calls WHERE error_message IS NOT NULL");
     const takenOver = resolved.filter((r) => /orphaned: its server in_\S+ \(pid \d+ on .+\) has exited/.test(String(r.why)));
     expect(takenOver.length, JSON.stringify(resolved)).toBeGreaterThanOrEqual(4);
     // The sweep logs once it has gone through every call (its last settle may land before the line is written).
     await waitFor(
       () => /orphan sweep: reconciled calls left open/.test(survivor.stderr()),
-      10_000,
+      60_000,
       () => survivor.stderr(),
     );
     await assertNothingLost(ledger, providers.sim, "after the kill");
-  }, 60_000);
+  });
 
   it("a live instance's long Apify run is left to it by other instances' sweeps and by reconcile, past the TTL", async () => {
     const providers = await startProviders({ env: QUICK });
-    providers.apify.defaults.durationMs = 8_000; // its one results page, and the run's end, after 8 s: eight TTLs
+    providers.apify.defaults.holdAtItems = 0; // the run goes on, with no results page, until the test releases it
     const key = await withKey(providers, "100");
     const [owner, other] = await Promise.all([spawnHttpServer(providers.env), spawnHttpServer(providers.env)]);
     const ledger = await openTestLedger(providers.target);
     const running = callToolOverHttp(owner.url, key, "lead_signal_fetch", { query: "roofers Denver", max_results: 5 });
     await waitFor(async () => (await ledger.openCalls())[0]?.providerRefs.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the TTL, with the other instance sweeping every ~0.5 s
+    const [call] = await ledger.openCalls();
+    // Past the TTL: the other instance has swept at least once after the call was older than a TTL.
+    const [{ id: otherId }] = (await sqlRows(ledger, `SELECT id FROM instances WHERE pid = ${other.proc.pid}`)) as [{ id: string }];
+    const sweptPastTtl = async () =>
+      (
+        await sqlRows(
+          ledger,
+          `SELECT id FROM reconcile_runs WHERE source = 'sweep' AND instance_id = '${otherId}' AND finished_at > ${call!.createdAt + 1_000}`,
+        )
+      ).length > 0;
+    await waitFor(sweptPastTtl, 60_000, () => other.stderr());
     const { stdout } = await cliRunner(providers.env)("reconcile", "--json");
-    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ action: "left_to_owner", note: match.stringMatching(/is alive \(heartbeat 0 s ago\)/) })]);
+    expect(JSON.parse(stdout)).toEqual([expect.objectContaining({ action: "left_to_owner", note: match.stringMatching(/is alive \(heartbeat \d+ s ago\)/) })]);
     const standing = await instances(providers);
     expect(standing).toEqual(
       expect.arrayContaining([
@@ -91,17 +99,18 @@ describe("HTTP instances on one ledger", () => {
         expect.objectContaining({ pid: other.proc.pid, open_calls: 0, status: "alive" }),
       ]),
     );
+    providers.apify.release();
     expect(await running).toEqual({ ok: true, code: "ok" });
     const run = providers.apify.startedRuns()[0]!;
     expect(run.status).toBe("SUCCEEDED");
     expect(await ledger.openCalls()).toEqual([]);
     expect(other.stderr()).not.toMatch(/reconciled calls left open/);
     await assertInvariants(ledger);
-  }, 60_000);
+  });
 
   it("`ecn-mcp instances` shows a killed instance as dead with its open calls, and a cleanly stopped one not at all", async () => {
     const providers = await startProviders();
-    providers.apify.defaults.durationMs = 60_000;
+    providers.apify.defaults.holdAtItems = 0; // still running when its server is killed, however slow the machine
     const key = await withKey(providers, "100");
     const [stopped, killed] = await Promise.all([spawnHttpServer(providers.env), spawnHttpServer(providers.env)]);
     const ledger = await openTestLedger(providers.target);
@@ -113,5 +122,5 @@ describe("HTTP instances on one ledger", () => {
     await pending;
     const standing = await instances(providers);
     expect(standing).toEqual([expect.objectContaining({ pid: killed.proc.pid, open_calls: 1, status: "dead", why: match.stringMatching(/has exited/) })]);
-  }, 60_000);
+  });
 });

@@ -79,7 +79,8 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   await ledger.checkWritable(NOW);
   await ledger.recordRefusal(beta.id, "profile_draft", "insufficient_credits", NOW);
   await ledger.heartbeatInstance({ id: "in_1", host: "box", pid: 4242, pidScope: null, pidStart: "77", kind: "http", startedAt: NOW, heartbeatAt: NOW });
-  await ledger.startSession({ idHash: "a".repeat(64), orgId: acme.id, keyId: "key_1", createdAt: NOW, expiresAt: NOW + 3_600_000 });
+  await ledger.startSession({ idHash: "a".repeat(64), orgId: acme.id, keyId: "key_1", operatorBinding: null, createdAt: NOW, expiresAt: NOW + 3_600_000 });
+  await ledger.startSession({ idHash: "c".repeat(64), orgId: null, keyId: null, operatorBinding: "b".repeat(64), createdAt: NOW, expiresAt: NOW + 3_600_000 });
   await ledger.recordReconcile({ id: "rec_1", source: "command", instanceId: null, finishedAt: NOW, summary: { examined: 3, left_running: 3 } });
   await ledger.recordUsageSnapshot({ id: "us_1", provider: "openrouter", takenAt: NOW, usageNanoUsd: 123_456_789n, reason: "server_start" });
 }

@@ -40,7 +40,8 @@ describe("PostgreSQL goes away and comes back", () => {
       }).catch(() => null);
       if (!response) return "connection_lost";
       const text = await response.text();
-      if (response.status !== 200) return (JSON.parse(text) as { error: { code: string } }).error.code;
+      // A failure before MCP (the key lookup, with the ledger down) is a JSON-RPC error whose message starts with our code.
+      if (response.status !== 200) return /^(\w+):/.exec((JSON.parse(text) as { error: { message: string } }).error.message)![1]!;
       return text.includes('"isError":true') ? /"text":"(\w+):/.exec(text)![1]! : "ok";
     };
 

@@ -109,7 +109,7 @@ describe("HTTP", () => {
     const auth = { authorization: `Bearer ${stack.keys.acme}` };
     const foreign = await mcpPost(stack.url, ping, { ...auth, origin: "https://evil.example" });
     expect(foreign.status).toBe(403);
-    expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe("forbidden_origin");
+    expect(((await foreign.json()) as { error: { message: string } }).error.message).toMatch(/^forbidden_origin: /);
     expect((await mcpPost(stack.url, ping, { ...auth, origin: "https://app.example.com" })).status).toBe(200);
     expect((await mcpPost(stack.url, ping, auth)).status).toBe(200);
   });
@@ -148,5 +148,43 @@ describe("HTTP", () => {
       `Bearer resource_metadata="${stack.url}/.well-known/oauth-protected-resource/mcp", scope="tools:free tools:paid"`,
     );
     expect(((await keyless.json()) as { error: { message: string } }).error.message).toMatch(/connect with OAuth.*Authorization: Bearer <key>/);
+  });
+
+  it("answers a failure before MCP on /mcp as a JSON-RPC error with the same status and headers; REST routes keep their REST bodies", async () => {
+    const stack = await startHttpStack({
+      env: { ECN_ALLOWED_ORIGINS: "https://app.example.com", ECN_HTTP_RATE_LIMIT: "3", ECN_HTTP_BODY_LIMIT_BYTES: "2048" },
+    });
+    const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+    const auth = { authorization: `Bearer ${stack.keys.acme}` };
+    const jsonRpcError = (code: number, ours: string) => ({
+      jsonrpc: "2.0",
+      error: { code, message: match.stringMatching(new RegExp(`^${ours}: `)) },
+      id: null,
+    });
+
+    const keyless = await mcpPost(stack.url, ping);
+    expect([keyless.status, keyless.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="ecn-mcp"']);
+    expect(await keyless.json()).toEqual(jsonRpcError(-32000, "unauthorized"));
+    const wrongKey = await mcpPost(stack.url, ping, { authorization: "Bearer ecn_sk_not-a-key-at-all" });
+    expect([wrongKey.status, await wrongKey.json()]).toEqual([401, jsonRpcError(-32000, "unauthorized")]);
+    const foreign = await mcpPost(stack.url, ping, { ...auth, origin: "https://evil.example" });
+    expect([foreign.status, await foreign.json()]).toEqual([403, jsonRpcError(-32000, "forbidden_origin")]);
+    const big = await mcpPost(stack.url, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { pad: "x".repeat(4096) } }), auth);
+    expect([big.status, await big.json()]).toEqual([413, jsonRpcError(-32600, "payload_too_large")]);
+    const get = await fetch(`${stack.url}/mcp`, { headers: auth });
+    expect([get.status, get.headers.get("allow"), await get.json()]).toEqual([405, "POST", jsonRpcError(-32000, "method_not_allowed")]);
+    // Three requests a minute with this key (the body too large and the GET were two): the next is refused, saying when to retry.
+    expect((await mcpPost(stack.url, ping, auth)).status).toBe(200);
+    const limited = await mcpPost(stack.url, ping, auth);
+    expect([limited.status, Number(limited.headers.get("retry-after")) > 0, await limited.json()]).toEqual([429, true, jsonRpcError(-32000, "rate_limited")]);
+
+    const rest = await fetch(`${stack.url}/api/v1/credits/wallet/`);
+    expect([rest.status, rest.headers.get("www-authenticate"), await rest.json()]).toEqual([
+      401,
+      'Bearer realm="ecn-mcp"',
+      { error: { code: "unauthorized", message: match.stringMatching(/^send an API key/) } },
+    ]);
+    const restLimited = await stack.get("/api/v1/credits/wallet/", stack.keys.acme);
+    expect([restLimited.status, ((await restLimited.json()) as { error: { code: string } }).error.code]).toEqual([429, "rate_limited"]);
   });
 });

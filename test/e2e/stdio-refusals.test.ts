@@ -81,7 +81,10 @@ describe("provider failures", () => {
     stack.sim.behave({ fail: { status, message, retryAfterSeconds: status === 429 ? 7 : undefined } });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(${status}\\): ${message}`));
+    expect(textOf(result)).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(HTTP ${status}; reference perr_[0-9a-f]{8}\\)`));
+    // OpenRouter's own words are for the operator's log only.
+    expect(textOf(result)).not.toContain(message);
+    expect(stack.stderr()).toContain(`provider_said="${message}"`);
     expect(textOf(result)).toContain("Nothing was charged");
     if (status === 429) expect(textOf(result)).toContain("Retry after 7 s");
     // One request: the client's automatic retries are off so none goes unmetered.
@@ -99,8 +102,9 @@ describe("provider failures", () => {
   });
 
   it("a timeout after the generation started is priced from the generation endpoint", async () => {
-    const stack = await startStack({ credits: "10", env: { ECN_PROVIDER_TIMEOUT_MS: "700" } });
-    stack.sim.behave({ stallMs: 5_000 });
+    // The response begins at once (the generation id is known), then stalls until the client gives up: only the timeout ends it.
+    const stack = await startStack({ credits: "10", env: { ECN_PROVIDER_TIMEOUT_MS: "5000" } });
+    stack.sim.behave({ stallMs: 600_000 });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: the OpenRouter request was cancelled or timed out\. The provider reported what the partial work cost/);
     const [request] = stack.sim.paidRequests();
@@ -116,7 +120,7 @@ describe("provider failures", () => {
 
   it("a timeout before any response leaves the call unknown with its hold, for the reconciler", async () => {
     const stack = await startStack({ credits: "10", env: { ECN_PROVIDER_TIMEOUT_MS: "700" } });
-    stack.sim.behave({ latencyMs: 5_000 });
+    stack.sim.behave({ latencyMs: 600_000 }); // no response at all: only the timeout ends it
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: the OpenRouter request was cancelled or timed out\. .*hold of 1 credits stays/);
     expect(await rows(stack, "SELECT state FROM tool_calls")).toEqual([{ state: "unknown" }]);
@@ -130,7 +134,7 @@ describe("provider failures", () => {
     const controller = new AbortController();
     const pending = stack.client.callTool({ name: "profile_draft", arguments: PROFILE_ARGS }, undefined, { signal: controller.signal });
     await waitFor(() => stack.sim.paidRequests().length === 1 && stack.sim.paidRequests()[0]!.generationId !== null);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(async () => (await stack.ledger.openCalls())[0]?.providerRefs.length === 1); // the server has the generation id
     controller.abort("user pressed stop");
     await expect(pending).rejects.toThrow();
     await waitFor(
@@ -147,7 +151,8 @@ describe("provider failures", () => {
     const stack = await startStack({ credits: "10" });
     stack.sim.behave({ inBandError: "upstream provider disconnected" });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
-    expect(textOf(result)).toMatch(/^provider_error: OpenRouter failed mid-response: upstream provider disconnected/);
+    expect(textOf(result)).toMatch(/^provider_error: OpenRouter failed mid-response \(502; reference perr_[0-9a-f]{8}\)/);
+    expect(stack.stderr()).toContain('provider_said="upstream provider disconnected"');
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(stack.sim.paidRequests()[0]!.billedUsd, 9);
     await assertOneEventPerRequest(stack);

@@ -1,16 +1,21 @@
 // A separate process placing and settling holds on a shared ledger (a file, or
 // a PostgreSQL database), for the cross-process concurrency test. Uses the
 // built ledger (dist/). With a key prefix, attempt i uses idempotency key
-// prefix + i, the same in every process.
+// prefix + i, the same in every process. It says "ready" once its ledger is
+// open and starts when its stdin says "go", so every worker starts together
+// however long each took to get ready.
+import { once } from "node:events";
 import { openLedger } from "../../dist/ledger/index.js";
 
-const [targetJson, orgId, attemptsText, holdText, chargeText, startAtText, keyPrefix] = process.argv.slice(2);
+const [targetJson, orgId, attemptsText, holdText, chargeText, keyPrefix] = process.argv.slice(2);
 const attempts = Number(attemptsText);
 const hold = BigInt(holdText);
 const charge = BigInt(chargeText);
 const ledger = await openLedger(JSON.parse(targetJson));
 
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAtText) - Date.now())));
+process.stdout.write("ready\n");
+await once(process.stdin, "data");
+process.stdin.pause();
 
 const placed = [];
 const existing = [];
@@ -49,7 +54,7 @@ for (let i = 0; i < attempts; i++) {
 }
 for (const id of open) await settle(id);
 await ledger.close();
-process.stdout.write(JSON.stringify({ placed, existing, refusals }));
+process.stdout.write(JSON.stringify({ placed, existing, refusals }) + "\n");
 
 async function settle(callId) {
   await ledger.settleCall(

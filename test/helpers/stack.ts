@@ -166,11 +166,4 @@ export function rows(stack: { ledger: TestLedger }, text: string): Promise<Recor
   return sqlRows(stack.ledger, text);
 }
 
-/** Waits until `condition` holds (it may be async), polling every 25 ms; fails after `timeoutMs`, saying `describe()`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time${describe ? `: ${describe()}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from "./wait.js";

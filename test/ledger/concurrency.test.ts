@@ -2,14 +2,47 @@
  * Several processes, each with its own connection, placing holds on one
  * wallet at once: no overspend, every success charged exactly once.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import type { LedgerTarget } from "../../src/ledger/index.js";
 import { assertInvariants, freshTarget, sqlRows, tempLedger } from "../helpers/store.js";
+import { waitFor } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const WORKER = resolve(import.meta.dirname, "../helpers/hold-worker.mjs");
+
+interface WorkerResult {
+  placed: string[];
+  existing: string[];
+  refusals: Record<string, number>;
+}
+
+/** Hold workers, one process each, started together once every one of them has its ledger open. */
+async function raceWorkers(processes: number, target: LedgerTarget, args: string[]): Promise<WorkerResult[]> {
+  const workers = Array.from({ length: processes }, () => {
+    const proc = spawn(process.execPath, [WORKER, JSON.stringify(target), ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => proc.once("exit", done));
+    return { proc, exited, stdout: () => stdout, stderr: () => stderr };
+  });
+  await waitFor(
+    () => workers.every((w) => w.stdout().startsWith("ready\n")),
+    undefined,
+    () => workers.map((w) => w.stderr()).join("\n"),
+  );
+  for (const worker of workers) worker.proc.stdin.end("go\n");
+  return Promise.all(
+    workers.map(async (worker) => {
+      expect(await worker.exited, worker.stderr()).toBe(0);
+      return JSON.parse(worker.stdout().slice("ready\n".length)) as WorkerResult;
+    }),
+  );
+}
 
 describe("holds across processes", () => {
   it("never overspends a wallet and charges every success once", async () => {
@@ -18,14 +51,7 @@ describe("holds across processes", () => {
     await ledger.grantCredits(org.id, 10_000_000n, "race", Date.now()); // 10 credits
     const processes = 4;
     const attempts = 25; // 100 attempts of a 1-credit hold, each settling at 0.6 credits
-    const startAt = String(Date.now() + 1_500);
-    const results = await Promise.all(
-      Array.from({ length: processes }, () =>
-        run(process.execPath, [WORKER, JSON.stringify(target), org.id, String(attempts), "1000000", "600000", startAt]).then(
-          ({ stdout }) => JSON.parse(stdout) as { placed: string[]; refusals: Record<string, number> },
-        ),
-      ),
-    );
+    const results = await raceWorkers(processes, target, [org.id, String(attempts), "1000000", "600000"]);
     const placed = results.flatMap((r) => r.placed);
     const refused = results.reduce((sum, r) => sum + Object.values(r.refusals).reduce((a, b) => a + b, 0), 0);
     expect(placed.length + refused).toBe(processes * attempts);
@@ -50,14 +76,7 @@ describe("holds across processes", () => {
     await ledger.grantCredits(org.id, 1_000_000_000n, "keys", Date.now());
     const processes = 4;
     const keys = 25;
-    const startAt = String(Date.now() + 1_500);
-    const results = await Promise.all(
-      Array.from({ length: processes }, () =>
-        run(process.execPath, [WORKER, JSON.stringify(target), org.id, String(keys), "1000000", "600000", startAt, "same-"]).then(
-          ({ stdout }) => JSON.parse(stdout) as { placed: string[]; existing: string[]; refusals: Record<string, number> },
-        ),
-      ),
-    );
+    const results = await raceWorkers(processes, target, [org.id, String(keys), "1000000", "600000", "same-"]);
     const placed = results.flatMap((r) => r.placed);
     expect(results.flatMap((r) => Object.keys(r.refusals))).toEqual([]);
     expect(placed.length).toBe(keys); // one call per key, whichever process got there first

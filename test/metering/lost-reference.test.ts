@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 import { AT_ONCE, startInProcess } from "../helpers/in-process.js";
+import { waitFor } from "../helpers/wait.js";
 
 describe("a billed request whose reference never arrived", () => {
   it("is charged the call's hold as an estimate, which covers what the provider billed", async () => {
@@ -19,7 +20,7 @@ describe("a billed request whose reference never arrived", () => {
     const [open] = await stack.ledger.openCalls();
     expect(open).toMatchObject({ state: "unknown", providerRefs: [] });
     // The provider went on and billed the request; the caller never saw its id.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await waitFor(() => stack.sim.working() === 0);
     const [billed] = stack.sim.paidRequests();
     expect(billed!.generationId).not.toBeNull();
     expect(billed!.billedUsd).toBeGreaterThan(0);

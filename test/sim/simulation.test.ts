@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EcnError } from "../../src/errors.js";
 import { TEST_SEED } from "../helpers/seeded.js";
+import { waitFor } from "../helpers/wait.js";
 import { AT_ONCE } from "../helpers/in-process.js";
 import { assertBilledRequestsCharged } from "../helpers/billing.js";
 import { STORE, tempLedger, type TestLedger } from "../helpers/store.js";
@@ -283,7 +284,8 @@ describe("seeded fault simulation", () => {
     }
 
     // Everything left open is resolvable, and then the provider's view and the ledger's agree.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Requests the provider works on after their caller gave up are billed first.
+    await waitFor(() => openrouterSim.working() === 0 && apifySim.startedRuns().every((run) => /^(SUCCEEDED|FAILED|TIMED-OUT|ABORTED)$/.test(run.status)));
     await reconciler.run(AT_ONCE);
     expect(await ledger.openCalls(), `seed ${SEED}`).toEqual([]);
     expect(await ledger.checkInvariants(), `seed ${SEED}`).toEqual([]);

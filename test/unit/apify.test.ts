@@ -43,13 +43,18 @@ const startCalls = () => sim.requests.filter((r) => r.method === "POST" && /^\/v
 
 describe("Apify adapter", () => {
   it("returns the run's items and charges exactly usageTotalUsd, reporting the run id first and progress while it goes", async () => {
-    sim.behave({ durationMs: 600, items: 10 });
+    // The run stands at half way until three progress reports have come, however slow the polls.
+    sim.behave({ durationMs: 600, items: 10, holdAtItems: 5 });
     let statusWhenStarted: string | undefined;
     const req = request({
       onRunStarted: async (id) => {
         statusWhenStarted = sim.runs.get(id)?.status;
       },
     });
+    req.onProgress = async (p) => {
+      req.progress.push(p);
+      if (req.progress.length >= 3) sim.release();
+    };
     const write = vi.spyOn(process.stdout, "write");
     let result;
     try {
@@ -114,7 +119,8 @@ describe("Apify adapter", () => {
     const failure = await apify.runActor(request({ maxTotalChargeUsd: 0.4 })).catch((e: unknown) => e);
     expect(failure).toMatchObject({
       billing: "none",
-      message: match.stringMatching(/Apify refused the run \(400 invalid-input\): Maximum cost per run is less than the allowed minimum of \$0\.50/),
+      message: match.stringMatching(/^Apify refused the run \(HTTP 400, invalid-input; reference perr_[0-9a-f]{8}\)$/),
+      details: { report: { provider: "apify", said: match.stringMatching(/Maximum cost per run is less than the allowed minimum of \$0\.50/) } },
     });
     expect(sim.runs.size).toBe(before);
   });
@@ -136,7 +142,7 @@ describe("Apify adapter", () => {
   });
 
   it("aborting the signal aborts the run on Apify and returns ABORTED with the partial cost", async () => {
-    sim.behave({ durationMs: 3000, items: 30 });
+    sim.behave({ durationMs: 3000, items: 30, holdAtItems: 3 }); // it stands at three pages until aborted
     const controller = new AbortController();
     const req = request({
       signal: controller.signal,
@@ -173,8 +179,9 @@ describe("Apify adapter", () => {
     expect(failure).toMatchObject({
       provider: "apify",
       billing: "none",
-      details: { status: 402 },
-      message: "Apify refused the run (402 not-enough-usage-to-run-paid-actor): You do not have enough usage left",
+      details: { status: 402, report: { provider: "apify", said: "You do not have enough usage left" } },
+      // Apify's words are provider text: they go to the operator's log under the reference, not into our message.
+      message: match.stringMatching(/^Apify refused the run \(HTTP 402, not-enough-usage-to-run-paid-actor; reference perr_[0-9a-f]{8}\)$/),
     });
     expect(sim.startedRuns().length).toBe(before);
     expect(startCalls().at(-1)!.status).toBe(402);
@@ -213,7 +220,7 @@ describe("Apify adapter", () => {
 
   it("when Apify goes away mid-run the failure keeps the run id and says the cost is unknown", async () => {
     const lonely = await startApifySimulator();
-    lonely.behave({ durationMs: 5000 });
+    lonely.behave({ durationMs: 5000, holdAtItems: 0 }); // still running when Apify goes away
     const provider = createApify({ token: lonely.token, baseUrl: lonely.baseUrl, readRetryDelayMs: 5 });
     let runId = "";
     const failure = await provider
@@ -226,7 +233,7 @@ describe("Apify adapter", () => {
   });
 
   it("if recording the run id fails, the run is aborted and the failure carries its id", async () => {
-    sim.behave({ durationMs: 3000 });
+    sim.behave({ durationMs: 3000, holdAtItems: 0 }); // still running when the abort comes
     const failure = await apify.runActor(request({ onRunStarted: async () => Promise.reject(new Error("ledger is locked")) })).catch((e: unknown) => e);
     expect(failure).toMatchObject({ billing: "unknown", message: match.stringMatching(/ledger is locked/) });
     const runId = (failure as ProviderFailure).details.providerRef!;

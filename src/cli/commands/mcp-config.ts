@@ -1,48 +1,55 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { Config } from "../../config.js";
 import { ConfigError } from "../../errors.js";
-import { clientBlock, clientConfigPath, MCP_CLIENTS, mergedConfig, type McpClient } from "../mcp-clients.js";
-import { currentConfig, reportFailure } from "../runner.js";
+import { clientBlock, clientConfigPath, MCP_CLIENTS, type McpClient, type ServerEntry } from "../mcp-clients.js";
+import { reportFailure, withSandbox } from "../runner.js";
 import { VERBS } from "../verbs.js";
 
 interface Options {
   client: string;
   org?: string;
   write?: boolean;
+  sandbox?: boolean;
 }
 
 /** This CLI's entry script, by absolute path (dist/cli/main.js beside this file's folder). */
 const MAIN_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "main.js");
 
-/** The ledger setting the printed block carries: the same store this command sees, so the server finds the same wallets. */
-function ledgerEnv(config: Config): Record<string, string> {
-  // A database URL holds a password: it is written to the client's file with --write, never printed.
-  return config.databaseUrl ? { ECN_DATABASE_URL: config.databaseUrl } : { ECN_DB_PATH: resolve(config.dbPath) };
+/** The server entry this command describes: the live server, or the sandbox beside it under its own name. */
+interface Described {
+  name: string;
+  entry: ServerEntry;
+  /** The same entry with secrets masked, for printing. */
+  shown: ServerEntry;
+  advice: string;
 }
 
-function readJson(path: string): Record<string, unknown> {
-  if (!existsSync(path)) return {};
-  const text = readFileSync(path, "utf8");
-  if (text.trim() === "") return {};
-  const parsed = JSON.parse(text) as unknown;
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new ConfigError(`${path} is not a JSON object; fix or move it first`);
-  return parsed as Record<string, unknown>;
-}
-
-function writeConfig(path: string, next: Record<string, unknown>): string | null {
-  mkdirSync(dirname(path), { recursive: true });
-  let backup: string | null = null;
-  if (existsSync(path)) {
-    backup = `${path}.bak-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-    copyFileSync(path, backup);
+/** sandboxLedger: where the sandbox server keeps its ledger (used only in the sandbox). */
+function describeServer(config: Config, org: string, sandboxLedger: string): Described {
+  if (config.sandbox) {
+    // The sandbox server finds its own ledger beside the live file's default place (never ECN_DATABASE_URL): no secret to carry.
+    const entry = { command: process.execPath, args: [MAIN_SCRIPT, "stdio", "--sandbox"], env: { ECN_ORG: org, ECN_DB_PATH: resolve(config.dbPath) } };
+    return {
+      name: "ecn-mcp-sandbox",
+      entry,
+      shown: entry,
+      advice:
+        `SANDBOX: this block runs the server with simulated providers and the sandbox ledger ${sandboxLedger}: ` +
+        "no keys, no real money, not the live ledger. For the live server, run mcp-config without ECN_SANDBOX=1 or --sandbox.",
+    };
   }
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, JSON.stringify(next, null, 2) + "\n", { mode: 0o600 });
-  renameSync(temporary, path);
-  return backup;
+  // A database URL holds a password: it is written to the client's file with --write, never printed.
+  const ledger: Record<string, string> = config.databaseUrl ? { ECN_DATABASE_URL: config.databaseUrl } : { ECN_DB_PATH: resolve(config.dbPath) };
+  const entry = { command: process.execPath, args: [MAIN_SCRIPT, "stdio"], env: { ECN_ORG: org, ...ledger } };
+  const masked: Record<string, string> = config.databaseUrl ? { ECN_DATABASE_URL: "<ECN_DATABASE_URL, written with --write>" } : {};
+  return {
+    name: "ecn-mcp",
+    entry,
+    shown: { ...entry, env: { ...entry.env, ...masked } },
+    advice: "Paid tools need your provider keys in this block's env: add OPENROUTER_API_KEY and APIFY_API_TOKEN (not printed here: they are secrets).",
+  };
 }
 
 export function register(program: Command): void {
@@ -51,6 +58,7 @@ export function register(program: Command): void {
     .option("--client <client>", `the MCP client: ${MCP_CLIENTS.join(", ")}`, "claude-desktop")
     .option("--org <org>", "the organisation the server acts for (ECN_ORG)")
     .option("--write", "add the block to the client's config file (the old file is kept as a backup)")
+    .option("--sandbox", "a block for the sandbox server (simulated providers, sandbox ledger), named ecn-mcp-sandbox (same as ECN_SANDBOX=1)")
     .description(VERBS["mcp-config"].summary)
     .action(async (options: Options) => {
       try {
@@ -58,25 +66,29 @@ export function register(program: Command): void {
           throw new ConfigError(`--client must be one of ${MCP_CLIENTS.join(", ")} (got ${JSON.stringify(options.client)})`);
         }
         const client = options.client as McpClient;
-        const config = await currentConfig();
-        const env: Record<string, string> = { ECN_ORG: options.org ?? config.org, ...ledgerEnv(config) };
-        const entry = { command: process.execPath, args: [MAIN_SCRIPT, "stdio"], env };
-        const shown = { ...entry, env: { ...env, ...(env.ECN_DATABASE_URL ? { ECN_DATABASE_URL: "<ECN_DATABASE_URL, written with --write>" } : {}) } };
-        console.log(JSON.stringify(clientBlock(client, shown), null, 2));
-        console.error(
-          "Paid tools need your provider keys in this block's env: add OPENROUTER_API_KEY and APIFY_API_TOKEN (not printed here: they are secrets).",
-        );
+        const config = await withSandbox(options);
+        // config.js is loaded by now (withSandbox read the configuration): importing it again costs nothing.
+        const sandboxLedger = config.sandbox ? (await import("../../config.js")).sandboxDbPath(resolve(config.dbPath)) : "";
+        const server = describeServer(config, options.org ?? config.org, sandboxLedger);
+        const [listKey, servers] = Object.entries(clientBlock(client, server.name, server.shown))[0]!;
+        console.log(JSON.stringify({ [listKey]: servers }, null, 2));
+        console.error(server.advice);
         if (!options.write) return;
+        // The JSONC editor loads for --write only, not in every start of the CLI (the stdio server included).
+        const { checkServerList, readClientConfig, withValue, writeClientConfig } = await import("../client-config-file.js");
         const path = clientConfigPath(client, { platform: process.platform, appData: config.appDataDir, cwd: process.cwd() });
-        const existing = readJson(path);
-        const [listKey] = Object.keys(clientBlock(client, entry));
-        const before = (existing[listKey!] as Record<string, unknown> | undefined)?.["ecn-mcp"];
+        const file = readClientConfig(path);
+        checkServerList(file, listKey);
+        const before = (file.value[listKey] as Record<string, unknown> | undefined)?.[server.name];
         // Shown before it is written; the database URL (it holds a password) stays masked.
-        console.error(`Changing ${path}, ${listKey}."ecn-mcp":`);
-        console.error(`- ${before === undefined ? "(no ecn-mcp server yet)" : "(the ecn-mcp server there now is replaced)"}`);
-        console.error(`+ ${JSON.stringify(clientBlock(client, shown)[listKey!]!["ecn-mcp"])}`);
-        const backup = writeConfig(path, mergedConfig(existing, clientBlock(client, entry)));
-        console.error(`Wrote the ecn-mcp server into ${path}${backup ? ` (the previous file is kept as ${backup})` : ""}. Restart ${client} to load it.`);
+        console.error(`Changing ${path}${file.target !== path ? ` (a link to ${file.target})` : ""}, ${listKey}.${JSON.stringify(server.name)}:`);
+        console.error(`- ${before === undefined ? `(no ${server.name} server yet)` : `(the ${server.name} server there now is replaced)`}`);
+        console.error(`+ ${JSON.stringify(servers[server.name])}`);
+        const entry = clientBlock(client, server.name, server.entry)[listKey]![server.name];
+        const backup = writeClientConfig(file, withValue(file, [listKey, server.name], entry));
+        console.error(
+          `Wrote the ${server.name} server into ${path}${backup ? ` (the previous file is kept as ${backup})` : ""}. Restart ${client} to load it.`,
+        );
       } catch (error) {
         reportFailure(error);
       }

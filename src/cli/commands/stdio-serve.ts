@@ -3,7 +3,7 @@ import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
 import { startSweeps } from "./reconcile.js";
-import { reportFailure, withSandbox } from "../runner.js";
+import { EXIT, reportFailure, withSandbox } from "../runner.js";
 
 /** What a sandbox organisation is topped up to at start when its wallet is empty. */
 const SANDBOX_CREDITS = 1_000_000_000n; // 1,000 credits
@@ -41,7 +41,8 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
         return org;
       },
     });
-    await serveStdio({
+    // A message that could not be read or answered ends the server with a failure the client's log shows.
+    const end = await serveStdio({
       server,
       metering,
       logger,
@@ -52,6 +53,7 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
         await opened.close();
       },
     });
+    if (end === "unreadable_input") process.exitCode = EXIT.refused;
   } catch (error) {
     await app?.close().catch(() => undefined);
     reportFailure(error);

@@ -56,7 +56,9 @@ export async function runDemo(config: Config, options: DemoOptions = {}): Promis
   // A database the demo does not own gets an organisation of its own, so earlier runs and other data stay apart.
   const orgName = options.databaseUrl ? `${DEMO_ORG}-${Date.now().toString(36)}` : DEMO_ORG;
   const [openrouter, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
-  apify.defaults.durationMs = 3_000;
+  // The simulated run stands at its first results page until the demo has shown that progress, then goes on:
+  // the progress line appears however fast or slow the machine is.
+  Object.assign(apify.defaults, { durationMs: 1_500, holdAtItems: 1 });
   const ledger = await openLedger(target);
   let client: Client | undefined;
   try {
@@ -86,7 +88,10 @@ export async function runDemo(config: Config, options: DemoOptions = {}): Promis
     for (const [i, step] of DEMO_STEPS.entries()) {
       console.log(`${i + 1}. ${step.title}`);
       const result = (await client.callTool({ name: step.tool, arguments: step.args }, undefined, {
-        onprogress: (p) => console.log(`   … ${p.message ?? p.progress}`),
+        onprogress: (p) => {
+          console.log(`   … ${p.message ?? p.progress}`);
+          if (p.progress > 0) apify.release();
+        },
         resetTimeoutOnProgress: true,
       })) as CallToolResult;
       if (result.isError) throw new Error(`${step.tool} failed: ${firstText(result)}`);

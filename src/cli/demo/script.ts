@@ -23,7 +23,7 @@ export const DEMO_STEPS = [
   {
     title: "Fetch lead signals (paid Apify actor run, with progress)",
     tool: "lead_signal_fetch",
-    args: { query: "apartment complexes Austin roof replacement", max_results: 8 },
+    args: { query: "apartment complexes Austin roof replacement", max_results: 20 },
   },
   {
     title: "Search building permits (free public data, Socrata)",

@@ -115,8 +115,9 @@ const addRefusal = statement(
 
 const insertSession = statement(
   "insert_dashboard_session",
-  "INSERT INTO dashboard_sessions (id_hash, org_id, key_id, created_at, expires_at) VALUES (@idHash, @orgId, @keyId, @createdAt, @expiresAt)",
-  { idHash: p.text, orgId: p.textOrNull, keyId: p.textOrNull, createdAt: p.int, expiresAt: p.int },
+  `INSERT INTO dashboard_sessions (id_hash, org_id, key_id, operator_binding, created_at, expires_at)
+   VALUES (@idHash, @orgId, @keyId, @operatorBinding, @createdAt, @expiresAt)`,
+  { idHash: p.text, orgId: p.textOrNull, keyId: p.textOrNull, operatorBinding: p.textOrNull, createdAt: p.int, expiresAt: p.int },
 );
 /** A session whose key was revoked is no session: the join drops it. */
 const liveSession = statement(
@@ -128,6 +129,8 @@ const liveSession = statement(
 );
 export const endSession = idempotentStatement("delete_dashboard_session", "DELETE FROM dashboard_sessions WHERE id_hash = @idHash", { idHash: p.text });
 const pruneSessions = statement("prune_dashboard_sessions", "DELETE FROM dashboard_sessions WHERE expires_at <= @now", { now: p.int });
+// Not an idempotentStatement: its caller reads how many it ended, which a resend would count as 0.
+const endAllSessions = statement("delete_all_dashboard_sessions", "DELETE FROM dashboard_sessions", {});
 
 const insertRun = statement(
   "insert_reconcile_run",
@@ -156,6 +159,11 @@ export function* recordRefusal(orgId: string, feature: Feature, code: RefusalDay
 export function* startSession(session: DashboardSession): Script<void> {
   yield* run(pruneSessions, { now: session.createdAt });
   yield* run(insertSession, { ...session });
+}
+
+/** Ends every dashboard session, the operator's and the tenants'; how many there were. */
+export function* revokeAllSessions(): Script<number> {
+  return yield* run(endAllSessions);
 }
 
 export function* findSession(idHash: string, now: number): Script<DashboardSession | null> {

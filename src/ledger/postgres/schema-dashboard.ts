@@ -42,6 +42,7 @@ export const dashboardSessions = pgTable("dashboard_sessions", {
   idHash: text("id_hash").primaryKey(),
   orgId: text("org_id").references(() => orgs.id),
   keyId: text("key_id"),
+  operatorBinding: text("operator_binding"),
   createdAt: ms("created_at").notNull(),
   expiresAt: ms("expires_at").notNull(),
 });

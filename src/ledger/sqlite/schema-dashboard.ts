@@ -47,12 +47,19 @@ export const refusalsDaily = sqliteTable(
 /**
  * Dashboard sign-ins. The cookie holds a random session id; only its hash is
  * stored, with who signed in: the operator (no org) or an API key's org. A
- * revoked key ends its sessions at the next request.
+ * revoked key ends its sessions at the next request; a changed or unset
+ * operator token ends the operator's.
  */
 export const dashboardSessions = sqliteTable("dashboard_sessions", {
   idHash: text("id_hash").primaryKey(),
   orgId: text("org_id").references(() => orgs.id),
   keyId: text("key_id"),
+  /**
+   * An operator session only: a keyed hash (HMAC-SHA256, keyed by the session id the cookie holds)
+   * of the credential that opened it. Checked on every request against the server's own
+   * ECN_ADMIN_TOKEN, so the session dies when the token changes or is unset.
+   */
+  operatorBinding: text("operator_binding"),
   createdAt: int("created_at").notNull(),
   expiresAt: int("expires_at").notNull(),
 });

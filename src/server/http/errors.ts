@@ -1,6 +1,9 @@
 /**
  * Every HTTP error is JSON `{error: {code, message}}` with the status that
- * fits, rendered in one place; a stack trace never leaves the process.
+ * fits, rendered in one place; a stack trace never leaves the process. On the
+ * MCP endpoint the same failure (a missing key, the rate limit, the ledger
+ * down, a body too large) is a JSON-RPC error instead, with the same status
+ * and headers and our code leading its message, so an MCP client shows it.
  */
 import type { ErrorRequestHandler, Response } from "express";
 import type { ErrorCode } from "../../errors.js";
@@ -19,8 +22,16 @@ export type HttpErrorCode =
   | "starting"
   | "internal";
 
+const MCP_ENDPOINT = /^\/mcp\/?$/;
+
+/** JSON-RPC's own codes where one fits; the rest are server errors (-32000), told apart by our code in the message. */
+const JSONRPC_CODE: Partial<Record<HttpErrorCode, number>> = { invalid_input: -32600, payload_too_large: -32600, internal: -32603 };
+
 export function sendError(res: Response, status: number, code: HttpErrorCode, message: string, headers: Record<string, string> = {}): void {
-  res.status(status).set(headers).json({ error: { code, message } });
+  const body = MCP_ENDPOINT.test(res.req.path)
+    ? { jsonrpc: "2.0", error: { code: JSONRPC_CODE[code] ?? -32000, message: `${code}: ${message}` }, id: null }
+    : { error: { code, message } };
+  res.status(status).set(headers).json(body);
 }
 
 const ECN_STATUS: Partial<Record<ErrorCode, number>> = {

@@ -97,7 +97,7 @@ export function dashboardRoutes(dashboard: Dashboard, viewers: Viewers, assets: 
     try {
       const token = typeof req.query.token === "string" ? req.query.token : "";
       if (!viewers.redeem(token)) return sendError(res, 401, "unauthorized", "this sign-in link was used already or has expired: run ecn-mcp dashboard again");
-      await viewers.startSession(res, req, { viewer: { kind: "operator" }, keyId: null });
+      await viewers.startSession(res, req, { viewer: { kind: "operator" }, keyId: null, via: "link" });
       res.redirect(303, "/dashboard/");
     } catch (error) {
       next(error);
