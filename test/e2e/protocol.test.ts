@@ -163,7 +163,11 @@ describe("HTTP", () => {
     });
 
     const keyless = await mcpPost(stack.url, ping);
-    expect([keyless.status, keyless.headers.get("www-authenticate")]).toEqual([401, 'Bearer realm="ecn-mcp"']);
+    // The challenge an OAuth client starts from: where this resource's metadata is (RFC 9728), and the scopes it takes.
+    expect([keyless.status, keyless.headers.get("www-authenticate")]).toEqual([
+      401,
+      `Bearer resource_metadata="${stack.url}/.well-known/oauth-protected-resource/mcp", scope="tools:free tools:paid"`,
+    ]);
     expect(await keyless.json()).toEqual(jsonRpcError(-32000, "unauthorized"));
     const wrongKey = await mcpPost(stack.url, ping, { authorization: "Bearer ecn_sk_not-a-key-at-all" });
     expect([wrongKey.status, await wrongKey.json()]).toEqual([401, jsonRpcError(-32000, "unauthorized")]);

@@ -100,6 +100,10 @@ describe("GET /healthz reports the ledger's real state", () => {
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(503);
       expect(await health.json()).toMatchObject({ status: "unavailable", ledger: "the disk reported an I/O error" });
+      // The authorization server keeps its signing keys in the ledger: it waits for the ledger, and says so, instead of stopping the server.
+      const metadata = await fetch(`${url}/.well-known/oauth-authorization-server`);
+      expect(metadata.status).toBe(503);
+      expect(await metadata.json()).toMatchObject({ error: { code: "ledger_unavailable" } });
       const response = await fetch(`${url}/mcp`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },

@@ -54,6 +54,11 @@ const SEED = `
       FROM generate_series(0, ${ORGS * 10 - 1}) i;
   INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at)
     SELECT 'key_' || i, 'org_' || (i % ${ORGS}), NULL, 'ecn_sk_', md5(i::text), 0 FROM generate_series(0, ${ORGS * 10 - 1}) i;
+  INSERT INTO connections (id, org_id, client_id, client_name, scope, day_cap_micro_credits, grant_id, signed_in_via, created_at)
+    SELECT 'conn_' || i, 'org_' || (i % ${ORGS}), 'client_' || i, 'app', 'tools:free', 1000, 'grant_' || i, 'api_key', i
+      FROM generate_series(0, ${ORGS * 10 - 1}) i;
+  INSERT INTO members (org_id, email, created_at)
+    SELECT 'org_' || (i % ${ORGS}), 'person' || i || '@example.com', 0 FROM generate_series(0, ${ORGS * 10 - 1}) i;
   ANALYZE;`;
 
 const week = { from: T0 + 30 * DAY, to: T0 + 37 * DAY };
@@ -66,6 +71,8 @@ const PLANS: { statement: string; cases: { params: Params; index: string }[] }[]
   { statement: "budget_for", cases: [{ params: { orgId: ORG, period: "day", feature: null }, index: "budgets_org_idx" }] },
   { statement: "list_budgets", cases: [{ params: { orgId: ORG }, index: "budgets_org_idx" }] },
   { statement: "list_api_keys", cases: [{ params: { orgId: ORG }, index: "api_keys_org_idx" }] },
+  { statement: "list_connections", cases: [{ params: { orgId: ORG, today: T0 }, index: "connections_org_idx" }] },
+  { statement: "list_members", cases: [{ params: { orgId: ORG }, index: "members_org_id_email_pk" }] },
   {
     statement: "recent_usage",
     cases: [

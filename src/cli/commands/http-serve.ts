@@ -10,6 +10,7 @@ import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
 import { ConfigError } from "../../errors.js";
+import { classifyFailure, logFailure } from "../../failures.js";
 import { reportFailure, withSandbox } from "../runner.js";
 import { dashboardParts } from "../dashboard-parts.js";
 import { startSweeps } from "./reconcile.js";
@@ -79,8 +80,8 @@ export async function http(options: HttpOptions): Promise<void> {
     if (!config.oauth.publicUrl && /^http:\/\/(0\.0\.0\.0|\[::\])/.test(running.url)) {
       app.logger.warn("listening on every address but ECN_PUBLIC_URL is not set: OAuth clients need the URL they reach this server at", { url: running.url });
     }
-    try {
-      oauth.current = await createOAuthServer({
+    const buildOAuth = () =>
+      createOAuthServer({
         publicUrl,
         oauth: config.oauth,
         ledger: app.ledger,
@@ -92,6 +93,11 @@ export async function http(options: HttpOptions): Promise<void> {
         },
         logger: app.logger,
       });
+    try {
+      // A ledger that cannot be written does not stop the server (it reports itself unhealthy): OAuth is retried at its next request.
+      await oauth.start(buildOAuth, (error) =>
+        logFailure(app.logger, classifyFailure(error), "the authorization server cannot start until the ledger can be written; its routes answer 503"),
+      );
     } catch (error) {
       await running.stop("the authorization server could not start");
       throw error;

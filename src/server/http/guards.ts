@@ -79,9 +79,13 @@ export function requireCaller(keys: ApiKeys, oauth: OAuthGate): RequestHandler {
       if (!bearer || bearer.startsWith(KEY_PREFIX)) {
         const caller = bearer ? await keys.authenticate(bearer) : null;
         if (!caller) {
+          const sendKey = "send an API key as `Authorization: Bearer <key>` (an operator creates keys with `ecn-mcp key create --org ORG`)";
+          // Only /mcp takes OAuth: the REST routes are for scripts, with a key.
           const why = header
             ? "the API key is wrong or revoked"
-            : "connect with OAuth (an MCP client does this by itself from this answer), or send an API key as `Authorization: Bearer <key>` (an operator creates keys with `ecn-mcp key create --org ORG`)";
+            : server
+              ? `connect with OAuth (an MCP client does this by itself from this answer), or ${sendKey}`
+              : sendKey;
           return refuse(why, !!header);
         }
         res.locals.caller = caller;
