@@ -10,6 +10,7 @@ import { FAILPOINTS, type Failpoint } from "./failpoints.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
 import { compareDecimal, MAX_MARKUP, MIN_CREDIT_USD_VALUE, ONE, parseDecimal, type Decimal } from "./money.js";
 import { registerSecrets } from "./redact.js";
+import { parseOtelHeaders, type OtelConfig } from "./telemetry/otel-settings.js";
 
 export interface Config {
   /** The SQLite ledger file (used when databaseUrl is not set). */
@@ -36,6 +37,10 @@ export interface Config {
   /** How long a provider reference the provider does not know stays open before its hold is charged (estimated). */
   unknownMaxAgeMs: number;
   logLevel: LogLevel;
+  /** How log lines are written: JSON lines, readable text, or (auto) text on a terminal and JSON otherwise. */
+  logFormat: LogFormat;
+  /** OpenTelemetry traces: exported to this OTLP collector, or off (null) without OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otel: OtelConfig | null;
   /** Windows' per-user application data folder (APPDATA), where some MCP clients keep their settings. */
   appDataDir: string | undefined;
   /** The sandbox (ECN_SANDBOX=1 or --sandbox): built-in simulated providers and a separate ledger. */
@@ -53,6 +58,10 @@ export interface Config {
     bodyLimitBytes: number;
     /** Requests per minute per API key. */
     rateLimitPerMinute: number;
+    /** Requests per minute per organisation, all its keys together. */
+    orgRateLimitPerMinute: number;
+    /** How long an idle keep-alive connection stays open. */
+    keepAliveMs: number;
     /** Bearer token for GET /metrics; /metrics is off without it. */
     metricsToken: string | undefined;
     /** The operator's token: reads every organisation in the dashboard and the REST API, never /mcp. */
@@ -62,6 +71,9 @@ export interface Config {
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["auto", "json", "text"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+export type { OtelConfig };
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -151,6 +163,14 @@ const schema = z
       .max(365 * 86_400_000)
       .default(7 * 86_400_000),
     ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    ECN_LOG_FORMAT: z.enum(LOG_FORMATS).default("auto"),
+    OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).default("http/protobuf"),
+    OTEL_EXPORTER_OTLP_HEADERS: z
+      .string()
+      .optional()
+      .refine((text) => text === undefined || parseOtelHeaders(text) !== null, { message: "must be comma-separated key=value pairs" }),
+    OTEL_SERVICE_NAME: z.string().trim().min(1).default("ecn-mcp"),
     OPENROUTER_API_KEY: optionalSecret,
     OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
     ECN_EMBEDDING_MODEL: z.string().trim().min(3).default("openai/text-embedding-3-small"),
@@ -194,6 +214,8 @@ const schema = z
       .max(100 * 1024 * 1024)
       .default(1024 * 1024),
     ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    ECN_HTTP_ORG_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).optional(),
+    ECN_HTTP_KEEP_ALIVE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(65_000),
     ECN_METRICS_TOKEN: optionalSecret,
     ECN_ADMIN_TOKEN: optionalSecret.refine((token) => token === undefined || token.length >= 24, {
       message: "must be at least 24 characters: it reads every organisation's data (e.g. openssl rand -hex 24)",
@@ -251,7 +273,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
+  const otelHeaders = v.OTEL_EXPORTER_OTLP_HEADERS ? (parseOtelHeaders(v.OTEL_EXPORTER_OTLP_HEADERS) ?? {}) : {};
   registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
+  // A collector's headers carry its credentials.
+  registerSecrets(...Object.values(otelHeaders));
   const dbPath = v.ECN_DB_PATH ?? defaultDbPath(env);
   return {
     dbPath,
@@ -268,6 +293,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
     unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
     logLevel: v.ECN_LOG_LEVEL,
+    logFormat: v.ECN_LOG_FORMAT,
+    otel: v.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, protocol: v.OTEL_EXPORTER_OTLP_PROTOCOL, headers: otelHeaders, serviceName: v.OTEL_SERVICE_NAME }
+      : null,
     appDataDir: env.APPDATA || undefined,
     failpoint: v.ECN_FAILPOINT,
     sandbox: v.ECN_SANDBOX === "1" || v.ECN_SANDBOX === "true",
@@ -279,6 +308,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedOrigins: v.ECN_ALLOWED_ORIGINS,
       bodyLimitBytes: v.ECN_HTTP_BODY_LIMIT_BYTES,
       rateLimitPerMinute: v.ECN_HTTP_RATE_LIMIT,
+      orgRateLimitPerMinute: v.ECN_HTTP_ORG_RATE_LIMIT ?? v.ECN_HTTP_RATE_LIMIT,
+      keepAliveMs: v.ECN_HTTP_KEEP_ALIVE_MS,
       metricsToken: v.ECN_METRICS_TOKEN,
       adminToken: v.ECN_ADMIN_TOKEN,
     },
