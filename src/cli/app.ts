@@ -62,7 +62,7 @@ export interface AppOptions {
 const ABORT_WAIT_SECS = 20;
 
 export async function createApp(given: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(given.logLevel);
+  const logger = options.logger ?? createLogger(given.logLevel, { format: given.logFormat });
   const sandbox = given.sandbox ? await sandboxed(given, options.serve !== undefined) : null;
   if (sandbox) logger.warn(sandbox.summary);
   try {

@@ -89,7 +89,8 @@ describe("HTTP refusals", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await errorBody(limited)).toMatchObject({ code: "rate_limited" });
     // Secrets never show up in the server's logs, even at debug level.
-    expect(stack.stderr()).toContain("debug http");
+    // Log lines are JSON on a pipe: one object per line, the level and message as fields.
+    expect(stack.stderr()).toMatch(/^\{"level":"debug",[^\n]*"method":"GET"[^\n]*"msg":"http"\}$/m);
     for (const secret of [key, stack.providers.sim.apiKey, stack.providers.apify.token]) expect(stack.stderr()).not.toContain(secret);
   });
 
