@@ -4,6 +4,8 @@ import { LedgerHealth } from "../../fleet/health.js";
 import { snapshotAtStart } from "../../audit/key-usage.js";
 import { createHttpApp } from "../../server/http/app.js";
 import { Metrics } from "../../server/http/metrics.js";
+import { rateCounter } from "../../ledger/rate-limits.js";
+import { perMinute } from "../../server/http/rate-limit.js";
 import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
@@ -54,6 +56,8 @@ export async function http(options: HttpOptions): Promise<void> {
       allowedOrigins: config.http.allowedOrigins,
       bodyLimitBytes: config.http.bodyLimitBytes,
       rateLimitPerMinute: config.http.rateLimitPerMinute,
+      orgRateLimitPerMinute: config.http.orgRateLimitPerMinute,
+      rateCounter: perMinute((options) => rateCounter(app.ledger, options)),
       metricsToken: config.http.metricsToken,
       health: () => health.check(),
     });

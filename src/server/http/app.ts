@@ -18,7 +18,8 @@ import type { Viewers } from "./dashboard/viewers.js";
 import { mcpHandler } from "./mcp.js";
 import { operatorToken } from "./operator.js";
 import type { Metrics } from "./metrics.js";
-import { KeyRateLimiter } from "./rate-limit.js";
+import { memoryRateCounter } from "../../ledger/rate-limits.js";
+import { perMinute, RateLimiter, type RateCounterFactory } from "./rate-limit.js";
 import { restRoutes } from "./rest.js";
 
 export interface HttpAppOptions {
@@ -30,7 +31,11 @@ export interface HttpAppOptions {
   /** Browser origins served (none by default); requests without an Origin header always are. */
   allowedOrigins: readonly string[];
   bodyLimitBytes: number;
+  /** Requests a minute per API key, and per organisation (all its keys together). */
   rateLimitPerMinute: number;
+  orgRateLimitPerMinute: number;
+  /** Where the rate limit's counters are kept (default: in this process); shared by every instance on PostgreSQL. */
+  rateCounter?: RateCounterFactory;
   metricsToken: string | undefined;
   /** The ledger's real state, for /healthz. */
   health: () => Promise<HealthReport>;
@@ -87,7 +92,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
 
-  const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
+  const local = perMinute(memoryRateCounter);
+  const limiter = new RateLimiter({
+    perKey: options.rateLimitPerMinute,
+    perOrg: options.orgRateLimitPerMinute,
+    counter: options.rateCounter ?? local,
+    localCounter: local,
+    logger: options.logger,
+  });
   app.use(operatorToken(options.adminToken, options.ledger));
   app.use(requireApiKey(options.keys));
   app.use(limiter.perRequest());
