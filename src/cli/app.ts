@@ -24,6 +24,8 @@ import type { ApifyAudit } from "../providers/apify-audit.js";
 import { createOpenRouter } from "../providers/openrouter.js";
 import { createOpenRouterAudit, type OpenRouterAudit } from "../providers/openrouter-audit.js";
 import { createSocrata } from "../providers/socrata.js";
+import { observeApify, observeLedger, observeOpenRouter, type Observation, type StepTimer } from "../telemetry/instrument.js";
+import { chargeOnSpan, type Tracing } from "../telemetry/tracing.js";
 
 export interface App {
   config: Config;
@@ -46,7 +48,9 @@ export interface App {
   watch: LedgerWatch;
   /** One sweep of the reconciler with the configured deadlines. */
   reconcile(source?: "sweep" | "command"): Promise<ReconciledCall[]>;
-  /** Deregisters the instance, then closes the ledger. */
+  /** Traces (servers with OTEL_EXPORTER_OTLP_ENDPOINT set); undefined when tracing is off. */
+  tracing: Tracing | undefined;
+  /** Deregisters the instance, then closes the ledger, then sends the last traces. */
   close: () => Promise<void>;
 }
 
@@ -56,24 +60,34 @@ export interface AppOptions {
   observe?: MeteringObserver;
   /** A server: registered as an instance with a heartbeat, and the owner of the calls it holds. */
   serve?: "stdio" | "http";
+  /** Times each paid call's hold, provider requests and resolution (metrics in HTTP mode). */
+  timer?: StepTimer;
 }
 
 /** How long a reconcile waits for an aborted Apify run to report its final state (aborts take seconds). */
 const ABORT_WAIT_SECS = 20;
 
 export async function createApp(given: Config, options: AppOptions = {}): Promise<App> {
-  const logger = options.logger ?? createLogger(given.logLevel, { format: given.logFormat });
+  // Servers trace when a collector is configured; OpenTelemetry loads only then.
+  const traced = options.serve !== undefined && given.otel !== null;
+  let tracing: Tracing | undefined;
+  const logger = options.logger ?? createLogger(given.logLevel, { format: given.logFormat, ...(traced ? { context: () => tracing?.logContext() } : {}) });
+  if (traced && given.otel) {
+    const [{ startTracing }, { SERVER_VERSION }] = await Promise.all([import("../telemetry/otel.js"), import("../server/create-server.js")]);
+    tracing = startTracing(given.otel, logger, SERVER_VERSION);
+  }
   const sandbox = given.sandbox ? await sandboxed(given, options.serve !== undefined) : null;
   if (sandbox) logger.warn(sandbox.summary);
   try {
-    return await assemble(sandbox?.config ?? given, options, logger, sandbox);
+    return await assemble(sandbox?.config ?? given, options, logger, sandbox, tracing);
   } catch (error) {
     await sandbox?.close();
+    await tracing?.shutdown();
     throw error;
   }
 }
 
-async function assemble(config: Config, options: AppOptions, logger: Logger, sandbox: Sandboxed | null): Promise<App> {
+async function assemble(config: Config, options: AppOptions, logger: Logger, sandbox: Sandboxed | null, tracing: Tracing | undefined): Promise<App> {
   armFailpoint(config.failpoint ?? null);
   if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
   const ledger = await openLedger({
@@ -111,17 +125,23 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
   const apify = config.apify.token
     ? (await import("../providers/apify.js")).createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl })
     : undefined;
+  // With metrics or traces, the metering core works through observed copies of the ledger and providers.
+  const observation: Observation | null = tracing || options.timer ? { tracing, timer: options.timer } : null;
+  const observe = [options.observe, tracing ? chargeOnSpan(tracing) : undefined].filter((o) => o !== undefined);
   const metering = new Metering({
-    ledger,
+    ledger: observation ? observeLedger(ledger, ledger.engine.dialect, observation) : ledger,
     pricing,
-    providers: { openrouter, apify },
+    providers: {
+      openrouter: observation && openrouter ? observeOpenRouter(openrouter, observation) : openrouter,
+      apify: observation && apify ? observeApify(apify, observation) : apify,
+    },
     providerTimeoutMs: config.providerTimeoutMs,
     actorTimeoutMs: config.actorTimeoutMs,
     logger,
     embeddingModel: config.openrouter.embeddingModel,
     leadSignalActor: config.apify.leadSignalActor,
     leadSignalMinChargeNanoUsd: config.apify.minChargeUsd ? usdToNano(config.apify.minChargeUsd) : null,
-    ...(options.observe ? { observe: options.observe } : {}),
+    ...(observe.length === 1 ? { observe: observe[0]! } : observe.length > 1 ? { observe: (event) => observe.forEach((o) => o(event)) } : {}),
     instanceId: instance?.id ?? null,
     ...(instance ? { instanceReady: () => instance.ready(), spool } : {}),
     sandbox: config.sandbox,
@@ -160,6 +180,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     instance,
     spool,
     watch,
+    tracing,
     reconcile: (source = "command") =>
       source === "sweep"
         ? reconciler.run(reconcileOptions(source))
@@ -169,6 +190,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
       await instance?.stop(() => spool.close());
       await ledger.close();
       await sandbox?.close();
+      await tracing?.shutdown();
     },
   };
 }

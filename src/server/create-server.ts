@@ -28,8 +28,10 @@ import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { publishedOutput } from "../tools/tool.js";
+import type { Tracing } from "../telemetry/tracing.js";
 import { answerInvalidParams, ProtocolError } from "./protocol.js";
 import { RawArguments } from "./raw-arguments.js";
+import { traceRequests, type TraceOptions } from "./trace-requests.js";
 
 export const SERVER_NAME = "ecn-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -41,8 +43,12 @@ export interface ServerDeps extends ToolDeps {
   /** The organisation a request acts for (stdio: ECN_ORG; HTTP: the API key's). */
   resolveOrg: (extra: Extra) => Promise<OrgRef>;
   tools?: ToolDefinition[];
-  /** Told about every tool call, for metrics. */
-  onToolCall?: (tool: string, outcome: "ok" | "error", seconds: number) => void;
+  /** Told about every tool call, for metrics: a refused or failed one with its error code. */
+  onToolCall?: (tool: string, outcome: "ok" | "error", seconds: number, code?: string) => void;
+  /** With tracing on: every MCP request is a span. */
+  tracing?: Tracing | undefined;
+  /** Who is connected when no API key says it (the stdio server's instance), for the spans. */
+  connectionId?: string | undefined;
 }
 
 const INSTRUCTIONS =
@@ -111,10 +117,13 @@ let sharedValidator: AjvJsonSchemaValidator | undefined;
 /** The SDK's Server, seeing each call's arguments as the client sent them. */
 class EcnServer extends Server {
   readonly rawArguments = new RawArguments();
+  /** Set when tracing is on. */
+  trace: TraceOptions | undefined;
 
   override async connect(transport: Transport): Promise<void> {
     this.rawArguments.watch(transport);
     answerInvalidParams(this);
+    if (this.trace) traceRequests(this, this.trace);
     await super.connect(transport);
   }
 
@@ -134,6 +143,7 @@ export function createServer(deps: ServerDeps): Server {
       jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
     },
   );
+  if (deps.tracing) server.trace = { tracing: deps.tracing, tools: new Set(byName.keys()), connectionId: deps.connectionId };
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     if (request.params?.cursor !== undefined) {
       throw new ProtocolError(ErrorCode.InvalidParams, "invalid cursor: every tool is listed in one page, so tools/list takes no cursor");
@@ -146,12 +156,14 @@ export function createServer(deps: ServerDeps): Server {
     const tool = byName.get(request.params.name);
     if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name} (tools/list names every tool)`);
     const started = performance.now();
-    const finish = (result: CallToolResult) => {
-      deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000);
+    const finish = (result: CallToolResult, code?: string) => {
+      deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000, code);
+      if (code) deps.tracing?.current()?.set({ "ecn.error.code": code });
       return result;
     };
+    const refuse = (error: EcnError) => finish(errorResult(error), error.code);
     const parsed = tool.input.safeParse(sent ?? request.params.arguments ?? {});
-    if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
+    if (!parsed.success) return refuse(invalidInput(parsed.error));
     try {
       const org = await deps.resolveOrg(extra);
       const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, extra), deps));
@@ -160,8 +172,8 @@ export function createServer(deps: ServerDeps): Server {
       // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
       const failure = classifyFailure(extra.signal.aborted && !(error instanceof EcnError) ? cancellation() : error);
       logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
-      if (failure.kind !== "programming") return finish(errorResult(failure.error));
-      deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000);
+      if (failure.kind !== "programming") return refuse(failure.error);
+      deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000, "internal");
       throw new ProtocolError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
     }
   });

@@ -226,12 +226,23 @@ describe("Streamable HTTP MCP", () => {
     const stack = await startHttpStack({ env: { ECN_METRICS_TOKEN: "metrics-secret-123" } });
     const client = await mcpClient(stack, stack.keys.acme!);
     await client.callTool({ name: "profile_draft", arguments: LLM_ARGS });
+    const refused = (await client.callTool({ name: "profile_draft", arguments: { business_name: "" } })) as CallToolResult;
+    expect(refused.isError).toBe(true);
     await client.close();
     expect((await stack.get("/metrics")).status).toBe(401);
     expect((await stack.get("/metrics", stack.keys.acme)).status).toBe(401);
     const metrics = await (await stack.get("/metrics", "metrics-secret-123")).text();
+    // How long the paid call's hold, provider request and settle took, one observation each.
+    expect(metrics).toMatch(/ecn_hold_duration_seconds_count\{feature="profile_draft"\} 1\n/);
+    expect(metrics).toMatch(/ecn_provider_request_duration_seconds_count\{provider="openrouter",operation="chat"\} 1\n/);
+    expect(metrics).toMatch(/ecn_settle_duration_seconds_count\{outcome="settled"\} 1\n/);
+    expect(metrics).toMatch(/ecn_settle_duration_seconds_bucket\{le="\+Inf",outcome="settled"\} 1\n/);
+    // Refusals by code: the tool call with bad arguments, and the two requests for /metrics without its token.
+    expect(metrics).toMatch(/ecn_refusals_total\{code="invalid_input"\} 1\n/);
+    expect(metrics).toMatch(/ecn_refusals_total\{code="unauthorized"\} 2\n/);
     expect(metrics).toMatch(/ecn_paid_calls_total\{feature="profile_draft",outcome="settled"\} 1/);
     expect(metrics).toMatch(/ecn_tool_calls_total\{tool="profile_draft",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/ecn_tool_calls_total\{tool="profile_draft",outcome="error"\} 1/);
     expect(metrics).toMatch(/ecn_credits_charged_total\{feature="profile_draft"\} [\d.e-]+/);
     expect(metrics).toMatch(/ecn_provider_cost_usd_total\{feature="profile_draft",provider="openrouter"\}/);
     expect(metrics).toMatch(/ecn_tool_call_duration_seconds_bucket/);

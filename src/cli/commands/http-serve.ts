@@ -27,7 +27,7 @@ export async function http(options: HttpOptions): Promise<void> {
     const config = withSandbox(options);
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
     const metrics = new Metrics();
-    const app = await createApp(config, { observe: metrics.observe, serve: "http" });
+    const app = await createApp(config, { observe: metrics.observe, timer: metrics.timer, serve: "http" });
     if (app.ledger instanceof PostgresLedger) {
       const engine = app.ledger.engine;
       metrics.watchPool(() => engine.stats);
@@ -45,7 +45,14 @@ export async function http(options: HttpOptions): Promise<void> {
     const health = new LedgerHealth(app.ledger);
     const keys = new ApiKeys(app.ledger);
     const httpApp = createHttpApp({
-      deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
+      deps: {
+        metering: app.metering,
+        accounts: app.accounts,
+        publicData: app.publicData,
+        logger: app.logger,
+        onToolCall: metrics.onToolCall,
+        tracing: app.tracing,
+      },
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,

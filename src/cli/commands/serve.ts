@@ -29,7 +29,7 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
     // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
     await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
     startSweeps(app);
-    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
+    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org, tracing: app.tracing, connectionId: app.instance?.id });
     await serveStdio({ server, metering, logger, close: app.close });
   } catch (error) {
     await app?.close().catch(() => undefined);

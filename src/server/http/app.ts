@@ -64,6 +64,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
       const seconds = (performance.now() - started) / 1000;
       options.metrics.httpSeconds.observe({ route, status: String(res.statusCode) }, seconds);
+      if (typeof res.locals.errorCode === "string") options.metrics.onHttpRefusal(res.locals.errorCode);
       options.logger.debug("http", { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) });
     });
     next();

@@ -11,6 +11,7 @@ export type HttpErrorCode =
   ErrorCode | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "method_not_allowed" | "payload_too_large" | "rate_limited" | "internal";
 
 export function sendError(res: Response, status: number, code: HttpErrorCode, message: string, headers: Record<string, string> = {}): void {
+  res.locals.errorCode = code; // counted by code once the response is sent (app.ts)
   res.status(status).set(headers).json({ error: { code, message } });
 }
 
