@@ -94,6 +94,26 @@ describe("HTTP refusals", () => {
     for (const secret of [key, stack.providers.sim.apiKey, stack.providers.apify.token]) expect(stack.stderr()).not.toContain(secret);
   });
 
+  it("limits each key, and each organisation with all its keys together", async () => {
+    const stack = await startHttpStack({ env: { ECN_HTTP_RATE_LIMIT: "3", ECN_HTTP_ORG_RATE_LIMIT: "5" } });
+    const first = stack.keys.acme!;
+    const second = (JSON.parse((await stack.cli("key", "create", "--org", "acme", "--json")).stdout) as { key: string }).key;
+    const statuses = async (key: string, count: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await stack.get("/api/v1/credits/wallet/", key)).status);
+      return out;
+    };
+    expect(await statuses(first, 3)).toEqual([200, 200, 200]);
+    const overKey = await stack.get("/api/v1/credits/wallet/", first);
+    expect(overKey.status).toBe(429);
+    expect((await errorBody(overKey)).message).toMatch(/^more than 3 requests a minute with this API key; retry after \d+ s$/);
+    // The second key has its own 3, but the organisation has only 5 in all (the refused request counted too).
+    expect(await statuses(second, 1)).toEqual([200]);
+    const overOrg = await stack.get("/api/v1/credits/wallet/", second);
+    expect(overOrg.status).toBe(429);
+    expect((await errorBody(overOrg)).message).toMatch(/^more than 5 requests a minute for this organisation \(all its API keys together\)/);
+  });
+
   it("stops accepting a revoked key at once", async () => {
     const stack = await startHttpStack();
     const key = stack.keys.acme!;

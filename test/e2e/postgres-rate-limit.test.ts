@@ -68,7 +68,7 @@ describe(`the HTTP rate limit across ${INSTANCES} instances on one PostgreSQL da
     // Another organisation is not held back by them.
     const other = await burst(servers, [gamma], INSTANCES);
     expect(other.ok).toBe(INSTANCES);
-  });
+  }, 90_000);
 
   it("counts in each instance when the shared counters cannot be reached, and logs it", async () => {
     const providers = await startProviders();
@@ -86,5 +86,5 @@ describe(`the HTTP rate limit across ${INSTANCES} instances on one PostgreSQL da
     expect(servers[0]!.stderr()).toMatch(
       /"level":"warn"[^\n]*"msg":"the shared rate limit counters cannot be reached; counting in this process until they can"/,
     );
-  });
+  }, 90_000);
 });
