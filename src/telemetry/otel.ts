@@ -71,10 +71,14 @@ function errorTypeOf(error: unknown): string {
 }
 
 class OtelTracing implements Tracing {
+  private readonly tracer;
+
   constructor(
     private readonly provider: TracerProvider,
-    private readonly tracer = provider.getTracer("ecn-mcp"),
-  ) {}
+    private readonly logger: Logger,
+  ) {
+    this.tracer = provider.getTracer("ecn-mcp");
+  }
 
   private async within<T>(span: Span, parent: Context, run: (span: SpanHandle) => Promise<T>): Promise<T> {
     const spanHandle = handle(span);
@@ -114,8 +118,13 @@ class OtelTracing implements Tracing {
     return { trace_id: traceId, span_id: spanId };
   }
 
+  /** Never throws: a collector that cannot take the last spans must not fail the server's shutdown. */
   async shutdown(): Promise<void> {
-    await this.provider.shutdown();
+    try {
+      await this.provider.shutdown();
+    } catch (error) {
+      this.logger.warn("could not send the last traces to the OpenTelemetry collector", { error: error instanceof Error ? error.message : String(error) });
+    }
   }
 }
 
@@ -138,5 +147,5 @@ export function startTracing(config: OtelConfig, logger: Logger, serviceVersion:
     resource: resourceFromAttributes({ "service.name": config.serviceName, "service.version": serviceVersion }),
     spanProcessors: [new BatchSpanProcessor({ exporter, exportTimeoutMillis: EXPORT_TIMEOUT_MS })],
   });
-  return new OtelTracing(provider);
+  return new OtelTracing(provider, logger);
 }

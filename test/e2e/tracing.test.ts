@@ -140,4 +140,21 @@ describe("OpenTelemetry traces", () => {
     // The provider reference is stored while the request is in flight: a child of the request's span.
     expect(inTrace.find((span) => span.name === "ledger provider_ref")?.parentSpanId).toBe(chat!.spanId);
   });
+
+  it("serves calls and exits cleanly when the collector cannot be reached, saying so in the log", async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const closed = await otlpReceiver();
+    await new Promise((resolve) => closed.server.close(resolve));
+    const stack = await startHttpStack({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: closed.url } });
+    const client = new Client({ name: "tracing-e2e", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${stack.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${stack.keys.acme!}` } } }),
+    );
+    const wallet = (await client.callTool({ name: "get_wallet_balance", arguments: {} })) as CallToolResult;
+    expect(wallet.isError).toBeFalsy();
+    await client.close();
+    stack.proc.kill("SIGTERM");
+    expect(await stack.exited).toBe(0);
+    expect(stack.stderr()).toMatch(/"level":"warn"[^\n]*OpenTelemetry collector/);
+  }, 60_000);
 });
