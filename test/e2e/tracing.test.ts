@@ -5,7 +5,9 @@
  * carries a W3C `traceparent` in `params._meta`. The call's spans continue
  * the caller's trace: the MCP request span (MCP conventions, with the
  * charge), and under it the ledger transactions and the LLM request (GenAI
- * conventions). Spans still buffered at SIGTERM are sent before exit.
+ * conventions). Spans still buffered at SIGTERM are sent before exit. A call
+ * through an OAuth connection names the connection, on its span and on the
+ * log lines written while it was served, as a call through a key names the key.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +16,9 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { startHttpStack } from "../helpers/http-stack.js";
+import { logLines } from "../helpers/logs.js";
+import { callTool, connect } from "../helpers/oauth-browserless.js";
+import { PROFILE_ARGS } from "../helpers/stack.js";
 import { sqlRows } from "../helpers/store.js";
 
 type AnyValue = { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
@@ -140,6 +145,40 @@ describe("OpenTelemetry traces", () => {
     // The provider reference is stored while the request is in flight: a child of the request's span.
     expect(inTrace.find((span) => span.name === "ledger provider_ref")?.parentSpanId).toBe(chat!.spanId);
   });
+
+  it("names the OAuth connection or API key a call came through, on its span (with the charge) and on its log lines", async () => {
+    const receiver = await otlpReceiver();
+    receivers.push(receiver.server);
+    const stack = await startHttpStack({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" } });
+    const { tokens } = await connect(stack.url, { apiKey: stack.keys.acme!, cap: "20" });
+    const [connection] = await stack.ledger.listConnections(stack.orgIds.acme!, 0);
+    const [keyRecord] = await stack.ledger.listApiKeys();
+
+    const paid = await callTool(stack.url, tokens.access_token, "profile_draft", PROFILE_ARGS);
+    expect(paid.isError, paid.text).toBe(false);
+    const toolCallId = (JSON.parse(paid.text) as { metering: { tool_call_id: string } }).metering.tool_call_id;
+    // The provider fails: its words go to the log only, under the reference the caller is shown, with who called.
+    const failure = { fail: { status: 500, message: "upstream exploded" } };
+    stack.providers.sim.behave(failure, failure);
+    const failedByConnection = await callTool(stack.url, tokens.access_token, "profile_draft", PROFILE_ARGS);
+    const failedByKey = await callTool(stack.url, stack.keys.acme!, "profile_draft", PROFILE_ARGS);
+    stack.proc.kill("SIGTERM");
+    expect(await stack.exited).toBe(0);
+
+    const warningOf = (answer: { text: string }) => {
+      const reference = /reference (perr_[0-9a-f]{8})/.exec(answer.text)?.[1];
+      expect(reference, answer.text).toBeDefined();
+      return logLines(stack.stderr()).find((line) => line.reference === reference);
+    };
+    expect(warningOf(failedByConnection)).toMatchObject({ level: "warn", connection_id: connection!.id, provider_said: "upstream exploded" });
+    expect(warningOf(failedByConnection)).not.toHaveProperty("api_key_id");
+    expect(warningOf(failedByKey)).toMatchObject({ level: "warn", api_key_id: keyRecord!.id, provider_said: "upstream exploded" });
+
+    const spans = receiver.requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((scope) => scope.spans)));
+    const charged = spans.map((span) => attributesOf(span.attributes)).find((attributes) => attributes["ecn.tool_call_id"] === toolCallId);
+    expect(charged).toMatchObject({ "ecn.connection_id": connection!.id, "ecn.org_id": stack.orgIds.acme, "ecn.outcome": "settled" });
+    expect(charged).not.toHaveProperty("ecn.api_key_id");
+  }, 120_000);
 
   it("serves calls and exits cleanly when the collector cannot be reached, saying so in the log", async () => {
     // A port that was free a moment ago: nothing listens there.

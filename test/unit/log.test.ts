@@ -4,7 +4,7 @@
  * field, however deep), levels below ECN_LOG_LEVEL dropped.
  */
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../src/log.js";
+import { createLogger, withLogFields } from "../../src/log.js";
 import { registerSecrets } from "../../src/redact.js";
 
 function capture(options: Parameters<typeof createLogger>[1] & object = {}) {
@@ -65,5 +65,18 @@ describe("the logger", () => {
     const { lines, logger } = capture({ terminal: false, context: () => ({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736" }) });
     logger.info("traced");
     expect(JSON.parse(lines[0]!)).toMatchObject({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", msg: "traced" });
+  });
+
+  it("adds what a request came through to every line logged while it is served, whichever logger writes it", async () => {
+    const { lines, logger } = capture({ terminal: false });
+    await withLogFields({ connection_id: "con_1" }, async () => {
+      await Promise.resolve();
+      logger.warn("inside");
+    });
+    logger.info("outside");
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ msg: "inside", connection_id: "con_1" }),
+      expect.not.objectContaining({ connection_id: expect.anything() as unknown }),
+    ]);
   });
 });
