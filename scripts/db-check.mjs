@@ -15,7 +15,8 @@ const root = resolve(import.meta.dirname, "..");
 const drizzleKit = join(root, "node_modules", ".bin", "drizzle-kit");
 const STORES = [
   { dialect: "sqlite", schema: "src/ledger/sqlite/schema.ts", folder: "drizzle/sqlite" },
-  { dialect: "postgresql", schema: "src/ledger/postgres/schema.ts", folder: "drizzle/postgres" },
+  // The ledger's schema, and the PostgreSQL-only rate limit counters (kept out of schema.ts: not part of the ledger), as drizzle.postgres.config.ts lists them.
+  { dialect: "postgresql", schema: "src/ledger/postgres/schema{,-limits}.ts", folder: "drizzle/postgres" },
 ];
 
 /** Every file under a folder, by path relative to it, with its contents. */

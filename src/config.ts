@@ -12,14 +12,17 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod/v3";
+import { httpConfig, httpVars, type HttpConfig } from "./config-http.js";
 import { oauthConfig, oauthProblems, oauthVars, type OAuthConfig } from "./config-oauth.js";
+import { telemetryConfig, telemetrySecrets, telemetryVars, type TelemetryConfig } from "./config-telemetry.js";
 import { FAILPOINTS, type Failpoint } from "./failpoints.js";
 import { ConfigError } from "./errors.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
 import { compareDecimal, MAX_MARKUP, MIN_CREDIT_USD_VALUE, ONE, parseDecimal, type Decimal } from "./money.js";
 import { registerSecrets } from "./redact.js";
 
-export interface Config {
+/** The log level and format and the traces are in ./config-telemetry.ts. */
+export interface Config extends TelemetryConfig {
   /** The SQLite ledger file (used when databaseUrl is not set). */
   dbPath: string;
   /** A postgres:// URL: the PostgreSQL store for every verb. */
@@ -43,7 +46,6 @@ export interface Config {
   instances: { heartbeatMs: number; ttlMs: number; sweepMs: number };
   /** How long a provider reference the provider does not know stays open before its hold is charged (estimated). */
   unknownMaxAgeMs: number;
-  logLevel: LogLevel;
   /** Windows' per-user application data folder (APPDATA), where some MCP clients keep their settings. */
   appDataDir: string | undefined;
   /** The sandbox (ECN_SANDBOX=1 or --sandbox): built-in simulated providers and a separate ledger. */
@@ -53,25 +55,13 @@ export interface Config {
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
   apify: { token: string | undefined; baseUrl: string; leadSignalActor: string; minChargeUsd: Decimal | undefined };
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
-  http: {
-    /** Host header names accepted (DNS rebinding protection). */
-    allowedHosts: string[];
-    /** Browser origins accepted (none by default); requests without an Origin header are always served. */
-    allowedOrigins: string[];
-    bodyLimitBytes: number;
-    /** Requests per minute per API key. */
-    rateLimitPerMinute: number;
-    /** Bearer token for GET /metrics; /metrics is off without it. */
-    metricsToken: string | undefined;
-    /** The operator's token: reads every organisation in the dashboard and the REST API, never /mcp. */
-    adminToken: string | undefined;
-  };
+  /** The HTTP server (`ecn-mcp http`): see ./config-http.ts. */
+  http: HttpConfig;
   /** Connectors: the OAuth 2.1 authorization server of `ecn-mcp http`. */
   oauth: OAuthConfig;
 }
 
-export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type OtelConfig } from "./config-telemetry.js";
 
 // Defined beside the other errors, so a command can recognise it without loading the configuration's schema.
 export { ConfigError };
@@ -158,7 +148,6 @@ const variables = z.object({
     .min(0)
     .max(365 * 86_400_000)
     .default(7 * 86_400_000),
-  ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   OPENROUTER_API_KEY: optionalSecret,
   OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
   ECN_EMBEDDING_MODEL: z.string().trim().min(3).default("openai/text-embedding-3-small"),
@@ -171,44 +160,11 @@ const variables = z.object({
   ).optional(),
   SOCRATA_APP_TOKEN: optionalSecret,
   ECN_SOCRATA_BASE_URL: httpUrl.optional(),
-  ECN_HTTP_ALLOWED_HOSTS: z
-    .string()
-    .default("localhost,127.0.0.1,[::1]")
-    .transform((list) =>
-      list
-        .split(",")
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    )
-    .refine((hosts) => hosts.length > 0 && hosts.every((h) => /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h)), {
-      message: "must be a comma-separated list of host names (no ports), e.g. mcp.example.com,localhost",
-    }),
-  ECN_ALLOWED_ORIGINS: z
-    .string()
-    .default("")
-    .transform((list) =>
-      list
-        .split(",")
-        .map((o) => o.trim().replace(/\/+$/, ""))
-        .filter(Boolean),
-    )
-    .refine((origins) => origins.every((o) => URL.canParse(o) && new URL(o).origin === o.toLowerCase()), {
-      message: "must be a comma-separated list of origins (scheme://host[:port], no path), e.g. https://app.example.com",
-    }),
-  ECN_HTTP_BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1_024)
-    .max(100 * 1024 * 1024)
-    .default(1024 * 1024),
-  ECN_HTTP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
-  ECN_METRICS_TOKEN: optionalSecret,
-  ECN_ADMIN_TOKEN: optionalSecret.refine((token) => token === undefined || token.length >= 24, {
-    message: "must be at least 24 characters: it reads every organisation's data (e.g. openssl rand -hex 24)",
-  }),
   ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
   ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
+  ...httpVars,
   ...oauthVars,
+  ...telemetryVars,
 });
 
 const schema = variables
@@ -269,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
   registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
-  registerSecrets(v.ECN_OIDC_CLIENT_SECRET);
+  registerSecrets(v.ECN_OIDC_CLIENT_SECRET, ...telemetrySecrets(v));
   const dbPath = v.ECN_DB_PATH ?? defaultDbPath(env);
   return {
     dbPath,
@@ -285,21 +241,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileGraceMs: v.ECN_RECONCILE_GRACE_MS,
     instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
     unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
-    logLevel: v.ECN_LOG_LEVEL,
+    ...telemetryConfig(v),
     appDataDir: env.APPDATA || undefined,
     failpoint: v.ECN_FAILPOINT,
     sandbox: v.ECN_SANDBOX === "1" || v.ECN_SANDBOX === "true",
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
-    http: {
-      allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,
-      allowedOrigins: v.ECN_ALLOWED_ORIGINS,
-      bodyLimitBytes: v.ECN_HTTP_BODY_LIMIT_BYTES,
-      rateLimitPerMinute: v.ECN_HTTP_RATE_LIMIT,
-      metricsToken: v.ECN_METRICS_TOKEN,
-      adminToken: v.ECN_ADMIN_TOKEN,
-    },
+    http: httpConfig(v),
     oauth: oauthConfig(v),
   };
 }

@@ -6,7 +6,7 @@
  */
 import type { Config } from "../config.js";
 import { armFailpoint } from "../failpoints.js";
-import type { Logger } from "../log.js";
+import { createLogger, type Logger } from "../log.js";
 import { Metering } from "../metering/meter.js";
 import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
@@ -23,6 +23,9 @@ import type { ApifyAudit } from "../providers/apify-audit.js";
 import { lazyApify, lazyOpenRouter, lazyOpenRouterAudit } from "../providers/lazy.js";
 import type { OpenRouterAudit } from "../providers/openrouter-audit.js";
 import { createSocrata } from "../providers/socrata.js";
+import { SERVER_VERSION } from "../server/version.js";
+import { observeApify, observeLedger, observeOpenRouter, type Observation, type StepTimer } from "../telemetry/instrument.js";
+import { chargeOnSpan, type Tracing } from "../telemetry/tracing.js";
 
 export interface App extends LedgerApp {
   metering: Metering;
@@ -40,7 +43,9 @@ export interface App extends LedgerApp {
   watch: LedgerWatch;
   /** One sweep of the reconciler with the configured deadlines. */
   reconcile(source?: "sweep" | "command"): Promise<ReconciledCall[]>;
-  /** Deregisters the instance, then closes the ledger. */
+  /** Traces (servers with OTEL_EXPORTER_OTLP_ENDPOINT set); undefined when tracing is off. */
+  tracing: Tracing | undefined;
+  /** Deregisters the instance, then closes the ledger, then sends the last traces. */
   close: () => Promise<void>;
 }
 
@@ -50,22 +55,31 @@ export interface AppOptions {
   observe?: MeteringObserver;
   /** A server: registered as an instance with a heartbeat, and the owner of the calls it holds. */
   serve?: "stdio" | "http";
+  /** Times each paid call's hold, provider requests and resolution (metrics in HTTP mode). */
+  timer?: StepTimer;
 }
 
 /** How long a reconcile waits for an aborted Apify run to report its final state (aborts take seconds). */
 const ABORT_WAIT_SECS = 20;
 
 export async function createApp(given: Config, options: AppOptions = {}): Promise<App> {
-  const base = await openLedgerApp(given, { ...(options.logger ? { logger: options.logger } : {}), simulators: options.serve !== undefined });
+  // Servers trace when a collector is configured; OpenTelemetry loads only then (a verb never loads it).
+  const traced = options.serve !== undefined && given.otel !== null;
+  let tracing: Tracing | undefined;
+  const logger = options.logger ?? createLogger(given.logLevel, { format: given.logFormat, ...(traced ? { context: () => tracing?.logContext() } : {}) });
+  if (traced && given.otel) tracing = (await import("../telemetry/otel.js")).startTracing(given.otel, logger, SERVER_VERSION);
+  let base: LedgerApp | undefined;
   try {
-    return await assemble(base, options);
+    base = await openLedgerApp(given, { logger, simulators: options.serve !== undefined });
+    return await assemble(base, options, tracing);
   } catch (error) {
-    await base.close();
+    await base?.close();
+    await tracing?.shutdown();
     throw error;
   }
 }
 
-async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
+async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing | undefined): Promise<App> {
   const { config, logger, ledger, pricing } = base;
   armFailpoint(config.failpoint ?? null);
   if (config.failpoint) logger.warn("TEST FAILPOINT ARMED: this process kills itself during paid calls", { failpoint: config.failpoint });
@@ -91,17 +105,23 @@ async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
   // Each provider's client package loads at its first request (providers/lazy.ts), not here.
   const openrouter = config.openrouter.apiKey ? lazyOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
   const apify = config.apify.token ? lazyApify({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
+  // With metrics or traces, the metering core works through observed copies of the ledger and providers.
+  const observation: Observation | null = tracing || options.timer ? { tracing, timer: options.timer } : null;
+  const observe = [options.observe, tracing ? chargeOnSpan(tracing) : undefined].filter((o) => o !== undefined);
   const metering = new Metering({
-    ledger,
+    ledger: observation ? observeLedger(ledger, ledger.engine.dialect, observation) : ledger,
     pricing,
-    providers: { openrouter, apify },
+    providers: {
+      openrouter: observation && openrouter ? observeOpenRouter(openrouter, observation) : openrouter,
+      apify: observation && apify ? observeApify(apify, observation) : apify,
+    },
     providerTimeoutMs: config.providerTimeoutMs,
     actorTimeoutMs: config.actorTimeoutMs,
     logger,
     embeddingModel: config.openrouter.embeddingModel,
     leadSignalActor: config.apify.leadSignalActor,
     leadSignalMinChargeNanoUsd: config.apify.minChargeUsd ? usdToNano(config.apify.minChargeUsd) : null,
-    ...(options.observe ? { observe: options.observe } : {}),
+    ...(observe.length === 1 ? { observe: observe[0]! } : observe.length > 1 ? { observe: (event) => observe.forEach((o) => o(event)) } : {}),
     instanceId: instance?.id ?? null,
     ...(instance ? { instanceReady: () => instance.ready(), spool } : {}),
     sandbox: config.sandbox,
@@ -136,6 +156,7 @@ async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
     instance,
     spool,
     watch,
+    tracing,
     reconcile: (source = "command") =>
       source === "sweep"
         ? reconciler.run(reconcileOptions(source))
@@ -144,6 +165,7 @@ async function assemble(base: LedgerApp, options: AppOptions): Promise<App> {
       // The row goes only once nothing of this server waits in its spool (see ServerInstance.stop).
       await instance?.stop(() => spool.close());
       await base.close();
+      await tracing?.shutdown();
     },
   };
 }

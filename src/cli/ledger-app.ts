@@ -36,7 +36,7 @@ export interface LedgerAppOptions {
 
 /** Opens the configured ledger (the sandbox's own, in the sandbox) with the accounts read model. */
 export async function openLedgerApp(given: Config, options: LedgerAppOptions = {}): Promise<LedgerApp> {
-  const logger = options.logger ?? createLogger(given.logLevel);
+  const logger = options.logger ?? createLogger(given.logLevel, { format: given.logFormat });
   const sandbox = given.sandbox ? await sandboxed(given, options.simulators ?? false) : null;
   if (sandbox) logger.warn(sandbox.summary);
   const config = sandbox?.config ?? given;

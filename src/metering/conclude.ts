@@ -42,6 +42,7 @@ export async function concludeCall<T>(deps: ConcludeDeps, session: RequestCore, 
   } finally {
     deps.observe({
       kind: "resolved",
+      call: session.call,
       feature: session.call.feature,
       provider: session.call.provider,
       outcome,

@@ -1,6 +1,6 @@
 /** What the metering core offers the tools, and what it gives back. */
 import type { Feature, PaidProvider } from "../features.js";
-import type { CallResult, UsageEventInput } from "../ledger/index.js";
+import type { CallResult, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { ApifyProgress, ApifyRunResult } from "../providers/apify.js";
 import type { ChatCompletion, ChatMessage } from "../providers/openrouter.js";
 
@@ -95,11 +95,13 @@ export interface ActorSession {
   run(input: Record<string, unknown>, options: { maxItems: number; onProgress: (progress: ApifyProgress) => Promise<void> }): Promise<ApifyRunResult>;
 }
 
-/** What the metering core reports as it works, for metrics. Implementations must not throw. */
+/** What the metering core reports as it works, for metrics and traces. Implementations must not throw. */
 export type MeteringEvent =
   | { kind: "hold_rejected"; feature: Feature; reason: "insufficient_credits" | "budget_exceeded" }
   | {
       kind: "resolved";
+      /** The call: whose it is, what it came through (API key or OAuth connection), the markup and credit value it was held (and charged) at. */
+      call: Pick<ToolCallRecord, "id" | "orgId" | "markup" | "creditUsdValue" | "connectionId" | "apiKeyId">;
       feature: Feature;
       provider: PaidProvider;
       outcome: "settled" | "voided" | "unknown";

@@ -23,13 +23,15 @@ import {
 import { z } from "zod";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { withLogFields, type Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { ICONS } from "../tools/icons.js";
 import { publishedOutput } from "../tools/tool.js";
+import type { Tracing } from "../telemetry/tracing.js";
 import { answerInvalidParams, isMessageIgnored, ProtocolError, RawArguments } from "./sdk-internals.js";
+import { traceRequests, type TraceOptions } from "./trace-requests.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
 export { SERVER_NAME, SERVER_VERSION };
@@ -43,8 +45,12 @@ export interface ServerDeps extends ToolDeps {
   /** The connection or API key a request came through (HTTP mode). */
   resolveChannel?: (extra: Extra) => CallChannel | undefined;
   tools?: ToolDefinition[];
-  /** Told about every tool call, for metrics. */
-  onToolCall?: (tool: string, outcome: "ok" | "error", seconds: number) => void;
+  /** Told about every tool call, for metrics: a refused or failed one with its error code. */
+  onToolCall?: (tool: string, outcome: "ok" | "error", seconds: number, code?: string) => void;
+  /** With tracing on: every MCP request is a span. */
+  tracing?: Tracing | undefined;
+  /** Who is connected when no API key or OAuth connection says it (the stdio server's instance), for the spans. */
+  connectionId?: string | undefined;
 }
 
 const INSTRUCTIONS =
@@ -99,6 +105,11 @@ export function publishedSchema(schema: z.ZodType, io: "input" | "output"): Reco
   return published;
 }
 
+/** The API key or OAuth connection a request came through, as log fields. */
+export function channelFields(channel: CallChannel): Record<string, string> {
+  return channel.connectionId ? { connection_id: channel.connectionId } : channel.apiKeyId ? { api_key_id: channel.apiKeyId } : {};
+}
+
 type Listing = { tools: Tool[]; byName: Map<string, ToolDefinition> };
 const listings = new WeakMap<ToolDefinition[], Listing>();
 
@@ -129,10 +140,13 @@ let sharedValidator: AjvJsonSchemaValidator | undefined;
 /** The SDK's Server, seeing each call's arguments as the client sent them. */
 class EcnServer extends Server {
   readonly rawArguments = new RawArguments();
+  /** Set when tracing is on. */
+  trace: TraceOptions | undefined;
 
   override async connect(transport: Transport): Promise<void> {
     this.rawArguments.watch(transport);
     answerInvalidParams(this);
+    if (this.trace) traceRequests(this, this.trace);
     await super.connect(transport);
   }
 
@@ -152,6 +166,7 @@ export function createServer(deps: ServerDeps): Server {
       jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
     },
   );
+  if (deps.tracing) server.trace = { tracing: deps.tracing, tools: new Set(byName.keys()), connectionId: deps.connectionId };
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     if (request.params?.cursor !== undefined) {
       throw new ProtocolError(ErrorCode.InvalidParams, "invalid cursor: every tool is listed in one page, so tools/list takes no cursor");
@@ -164,24 +179,31 @@ export function createServer(deps: ServerDeps): Server {
     const tool = byName.get(request.params.name);
     if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name} (tools/list names every tool)`);
     const started = performance.now();
-    const finish = (result: CallToolResult) => {
-      deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000);
+    const finish = (result: CallToolResult, code?: string) => {
+      deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000, code);
+      if (code) deps.tracing?.current()?.set({ "ecn.error.code": code });
       return result;
     };
+    const refuse = (error: EcnError) => finish(errorResult(error), error.code);
     const parsed = tool.input.safeParse(sent ?? request.params.arguments ?? {});
-    if (!parsed.success) return finish(errorResult(invalidInput(parsed.error)));
-    try {
-      const org = await deps.resolveOrg(extra);
-      const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, deps.resolveChannel?.(extra), extra), deps));
-      return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
-    } catch (error) {
-      // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
-      const failure = classifyFailure(extra.signal.aborted && !(error instanceof EcnError) ? cancellation() : error);
-      logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
-      if (failure.kind !== "programming") return finish(errorResult(failure.error));
-      deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000);
-      throw new ProtocolError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
-    }
+    if (!parsed.success) return refuse(invalidInput(parsed.error));
+    const channel = deps.resolveChannel?.(extra);
+    const call = async (): Promise<CallToolResult> => {
+      try {
+        const org = await deps.resolveOrg(extra);
+        const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, channel, extra), deps));
+        return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
+      } catch (error) {
+        // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
+        const failure = classifyFailure(extra.signal.aborted && !(error instanceof EcnError) ? cancellation() : error);
+        logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
+        if (failure.kind !== "programming") return refuse(failure.error);
+        deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000, "internal");
+        throw new ProtocolError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
+      }
+    };
+    // Every line logged during the call (a provider's error, a budget warning…) names what it came through.
+    return channel ? withLogFields(channelFields(channel), call) : call();
   });
   return server;
 }

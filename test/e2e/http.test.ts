@@ -91,8 +91,29 @@ describe("HTTP refusals", () => {
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await errorBody(limited)).toMatchObject({ code: "rate_limited" });
     // Secrets never show up in the server's logs, even at debug level.
-    expect(stack.stderr()).toContain("debug http");
+    // Log lines are JSON on a pipe: one object per line, the level and message as fields.
+    expect(stack.stderr()).toMatch(/^\{"level":"debug",[^\n]*"method":"GET"[^\n]*"msg":"http"\}$/m);
     for (const secret of [key, stack.providers.sim.apiKey, stack.providers.apify.token]) expect(stack.stderr()).not.toContain(secret);
+  });
+
+  it("limits each key, and each organisation with all its keys together", async () => {
+    const stack = await startHttpStack({ env: { ECN_HTTP_RATE_LIMIT: "3", ECN_HTTP_ORG_RATE_LIMIT: "5" } });
+    const first = stack.keys.acme!;
+    const second = (JSON.parse((await stack.cli("key", "create", "--org", "acme", "--json")).stdout) as { key: string }).key;
+    const statuses = async (key: string, count: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await stack.get("/api/v1/credits/wallet/", key)).status);
+      return out;
+    };
+    expect(await statuses(first, 3)).toEqual([200, 200, 200]);
+    const overKey = await stack.get("/api/v1/credits/wallet/", first);
+    expect(overKey.status).toBe(429);
+    expect((await errorBody(overKey)).message).toMatch(/^more than 3 requests a minute with this API key; retry after \d+ s$/);
+    // The second key has its own 3, but the organisation has only 5 in all (the refused request counted too).
+    expect(await statuses(second, 1)).toEqual([200]);
+    const overOrg = await stack.get("/api/v1/credits/wallet/", second);
+    expect(overOrg.status).toBe(429);
+    expect((await errorBody(overOrg)).message).toMatch(/^more than 5 requests a minute for this organisation \(all its API keys and connections together\)/);
   });
 
   it("stops accepting a revoked key at once", async () => {
@@ -236,12 +257,23 @@ describe("Streamable HTTP MCP", () => {
     const stack = await startHttpStack({ env: { ECN_METRICS_TOKEN: "metrics-secret-123" } });
     const client = await mcpClient(stack, stack.keys.acme!);
     await client.callTool({ name: "profile_draft", arguments: LLM_ARGS });
+    const refused = (await client.callTool({ name: "profile_draft", arguments: { business_name: "" } })) as CallToolResult;
+    expect(refused.isError).toBe(true);
     await client.close();
     expect((await stack.get("/metrics")).status).toBe(401);
     expect((await stack.get("/metrics", stack.keys.acme)).status).toBe(401);
     const metrics = await (await stack.get("/metrics", "metrics-secret-123")).text();
+    // How long the paid call's hold, provider request and settle took, one observation each.
+    expect(metrics).toMatch(/ecn_hold_duration_seconds_count\{feature="profile_draft"\} 1\n/);
+    expect(metrics).toMatch(/ecn_provider_request_duration_seconds_count\{provider="openrouter",operation="chat"\} 1\n/);
+    expect(metrics).toMatch(/ecn_settle_duration_seconds_count\{outcome="settled"\} 1\n/);
+    expect(metrics).toMatch(/ecn_settle_duration_seconds_bucket\{le="\+Inf",outcome="settled"\} 1\n/);
+    // Refusals by code: the tool call with bad arguments, and the two requests for /metrics without its token.
+    expect(metrics).toMatch(/ecn_refusals_total\{code="invalid_input"\} 1\n/);
+    expect(metrics).toMatch(/ecn_refusals_total\{code="unauthorized"\} 2\n/);
     expect(metrics).toMatch(/ecn_paid_calls_total\{feature="profile_draft",outcome="settled"\} 1/);
     expect(metrics).toMatch(/ecn_tool_calls_total\{tool="profile_draft",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/ecn_tool_calls_total\{tool="profile_draft",outcome="error"\} 1/);
     expect(metrics).toMatch(/ecn_credits_charged_total\{feature="profile_draft"\} [\d.e-]+/);
     expect(metrics).toMatch(/ecn_provider_cost_usd_total\{feature="profile_draft",provider="openrouter"\}/);
     expect(metrics).toMatch(/ecn_tool_call_duration_seconds_bucket/);

@@ -5,7 +5,8 @@
  * organisation and recorded on that connection; refresh tokens rotate, a
  * reused one kills the grant; revocation (RFC 7009, the CLI) takes effect at
  * the next request. The cap holds with 32 calls in flight, and limits no
- * other connection or key of the organisation.
+ * other connection or key of the organisation. The HTTP rate limit counts a
+ * connection by its id, as it counts a key.
  */
 import { describe, expect, it } from "vitest";
 import { startHttpStack, type HttpStack } from "../helpers/http-stack.js";
@@ -66,6 +67,30 @@ describe(`connections over OAuth (${STORE})`, () => {
     await assertInvariants(stack.ledger);
   }, 120_000);
 
+  it("counts a connection's requests by its own id, like a key of its own, and the organisation's with its keys", async () => {
+    const stack = await startHttpStack({ orgs, env: { ECN_HTTP_RATE_LIMIT: "3", ECN_HTTP_ORG_RATE_LIMIT: "6" } });
+    const first = await connect(stack.url, { apiKey: stack.keys.acme!, cap: "20" });
+    const second = await connect(stack.url, { apiKey: stack.keys.acme!, cap: "20" });
+    const statuses = async (bearer: string, count: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) out.push((await callTool(stack.url, bearer, "get_wallet_balance")).status);
+      return out;
+    };
+    expect(await statuses(first.tokens.access_token, 3)).toEqual([200, 200, 200]);
+    const over = await callTool(stack.url, first.tokens.access_token, "get_wallet_balance");
+    expect(over.status).toBe(429);
+    expect(over.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(over.text).toMatch(/rate_limited: more than 3 requests a minute with this connection; retry after \d+ s/);
+    // Another connection and the key that signed both in have their own 3; the organisation has 6 in all (the refused one counted).
+    expect(await statuses(second.tokens.access_token, 1)).toEqual([200]);
+    expect((await stack.get("/api/v1/credits/wallet/", stack.keys.acme)).status).toBe(200);
+    const overOrg = await callTool(stack.url, second.tokens.access_token, "get_wallet_balance");
+    expect(overOrg.status).toBe(429);
+    expect(overOrg.text).toMatch(/more than 6 requests a minute for this organisation \(all its API keys and connections together\)/);
+    // Another organisation is not limited by it.
+    expect((await stack.get("/api/v1/credits/wallet/", stack.keys.beta)).status).toBe(200);
+  }, 120_000);
+
   it("revokes at the next request: through the revocation endpoint (RFC 7009), with `ecn-mcp connections revoke` and from the dashboard", async () => {
     const stack = await startHttpStack({ orgs });
     const base = stack.url;
@@ -90,6 +115,7 @@ describe(`connections over OAuth (${STORE})`, () => {
     await stack.cli("connections", "revoke", String(row.id));
     const after = await callTool(base, second.tokens.access_token, "get_wallet_balance");
     expect(after.status).toBe(401);
+    // On /mcp a refusal met before MCP is a JSON-RPC error, our code leading its message.
     expect(JSON.parse(after.text)).toMatchObject({ jsonrpc: "2.0", error: { code: -32000, message: expect.stringMatching(/^unauthorized: /) as unknown } });
     const again = await stack.cli("connections", "revoke", String(row.id)).catch((error: { stderr: string; code: number }) => error);
     expect(again).toMatchObject({ code: 1, stderr: expect.stringMatching(/no live connection/) as unknown });

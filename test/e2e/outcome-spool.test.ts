@@ -18,6 +18,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readJournal } from "../../src/fleet/spool/journal.js";
 import { decodeOutcome } from "../../src/fleet/spool/records.js";
 import { spawnHttpServer, type HttpServerProcess } from "../helpers/http-stack.js";
+import { logLine } from "../helpers/logs.js";
 import { OUTAGE_AVAILABLE, startOutage, type Outage } from "../helpers/outage.js";
 import { cliRunner, PROFILE_ARGS, startProviders, waitFor, type Providers } from "../helpers/stack.js";
 import { assertInvariants, openTestLedger, sqlRows, type TestLedger } from "../helpers/store.js";
@@ -205,7 +206,11 @@ describe.skipIf(!OUTAGE_AVAILABLE)("the outcome spool", () => {
       expect(Number(events[0]!.costNanoUsd) / 1e9).toBeCloseTo(billed.get(call.providerRefs[0]!)!, 9);
     }
     // (The file's name: its directory may be redacted in the log, when it happens to contain the database password.)
-    expect(second.stderr()).toMatch(new RegExp(`torn or corrupt record was skipped.*${basename(path).replace(/\./g, "\\.")}.*offset\\W+${last.offset}\\b`));
+    expect(logLine(second.stderr(), "outcome spool: a torn or corrupt record was skipped")).toMatchObject({
+      level: "warn",
+      journal: expect.stringMatching(new RegExp(`${basename(path).replace(/\./g, "\\.")}$`)) as unknown,
+      offset: last.offset,
+    });
     // The torn call: its reference was kept, so the successor's sweep settles it at the cost OpenRouter reports.
     await waitFor(
       async () => (await setup.ledger.openCalls()).length === 0,

@@ -140,7 +140,7 @@ describe("a cost no request can have", () => {
     const [event] = await stack.ledger.usageEventsOfCall(metering.tool_call_id);
     expect(event).toMatchObject({ estimated: true, costSource: "estimated", chargedMicroCredits: call!.holdMicroCredits });
     expect(event!.providerRequestId).toBe(stack.sim.paidRequests()[0]!.generationId);
-    expect(stack.stderr()).toMatch(/warn a provider reported an impossible cost/);
+    expect(stack.stderr()).toMatch(/^\{"level":"warn",[^\n]*"msg":"a provider reported an impossible cost/m);
     expect(await stack.ledger.openCalls()).toEqual([]);
     await assertInvariants(stack.ledger);
   });

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { logLine } from "../helpers/logs.js";
 import { CLI, startProviders, waitFor } from "../helpers/stack.js";
 
 interface RawServer {
@@ -84,7 +85,7 @@ describe("stdio input the server cannot take", () => {
       id: null,
       error: { code: -32700, message: "Parse error: the message is not valid JSON" },
     });
-    expect(server.stderr()).toMatch(/warn stdin: a message that is not JSON, answered -32700/);
+    expect(logLine(server.stderr(), "stdin: a message that is not JSON, answered -32700")).toMatchObject({ level: "warn" });
   });
 
   it("answers JSON that is not a JSON-RPC message with -32600 and its id", async () => {
@@ -113,7 +114,11 @@ describe("stdio input the server cannot take", () => {
     });
     server.send(toolsList(6));
     expect(await server.answer(6)).toHaveProperty("result");
-    expect(server.stderr()).toMatch(/error stdin: a request over the 10 MiB message limit, answered -32600 bytes=\d+ id=5/);
+    expect(logLine(server.stderr(), "stdin: a request over the 10 MiB message limit, answered -32600")).toMatchObject({
+      level: "error",
+      bytes: expect.any(Number) as unknown,
+      id: 5,
+    });
     expect(server.proc.exitCode).toBeNull();
   });
 
@@ -121,7 +126,7 @@ describe("stdio input the server cannot take", () => {
     const server = await rawServer();
     server.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "d".repeat(ELEVEN_MIB) } }));
     expect(await server.exited).toBe(1);
-    expect(server.stderr()).toMatch(/error stdin: a message over the 10 MiB limit that names no request to answer; stopping/);
-    expect(server.stderr()).toMatch(/info stdio server stopping reason="unreadable input"/);
+    expect(logLine(server.stderr(), /^stdin: a message over the 10 MiB limit that names no request to answer; stopping/)).toMatchObject({ level: "error" });
+    expect(logLine(server.stderr(), "stdio server stopping")).toMatchObject({ level: "info", reason: "unreadable input" });
   });
 });

@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { logLines } from "../helpers/logs.js";
 import type { Stack } from "../helpers/stack.js";
 import { CLI, countRows, PROFILE_ARGS, rows, startStack, textOf, waitFor } from "../helpers/stack.js";
 import { assertInvariants, tempDir } from "../helpers/temp-ledger.js";
@@ -84,7 +85,14 @@ describe("provider failures", () => {
     expect(textOf(result)).toMatch(new RegExp(`^provider_error: OpenRouter refused the request \\(HTTP ${status}; reference perr_[0-9a-f]{8}\\)`));
     // OpenRouter's own words are for the operator's log only.
     expect(textOf(result)).not.toContain(message);
-    expect(stack.stderr()).toContain(`provider_said="${message}"`);
+    // The warning files them under the reference the caller was shown.
+    const reference = /reference (perr_[0-9a-f]{8})/.exec(textOf(result))?.[1];
+    expect(logLines(stack.stderr()).find((line) => line.reference === reference)).toMatchObject({
+      level: "warn",
+      msg: "tool call failed: provider error",
+      code: "provider_error",
+      provider_said: message,
+    });
     expect(textOf(result)).toContain("Nothing was charged");
     if (status === 429) expect(textOf(result)).toContain("Retry after 7 s");
     // One request: the client's automatic retries are off so none goes unmetered.
@@ -152,7 +160,11 @@ describe("provider failures", () => {
     stack.sim.behave({ inBandError: "upstream provider disconnected" });
     const result = await stack.call("profile_draft", PROFILE_ARGS);
     expect(textOf(result)).toMatch(/^provider_error: OpenRouter failed mid-response \(502; reference perr_[0-9a-f]{8}\)/);
-    expect(stack.stderr()).toContain('provider_said="upstream provider disconnected"');
+    const reference = /reference (perr_[0-9a-f]{8})/.exec(textOf(result))?.[1];
+    expect(logLines(stack.stderr()).find((line) => line.reference === reference)).toMatchObject({
+      level: "warn",
+      provider_said: "upstream provider disconnected",
+    });
     const [event] = await stack.ledger.recentUsage({ orgId: stack.orgId, limit: 1 });
     expect(Number(event!.costNanoUsd) / 1e9).toBeCloseTo(stack.sim.paidRequests()[0]!.billedUsd, 9);
     await assertOneEventPerRequest(stack);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultDbPath, loadConfig } from "../../src/config.js";
 import { formatDecimal } from "../../src/money.js";
+import { redact } from "../../src/redact.js";
 
 describe("configuration", () => {
   it("has the documented defaults", () => {
@@ -18,6 +19,33 @@ describe("configuration", () => {
     expect(config.socrata.baseUrl).toBeUndefined();
     expect(config.instances).toEqual({ heartbeatMs: 5_000, ttlMs: 30_000, sweepMs: 30_000 });
     expect(config.unknownMaxAgeMs).toBe(7 * 86_400_000);
+  });
+
+  it("has the documented defaults for logs, traces, the rate limit and keep-alive", () => {
+    const config = loadConfig({ HOME: "/home/u" });
+    expect(config.logFormat).toBe("auto");
+    expect(config.otel).toBeNull();
+    expect(config.http).toMatchObject({ rateLimitPerMinute: 600, orgRateLimitPerMinute: 600, keepAliveMs: 65_000 });
+    expect(loadConfig({ ECN_HTTP_RATE_LIMIT: "30" }).http.orgRateLimitPerMinute).toBe(30);
+    expect(loadConfig({ ECN_HTTP_RATE_LIMIT: "30", ECN_HTTP_ORG_RATE_LIMIT: "90" }).http).toMatchObject({ rateLimitPerMinute: 30, orgRateLimitPerMinute: 90 });
+  });
+
+  it("turns tracing on with OTEL_EXPORTER_OTLP_ENDPOINT, and keeps the collector's headers secret", () => {
+    const config = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=otel-secret-123456,x-tenant=acme%20co",
+    });
+    expect(config.otel).toEqual({
+      endpoint: "http://collector:4318",
+      protocol: "http/protobuf",
+      headers: { "x-api-key": "otel-secret-123456", "x-tenant": "acme co" },
+      serviceName: "ecn-mcp",
+    });
+    expect(redact("collector said otel-secret-123456")).toBe("collector said [redacted]");
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://c", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "mcp-eu" }).otel).toMatchObject({
+      protocol: "http/json",
+      serviceName: "mcp-eu",
+    });
   });
 
   it("refuses an instance TTL shorter than two heartbeats: a live server could be taken for dead", () => {
@@ -58,6 +86,12 @@ describe("configuration", () => {
     ["ECN_DEPLOYMENT_MODE", "saas"],
     ["OPENROUTER_BASE_URL", "ftp://x"],
     ["ECN_PROVIDER_TIMEOUT_MS", "5"],
+    ["ECN_LOG_FORMAT", "xml"],
+    ["ECN_HTTP_ORG_RATE_LIMIT", "0"],
+    ["ECN_HTTP_KEEP_ALIVE_MS", "500"],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"],
+    ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
+    ["OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign"],
   ])("refuses %s=%s naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: `));

@@ -6,6 +6,8 @@ import { formatDecimal } from "../../money.js";
 import { createHttpApp } from "../../server/http/app.js";
 import { OAuthGate } from "../../server/http/oauth-gate.js";
 import { Metrics } from "../../server/http/metrics.js";
+import { rateCounter } from "../../ledger/rate-limits.js";
+import { perMinute } from "../../server/http/rate-limit.js";
 import { serveHttp } from "../../server/http/serve.js";
 import { createApp } from "../app.js";
 import { parsePositiveInt } from "../parse.js";
@@ -28,7 +30,7 @@ export async function http(options: HttpOptions): Promise<void> {
     const config = await withSandbox(options);
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
     const metrics = new Metrics();
-    const app = await createApp(config, { observe: metrics.observe, serve: "http" });
+    const app = await createApp(config, { observe: metrics.observe, timer: metrics.timer, serve: "http" });
     // Asked of the engine, not by class: the PostgreSQL store's modules (pg) load only when it is the one configured.
     const engine = app.ledger.engine;
     if (engine.dialect === "postgres") metrics.watchPool(() => engine.stats);
@@ -50,7 +52,14 @@ export async function http(options: HttpOptions): Promise<void> {
     const dashboard = dashboardParts(app, keys);
     const oauth = new OAuthGate();
     const httpApp = createHttpApp({
-      deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
+      deps: {
+        metering: app.metering,
+        accounts: app.accounts,
+        publicData: app.publicData,
+        logger: app.logger,
+        onToolCall: metrics.onToolCall,
+        tracing: app.tracing,
+      },
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,
@@ -62,19 +71,27 @@ export async function http(options: HttpOptions): Promise<void> {
       allowedOrigins: config.http.allowedOrigins,
       bodyLimitBytes: config.http.bodyLimitBytes,
       rateLimitPerMinute: config.http.rateLimitPerMinute,
+      orgRateLimitPerMinute: config.http.orgRateLimitPerMinute,
+      rateCounter: perMinute((options) => rateCounter(app.ledger, options)),
       metricsToken: config.http.metricsToken,
       health: () => health.check(),
     });
-    const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close }).catch(
-      async (error: unknown) => {
-        await app.close();
-        const code = (error as { code?: string }).code;
-        if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-          throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
-        }
-        throw error;
-      },
-    );
+    const running = await serveHttp({
+      app: httpApp,
+      host: options.host,
+      port,
+      metering: app.metering,
+      logger: app.logger,
+      close: app.close,
+      keepAliveMs: config.http.keepAliveMs,
+    }).catch(async (error: unknown) => {
+      await app.close();
+      const code = (error as { code?: string }).code;
+      if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+        throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
+      }
+      throw error;
+    });
     // The public URL names every OAuth document, the issuer and every token's audience: known once the port is.
     const publicUrl = config.oauth.publicUrl ?? running.url;
     if (!config.oauth.publicUrl && /^http:\/\/(0\.0\.0\.0|\[::\])/.test(running.url)) {

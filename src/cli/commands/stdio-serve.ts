@@ -40,6 +40,9 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
         await ready();
         return org;
       },
+      // Spans name this server's instance as the connection: stdio has no API key or OAuth connection.
+      tracing: app.tracing,
+      connectionId: app.instance?.id,
     });
     // A message that could not be read or answered ends the server with a failure the client's log shows.
     const end = await serveStdio({

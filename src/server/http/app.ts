@@ -9,7 +9,8 @@ import express, { type ErrorRequestHandler, type Express } from "express";
 import type { Logger } from "../../log.js";
 import type { HealthReport } from "../../fleet/health.js";
 import type { ApiKeys } from "../../accounts/api-keys.js";
-import type { ServerDeps } from "../create-server.js";
+import { channelFields, type ServerDeps } from "../create-server.js";
+import type { CallChannel } from "../../metering/types.js";
 import { errorHandler, sendError } from "./errors.js";
 import { isCrossOriginEndpoint } from "../../auth/index.js";
 import { allowHosts, allowOrigins, requireCaller, requireScope, sameSecret } from "./guards.js";
@@ -22,7 +23,8 @@ import type { Viewers } from "./dashboard/viewers.js";
 import { mcpHandler } from "./mcp.js";
 import { operatorToken } from "./operator.js";
 import type { Metrics } from "./metrics.js";
-import { KeyRateLimiter } from "./rate-limit.js";
+import { memoryRateCounter } from "../../ledger/rate-limits.js";
+import { perMinute, RateLimiter, type RateCounterFactory } from "./rate-limit.js";
 import { restRoutes } from "./rest.js";
 
 export interface HttpAppOptions {
@@ -34,7 +36,11 @@ export interface HttpAppOptions {
   /** Browser origins served (none by default); requests without an Origin header always are. */
   allowedOrigins: readonly string[];
   bodyLimitBytes: number;
+  /** Requests a minute per API key, and per organisation (all its keys together). */
   rateLimitPerMinute: number;
+  orgRateLimitPerMinute: number;
+  /** Where the rate limit's counters are kept (default: in this process); shared by every instance on PostgreSQL. */
+  rateCounter?: RateCounterFactory;
   metricsToken: string | undefined;
   /** The ledger's real state, for /healthz. */
   health: () => Promise<HealthReport>;
@@ -65,7 +71,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
       const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
       const seconds = (performance.now() - started) / 1000;
       options.metrics.httpSeconds.observe({ route, status: String(res.statusCode) }, seconds);
-      options.logger.debug("http", { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) });
+      if (typeof res.locals.errorCode === "string") options.metrics.onHttpRefusal(res.locals.errorCode);
+      const channel = (req as { auth?: { extra?: { channel?: CallChannel } } }).auth?.extra?.channel;
+      options.logger.debug("http", {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        ...(channel ? channelFields(channel) : {}),
+      });
     });
     next();
   });
@@ -90,7 +104,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(options.oauth.routes());
   app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
 
-  const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
+  const local = perMinute(memoryRateCounter);
+  const limiter = new RateLimiter({
+    perKey: options.rateLimitPerMinute,
+    perOrg: options.orgRateLimitPerMinute,
+    counter: options.rateCounter ?? local,
+    localCounter: local,
+    logger: options.logger,
+  });
   app.use(operatorToken(options.adminToken, options.ledger));
   app.use(requireCaller(options.keys, options.oauth));
   app.use(limiter.perRequest());

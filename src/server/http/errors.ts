@@ -28,6 +28,7 @@ const MCP_ENDPOINT = /^\/mcp\/?$/;
 const JSONRPC_CODE: Partial<Record<HttpErrorCode, number>> = { invalid_input: -32600, payload_too_large: -32600, internal: -32603 };
 
 export function sendError(res: Response, status: number, code: HttpErrorCode, message: string, headers: Record<string, string> = {}): void {
+  res.locals.errorCode = code; // counted by code once the response is sent (app.ts)
   const body = MCP_ENDPOINT.test(res.req.path)
     ? { jsonrpc: "2.0", error: { code: JSONRPC_CODE[code] ?? -32000, message: `${code}: ${message}` }, id: null }
     : { error: { code, message } };

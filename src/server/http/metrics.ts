@@ -1,12 +1,16 @@
 /**
  * Prometheus metrics (prom-client): paid calls by feature and outcome,
- * credits charged, provider cost, hold rejections, tool and HTTP latency,
- * and, on the PostgreSQL store, the connection pool. Fed by the metering
- * core's observer, the MCP server's tool hook and the pool's own counts.
+ * credits charged, provider cost, hold rejections, refusals by error code,
+ * how long each paid call's hold, provider requests and resolution take,
+ * tool and HTTP latency, and, on the PostgreSQL store, the connection pool.
+ * Fed by the metering core's observer, the observed ledger and providers
+ * (telemetry/instrument.ts), the MCP server's tool hook, the HTTP error
+ * responses and the pool's own counts.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { PoolStats } from "../../ledger/index.js";
 import type { MeteringObserver } from "../../metering/types.js";
+import type { StepTimer } from "../../telemetry/instrument.js";
 import { microToCredits, nanoToUsd } from "../../money.js";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -48,6 +52,33 @@ export class Metrics {
     name: "ecn_hold_rejections_total",
     help: "Paid calls refused at preflight, by reason",
     labelNames: ["feature", "reason"],
+    registers: [this.registry],
+  });
+  private readonly refusals = new Counter({
+    name: "ecn_refusals_total",
+    help: "Tool calls and HTTP requests answered with an error code, by code (insufficient_credits, invalid_input, rate_limited, unauthorized, ...)",
+    labelNames: ["code"],
+    registers: [this.registry],
+  });
+  private readonly holdSeconds = new Histogram({
+    name: "ecn_hold_duration_seconds",
+    help: "Time to place a paid call's hold (one ledger transaction), by feature",
+    labelNames: ["feature"],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly providerSeconds = new Histogram({
+    name: "ecn_provider_request_duration_seconds",
+    help: "Time of one provider request inside a paid call, by provider and operation (chat, embeddings, run)",
+    labelNames: ["provider", "operation"],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly settleSeconds = new Histogram({
+    name: "ecn_settle_duration_seconds",
+    help: "Time to write a paid call's resolution (one ledger transaction), by outcome (settled, voided, unknown)",
+    labelNames: ["outcome"],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly httpSeconds = new Histogram({
@@ -103,8 +134,20 @@ export class Metrics {
     if (event.costNanoUsd > 0n) this.providerCost.inc({ feature: event.feature, provider: event.provider }, nanoToUsd(event.costNanoUsd));
   };
 
-  readonly onToolCall = (tool: string, outcome: "ok" | "error", seconds: number): void => {
+  readonly onToolCall = (tool: string, outcome: "ok" | "error", seconds: number, code?: string): void => {
     this.toolCalls.inc({ tool, outcome });
     this.toolSeconds.observe({ tool }, seconds);
+    if (code) this.refusals.inc({ code });
+  };
+
+  /** An HTTP request answered with an error code (401, 403, 413, 429…). */
+  readonly onHttpRefusal = (code: string): void => {
+    this.refusals.inc({ code });
+  };
+
+  readonly timer: StepTimer = (timed, seconds) => {
+    if (timed.step === "hold") this.holdSeconds.observe({ feature: timed.feature }, seconds);
+    else if (timed.step === "provider") this.providerSeconds.observe({ provider: timed.provider, operation: timed.operation }, seconds);
+    else this.settleSeconds.observe({ outcome: timed.outcome }, seconds);
   };
 }
