@@ -35,6 +35,8 @@ export interface Config {
   instances: { heartbeatMs: number; ttlMs: number; sweepMs: number };
   /** How long a provider reference the provider does not know stays open before its hold is charged (estimated). */
   unknownMaxAgeMs: number;
+  /** How long a finished MCP task and its result are kept (a client may ask for less). */
+  taskTtlMs: number;
   logLevel: LogLevel;
   /** Windows' per-user application data folder (APPDATA), where some MCP clients keep their settings. */
   appDataDir: string | undefined;
@@ -150,6 +152,12 @@ const schema = z
       .min(0)
       .max(365 * 86_400_000)
       .default(7 * 86_400_000),
+    ECN_TASK_TTL_MS: z.coerce
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * 86_400_000)
+      .default(86_400_000),
     ECN_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
     OPENROUTER_API_KEY: optionalSecret,
     OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
@@ -267,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileGraceMs: v.ECN_RECONCILE_GRACE_MS,
     instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
     unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
+    taskTtlMs: v.ECN_TASK_TTL_MS,
     logLevel: v.ECN_LOG_LEVEL,
     appDataDir: env.APPDATA || undefined,
     failpoint: v.ECN_FAILPOINT,

@@ -12,6 +12,7 @@ import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
 import type { PricingConfig } from "../metering/pricing.js";
 import { PublicData } from "../metering/public-data.js";
+import { Tasks } from "../tasks/tasks.js";
 import { Reconciler, type ReconciledCall, type ReconcileOptions } from "../fleet/reconcile.js";
 import { reconcileAsCommand } from "../fleet/reconcile-command.js";
 import { LedgerWatch } from "../fleet/ledger-watch.js";
@@ -33,6 +34,8 @@ export interface App {
   metering: Metering;
   accounts: Accounts;
   publicData: PublicData;
+  /** MCP tasks: paid runs a client asked to outlive its request (servers run them; any process reads them). */
+  tasks: Tasks;
   reconciler: Reconciler;
   /** OpenRouter's own account of what the key was billed (cost audits, start snapshots); undefined without a key. */
   openrouterAudit: OpenRouterAudit | undefined;
@@ -151,6 +154,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     metering,
     accounts: new Accounts(ledger, pricing),
     publicData: new PublicData(ledger, socrata),
+    tasks: new Tasks({ ledger, outcomeOf: (callId) => metering.outcomeOf(callId), logger, ttlMs: config.taskTtlMs }),
     reconciler,
     openrouterAudit: config.openrouter.apiKey ? createOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
     apifyAudit: async () => {

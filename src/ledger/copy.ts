@@ -22,6 +22,7 @@ const TABLES: Table[] = [
   t.budgets,
   t.budgetNotices,
   t.toolCalls,
+  t.tasks,
   t.usageEvents,
   t.creditTransactions,
   t.usageDaily,

@@ -9,3 +9,4 @@ export { displayUrl, openPostgresLedger, migratePostgresLedger, PostgresLedger, 
 export type { PoolStats } from "./postgres/engine.js";
 export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./open-any.js";
 export type * from "./dashboard-types.js";
+export type * from "./task-types.js";

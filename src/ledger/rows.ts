@@ -7,6 +7,7 @@
 import { getTableColumns, type InferSelectModel, type Table } from "drizzle-orm";
 import type { Feature } from "../features.js";
 import type { InstanceRecord } from "./instance-types.js";
+import type { TaskRecord } from "./task-types.js";
 import type { Row } from "./sql.js";
 import * as t from "./sqlite/schema.js";
 import type {
@@ -15,6 +16,7 @@ import type {
   ModelPriceOverride,
   ModelPriceRecord,
   OrgRecord,
+  CallState,
   RateCardRecord,
   ToolCallRecord,
   UsageEventRecord,
@@ -44,6 +46,7 @@ const apiKey = tableDecoder(t.apiKeys);
 const price = tableDecoder(t.modelPrices);
 const override = tableDecoder(t.modelPriceOverrides);
 const instance = tableDecoder(t.instances);
+const task = tableDecoder(t.tasks);
 
 export const toOrg = (row: Row): OrgRecord => org(row);
 export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
@@ -77,4 +80,9 @@ export function toCall(row: Row): ToolCallRecord {
 export function toUsageEvent(row: Row): UsageEventRecord {
   const record = event(row);
   return { ...record, feature: record.feature as Feature };
+}
+
+/** A task row joined with its call's state (`call_state`). */
+export function toTask(row: Row): TaskRecord {
+  return { ...task(row), callState: row.call_state as CallState };
 }

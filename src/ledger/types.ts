@@ -13,6 +13,7 @@ import type { ModelListPrices } from "../model-list-prices.js";
 import type { DashboardReads } from "./dashboard-types.js";
 import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
+import type { TaskLedger } from "./task-types.js";
 import type { FeatureMargin, FeatureTotal, MarginQuery, MarkupMargin, UsageFilter, UsageQuery } from "./report-types.js";
 
 export type { FeatureMargin, FeatureTotal, InstanceRecord, MarginQuery, MarkupMargin, OwnerOpenCalls, UsageFilter, UsageQuery };
@@ -215,7 +216,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger {
+export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger, TaskLedger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

@@ -9,12 +9,13 @@
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 
-/** An error answered as a JSON-RPC error with this code and message, as they are. */
+/** An error answered as a JSON-RPC error with this code and message, as they are (and `data`, if given). */
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
   constructor(
     readonly code: number,
     message: string,
+    readonly data?: Record<string, unknown>,
   ) {
     super(message);
   }

@@ -1,7 +1,7 @@
 /**
  * The run model of the fake Apify: a run of a pay-per-event search actor
  * (like apify/google-search-scraper) whose state is a pure function of the
- * clock. Its dataset items are results PAGES, each with an `organicResults`
+ * clock (the wall clock, or a test's own, moved on when the test says). Its dataset items are results PAGES, each with an `organicResults`
  * array, appearing over the run's duration; every page and the start event
  * are charged. The run stops when the next charge would pass
  * `maxTotalChargeUsd`, so the charged total never exceeds the cap; `maxItems`
@@ -62,6 +62,8 @@ export interface RunSettings {
   memoryMbytes: number;
   maxItems?: number;
   maxTotalChargeUsd?: number;
+  /** The simulator's clock (epoch ms): the wall clock, or one a test moves on when it chooses. */
+  now: () => number;
 }
 
 /** Status changes that the platform does not make instantly. */
@@ -86,7 +88,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   readonly datasetId = apifyId();
   readonly keyValueStoreId = apifyId();
   readonly requestQueueId = apifyId();
-  readonly startedAt = new Date();
+  readonly startedAt: Date;
   readonly actId: string;
   readonly input: unknown;
   readonly options: { maxItems?: number; maxTotalChargeUsd?: number };
@@ -101,6 +103,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   private readonly pages: number;
 
   constructor(readonly settings: RunSettings) {
+    this.startedAt = new Date(settings.now());
     this.actId = settings.actId;
     this.input = settings.input;
     this.options = {
@@ -128,7 +131,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   /** Asks the run to stop; work done so far stays charged. */
   abort(): void {
     const status = this.status;
-    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) this.abortedAtMs = Date.now() - this.startedAt.getTime();
+    if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) this.abortedAtMs = this.settings.now() - this.startedAt.getTime();
   }
 
   get aborted(): boolean {
@@ -169,7 +172,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   }
 
   /** The run as the platform would report it `now`. */
-  state(now = Date.now()): RunState {
+  state(now = this.settings.now()): RunState {
     const t = now - this.startedAt.getTime();
     const { behaviour, timeoutSecs } = this.settings;
     const timeoutMs = timeoutSecs * 1000;
@@ -219,7 +222,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   /** The Run object of the API (`{"data": Run}`), dates as ISO strings. */
   toJson(userId: string): Record<string, unknown> {
     const state = this.state();
-    const end = state.finishedMs === null ? Date.now() : this.startedAt.getTime() + state.finishedMs;
+    const end = state.finishedMs === null ? this.settings.now() : this.startedAt.getTime() + state.finishedMs;
     const durationMillis = end - this.startedAt.getTime();
     const computeUnits = (this.settings.memoryMbytes / 1024) * (durationMillis / 3_600_000);
     const finished = TERMINAL.has(state.status);

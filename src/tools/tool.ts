@@ -5,15 +5,17 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
 import type { Feature } from "../features.js";
-import type { Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
+import type { MeteringBlock, Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
 
 export interface ToolContext {
   /** The organisation the call acts for: from the server's configuration or the API key, never from arguments. */
   org: OrgRef;
   signal: AbortSignal;
   notify: Notify;
-  /** Reports progress to clients that asked for it (no-op otherwise). */
+  /** Reports progress to clients that asked for it (no-op otherwise); in a task, also its status message. */
   progress: (progress: number, message?: string, total?: number) => Promise<void>;
+  /** In a task: told the ledger call the paid work is bound to, as soon as it exists (see PaidCallRequest.onCall). */
+  onCall?: PaidCallRequest["onCall"];
 }
 
 export interface ToolDeps {
@@ -49,6 +51,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   input: I;
   output: O;
   annotations: ToolAnnotations;
+  /** "optional": a client may run it as an MCP task (its listing says so; default: it may not). */
+  taskSupport?: "optional";
   handler: (args: z.output<I>, context: ToolContext, deps: ToolDeps) => Promise<WithNulls<z.output<O>>>;
 }
 
@@ -69,5 +73,15 @@ export function paidCall(context: ToolContext, feature: Feature, args: { idempot
     idempotencyKey: args.idempotency_key,
     signal: context.signal,
     notify: context.notify,
+    onCall: context.onCall,
   };
+}
+
+/**
+ * A paid tool's output: what the work returned, with the call's metering
+ * block. The one shape for a live answer and for a task's result read back
+ * from the ledger later.
+ */
+export function paidOutput<T extends object>(value: T, metering: MeteringBlock): T & { metering: MeteringBlock } {
+  return { ...value, metering };
 }

@@ -43,7 +43,14 @@ export async function http(options: HttpOptions): Promise<void> {
     const health = new LedgerHealth(app.ledger);
     const keys = new ApiKeys(app.ledger);
     const httpApp = createHttpApp({
-      deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
+      deps: {
+        metering: app.metering,
+        accounts: app.accounts,
+        publicData: app.publicData,
+        logger: app.logger,
+        onToolCall: metrics.onToolCall,
+        tasks: app.tasks,
+      },
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,
@@ -57,16 +64,22 @@ export async function http(options: HttpOptions): Promise<void> {
       metricsToken: config.http.metricsToken,
       health: () => health.check(),
     });
-    const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close }).catch(
-      async (error: unknown) => {
-        await app.close();
-        const code = (error as { code?: string }).code;
-        if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-          throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
-        }
-        throw error;
-      },
-    );
+    const running = await serveHttp({
+      app: httpApp,
+      host: options.host,
+      port,
+      metering: app.metering,
+      tasks: app.tasks,
+      logger: app.logger,
+      close: app.close,
+    }).catch(async (error: unknown) => {
+      await app.close();
+      const code = (error as { code?: string }).code;
+      if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+        throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
+      }
+      throw error;
+    });
     console.log(
       `ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; allowed hosts: ${allowedHosts.join(", ")})`,
     );

@@ -15,7 +15,7 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
   let app;
   try {
     app = await createApp(withSandbox(options), { serve: "stdio" });
-    const { ledger, metering, accounts, publicData, logger, config } = app;
+    const { ledger, metering, accounts, publicData, tasks, logger, config } = app;
     const org = await ledger.ensureOrg(config.org, Date.now());
     if (config.sandbox && (await ledger.getWallet(org.id)).balanceMicroCredits <= 0n) {
       await ledger.grantCredits(org.id, SANDBOX_CREDITS, "sandbox credits (not money)", Date.now());
@@ -29,8 +29,9 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
     // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
     await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
     startSweeps(app);
-    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
-    await serveStdio({ server, metering, logger, close: app.close });
+    const server = createServer({ metering, accounts, publicData, tasks, logger, resolveOrg: async () => org });
+    // A client that goes away leaves its task runs to finish here (within a run's deadline): any later session reads them.
+    await serveStdio({ server, metering, tasks, taskGraceMs: config.actorTimeoutMs, logger, close: app.close });
   } catch (error) {
     await app?.close().catch(() => undefined);
     reportFailure(error);

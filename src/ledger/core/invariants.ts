@@ -19,6 +19,9 @@
  *     own markup (or below cost).
  *  8. The daily rollup (usage_daily) equals the events it sums.
  *  9. So does the per-model daily rollup (usage_model_daily).
+ * 10. A task follows its call: same organisation; no outcome while the call
+ *     is open; once it is settled or voided, the task has ended (or was
+ *     cancelled) and records exactly the call's charge.
  */
 import { chargedBelowMarkup, chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
@@ -122,6 +125,14 @@ const CHECKS = [
       WHERE NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = d.org_id AND e.provider = d.provider
                           AND coalesce(e.model, '') = d.model AND e.settled_at >= d.day AND e.settled_at < d.day + 86400000)`,
   ),
+  statement(
+    "invariant_tasks",
+    `SELECT t.id, t.state, c.state AS call_state FROM tasks t JOIN tool_calls c ON c.id = t.tool_call_id
+      WHERE t.org_id <> c.org_id
+         OR (c.${OPEN} AND t.resolved_at IS NOT NULL)
+         OR (c.state IN ('settled', 'voided') AND (t.resolved_at IS NULL OR t.state IN ('working', 'input_required')
+             OR t.charged_micro_credits <> (SELECT coalesce(sum(e.charged_micro_credits), 0) FROM usage_events e WHERE e.tool_call_id = c.id)))`,
+  ),
 ];
 
 const MESSAGES = [
@@ -136,6 +147,7 @@ const MESSAGES = [
   "non-integer amount",
   "daily rollup differs from the events",
   "per-model daily rollup differs from the events",
+  "task does not follow its call",
 ];
 
 /** Settled events after (id), a page at a time: the charge of each is checked in exact arithmetic. */

@@ -18,6 +18,7 @@ import { flag, int, money } from "./columns.js";
 // The tables around the money (price caches, health, instances) live beside this file.
 export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
+export * from "./schema-tasks.js";
 
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),
