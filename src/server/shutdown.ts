@@ -5,6 +5,8 @@ import type { Tasks } from "../tasks/tasks.js";
 
 /** How long stopped task runs get to abort at the provider and settle. */
 const STOP_WAIT_MS = 25_000;
+/** How a run stopped by a shutdown is described ("the Apify run ... was stopped because ..."). */
+export const SHUTDOWN = "was stopped because its server shut down before the run ended";
 
 /**
  * After the drain: task runs still going are stopped (aborted at the
@@ -13,7 +15,7 @@ const STOP_WAIT_MS = 25_000;
  */
 export async function stopTaskRuns(options: { metering: Metering; tasks?: Tasks | undefined; logger: Logger }, left: number): Promise<number> {
   if (left === 0 || !options.tasks?.runningCount) return left;
-  const stopped = options.tasks.stopAll("was stopped because its server shut down before the run ended");
+  const stopped = options.tasks.stopAll(SHUTDOWN);
   options.logger.warn("task runs still going at shutdown: stopped, each charged what it cost", { tasks: stopped });
   return options.metering.drain(STOP_WAIT_MS);
 }

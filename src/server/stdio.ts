@@ -5,14 +5,14 @@
  * calls in flight are given time to settle before the ledger closes. A
  * client that goes away leaves its task runs to finish first (it asked for
  * them to outlive it; a later session reads their results from the ledger);
- * on a signal they are stopped after the drain, charged what they cost.
+ * a signal stops them at once, each charged what it cost.
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { Logger } from "../log.js";
 import type { Metering } from "../metering/meter.js";
 import type { Tasks } from "../tasks/tasks.js";
-import { stopTaskRuns } from "./shutdown.js";
+import { SHUTDOWN, stopTaskRuns } from "./shutdown.js";
 
 export interface StdioOptions {
   server: Server;
@@ -47,8 +47,14 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
   options.logger.info("stdio server ready");
   await new Promise<void>((resolve) => {
     const finish = (reason: string, clientGone = false) => void stop(reason, clientGone).then(resolve);
+    // A signal means the host wants this process gone soon (clients send SIGKILL a few seconds later): task runs
+    // are stopped at once, so each still settles at what it cost, even while their client-gone wait is going.
+    const signalled = (reason: string) => {
+      if (options.tasks?.stopAll(SHUTDOWN)) options.logger.warn("task runs stopped by a signal, each charged what it cost", { reason });
+      finish(reason);
+    };
     process.stdin.once("end", () => finish("stdin closed", true));
-    process.once("SIGTERM", () => finish("SIGTERM"));
-    process.once("SIGINT", () => finish("SIGINT"));
+    process.once("SIGTERM", () => signalled("SIGTERM"));
+    process.once("SIGINT", () => signalled("SIGINT"));
   });
 }

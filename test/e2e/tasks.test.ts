@@ -16,7 +16,7 @@ import type { OrgDetail } from "../../src/reports/views.js";
 import type { ApifySimulatedRun } from "../../src/simulator/apify.js";
 import { spawnHttpServer, startHttpStack } from "../helpers/http-stack.js";
 import { match } from "../helpers/matchers.js";
-import { cliRunner, startProviders, waitFor } from "../helpers/stack.js";
+import { cliRunner, startProviders, startStack, waitFor } from "../helpers/stack.js";
 import { assertInvariants, openTestLedger, sqlRows, type TestLedger } from "../helpers/store.js";
 
 /** Quick instances (a dead one is found within about a second), a sweep every half second, and no rate limit in the way of polling. */
@@ -231,6 +231,39 @@ describe("lead_signal_fetch as an MCP task", () => {
     await assertInvariants(stack.ledger);
   }, 60_000);
 
+  it("a cancel made on another server stops the run at its owner's next progress report, on the same path", async () => {
+    const clock = testClock();
+    const stack = await startHttpStack({ env: ENV, apify: { now: clock.now } });
+    const other = await spawnHttpServer(stack.providers.env);
+    stack.providers.apify.behave(TWENTY_SECONDS);
+    const atOwner = await taskClient(stack.url, stack.keys.acme!);
+    const atOther = await taskClient(other.url, stack.keys.acme!);
+    const task = await startTask(atOwner);
+    await waitFor(() => stack.providers.apify.startedRuns().length === 1);
+    const run = stack.providers.apify.startedRuns()[0]!;
+    clock.advance(4_000); // two pages
+
+    // Answered by a server that does not run it: the row says cancelled at once, for every server.
+    expect(await atOther.experimental.tasks.cancelTask(task.taskId)).toMatchObject({
+      status: "cancelled",
+      statusMessage: match.stringMatching(/Its run is being stopped; it is charged what it cost until then\.$/),
+    });
+    await waitFor(
+      () => run.aborted,
+      10_000,
+      () => stack.stderr(),
+    ); // the owner saw it at its next poll of the run
+    clock.advance(1_000);
+    await waitFor(async () => /Its run was stopped\. Charged 1\.125 credits/.test((await atOther.experimental.tasks.getTask(task.taskId)).statusMessage ?? ""));
+    const result = await atOther.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(textOf(result)).toMatch(
+      /^provider_error: the Apify run \S+ was cancelled with tasks\/cancel \(Run was aborted\)\. The provider work already done was charged: 1\.125 credits/,
+    );
+    expect((await chargeOf(stack.ledger, await callOfTask(stack.ledger, task.taskId))).spends).toEqual([-expectedCharge(run)]);
+    await Promise.all([atOwner.close(), atOther.close()]);
+    await assertInvariants(stack.ledger);
+  }, 60_000);
+
   it("is not there for another organisation: tasks/get, tasks/result and tasks/cancel answer not found, and nothing changes", async () => {
     const clock = testClock();
     const stack = await startHttpStack({ orgs: { acme: "100", rival: "100" }, env: ENV, apify: { now: clock.now } });
@@ -262,6 +295,57 @@ describe("lead_signal_fetch as an MCP task", () => {
     expect(run(stack).aborted).toBe(false);
     expect((await acme.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([task.taskId]);
     await Promise.all([acme.close(), rival.close()]);
+  }, 60_000);
+
+  it("over stdio: progress reaches the client while it runs; a client that closes the server gets its run stopped and charged what it cost", async () => {
+    const clock = testClock();
+    const stack = await startStack({ credits: "100", apify: { now: clock.now } });
+    stack.apify.behave(TWENTY_SECONDS, TWENTY_SECONDS);
+    const progress: string[] = [];
+    const messages: { type: string }[] = [];
+    const stream = stack.client.experimental.tasks.callToolStream({ name: "lead_signal_fetch", arguments: ARGS }, CallToolResultSchema, {
+      task: {},
+      onprogress: (p) => void progress.push(p.message ?? ""),
+    });
+    const consumed = (async () => {
+      for await (const message of stream) messages.push(message);
+    })();
+    await waitFor(() => stack.apify.startedRuns().length === 1);
+    expect(messages[0]).toMatchObject({ type: "taskCreated", task: { status: "working" } });
+    clock.advance(10_000);
+    await waitFor(() => progress.some((p) => /5 of 10 results pages so far/.test(p))); // the connection lasts: progress still arrives
+    clock.advance(10_000);
+    await consumed;
+    const last = messages.at(-1) as { type: string; result?: CallToolResult };
+    expect(last.type).toBe("result");
+    expect((last.result!.structuredContent as { items: unknown[] }).items).toHaveLength(100);
+
+    // Another task; then the client closes the server (stdin ends, then SIGTERM, then SIGKILL, as the SDK's client does).
+    const second = await startTask(stack.client);
+    await waitFor(() => stack.apify.startedRuns().length === 2);
+    const run = stack.apify.startedRuns()[1]!;
+    clock.advance(4_000); // two pages
+    const closing = stack.client.close();
+    await waitFor(
+      () => run.aborted,
+      10_000,
+      () => stack.stderr(),
+    ); // stopped at the signal, not left running
+    clock.advance(1_000);
+    await closing;
+    // A later session (a new server process) finds the task ended, charged what the run cost, once.
+    const later = await stack.anotherClient();
+    await waitFor(
+      async () => (await later.experimental.tasks.getTask(second.taskId)).status === "failed",
+      10_000,
+      () => stack.stderr(),
+    );
+    // Settled by the stopping server, or (if the host killed it first) by the new one's start-up reconcile: the same charge.
+    expect((await later.experimental.tasks.getTask(second.taskId)).statusMessage).toMatch(
+      /^Failed: provider_error: (the Apify run \S+ was stopped because its server shut down before the run ended|orphaned: .*has exited).* Charged 1\.125 credits/,
+    );
+    expect((await chargeOf(stack.ledger, await callOfTask(stack.ledger, second.taskId))).spends).toEqual([-expectedCharge(run)]);
+    await assertInvariants(stack.ledger);
   }, 60_000);
 
   it("is kept for its TTL (a client may ask for less, never more) and then deleted by the sweep: not found from then on", async () => {

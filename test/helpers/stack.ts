@@ -54,6 +54,8 @@ export interface StackOptions {
   withoutOpenRouter?: boolean;
   /** OpenRouter simulator behaviour in force before the server starts (a server fetches the price list as it starts). */
   openRouterDefaults?: Partial<OpenRouterSimulator["defaults"]>;
+  /** The Apify simulator's options (its clock, for instance). */
+  apify?: ApifySimulatorOptions;
 }
 
 export function cliRunner(env: Record<string, string>) {
