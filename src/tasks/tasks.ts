@@ -20,8 +20,11 @@ import type { Logger } from "../log.js";
 import type { StoredOutcome } from "../metering/stored-outcome.js";
 import type { OrgRef } from "../metering/types.js";
 
-/** What a client is told to wait between two tasks/get (Apify progress comes about every 2 s). */
-export const POLL_INTERVAL_MS = 2_000;
+/**
+ * What a client is told to wait between two tasks/get: runs take minutes, and every poll is a
+ * request counted by the HTTP rate limit (600 a minute per key by default: 50 tasks polled at once).
+ */
+export const POLL_INTERVAL_MS = 5_000;
 /** How often a blocked tasks/result looks again when the run is on another server. */
 const RESULT_POLL_MS = 500;
 const PAGE = 50;

@@ -39,8 +39,8 @@ async function taskClient(url: string, key: string): Promise<Client> {
 }
 
 /** Asks for lead_signal_fetch as a task with the SDK's task client and takes the task it answers at once (no polling). */
-async function startTask(client: Client, ttl?: number): Promise<Task> {
-  const stream = client.experimental.tasks.callToolStream({ name: "lead_signal_fetch", arguments: ARGS }, CallToolResultSchema, {
+async function startTask(client: Client, ttl?: number, args: Record<string, unknown> = ARGS): Promise<Task> {
+  const stream = client.experimental.tasks.callToolStream({ name: "lead_signal_fetch", arguments: args }, CallToolResultSchema, {
     task: ttl === undefined ? {} : { ttl },
   });
   const first = await stream.next();
@@ -90,7 +90,7 @@ describe("lead_signal_fetch as an MCP task", () => {
 
     const task = await startTask(first);
     // Answered at once: the run has not even begun its 20 seconds.
-    expect(task).toMatchObject({ status: "working", ttl: 86_400_000, pollInterval: 2_000 });
+    expect(task).toMatchObject({ status: "working", ttl: 86_400_000, pollInterval: 5_000 });
     await waitFor(() => stack.providers.apify.startedRuns().length === 1);
     const run = stack.providers.apify.startedRuns()[0]!;
     await first.close();
@@ -266,7 +266,7 @@ describe("lead_signal_fetch as an MCP task", () => {
 
   it("is not there for another organisation: tasks/get, tasks/result and tasks/cancel answer not found, and nothing changes", async () => {
     const clock = testClock();
-    const stack = await startHttpStack({ orgs: { acme: "100", rival: "100" }, env: ENV, apify: { now: clock.now } });
+    const stack = await startHttpStack({ orgs: { acme: "100", rival: "10" }, env: ENV, apify: { now: clock.now } });
     stack.providers.apify.behave(TWENTY_SECONDS);
     const acme = await taskClient(stack.url, stack.keys.acme!);
     const rival = await taskClient(stack.url, stack.keys.rival!);
@@ -289,6 +289,22 @@ describe("lead_signal_fetch as an MCP task", () => {
     // A tool that cannot run as a task says so.
     const refused = await rival.experimental.tasks.callToolStream({ name: "get_wallet_balance", arguments: {} }, CallToolResultSchema, { task: {} }).next();
     expect(refused.value).toMatchObject({ type: "error", error: { code: -32601, message: match.stringMatching(/get_wallet_balance cannot run as a task/) } });
+    // A task refused before its hold (here: 10 credits cannot hold a run) is a JSON-RPC error starting with our code; nothing is held.
+    const poor = await rival.experimental.tasks.callToolStream({ name: "lead_signal_fetch", arguments: ARGS }, CallToolResultSchema, { task: {} }).next();
+    expect(poor.value).toMatchObject({
+      type: "error",
+      error: {
+        code: -32000,
+        message: match.stringMatching(/insufficient_credits: lead_signal_fetch needs a hold of 75 credits/),
+        data: { code: "insufficient_credits" },
+      },
+    });
+    const invalid = await rival.experimental.tasks
+      .callToolStream({ name: "lead_signal_fetch", arguments: { query: "x" } }, CallToolResultSchema, { task: {} })
+      .next();
+    expect(invalid.value).toMatchObject({ type: "error", error: { code: -32602, message: match.stringMatching(/invalid_input: query: /) } });
+    expect(await sqlRows(stack.ledger, `SELECT id FROM tool_calls WHERE org_id = '${stack.orgIds.rival}'`)).toEqual([]);
+    expect(stack.providers.apify.startedRuns()).toHaveLength(1);
 
     expect(await sqlRows(stack.ledger, `SELECT state, status_message FROM tasks WHERE id = '${task.taskId}'`)).toEqual(before);
     expect(await acme.experimental.tasks.getTask(task.taskId)).toMatchObject({ status: "working" });
@@ -353,11 +369,17 @@ describe("lead_signal_fetch as an MCP task", () => {
     const stack = await startHttpStack({ orgs: { acme: "1000" }, env: { ...ENV, ECN_TASK_TTL_MS: "3600000" }, apify: { now: clock.now } });
     const client = await taskClient(stack.url, stack.keys.acme!);
     const short = await startTask(client, 1_000);
-    const long = await startTask(client, 7 * 86_400_000);
+    const long = await startTask(client, 7 * 86_400_000, { ...ARGS, idempotency_key: "long-one" });
     expect([short.ttl, long.ttl]).toEqual([1_000, 3_600_000]);
     await waitFor(() => stack.providers.apify.startedRuns().length === 2);
     clock.advance(1_000); // both runs end (300 ms each)
     await waitFor(async () => (await client.experimental.tasks.getTask(long.taskId)).status === "completed");
+    // The same idempotency key again: no second run, no second charge; its task follows the first call (ended already).
+    const again = await startTask(client, undefined, { ...ARGS, idempotency_key: "long-one" });
+    expect(again).toMatchObject({ status: "completed" });
+    const [first, repeated] = await Promise.all([long, again].map((t) => client.experimental.tasks.getTaskResult(t.taskId, CallToolResultSchema)));
+    expect(repeated!.structuredContent).toEqual(first!.structuredContent);
+    expect(stack.providers.apify.startedRuns()).toHaveLength(2);
     const shortCall = await callOfTask(stack.ledger, short.taskId);
 
     // A second after its run ended the short one expires, and the next sweep deletes it.
@@ -368,7 +390,7 @@ describe("lead_signal_fetch as an MCP task", () => {
     );
     expect(await failureOf(client.experimental.tasks.getTask(short.taskId))).toMatchObject({ code: -32602, message: match.stringMatching(/Task not found$/) });
     expect(await failureOf(client.experimental.tasks.getTaskResult(short.taskId, CallToolResultSchema))).toMatchObject({ code: -32602 });
-    expect((await client.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([long.taskId]);
+    expect((await client.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([again.taskId, long.taskId]);
     // The charge stays: only the task went.
     expect((await stack.ledger.getCall(shortCall))?.state).toBe("settled");
     expect((await chargeOf(stack.ledger, shortCall)).spends).toHaveLength(1);
