@@ -33,7 +33,7 @@ import type { Tasks } from "../tasks/tasks.js";
 import { answerInvalidParams, ProtocolError } from "./protocol.js";
 import { RawArguments } from "./raw-arguments.js";
 import { errorResult, invalidInput, outputResult } from "./results.js";
-import { callAsTask, registerTaskHandlers, TASK_CAPABILITIES } from "./tasks.js";
+import { callAsTask, refusal, registerTaskHandlers, TASK_CAPABILITIES } from "./tasks.js";
 
 export const SERVER_NAME = "ecn-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -155,7 +155,9 @@ export function createServer(deps: ServerDeps): Server {
       }
       const parsed = tool.input.safeParse(sent ?? request.params.arguments ?? {});
       if (!parsed.success) throw new ProtocolError(ErrorCode.InvalidParams, invalidInput(parsed.error).render(), { code: "invalid_input" });
-      const org = await deps.resolveOrg(extra);
+      const org = await deps.resolveOrg(extra).catch((error: unknown) => {
+        throw refusal(error, deps, tool.name);
+      });
       return callAsTask({ ...deps, tasks }, tool, parsed.data, org, contextFor(server, org, extra), task.ttl);
     }
     const started = performance.now();

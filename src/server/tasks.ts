@@ -62,7 +62,7 @@ function callResultOf(outcome: Exclude<StoredOutcome, { kind: "open" }>): CallTo
 }
 
 /** A refusal before the task was accepted, as a JSON-RPC error whose message begins with our code. */
-function refusal(error: unknown, deps: ServerDeps, tool: string): ProtocolError {
+export function refusal(error: unknown, deps: ServerDeps, tool: string): ProtocolError {
   const failure = classifyFailure(error);
   logFailure(deps.logger, failure, "task refused", { tool });
   if (failure.kind === "programming") return new ProtocolError(ErrorCode.InternalError, `${tool}: ${failure.publicMessage}`);
