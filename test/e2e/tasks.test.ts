@@ -192,6 +192,43 @@ describe("lead_signal_fetch as an MCP task", () => {
     await assertInvariants(ledger);
   }, 60_000);
 
+  it("survives its server's restart: a SIGTERMed server lets the run end and settles it; the next instance answers the result", async () => {
+    const clock = testClock();
+    const stack = await startHttpStack({ env: ENV, apify: { now: clock.now } });
+    stack.providers.apify.behave(TWENTY_SECONDS);
+    const client = await taskClient(stack.url, stack.keys.acme!);
+    const task = await startTask(client);
+    await client.close();
+    await waitFor(() => stack.providers.apify.startedRuns().length === 1);
+    const run = stack.providers.apify.startedRuns()[0]!;
+    clock.advance(6_000); // three pages
+    const callId = await callOfTask(stack.ledger, task.taskId);
+    await waitFor(async () => (await stack.ledger.getTask(stack.orgIds.acme!, task.taskId, Date.now()))?.statusMessage?.includes("3 of 10") ?? false);
+
+    stack.proc.kill("SIGTERM");
+    await waitFor(
+      () => stack.stderr().includes("HTTP server stopping"),
+      10_000,
+      () => stack.stderr(),
+    );
+    // The stopping server waits for its paid calls, task runs among them: this one ends within the wait.
+    expect(run.aborted).toBe(false);
+    clock.advance(14_000);
+    expect(await stack.exited).toBe(0);
+    expect((await stack.ledger.getCall(callId))?.state).toBe("settled");
+    expect(run.status).toBe("SUCCEEDED");
+
+    const restarted = await spawnHttpServer(stack.providers.env);
+    const later = await taskClient(restarted.url, stack.keys.acme!);
+    expect(await later.experimental.tasks.getTask(task.taskId)).toMatchObject({ status: "completed" });
+    const result = await later.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect((result.structuredContent as { items: unknown[] }).items).toHaveLength(100);
+    expect(await chargeOf(stack.ledger, callId)).toEqual({ events: 1n, cost: 25_000_000n, charged: expectedCharge(run), spends: [-expectedCharge(run)] });
+    await later.close();
+    await assertInvariants(stack.ledger);
+  }, 60_000);
+
   it("tasks/cancel aborts the run at Apify and charges what it cost; the task ends cancelled", async () => {
     const clock = testClock();
     const stack = await startHttpStack({ env: ENV, apify: { now: clock.now } });
