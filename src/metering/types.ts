@@ -1,6 +1,6 @@
 /** What the metering core offers the tools, and what it gives back. */
 import type { Feature, PaidProvider } from "../features.js";
-import type { CallResult, UsageEventInput } from "../ledger/index.js";
+import type { CallResult, ToolCallRecord, UsageEventInput } from "../ledger/index.js";
 import type { ApifyProgress, ApifyRunResult } from "../providers/apify.js";
 import type { ChatCompletion, ChatMessage } from "../providers/openrouter.js";
 
@@ -50,6 +50,13 @@ export interface PaidCallRequest {
   /** The MCP request's cancellation signal. */
   signal?: AbortSignal | undefined;
   notify?: Notify | undefined;
+  /**
+   * A task's hook: told the ledger call this request is bound to as soon as
+   * it exists (its hold is placed, nothing sent yet), or the earlier call an
+   * idempotency key names. Waiting for an earlier call's outcome is then left
+   * to the task. If it throws, nothing is sent and the hold is released.
+   */
+  onCall?: ((call: ToolCallRecord) => Promise<void>) | undefined;
 }
 
 export interface LlmCallRequest extends PaidCallRequest {

@@ -18,6 +18,7 @@ describe("configuration", () => {
     expect(config.socrata.baseUrl).toBeUndefined();
     expect(config.instances).toEqual({ heartbeatMs: 5_000, ttlMs: 30_000, sweepMs: 30_000 });
     expect(config.unknownMaxAgeMs).toBe(7 * 86_400_000);
+    expect(config.taskTtlMs).toBe(86_400_000);
   });
 
   it("refuses an instance TTL shorter than two heartbeats: a live server could be taken for dead", () => {
@@ -58,6 +59,9 @@ describe("configuration", () => {
     ["ECN_DEPLOYMENT_MODE", "saas"],
     ["OPENROUTER_BASE_URL", "ftp://x"],
     ["ECN_PROVIDER_TIMEOUT_MS", "5"],
+    ["ECN_TASK_TTL_MS", "999"],
+    ["ECN_TASK_TTL_MS", "2592000001"],
+    ["ECN_TASK_TTL_MS", "1.5"],
   ])("refuses %s=%s naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: `));

@@ -49,7 +49,14 @@ export async function http(options: HttpOptions): Promise<void> {
     const dashboard = dashboardParts(app, keys);
     const oauth = new OAuthGate();
     const httpApp = createHttpApp({
-      deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
+      deps: {
+        metering: app.metering,
+        accounts: app.accounts,
+        publicData: app.publicData,
+        logger: app.logger,
+        onToolCall: metrics.onToolCall,
+        tasks: app.tasks,
+      },
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,
@@ -64,16 +71,22 @@ export async function http(options: HttpOptions): Promise<void> {
       metricsToken: config.http.metricsToken,
       health: () => health.check(),
     });
-    const running = await serveHttp({ app: httpApp, host: options.host, port, metering: app.metering, logger: app.logger, close: app.close }).catch(
-      async (error: unknown) => {
-        await app.close();
-        const code = (error as { code?: string }).code;
-        if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-          throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
-        }
-        throw error;
-      },
-    );
+    const running = await serveHttp({
+      app: httpApp,
+      host: options.host,
+      port,
+      metering: app.metering,
+      tasks: app.tasks,
+      logger: app.logger,
+      close: app.close,
+    }).catch(async (error: unknown) => {
+      await app.close();
+      const code = (error as { code?: string }).code;
+      if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+        throw new ConfigError(`cannot listen on ${options.host}:${options.port} (${code}); choose another --host or --port`);
+      }
+      throw error;
+    });
     // The public URL names every OAuth document, the issuer and every token's audience: known once the port is.
     const publicUrl = config.oauth.publicUrl ?? running.url;
     if (!config.oauth.publicUrl && /^http:\/\/(0\.0\.0\.0|\[::\])/.test(running.url)) {
