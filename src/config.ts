@@ -15,14 +15,15 @@ import { z } from "zod/v3";
 import { httpConfig, httpVars, type HttpConfig } from "./config-http.js";
 import { oauthConfig, oauthProblems, oauthVars, type OAuthConfig } from "./config-oauth.js";
 import { telemetryConfig, telemetrySecrets, telemetryVars, type TelemetryConfig } from "./config-telemetry.js";
+import { timingConfig, timingProblems, timingVars, type TimingConfig } from "./config-timing.js";
 import { FAILPOINTS, type Failpoint } from "./failpoints.js";
 import { ConfigError } from "./errors.js";
 import { DEPLOYMENT_MODES, type DeploymentMode } from "./features.js";
 import { compareDecimal, MAX_MARKUP, MIN_CREDIT_USD_VALUE, ONE, parseDecimal, type Decimal } from "./money.js";
 import { registerSecrets } from "./redact.js";
 
-/** The log level and format and the traces are in ./config-telemetry.ts. */
-export interface Config extends TelemetryConfig {
+/** The log level and format and the traces are in ./config-telemetry.ts, the deadlines and periods in ./config-timing.ts. */
+export interface Config extends TelemetryConfig, TimingConfig {
   /** The SQLite ledger file (used when databaseUrl is not set). */
   dbPath: string;
   /** A postgres:// URL: the PostgreSQL store for every verb. */
@@ -36,16 +37,6 @@ export interface Config extends TelemetryConfig {
   deploymentMode: DeploymentMode;
   /** The organisation the stdio server acts for. */
   org: string;
-  /** Deadline for one LLM provider request, after which its outcome is unknown. */
-  providerTimeoutMs: number;
-  /** Deadline for one Apify actor run, after which the run is aborted. */
-  actorTimeoutMs: number;
-  /** How long the reconciler leaves a call alone beyond its owner's deadline. */
-  reconcileGraceMs: number;
-  /** Server instances: heartbeat period, how stale a heartbeat means dead, how often servers sweep for orphans. */
-  instances: { heartbeatMs: number; ttlMs: number; sweepMs: number };
-  /** How long a provider reference the provider does not know stays open before its hold is charged (estimated). */
-  unknownMaxAgeMs: number;
   /** Windows' per-user application data folder (APPDATA), where some MCP clients keep their settings. */
   appDataDir: string | undefined;
   /** The sandbox (ECN_SANDBOX=1 or --sandbox): built-in simulated providers and a separate ledger. */
@@ -136,18 +127,7 @@ const variables = z.object({
       message: `must be one of ${DEPLOYMENT_MODES.join(", ")}`,
     }),
   ECN_ORG: z.string().trim().min(1).max(100).default("local"),
-  ECN_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
-  ECN_ACTOR_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
-  ECN_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
-  ECN_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-  ECN_INSTANCE_TTL_MS: z.coerce.number().int().min(300).max(3_600_000).default(30_000),
-  ECN_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-  ECN_UNKNOWN_MAX_AGE_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(365 * 86_400_000)
-    .default(7 * 86_400_000),
+  ...timingVars,
   OPENROUTER_API_KEY: optionalSecret,
   OPENROUTER_BASE_URL: httpUrl.default("https://openrouter.ai/api/v1"),
   ECN_EMBEDDING_MODEL: z.string().trim().min(3).default("openai/text-embedding-3-small"),
@@ -173,12 +153,7 @@ const schema = variables
     path: ["ECN_DATABASE_URL"],
   })
   .superRefine((v, ctx) => {
-    for (const problem of oauthProblems(v)) ctx.addIssue({ code: "custom", path: [problem.path], message: problem.message });
-  })
-  // A live instance must renew its heartbeat at least twice per TTL, or a hiccup would make it look dead.
-  .refine((v) => v.ECN_INSTANCE_TTL_MS >= 2 * v.ECN_HEARTBEAT_MS, {
-    message: "must be at least twice ECN_HEARTBEAT_MS, or a live server could be taken for dead",
-    path: ["ECN_INSTANCE_TTL_MS"],
+    for (const problem of [...timingProblems(v), ...oauthProblems(v)]) ctx.addIssue({ code: "custom", path: [problem.path], message: problem.message });
   });
 
 /** Every environment variable the configuration reads (the docs' configuration table lists exactly these). */
@@ -236,11 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     markup: v.ECN_MARKUP,
     deploymentMode: v.ECN_DEPLOYMENT_MODE,
     org: v.ECN_ORG,
-    providerTimeoutMs: v.ECN_PROVIDER_TIMEOUT_MS,
-    actorTimeoutMs: v.ECN_ACTOR_TIMEOUT_MS,
-    reconcileGraceMs: v.ECN_RECONCILE_GRACE_MS,
-    instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
-    unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
+    ...timingConfig(v),
     ...telemetryConfig(v),
     appDataDir: env.APPDATA || undefined,
     failpoint: v.ECN_FAILPOINT,

@@ -57,6 +57,20 @@ export function cancellation(): EcnError {
   return new EcnError("provider_error", "the request was cancelled or timed out before the provider answered.");
 }
 
+/**
+ * Why the server itself stopped paid work its caller left running (a task
+ * cancelled from elsewhere, a shutdown): the reason its abort carries, so
+ * the call's error can say so. Its message completes "the run ...".
+ */
+export class WorkStopped extends Error {
+  override readonly name = "WorkStopped";
+}
+
+/** How an aborted run is described: why the server stopped it, or (its caller's doing) "was cancelled". */
+export function stopWording(signal: AbortSignal): string {
+  return signal.reason instanceof WorkStopped ? signal.reason.message : "was cancelled";
+}
+
 export function classifyFailure(error: unknown): Failure {
   if (error instanceof EcnError) {
     const kind = error.code === "provider_error" ? "provider" : error.code === "ledger_unavailable" ? "ledger" : "user";

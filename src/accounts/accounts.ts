@@ -5,7 +5,8 @@
  */
 import { EcnError } from "../errors.js";
 import type { Feature, PaidProvider } from "../features.js";
-import type { Ledger, UsageEventRecord } from "../ledger/index.js";
+import type { Ledger, TaskRecord, UsageEventRecord } from "../ledger/index.js";
+import { taskStatusMessage } from "../tasks/view.js";
 import { formatDecimal, microToCredits, nanoToUsd } from "../money.js";
 import type { PricingConfig } from "../metering/pricing.js";
 
@@ -48,10 +49,34 @@ export interface UsageEventView {
   settled_at: string;
 }
 
+/** An MCP task whose run is still going (or stopping after a cancel). */
+export interface OpenTaskView {
+  task_id: string;
+  tool: string;
+  status: TaskRecord["state"];
+  status_message: string | null;
+  tool_call_id: string;
+  created_at: string;
+  last_updated_at: string;
+}
+
 export interface UsageView {
   org_id: string;
   events: UsageEventView[];
   totals: { feature: Feature; events: number; cost_usd: number; credits_charged: number }[];
+  open_tasks: OpenTaskView[];
+}
+
+export function openTaskView(task: TaskRecord): OpenTaskView {
+  return {
+    task_id: task.id,
+    tool: task.tool,
+    status: task.state,
+    status_message: taskStatusMessage(task) ?? null,
+    tool_call_id: task.toolCallId,
+    created_at: new Date(task.createdAt).toISOString(),
+    last_updated_at: new Date(task.updatedAt).toISOString(),
+  };
 }
 
 export function usageEventView(e: UsageEventRecord): UsageEventView {
@@ -73,6 +98,9 @@ export function usageEventView(e: UsageEventRecord): UsageEventView {
   };
 }
 
+/** Open tasks shown at most (the oldest beyond are left out). */
+const OPEN_TASKS = 50;
+
 export class Accounts {
   constructor(
     private readonly ledger: Ledger,
@@ -91,10 +119,14 @@ export class Accounts {
     };
   }
 
-  /** Recent usage events (newest first) and per-feature totals over the same window. */
+  /** Recent usage events (newest first), per-feature totals over the same window, and the tasks still running. */
   async usage(orgId: string, filter: { since?: number; feature?: Feature; limit: number }): Promise<UsageView> {
-    const events = await this.ledger.recentUsage({ orgId, ...filter });
-    const totals = (await this.ledger.featureTotals(orgId, filter.since)).filter((t) => !filter.feature || t.feature === filter.feature);
+    const [events, allTotals, open] = await Promise.all([
+      this.ledger.recentUsage({ orgId, ...filter }),
+      this.ledger.featureTotals(orgId, filter.since),
+      this.openTasks(orgId),
+    ]);
+    const totals = allTotals.filter((t) => !filter.feature || t.feature === filter.feature);
     return {
       org_id: orgId,
       events: events.map(usageEventView),
@@ -104,7 +136,13 @@ export class Accounts {
         cost_usd: nanoToUsd(t.costNanoUsd),
         credits_charged: microToCredits(t.chargedMicroCredits),
       })),
+      open_tasks: open.map(openTaskView),
     };
+  }
+
+  /** The organisation's MCP tasks whose run is still going, newest first. */
+  openTasks(orgId: string, limit = OPEN_TASKS): Promise<TaskRecord[]> {
+    return this.ledger.listTasks({ orgId, now: Date.now(), limit, openOnly: true });
   }
 
   /**

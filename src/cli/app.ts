@@ -11,6 +11,7 @@ import { Metering } from "../metering/meter.js";
 import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
 import { PublicData } from "../metering/public-data.js";
+import { Tasks } from "../tasks/tasks.js";
 import { Reconciler, type ReconciledCall, type ReconcileOptions } from "../fleet/reconcile.js";
 import { reconcileAsCommand } from "../fleet/reconcile-command.js";
 import { LedgerWatch } from "../fleet/ledger-watch.js";
@@ -30,6 +31,8 @@ import { chargeOnSpan, type Tracing } from "../telemetry/tracing.js";
 export interface App extends LedgerApp {
   metering: Metering;
   publicData: PublicData;
+  /** MCP tasks: paid runs a client asked to outlive its request (servers run them; any process reads them). */
+  tasks: Tasks;
   reconciler: Reconciler;
   /** OpenRouter's own account of what the key was billed (cost audits, start snapshots); undefined without a key. */
   openrouterAudit: OpenRouterAudit | undefined;
@@ -147,6 +150,7 @@ async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing |
     ...base,
     metering,
     publicData: new PublicData(ledger, socrata),
+    tasks: new Tasks({ ledger, outcomeOf: (callId) => metering.outcomeOf(callId), logger, ttlMs: config.taskTtlMs }),
     reconciler,
     openrouterAudit: config.openrouter.apiKey ? lazyOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
     apifyAudit: async () => {

@@ -129,6 +129,8 @@ export class Reconciler {
       report.push(await settled().catch((error: unknown) => this.entry(listed, "left_unknown", `lookup failed: ${String(error)}`)));
     }
     await this.deps.ledger.pruneInstances(this.now() - options.instanceTtlMs);
+    const expired = await this.deps.ledger.deleteExpiredTasks(this.now()); // tasks kept long enough: not found from now on
+    if (expired > 0) this.deps.logger.info("expired MCP tasks deleted", { tasks: expired });
     await this.record(report, options);
     return report;
   }

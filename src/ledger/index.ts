@@ -11,3 +11,4 @@ export type { PoolStats } from "./postgres/engine.js";
 export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./open-any.js";
 export type * from "./dashboard-types.js";
 export type * from "./auth-types.js";
+export type * from "./task-types.js";

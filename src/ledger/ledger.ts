@@ -18,8 +18,10 @@ import { checkInvariants } from "./core/invariants.js";
 import * as keys from "./core/keys.js";
 import * as prices from "./core/prices.js";
 import * as reports from "./core/reports.js";
+import * as tasks from "./core/tasks.js";
 import type { DashboardSession, DayWindow, ReconcileRun, RefusalDay } from "./dashboard-types.js";
 import type { Engine } from "./engine.js";
+import type { TaskInput, TaskQuery } from "./task-types.js";
 import { all, get } from "./script.js";
 import type {
   ApiKeyRecord,
@@ -117,6 +119,26 @@ export class ScriptedLedger extends AuthScripts implements Ledger {
   }
   usageEventsOfCall(callId: string) {
     return this.engine.read(() => reports.usageEventsOfCall(callId));
+  }
+
+  // MCP tasks
+  createTask(input: TaskInput) {
+    return this.engine.write(() => tasks.createTask(input));
+  }
+  async getTask(orgId: string, taskId: string, now: number) {
+    return (await this.engine.read(() => tasks.getTask(orgId, taskId, now))) ?? null;
+  }
+  listTasks(query: TaskQuery) {
+    return this.engine.read(() => tasks.listTasks(query));
+  }
+  async noteTaskProgress(taskId: string, message: string, now: number) {
+    return (await this.engine.writeOne(tasks.noteProgressSql, { id: taskId, message, now })) > 0;
+  }
+  cancelTask(orgId: string, taskId: string, message: string, now: number) {
+    return this.engine.write(() => tasks.cancelTask(orgId, taskId, message, now));
+  }
+  deleteExpiredTasks(now: number) {
+    return this.engine.writeOne(tasks.deleteExpiredSql, { now });
   }
 
   // API keys

@@ -16,6 +16,7 @@ import type { ConnectionRecord, MemberRecord, OAuthRecord } from "./auth-types.j
 import type { DashboardSession, ReconcileRun } from "./dashboard-types.js";
 import { FROM_DRIVER, type ColumnKind } from "./driver-values.js";
 import type { InstanceRecord } from "./instance-types.js";
+import type { TaskRecord } from "./task-types.js";
 import type { Row } from "./sql.js";
 import type * as t from "./sqlite/schema.js";
 import type {
@@ -24,6 +25,7 @@ import type {
   ModelPriceOverride,
   ModelPriceRecord,
   OrgRecord,
+  CallState,
   RateCardRecord,
   ToolCallRecord,
   UsageEventRecord,
@@ -219,6 +221,24 @@ export const TABLE_COLUMNS = {
     meteredMicroCredits: "money",
   } satisfies ColumnKinds<Rec<"connectionDaily">>,
   members: { orgId: "text", email: "text", createdAt: "int" } satisfies ColumnKinds<Rec<"members">>,
+  tasks: {
+    id: "text",
+    orgId: "text",
+    toolCallId: "text",
+    tool: "text",
+    state: "text",
+    statusMessage: "text",
+    ttlMs: "int",
+    pollIntervalMs: "int",
+    createdAt: "int",
+    updatedAt: "int",
+    expiresAt: "int",
+    resolvedAt: "int",
+    chargedMicroCredits: "money",
+    costNanoUsd: "money",
+    errorCode: "text",
+    errorMessage: "text",
+  } satisfies ColumnKinds<Rec<"tasks">>,
 } as const;
 
 const org = decoder<Rec<"orgs">>(TABLE_COLUMNS.orgs);
@@ -237,6 +257,7 @@ const snapshot = decoder<Rec<"providerUsageSnapshots">>(TABLE_COLUMNS.providerUs
 const oauthRecord = decoder<Rec<"oauthRecords">>(TABLE_COLUMNS.oauthRecords);
 const connection = decoder<Rec<"connections">>(TABLE_COLUMNS.connections);
 const member = decoder<Rec<"members">>(TABLE_COLUMNS.members);
+const task = decoder<Rec<"tasks">>(TABLE_COLUMNS.tasks);
 
 export const toOrg = (row: Row): OrgRecord => org(row);
 export const toApiKey = (row: Row): ApiKeyRecord => apiKey(row);
@@ -266,4 +287,9 @@ export function toCall(row: Row): ToolCallRecord {
 export function toReconcileRun(row: Row): ReconcileRun {
   const { summaryJson, ...record } = run(row);
   return { ...record, summary: JSON.parse(summaryJson) as Record<string, number> };
+}
+
+/** A task row joined with its call's state (`call_state`). */
+export function toTask(row: Row): TaskRecord {
+  return { ...task(row), callState: row.call_state as CallState };
 }

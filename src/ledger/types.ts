@@ -19,6 +19,7 @@ import type { AuthLedger } from "./auth-types.js";
 import type { DashboardReads } from "./dashboard-types.js";
 import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
+import type { TaskLedger } from "./task-types.js";
 import type { FeatureMargin, FeatureTotal, MarginQuery, MarkupMargin, UsageFilter, UsageQuery } from "./report-types.js";
 import type * as schema from "./sqlite/schema.js";
 
@@ -154,7 +155,7 @@ export interface KeyHolder {
   orgName: string;
 }
 
-export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger, AuthLedger {
+export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger, AuthLedger, TaskLedger {
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

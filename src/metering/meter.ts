@@ -25,6 +25,7 @@ import { unpricedModel, type ModelChoice } from "./refusals.js";
 import { replayExisting } from "./replay.js";
 import { OwnCalls } from "./own-calls.js";
 import { RequestCore } from "./request-core.js";
+import { storedOutcome, type StoredOutcome } from "./stored-outcome.js";
 import { ActorCallSession, LlmCallSession } from "./call-sessions.js";
 import type { ActorCallRequest, ActorSession, LlmCallRequest, LlmSession, MeteringObserver, OutcomeSpool, PaidCallRequest, PaidCallResult } from "./types.js";
 
@@ -85,6 +86,11 @@ export class Metering {
   private marked<T>(result: Promise<PaidCallResult<T>>): Promise<PaidCallResult<T>> {
     if (!this.deps.sandbox) return result; // the live path gets no extra step
     return result.then((done) => ({ ...done, metering: { ...done.metering, sandbox: true as const } }));
+  }
+
+  /** A call's outcome as the ledger holds it (an MCP task's result), or null when there is no such call. */
+  outcomeOf(callId: string): Promise<StoredOutcome | null> {
+    return storedOutcome(this.deps.ledger, callId, this.deps.sandbox ?? false);
   }
 
   /** Waits for paid calls in progress to settle (for a graceful shutdown), at most `timeoutMs`. */
@@ -222,6 +228,7 @@ export class Metering {
     let value: T | undefined;
     let failure: unknown;
     try {
+      await request.onCall?.(placed.call);
       value = await work(sessionOf(core));
     } catch (error) {
       if (error instanceof CrashSignal) throw error; // a simulated crash leaves the call as a dead process would

@@ -75,8 +75,10 @@ export async function replayExisting<T>(
       `idempotency_key "${key}" was already used with different arguments (call ${existing.id}). Use a new key for a new request.`,
     );
   }
-  const call = await waitForResolution(ledger, existing.id, maxWaitMs, request.signal);
+  // A task binds to the earlier call and follows it there: nothing to wait for here.
+  const call = await waitForResolution(ledger, existing.id, request.onCall ? 0 : maxWaitMs, request.signal);
   if (call.state === "voided" && rerun) return rerun();
+  await request.onCall?.(call);
   if (call.state === "settled") {
     if (call.errorCode || call.resultJson === null) {
       throw new EcnError((call.errorCode ?? "provider_error") as EcnError["code"], call.errorMessage ?? "the earlier call with this key failed");

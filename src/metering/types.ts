@@ -50,6 +50,13 @@ export interface PaidCallRequest {
   /** The MCP request's cancellation signal. */
   signal?: AbortSignal | undefined;
   notify?: Notify | undefined;
+  /**
+   * A task's hook: told the ledger call this request is bound to as soon as
+   * it exists (its hold is placed, nothing sent yet), or the earlier call an
+   * idempotency key names. Waiting for an earlier call's outcome is then left
+   * to the task. If it throws, nothing is sent and the hold is released.
+   */
+  onCall?: ((call: ToolCallRecord) => Promise<void>) | undefined;
 }
 
 export interface LlmCallRequest extends PaidCallRequest {

@@ -1,27 +1,30 @@
 /**
  * One organisation's page: spend per day per feature, balance at the end of
- * each day, spend by model and by actor, refusals per day, recent calls and
- * budgets. Provider cost is the operator's business: a tenant sees what it
+ * each day, spend by model and by actor, refusals per day, recent calls,
+ * budgets and the MCP tasks still running. Provider cost is the operator's business: a tenant sees what it
  * was charged, not what the call cost us.
  */
 import type { Ledger, OrgRecord } from "../ledger/index.js";
 import { nanoToUsd, type Decimal } from "../money.js";
+import { taskStatusMessage } from "../tasks/view.js";
 import { amount } from "./money-view.js";
 import { orgSummaries } from "./organisations.js";
 import type { OrgDetail } from "./views.js";
 import { dayOf, daysOf, dayText, type Period } from "./period.js";
 
 const RECENT_CALLS = 25;
+const OPEN_TASKS = 25;
 
 export async function orgDetail(ledger: Ledger, org: OrgRecord, period: Period, creditUsdValue: Decimal, operator: boolean, now: number): Promise<OrgDetail> {
   const window = { orgId: org.id, fromDay: period.fromDay, toDay: period.toDay };
-  const [[summary], featureDays, models, refusals, calls, moves] = await Promise.all([
+  const [[summary], featureDays, models, refusals, calls, moves, tasks] = await Promise.all([
     orgSummaries(ledger, [org], creditUsdValue, now),
     ledger.spendByFeatureDay(window),
     ledger.spendByModel(window),
     ledger.refusalsByDay(window),
     ledger.callsOfOrg(org.id, RECENT_CALLS),
     ledger.balanceMoves(org.id, period.fromDay),
+    ledger.listTasks({ orgId: org.id, now, limit: OPEN_TASKS, openOnly: true }),
   ]);
   const days = daysOf(period);
   const index = new Map(days.map((d, i) => [d, i]));
@@ -78,6 +81,14 @@ export async function orgDetail(ledger: Ledger, org: OrgRecord, period: Period, 
       error_code: c.errorCode,
     })),
     budgets: summary!.budgets,
+    open_tasks: tasks.map((t) => ({
+      id: t.id,
+      tool: t.tool,
+      status: t.state,
+      status_message: taskStatusMessage(t) ?? null,
+      tool_call_id: t.toolCallId,
+      created_at: new Date(t.createdAt).toISOString(),
+    })),
   };
 }
 

@@ -66,6 +66,8 @@ export interface OrgDetail {
     error_code: string | null;
   }[];
   budgets: BudgetView[];
+  /** MCP tasks whose paid run is still going (or stopping after a cancel), newest first. */
+  open_tasks: { id: string; tool: string; status: string; status_message: string | null; tool_call_id: string; created_at: string }[];
 }
 
 export interface InstanceView {

@@ -15,6 +15,7 @@ import {
   ErrorCode,
   ListToolsRequestSchema,
   type CallToolResult,
+  type CreateTaskResult,
   type LoggingLevel,
   type ServerNotification,
   type ServerRequest,
@@ -29,8 +30,11 @@ import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
 import { ICONS } from "../tools/icons.js";
 import { publishedOutput } from "../tools/tool.js";
+import type { Tasks } from "../tasks/tasks.js";
 import type { Tracing } from "../telemetry/tracing.js";
 import { answerInvalidParams, isMessageIgnored, ProtocolError, RawArguments } from "./sdk-internals.js";
+import { errorResult, invalidInput, outputResult } from "./results.js";
+import { callAsTask, refusal, registerTaskHandlers, TASK_CAPABILITIES } from "./tasks.js";
 import { traceRequests, type TraceOptions } from "./trace-requests.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
@@ -51,6 +55,8 @@ export interface ServerDeps extends ToolDeps {
   tracing?: Tracing | undefined;
   /** Who is connected when no API key or OAuth connection says it (the stdio server's instance), for the spans. */
   connectionId?: string | undefined;
+  /** MCP tasks: without them the server declares no task capability. */
+  tasks?: Tasks | undefined;
 }
 
 const INSTRUCTIONS =
@@ -58,18 +64,7 @@ const INSTRUCTIONS =
   "Check get_rate_card for prices and get_wallet_balance before long runs. " +
   "Pass idempotency_key when you may retry a paid call, so a retry is never charged twice.";
 
-export function errorResult(error: EcnError): CallToolResult {
-  return { isError: true, content: [{ type: "text", text: error.render() }] };
-}
-
-/** `invalid_input: field: problem; field: problem` from a zod error. */
-export function invalidInput(error: z.ZodError): EcnError {
-  const problems = error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.join(".") : "arguments";
-    return `${path}: ${issue.message}`;
-  });
-  return new EcnError("invalid_input", `${problems.join("; ")}. Nothing was run or charged.`);
-}
+export { errorResult, invalidInput };
 
 function contextFor(server: EcnServer, org: OrgRef, channel: CallChannel | undefined, extra: Extra): ToolContext {
   const progressToken = extra._meta?.progressToken;
@@ -127,6 +122,7 @@ function listingOf(tools: ToolDefinition[]): Listing {
         outputSchema: publishedSchema(tool.output, "output") as Tool["outputSchema"],
         annotations: tool.annotations,
         icons: tool.icons,
+        ...(tool.taskSupport ? { execution: { taskSupport: tool.taskSupport } } : {}),
       })),
     };
     listings.set(tools, listing);
@@ -161,7 +157,7 @@ export function createServer(deps: ServerDeps): Server {
   const server = new EcnServer(
     { name: SERVER_NAME, title: "ecn-mcp: metered lead-generation tools", version: SERVER_VERSION, icons: [ICONS.server] },
     {
-      capabilities: { tools: {}, logging: {} },
+      capabilities: { tools: {}, logging: {}, ...(deps.tasks ? { tasks: TASK_CAPABILITIES } : {}) },
       instructions: INSTRUCTIONS,
       jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
     },
@@ -174,10 +170,32 @@ export function createServer(deps: ServerDeps): Server {
     return { tools };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  const { tasks } = deps;
+  if (tasks) registerTaskHandlers(server, { ...deps, tasks });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult | CreateTaskResult> => {
     const sent = server.rawArguments.take(extra.requestId);
     const tool = byName.get(request.params.name);
     if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `unknown tool: ${request.params.name} (tools/list names every tool)`);
+    const task = request.params.task;
+    if (task && tasks) {
+      // Refused at once, as JSON-RPC errors: a task-augmented call answers a task or nothing.
+      if (tool.taskSupport !== "optional") {
+        throw new ProtocolError(
+          ErrorCode.MethodNotFound,
+          `${tool.name} cannot run as a task (its listing has no execution.taskSupport); call it without "task"`,
+        );
+      }
+      const parsed = tool.input.safeParse(sent ?? request.params.arguments ?? {});
+      if (!parsed.success) throw new ProtocolError(ErrorCode.InvalidParams, invalidInput(parsed.error).render(), { code: "invalid_input" });
+      const org = await deps.resolveOrg(extra).catch((error: unknown) => {
+        throw refusal(error, deps, tool.name);
+      });
+      // Its call is recorded with the connection or API key it came through, like any call, and so is every line its run logs.
+      const channel = deps.resolveChannel?.(extra);
+      const start = () => callAsTask({ ...deps, tasks }, tool, parsed.data, org, contextFor(server, org, channel, extra), task.ttl);
+      return channel ? withLogFields(channelFields(channel), start) : start();
+    }
     const started = performance.now();
     const finish = (result: CallToolResult, code?: string) => {
       deps.onToolCall?.(tool.name, result.isError ? "error" : "ok", (performance.now() - started) / 1000, code);
@@ -192,7 +210,7 @@ export function createServer(deps: ServerDeps): Server {
       try {
         const org = await deps.resolveOrg(extra);
         const output = publishedOutput(await tool.handler(parsed.data, contextFor(server, org, channel, extra), deps));
-        return finish({ content: [{ type: "text", text: JSON.stringify(output) }], structuredContent: output as Record<string, unknown> });
+        return finish(outputResult(output));
       } catch (error) {
         // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
         const failure = classifyFailure(extra.signal.aborted && !(error instanceof EcnError) ? cancellation() : error);

@@ -9,7 +9,8 @@
  * an upgrade, the test names exactly which one broke.
  *
  *  1. A thrown error with a numeric `code` is answered as a JSON-RPC error
- *     with that code and its message as it is (McpError would prefix it).
+ *     with that code and its message as it is (McpError would prefix it),
+ *     and its `data`, if it has one.
  *  2. The request handler table is `_requestHandlers`, a Map of method ->
  *     handler, and each entry validates the request's params itself.
  *  3. Those validation errors are zod core's, named `$ZodError`, with `issues`.
@@ -23,6 +24,13 @@
  *     closing the transport aborts the handlers in flight.
  *  7. stdio: nothing. stdin is cut into lines before the SDK's transport sees
  *     it (./stdio-input.ts), with public API only (see the end of this file).
+ *  8. MCP tasks (./tasks.ts), experimental in the SDK: given no TaskStore,
+ *     the SDK registers no tasks/* handler of its own, so ours (public
+ *     setRequestHandler) answer them; a tools/call carrying `task` reaches
+ *     our handler once the server declares tasks.requests.tools.call, and
+ *     what it returns is sent as the CreateTaskResult; a notification a
+ *     handler sends after its answer still goes out with the request's id as
+ *     relatedRequestId (a task's progress, on a connection that lasts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
@@ -42,14 +50,15 @@ import {
 
 /**
  * An error answered as a JSON-RPC error with this code and message, as they
- * are. (The SDK renders a thrown McpError's message with its own "MCP error
- * -32602:" prefix and the client adds another.)
+ * are, and `data` if given. (The SDK renders a thrown McpError's message with
+ * its own "MCP error -32602:" prefix and the client adds another.)
  */
 export class ProtocolError extends Error {
   override readonly name = "ProtocolError";
   constructor(
     readonly code: number,
     message: string,
+    readonly data?: Record<string, unknown>,
   ) {
     super(message);
   }

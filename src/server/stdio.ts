@@ -2,7 +2,10 @@
  * The stdio transport: what Claude Desktop and other local MCP clients
  * launch. stdout carries only protocol messages; everything else goes to
  * stderr. When the client goes away (stdin ends) or a signal arrives, paid
- * calls in flight are given time to settle before the ledger closes.
+ * calls in flight are given time to settle before the ledger closes. A
+ * client that goes away leaves its task runs to finish first (it asked for
+ * them to outlive it; a later session reads their results from the ledger);
+ * a signal stops them at once, each charged what it cost.
  *
  * stdin is read through StdioInput (stdio-input.ts), which hands the SDK's
  * transport well-formed messages only: a line that is not JSON is answered
@@ -17,10 +20,15 @@ import { ErrorCode, type JSONRPCMessage, type RequestId } from "@modelcontextpro
 import type { Logger } from "../log.js";
 import type { Metering } from "../metering/meter.js";
 import { MAX_MESSAGE_BYTES, StdioInput, type InputProblem } from "./stdio-input.js";
+import type { Tasks } from "../tasks/tasks.js";
+import { SHUTDOWN, stopTaskRuns } from "./shutdown.js";
 
 export interface StdioOptions {
   server: Server;
   metering: Metering;
+  tasks?: Tasks | undefined;
+  /** How long task runs may go on after the client went away. */
+  taskGraceMs?: number;
   logger: Logger;
   /** Closes what the server holds (the ledger). */
   close: () => Promise<void>;
@@ -37,7 +45,7 @@ const MIB = MAX_MESSAGE_BYTES / (1024 * 1024);
 /** Serves MCP over this process's stdin/stdout until the client disconnects, a signal arrives, or stdin becomes unreadable. */
 export async function serveStdio(options: StdioOptions): Promise<StdioEnd> {
   const { logger } = options;
-  let finish: (reason: string, end: StdioEnd) => void = () => undefined;
+  let finish: (reason: string, end: StdioEnd, clientGone?: boolean) => void = () => undefined;
   const input = new StdioInput((problem) => void answer(problem));
   // The input above keeps every line under the limit, so the SDK's own buffer check never fires.
   const transport = new StdioServerTransport(input.messages, process.stdout, { maxBufferSize: 2 * MAX_MESSAGE_BYTES + 2 });
@@ -68,13 +76,18 @@ export async function serveStdio(options: StdioOptions): Promise<StdioEnd> {
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = (reason: string) =>
+  const stop = (reason: string, clientGone = false) =>
     (stopping ??= (async () => {
       logger.info("stdio server stopping", { reason });
       // Nothing more is read: let go of stdin, or its open pipe would keep the process alive.
       process.stdin.off("data", onData);
       process.stdin.destroy();
-      const left = await options.metering.drain(options.drainTimeoutMs ?? 30_000);
+      const { tasks } = options;
+      if (clientGone && tasks && tasks.runningCount > 0) {
+        logger.info("the client went away: letting its task runs finish first", { tasks: tasks.runningCount });
+        await tasks.settled(options.taskGraceMs ?? 0);
+      }
+      const left = await stopTaskRuns(options, await options.metering.drain(options.drainTimeoutMs ?? 30_000));
       if (left > 0) logger.warn("paid calls still running at shutdown; reconcile will settle them", { left });
       await options.server.close().catch(() => undefined);
       await options.close();
@@ -85,12 +98,18 @@ export async function serveStdio(options: StdioOptions): Promise<StdioEnd> {
   logger.info("stdio server ready");
   options.onConnected?.();
   return new Promise<StdioEnd>((resolve) => {
-    finish = (reason, end) => void stop(reason).then(() => resolve(end));
+    finish = (reason, end, clientGone = false) => void stop(reason, clientGone).then(() => resolve(end));
+    // A signal means the host wants this process gone soon (clients send SIGKILL a few seconds later): task runs
+    // are stopped at once, so each still settles at what it cost, even while their client-gone wait is going.
+    const signalled = (reason: string) => {
+      if (options.tasks?.stopAll(SHUTDOWN)) logger.warn("task runs stopped by a signal, each charged what it cost", { reason });
+      finish(reason, "stopped");
+    };
     process.stdin.once("end", () => {
       input.end();
-      finish("stdin closed", "stopped");
+      finish("stdin closed", "stopped", true);
     });
-    process.once("SIGTERM", () => finish("SIGTERM", "stopped"));
-    process.once("SIGINT", () => finish("SIGINT", "stopped"));
+    process.once("SIGTERM", () => signalled("SIGTERM"));
+    process.once("SIGINT", () => signalled("SIGINT"));
   });
 }

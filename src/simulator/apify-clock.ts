@@ -1,5 +1,6 @@
 /**
- * A simulated Apify run's own clock: wall time since its start, except while
+ * A simulated Apify run's own clock: time since its start (on the
+ * simulator's clock: the wall clock, or a test's own), except while
  * it is held (the `holdAtItems` behaviour). A held run's time stops at the
  * moment it reached the held page and goes on from there once released, so a
  * test can look at a run in progress for as long as it needs, on a machine
@@ -8,7 +9,10 @@
 export class RunClock {
   private hold: { atMs: number; releasedAt: number | null } | null = null;
 
-  constructor(readonly startedAt: Date) {}
+  constructor(
+    readonly startedAt: Date,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Stops the run's time at `atMs` until `release()`. */
   holdAt(atMs: number): void {
@@ -17,10 +21,10 @@ export class RunClock {
 
   /** Lets a held run go on from where it stopped. */
   release(): void {
-    if (this.hold && this.hold.releasedAt === null) this.hold.releasedAt = Date.now();
+    if (this.hold && this.hold.releasedAt === null) this.hold.releasedAt = this.now();
   }
 
-  /** The run's own time at `now`: wall time since start, less the time it stood held. */
+  /** The run's own time at `now`: time since start, less the time it stood held. */
   elapsed(now: number): number {
     const t = now - this.startedAt.getTime();
     if (!this.hold) return t;

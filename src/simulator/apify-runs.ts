@@ -1,8 +1,9 @@
 /**
  * The run model of the fake Apify: a run of a pay-per-event search actor
  * (like apify/google-search-scraper) whose state is a pure function of the
- * clock. Its dataset items are results PAGES, each with an `organicResults`
- * array, appearing over the run's duration; every page and the start event
+ * clock (the wall clock, or a test's own, moved on when the test says). Its
+ * dataset items are results PAGES, each with an `organicResults` array,
+ * appearing over the run's duration; every page and the start event
  * are charged. The run stops when the next charge would pass
  * `maxTotalChargeUsd`, so the charged total never exceeds the cap; `maxItems`
  * caps the charged pages but, as on the platform, not what the dataset holds:
@@ -15,62 +16,9 @@ import { decimalFromNumber, nanoToUsd, usdToNano } from "../money.js";
 import { RunClock } from "./apify-clock.js";
 import { runPricingInfo } from "./apify-resources.js";
 import { pagesAsked, searchPages } from "./apify-pages.js";
-import type { EchoForm } from "./echo.js";
+import type { ApifyBehaviour, ApifySimulatedRun, RunSettings } from "./apify-run-types.js";
 
-export interface ApifyBehaviour {
-  /** How the run ends when no cap or abort stops it first (default SUCCEEDED). */
-  outcome?: "SUCCEEDED" | "FAILED" | "TIMED-OUT";
-  /** How long the run takes if not capped (default 300). */
-  durationMs?: number;
-  /** How many dataset items (results pages) it would produce (default 10; fewer if the input asks for fewer pages). */
-  items?: number;
-  /** Charged at start (the actor-start event), default 0.005. */
-  startCostUsd?: number;
-  /** Charged per dataset item (default 0.002). */
-  costPerItemUsd?: number;
-  /** Refuse the start call with this error; no run is created. */
-  failStart?: { status: number; type: string; message: string };
-  /** A misbehaving platform (or proxy): echo the request's Authorization header in failStart's message. */
-  echoCredentials?: boolean | EchoForm;
-  /**
-   * A misbehaving platform: report this as the run's usageTotalUsd (1e300, -1, "0.5", ...) while billing the real usage.
-   * `undefined` leaves the field out, as Apify does for some actors and endpoints.
-   */
-  reportedUsageTotalUsd?: unknown;
-  /** The actor's smallest accepted maxTotalChargeUsd (its pricing info's minimalMaxTotalChargeUsd; default 0.5, null for none). */
-  minimalMaxTotalChargeUsd?: number | null;
-  /**
-   * The run stops advancing once it has this many results pages (RUNNING, charged for them) until the
-   * simulator's `release()`: a test waits for what it wants to see while the run goes, not for the clock.
-   */
-  holdAtItems?: number;
-}
-
-export interface ApifySimulatedRun {
-  id: string;
-  actId: string;
-  status: string;
-  usageTotalUsd: number;
-  itemCount: number;
-  options: { maxItems?: number; maxTotalChargeUsd?: number };
-  input: unknown;
-  aborted: boolean;
-  startedAt: Date;
-  finishedAt: Date | null;
-  datasetId: string;
-}
-
-export interface RunSettings {
-  actId: string;
-  input: unknown;
-  inputBodyLen: number;
-  behaviour: Required<Omit<ApifyBehaviour, "failStart" | "echoCredentials" | "reportedUsageTotalUsd" | "minimalMaxTotalChargeUsd" | "holdAtItems">> &
-    Pick<ApifyBehaviour, "reportedUsageTotalUsd" | "holdAtItems">;
-  timeoutSecs: number;
-  memoryMbytes: number;
-  maxItems?: number;
-  maxTotalChargeUsd?: number;
-}
+export type { ApifyBehaviour, ApifySimulatedRun, RunSettings };
 
 /** Status changes that the platform does not make instantly. */
 const READY_MS = 15;
@@ -94,13 +42,13 @@ export class SimulatedRun implements ApifySimulatedRun {
   readonly datasetId = apifyId();
   readonly keyValueStoreId = apifyId();
   readonly requestQueueId = apifyId();
-  readonly startedAt = new Date();
+  readonly startedAt: Date;
   readonly actId: string;
   readonly input: unknown;
   readonly options: { maxItems?: number; maxTotalChargeUsd?: number };
   private abortedAtMs: number | null = null;
-  /** The run's own time: the wall clock, stopped while a hold (holdAtItems) lasts. */
-  private readonly clock = new RunClock(this.startedAt);
+  /** The run's own time: the simulator's clock, stopped while a hold (holdAtItems) lasts. */
+  private readonly clock: RunClock;
   private readonly startNano: bigint;
   private readonly itemNano: bigint;
   /** Pages the run may charge before a cap stops it, and whether that cap is what ends it. */
@@ -111,6 +59,8 @@ export class SimulatedRun implements ApifySimulatedRun {
   private readonly pages: number;
 
   constructor(readonly settings: RunSettings) {
+    this.startedAt = new Date(settings.now());
+    this.clock = new RunClock(this.startedAt, settings.now);
     this.actId = settings.actId;
     this.input = settings.input;
     this.options = {
@@ -148,7 +98,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   abort(): void {
     const status = this.status;
     if (this.abortedAtMs === null && (status === "READY" || status === "RUNNING")) {
-      this.abortedAtMs = this.clock.elapsed(Date.now());
+      this.abortedAtMs = this.clock.elapsed(this.settings.now());
       this.release(); // a held run stops as any other: its clock goes on to ABORTED
     }
   }
@@ -191,7 +141,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   }
 
   /** The run as the platform would report it `now`. */
-  state(now = Date.now()): RunState {
+  state(now = this.settings.now()): RunState {
     const t = this.clock.elapsed(now);
     const { behaviour, timeoutSecs } = this.settings;
     const timeoutMs = timeoutSecs * 1000;
@@ -241,7 +191,7 @@ export class SimulatedRun implements ApifySimulatedRun {
   /** The Run object of the API (`{"data": Run}`), dates as ISO strings. */
   toJson(userId: string): Record<string, unknown> {
     const state = this.state();
-    const end = state.finishedMs === null ? Date.now() : this.clock.wallAt(state.finishedMs);
+    const end = state.finishedMs === null ? this.settings.now() : this.clock.wallAt(state.finishedMs);
     const durationMillis = end - this.startedAt.getTime();
     const computeUnits = (this.settings.memoryMbytes / 1024) * (durationMillis / 3_600_000);
     const finished = TERMINAL.has(state.status);

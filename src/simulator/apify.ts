@@ -56,7 +56,19 @@ const HOLD_TICK_MS = 20;
 /** What the API reports as the limit when none was asked for. */
 const NO_LIMIT = 999_999_999_999;
 
-export async function startApifySimulator(options: { token?: string; port?: number } = {}): Promise<ApifySimulator> {
+export interface ApifySimulatorOptions {
+  token?: string;
+  port?: number;
+  /**
+   * The runs' clock (epoch ms), default the wall clock. A test can pass its
+   * own and move it on when it chooses: a "20-minute" run then takes as long
+   * as the test wants, and ends when the test says so.
+   */
+  now?: () => number;
+}
+
+export async function startApifySimulator(options: ApifySimulatorOptions = {}): Promise<ApifySimulator> {
+  const now = options.now ?? Date.now;
   const token = options.token ?? "apify_api_sim" + randomBytes(12).toString("hex");
   const userId = apifyId();
   const requests: ApifySimulatedRequest[] = [];
@@ -188,6 +200,7 @@ export async function startApifySimulator(options: { token?: string; port?: numb
       behaviour,
       timeoutSecs: timeout || 3600,
       memoryMbytes: memory || 1024,
+      now,
       ...(typeof maxItems === "number" ? { maxItems } : {}),
       ...(typeof maxTotalChargeUsd === "number" ? { maxTotalChargeUsd } : {}),
     });

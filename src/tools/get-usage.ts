@@ -20,10 +20,22 @@ const eventSchema = z.object({
   settled_at: z.string(),
 });
 
+const openTaskSchema = z.object({
+  task_id: z.string().describe("The MCP task id (tasks/get, tasks/result, tasks/cancel)."),
+  tool: z.string(),
+  status: z.enum(["working", "input_required", "completed", "failed", "cancelled"]).describe("working, or cancelled while its run stops."),
+  status_message: z.string().optional().describe("Progress so far (for lead_signal_fetch: results pages)."),
+  tool_call_id: z.string().describe("Ledger id of its paid call (tool_calls.id)."),
+  created_at: z.string(),
+  last_updated_at: z.string(),
+});
+
 export const getUsage = defineTool({
   name: "get_usage",
   title: "Usage",
-  description: "Shows your organisation's recent paid provider requests (newest first) and totals per feature: cost, credits charged, tokens. Free.",
+  description:
+    "Shows your organisation's recent paid provider requests (newest first), totals per feature (cost, credits charged, tokens), " +
+    "and the MCP tasks still running in the background. Free.",
   input: z.strictObject({
     since: z.iso.datetime({ offset: true }).or(z.iso.date()).optional().describe("Only events settled at or after this time (ISO 8601 date or date-time)."),
     feature: z.enum(FEATURES).optional().describe("Only this feature."),
@@ -35,6 +47,7 @@ export const getUsage = defineTool({
     totals: z
       .array(z.object({ feature: z.enum(FEATURES), events: z.number().int(), cost_usd: z.number(), credits_charged: z.number() }))
       .describe("Per-feature totals since `since` (or all time)."),
+    open_tasks: z.array(openTaskSchema).describe("Tasks whose paid run is still going (charged when it ends), newest first."),
   }),
   annotations: { title: "Usage", ...READ_ONLY },
   icons: [ICONS.usage],

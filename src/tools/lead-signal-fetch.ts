@@ -11,9 +11,10 @@
  */
 import { z } from "zod";
 import { EcnError, providerFault } from "../errors.js";
+import { stopWording } from "../failures.js";
 import { creditsToMicroCeil, decimalFromNumber } from "../money.js";
 import { idempotencyKeyOption, meteringSchema } from "./shared.js";
-import { defineTool, PAID, paidCall, type WithNulls } from "./tool.js";
+import { defineTool, PAID, paidCall, paidOutput, type WithNulls } from "./tool.js";
 import { ICONS } from "./icons.js";
 
 /** A JSON value the actor returned (its null fields are left out). */
@@ -52,6 +53,7 @@ export const leadSignalFetch = defineTool({
   description:
     "Runs the lead-signal Apify actor (web search by default) for your query and returns what it finds (title, URL, " +
     "description, raw item) with the run id. Reports progress while the run goes; cancelling aborts the run. " +
+    "Supports MCP tasks: a client that asks for one gets it at once, and the run goes on if the connection drops. " +
     "Paid: the run's real Apify cost (usageTotalUsd) x markup; the run is capped at max_cost_credits (default: the rate card floor).",
   input: z.strictObject({
     query: z.string().trim().min(2).max(500).describe("What to look for, e.g. 'dental clinics Austin hiring front desk'."),
@@ -78,6 +80,8 @@ export const leadSignalFetch = defineTool({
   }),
   annotations: { title: "Fetch lead signals (Apify)", ...PAID },
   icons: [ICONS.signal],
+  // A run can take minutes: a client may ask for a task and fetch the result later, even from another connection.
+  taskSupport: "optional",
   handler: async (args, context, deps) => {
     const { value, metering } = await deps.metering.runActor(
       {
@@ -95,7 +99,7 @@ export const leadSignalFetch = defineTool({
           },
         );
         if (run.status !== "SUCCEEDED") {
-          const why = run.status === "ABORTED" && context.signal.aborted ? "was cancelled" : `ended ${run.status}`;
+          const why = run.status === "ABORTED" && context.signal.aborted ? stopWording(context.signal) : `ended ${run.status}`;
           // The run's status message is the actor's own text: the operator's log has it, under the reference shown.
           const { message, report } = providerFault("apify", `the Apify run ${run.runId} ${why}`, {}, run.statusMessage ?? undefined);
           throw new EcnError("provider_error", `${message}.`, {}, report);
@@ -103,6 +107,6 @@ export const leadSignalFetch = defineTool({
         return { items: normaliseItems(run.items, args.max_results), run_id: run.runId, status: run.status };
       },
     );
-    return { ...value, metering };
+    return paidOutput(value, metering);
   },
 });

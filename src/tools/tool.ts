@@ -5,7 +5,7 @@ import type { Accounts } from "../accounts/accounts.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
 import type { Feature } from "../features.js";
-import type { CallChannel, Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
+import type { CallChannel, MeteringBlock, Notify, OrgRef, PaidCallRequest } from "../metering/types.js";
 
 export interface ToolContext {
   /** The organisation the call acts for: from the server's configuration or the API key, never from arguments. */
@@ -14,8 +14,10 @@ export interface ToolContext {
   channel?: CallChannel | undefined;
   signal: AbortSignal;
   notify: Notify;
-  /** Reports progress to clients that asked for it (no-op otherwise); sent only when `progress` is above the last value sent. */
+  /** Reports progress to clients that asked for it (no-op otherwise); sent only when `progress` is above the last value sent. In a task, also its status message. */
   progress: (progress: number, message?: string, total?: number) => Promise<void>;
+  /** In a task: told the ledger call the paid work is bound to, as soon as it exists (see PaidCallRequest.onCall). */
+  onCall?: PaidCallRequest["onCall"];
 }
 
 export interface ToolDeps {
@@ -53,6 +55,8 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   annotations: ToolAnnotations;
   /** What clients and connector directories draw next to the tool. */
   icons: Icon[];
+  /** "optional": a client may run it as an MCP task (its listing says so; default: it may not). */
+  taskSupport?: "optional";
   handler: (args: z.output<I>, context: ToolContext, deps: ToolDeps) => Promise<WithNulls<z.output<O>>>;
 }
 
@@ -80,5 +84,15 @@ export function paidCall(context: ToolContext, feature: Feature, args: { idempot
     idempotencyKey: args.idempotency_key,
     signal: context.signal,
     notify: context.notify,
+    onCall: context.onCall,
   };
+}
+
+/**
+ * A paid tool's output: what the work returned, with the call's metering
+ * block. The one shape for a live answer and for a task's result read back
+ * from the ledger later.
+ */
+export function paidOutput<T extends object>(value: T, metering: MeteringBlock): T & { metering: MeteringBlock } {
+  return { ...value, metering };
 }

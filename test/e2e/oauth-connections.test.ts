@@ -115,8 +115,12 @@ describe(`connections over OAuth (${STORE})`, () => {
     await stack.cli("connections", "revoke", String(row.id));
     const after = await callTool(base, second.tokens.access_token, "get_wallet_balance");
     expect(after.status).toBe(401);
-    // On /mcp a refusal met before MCP is a JSON-RPC error, our code leading its message.
-    expect(JSON.parse(after.text)).toMatchObject({ jsonrpc: "2.0", error: { code: -32000, message: expect.stringMatching(/^unauthorized: /) as unknown } });
+    // /mcp answers its errors as JSON-RPC bodies, our code first in the message.
+    expect(JSON.parse(after.text)).toMatchObject({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32000, message: expect.stringMatching(/^unauthorized: /) as unknown },
+    });
     const again = await stack.cli("connections", "revoke", String(row.id)).catch((error: { stderr: string; code: number }) => error);
     expect(again).toMatchObject({ code: 1, stderr: expect.stringMatching(/no live connection/) as unknown });
     // Its refresh token went with it.

@@ -1,6 +1,7 @@
 /** The built server in HTTP mode on a loopback port, with organisations, API keys and the simulators. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach } from "vitest";
+import type { ApifySimulatorOptions } from "../../src/simulator/apify.js";
 import { openTestLedger, type TestLedger } from "./store.js";
 import { CLI, cliRunner, startProviders, type Providers } from "./stack.js";
 
@@ -61,8 +62,10 @@ export async function spawnHttpServer(env: Record<string, string>): Promise<Http
   return server;
 }
 
-export async function startHttpStack(options: { orgs?: Record<string, string>; env?: Record<string, string> } = {}): Promise<HttpStack> {
-  const providers = await startProviders({ env: options.env });
+export async function startHttpStack(
+  options: { orgs?: Record<string, string>; env?: Record<string, string>; apify?: ApifySimulatorOptions } = {},
+): Promise<HttpStack> {
+  const providers = await startProviders({ env: options.env, apify: options.apify });
   const cli = cliRunner(providers.env);
   const keys: Record<string, string> = {};
   for (const [name, credits] of Object.entries(options.orgs ?? { acme: "100" })) {

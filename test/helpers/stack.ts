@@ -12,7 +12,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach } from "vitest";
 import type { LedgerTarget } from "../../src/ledger/index.js";
-import { startApifySimulator, type ApifySimulator } from "../../src/simulator/apify.js";
+import { startApifySimulator, type ApifySimulator, type ApifySimulatorOptions } from "../../src/simulator/apify.js";
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
 import { startSocrataSimulator, type SocrataSimulator } from "../../src/simulator/socrata.js";
 import { freshTarget, openTestLedger, sqlRows, type FreshTarget, type TestLedger } from "./store.js";
@@ -54,6 +54,8 @@ export interface StackOptions {
   withoutOpenRouter?: boolean;
   /** OpenRouter simulator behaviour in force before the server starts (a server fetches the price list as it starts). */
   openRouterDefaults?: Partial<OpenRouterSimulator["defaults"]>;
+  /** The Apify simulator's options (its clock, for instance). */
+  apify?: ApifySimulatorOptions;
 }
 
 export function cliRunner(env: Record<string, string>) {
@@ -73,9 +75,11 @@ export interface Providers {
 }
 
 /** The three loopback simulators and a server environment pointing at them (and at `fresh`, or a new ledger). */
-export async function startProviders(options: Pick<StackOptions, "env" | "withoutOpenRouter"> & { fresh?: FreshTarget } = {}): Promise<Providers> {
+export async function startProviders(
+  options: Pick<StackOptions, "env" | "withoutOpenRouter"> & { fresh?: FreshTarget; apify?: ApifySimulatorOptions } = {},
+): Promise<Providers> {
   const fresh = options.fresh ?? (await freshTarget());
-  const [sim, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
+  const [sim, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(options.apify), startSocrataSimulator()]);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "",

@@ -19,6 +19,7 @@ describe("configuration", () => {
     expect(config.socrata.baseUrl).toBeUndefined();
     expect(config.instances).toEqual({ heartbeatMs: 5_000, ttlMs: 30_000, sweepMs: 30_000 });
     expect(config.unknownMaxAgeMs).toBe(7 * 86_400_000);
+    expect(config.taskTtlMs).toBe(86_400_000);
   });
 
   it("has the documented defaults for logs, traces, the rate limit and keep-alive", () => {
@@ -92,6 +93,9 @@ describe("configuration", () => {
     ["OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317"],
     ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
     ["OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign"],
+    ["ECN_TASK_TTL_MS", "999"],
+    ["ECN_TASK_TTL_MS", "2592000001"],
+    ["ECN_TASK_TTL_MS", "1.5"],
   ])("refuses %s=%s naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}: `));

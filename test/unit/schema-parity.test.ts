@@ -28,7 +28,8 @@ function sqlText(value: unknown): string {
  * The PostgreSQL type a SQLite column must have. SQLite stores every integer
  * alike; what the SQLite column decodes to says what it holds: money (BigInt)
  * is a bigint read as BigInt, a flag (boolean) a 0/1 integer, epoch
- * milliseconds (the columns named *_at, day, period_start) a bigint read as a
+ * milliseconds (the columns named *_at, day, period_start) and durations in
+ * milliseconds (*_ms: a task's TTL reaches 30 days) a bigint read as a
  * number, because they pass 32 bits; any other number (counts, tokens) an
  * integer.
  */
@@ -37,7 +38,7 @@ function pgTypeFor(column: Column): string {
   const decoded = typeof column.mapFromDriverValue(1);
   if (decoded === "bigint") return "bigint:PgBigInt64";
   if (decoded === "boolean") return "integer:PgInteger";
-  return /_at$|^day$|^period_start$/.test(column.name) ? "bigint:PgBigInt53" : "integer:PgInteger";
+  return /_at$|_ms$|^day$|^period_start$/.test(column.name) ? "bigint:PgBigInt53" : "integer:PgInteger";
 }
 
 interface Shape {

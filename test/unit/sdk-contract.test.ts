@@ -10,6 +10,7 @@ import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/
 import {
   CallToolRequestSchema,
   ErrorCode,
+  GetTaskRequestSchema,
   ListToolsRequestSchema,
   type JSONRPCMessage,
   type MessageExtraInfo,
@@ -66,6 +67,11 @@ describe("the MCP SDK, as sdk-internals.ts relies on it", () => {
     await server.connect(wire);
     wire.receive(request(1, "tools/list"));
     expect((await wire.answer(1)).error).toEqual({ code: ErrorCode.InvalidParams, message: "invalid cursor: plain words" });
+    server.setRequestHandler(ListToolsRequestSchema, () => {
+      throw new ProtocolError(-32000, "budget_exceeded: plain words", { code: "budget_exceeded" });
+    });
+    wire.receive(request(2, "tools/list"));
+    expect((await wire.answer(2)).error).toEqual({ code: -32000, message: "budget_exceeded: plain words", data: { code: "budget_exceeded" } });
   });
 
   it("2. keeps its request handlers in _requestHandlers, a Map of method -> handler that validates the params itself", async () => {
@@ -167,5 +173,35 @@ describe("the MCP SDK, as sdk-internals.ts relies on it", () => {
     await wire.close();
     expect(signal!.aborted).toBe(true);
     release();
+  });
+
+  it("8. without a TaskStore, leaves tasks/* to our handlers, sends our answer to a task-augmented tools/call, and a handler's notifications after its answer", async () => {
+    const server = new Server(
+      { name: "contract", version: "0" },
+      { capabilities: { tools: {}, logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } } },
+    );
+    expect(requestHandlers(server).has("tasks/get")).toBe(false);
+    const task = {
+      taskId: "task_1",
+      status: "working",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      lastUpdatedAt: "2026-01-01T00:00:00.000Z",
+      ttl: 1000,
+      pollInterval: 5000,
+    };
+    let later: () => Promise<void> = async () => undefined;
+    server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+      later = () => extra.sendNotification({ method: "notifications/progress", params: { progressToken: "p", progress: 1 } });
+      return req.params.task ? { task } : { content: [] };
+    });
+    server.setRequestHandler(GetTaskRequestSchema, async (req) => ({ ...task, taskId: req.params.taskId }));
+    const wire = new Wire();
+    await server.connect(wire);
+    wire.receive(request(1, "tools/call", { name: "t", task: { ttl: 1000 }, _meta: { progressToken: "p" } }));
+    expect((await wire.answer(1)).result).toEqual({ task });
+    await later();
+    expect(wire.sent.at(-1)).toMatchObject({ message: { method: "notifications/progress" }, options: { relatedRequestId: 1 } });
+    wire.receive(request(2, "tasks/get", { taskId: "task_9" }));
+    expect((await wire.answer(2)).result).toEqual({ ...task, taskId: "task_9" });
   });
 });

@@ -13,7 +13,7 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
   let app;
   try {
     app = await createApp(await withSandbox(options), { serve: "stdio" });
-    const { ledger, metering, accounts, publicData, logger, config } = app;
+    const { ledger, metering, accounts, publicData, tasks, logger, config } = app;
     const org = await ledger.ensureOrg(config.org, Date.now());
     if (config.sandbox && (await ledger.getWallet(org.id)).balanceMicroCredits <= 0n) {
       await ledger.grantCredits(org.id, SANDBOX_CREDITS, "sandbox credits (not money)", Date.now());
@@ -35,6 +35,7 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
       metering,
       accounts,
       publicData,
+      tasks,
       logger,
       resolveOrg: async () => {
         await ready();
@@ -48,6 +49,9 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
     const end = await serveStdio({
       server,
       metering,
+      // A client that goes away leaves its task runs to finish here (within a run's deadline): any later session reads them.
+      tasks,
+      taskGraceMs: config.actorTimeoutMs,
       logger,
       onConnected: () => void ready().catch((error: unknown) => logger.error("could not load the price list at start", { error: String(error) })),
       // What the start began finishes before the ledger closes.

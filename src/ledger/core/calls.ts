@@ -17,6 +17,7 @@ import { LedgerRefusal } from "../errors.js";
 import { toCall, toRateCard, toWallet } from "../rows.js";
 import { closing, get, getQuery, runQuery, type Query, type Script } from "../script.js";
 import { idempotentStatement, p, statement } from "../sql.js";
+import { finishTasksOfCall } from "./tasks.js";
 import { OPEN_STATE_SQL, type CallResult, type RateCardRecord, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../types.js";
 import { belowItsMarkup, rollupWrites } from "./rollups.js";
 
@@ -188,6 +189,18 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
     }),
   );
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
+  // Its tasks (if a client asked for one) end with it, whoever resolves it.
+  writes.push(
+    runQuery(finishTasksOfCall, {
+      callId: call.id,
+      state: resolution.state === "settled" && resolution.error === null ? "completed" : "failed",
+      charged,
+      cost: events.reduce((total, e) => total + e.costNanoUsd, 0n),
+      code: resolution.error?.code ?? null,
+      message: resolution.error?.message ?? null,
+      now,
+    }),
+  );
   // The organisation's busy rows (its daily rollups, its wallet) come last: with the COMMIT sent alongside, they
   // stay locked for one round trip.
   writes.push(...rollupWrites(call, events, overHold, now));

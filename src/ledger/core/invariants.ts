@@ -21,6 +21,9 @@
  *  9. So does the per-model daily rollup (usage_model_daily).
  * 10. And the per-connection daily rollup (connection_daily), which a
  *     connection's cap reads; every event names its call's connection.
+ * 11. A task follows its call: same organisation; no outcome while the call
+ *     is open; once it is settled or voided, the task has ended (or was
+ *     cancelled) and records exactly the call's charge.
  */
 import { chargedBelowMarkup, chargeMicroCredits, ONE, parseDecimal } from "../../money.js";
 import { all, type Script } from "../script.js";
@@ -154,6 +157,15 @@ const CHECKS = [
      UNION ALL
      SELECT e.connection_id, e.settled_at, -2 FROM usage_events e JOIN tool_calls c ON c.id = e.tool_call_id
       WHERE coalesce(e.connection_id, '') <> coalesce(c.connection_id, '')`,
+  ),
+  invariant(
+    "tasks",
+    "task does not follow its call",
+    `SELECT t.id, t.state, c.state AS call_state FROM tasks t JOIN tool_calls c ON c.id = t.tool_call_id
+      WHERE t.org_id <> c.org_id
+         OR (c.${OPEN} AND t.resolved_at IS NOT NULL)
+         OR (c.state IN ('settled', 'voided') AND (t.resolved_at IS NULL OR t.state IN ('working', 'input_required')
+             OR t.charged_micro_credits <> (SELECT coalesce(sum(e.charged_micro_credits), 0) FROM usage_events e WHERE e.tool_call_id = c.id)))`,
   ),
 ];
 

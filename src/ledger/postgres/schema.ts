@@ -14,6 +14,7 @@ import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from "
 export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
 export * from "./schema-auth.js";
+export * from "./schema-tasks.js";
 
 const money = (name: string) => bigint(name, { mode: "bigint" });
 /** Epoch milliseconds: beyond 32 bits, within a double's exact range. */

@@ -23,6 +23,7 @@ import { flag, int, money } from "./columns.js";
 export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
 export * from "./schema-auth.js";
+export * from "./schema-tasks.js";
 
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),

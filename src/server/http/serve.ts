@@ -1,7 +1,9 @@
 /**
  * Listening and stopping. On SIGTERM or SIGINT the server stops accepting,
  * lets paid calls in flight settle (their connections stay open until they
- * answer), then closes the ledger.
+ * answer), then closes the ledger. Task runs still going when that wait is
+ * over are stopped (each is charged what it cost, and its task says the
+ * server shut down): nobody else could deliver their results.
  *
  * Keep-alive: a connection the server closes while a client is sending its
  * next request on it fails that request (`socket hang up`, ECONNRESET). The
@@ -18,6 +20,8 @@ import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import type { Logger } from "../../log.js";
 import type { Metering } from "../../metering/meter.js";
+import { stopTaskRuns } from "../shutdown.js";
+import type { Tasks } from "../../tasks/tasks.js";
 
 /** The default idle time of a keep-alive connection (ECN_HTTP_KEEP_ALIVE_MS). */
 export const KEEP_ALIVE_MS = 65_000;
@@ -29,6 +33,8 @@ export interface HttpServeOptions {
   host: string;
   port: number;
   metering: Metering;
+  /** The server's task runs, stopped if still going once the drain is over. */
+  tasks?: Tasks | undefined;
   logger: Logger;
   /** Closes what the server holds (the ledger), after the last call settled. */
   close: () => Promise<void>;
@@ -74,7 +80,7 @@ export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpS
       options.logger.info("HTTP server stopping", { reason });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const left = await options.metering.drain(options.drainTimeoutMs ?? 30_000);
+      const left = await stopTaskRuns(options, await options.metering.drain(options.drainTimeoutMs ?? 30_000));
       if (left > 0) options.logger.warn("paid calls still running at shutdown; reconcile will settle them", { left });
       // Settled calls still have to write their answers: let connections finish, closing each as it goes idle.
       let done = false;

@@ -104,6 +104,18 @@ export function organisationView(d: OrgDetail, operator: boolean): View {
           h("h3", {}, "Refused calls"),
           h("p", { class: "muted", "data-test": "no-refusals" }, "No call was refused in this period."),
         ),
+    d.open_tasks.length
+      ? h(
+          "section",
+          { class: "card" },
+          h("h3", {}, "Tasks in progress"),
+          table(
+            "tasks",
+            ["Started", "Tool", "Status", "Progress", "Call"],
+            d.open_tasks.map((t) => [when(t.created_at), t.tool, h("span", { class: `state ${t.status}` }, t.status), t.status_message ?? "", t.tool_call_id]),
+          ),
+        )
+      : null,
     h(
       "section",
       { class: "card" },
