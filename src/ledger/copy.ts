@@ -35,6 +35,19 @@ const TABLES: Table[] = [
   t.dashboardSessions,
   t.reconcileRuns,
   t.providerUsageSnapshots,
+  t.creditPacks,
+  t.checkoutSessions,
+  t.stripeCustomers,
+  t.stripeEvents,
+  t.payments,
+  t.rechargeRules,
+  t.rechargeAttempts,
+  t.billingSignals,
+  t.alertStates,
+  t.alertSettings,
+  t.billingEvents,
+  t.webhookEndpoints,
+  t.webhookOutbox,
 ];
 
 /** Tables a fresh database already holds rows in (the seeded rate card): replaced by the source's. */
