@@ -9,3 +9,5 @@ export { displayUrl, openPostgresLedger, migratePostgresLedger, PostgresLedger, 
 export type { PoolStats } from "./postgres/engine.js";
 export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./open-any.js";
 export type * from "./dashboard-types.js";
+export type * from "./billing-types.js";
+export { ALERT_TYPES, BILLING_EVENT_TYPES } from "./billing-types.js";

@@ -7,6 +7,7 @@ import type { Feature } from "../features.js";
 import type { PaidProvider } from "../features.js";
 import type { ProviderWindow, UsageSnapshot } from "./audit-types.js";
 import * as accounts from "./core/accounts.js";
+import { ScriptedBillingLedger } from "./billing-ledger.js";
 import * as audit from "./core/audit.js";
 import { budgetStandings } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
@@ -42,7 +43,11 @@ import type {
 const EXPORT_PAGE = 1_000;
 
 export class ScriptedLedger implements Ledger {
-  constructor(readonly engine: Engine) {}
+  readonly billing: ScriptedBillingLedger;
+
+  constructor(readonly engine: Engine) {
+    this.billing = new ScriptedBillingLedger(engine);
+  }
 
   // organisations and wallets
   createOrg(name: string, now: number) {

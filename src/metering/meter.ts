@@ -48,6 +48,10 @@ export interface MeteringDeps {
   instanceReady?: () => Promise<void>;
   /** The sandbox: simulated providers and a ledger of its own; every metering block says so. */
   sandbox?: boolean;
+  /** Told when a settle took an organisation's balance under its watch level (alerts, auto-recharge). */
+  balanceSignalled?: (orgId: string) => void;
+  /** Stripe is configured (refusals for too few credits name the buy_credits tool). */
+  paymentsConfigured?: boolean;
 }
 
 /** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
@@ -126,6 +130,7 @@ export class Metering {
       instanceId: this.deps.instanceId ?? null,
       instanceReady: this.deps.instanceReady,
       ownCalls: this.ownCalls,
+      paymentsConfigured: this.deps.paymentsConfigured ?? false,
     };
   }
 
@@ -229,7 +234,12 @@ export class Metering {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onCancel);
     }
-    return concludeCall({ ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe }, core, value, failure);
+    return concludeCall(
+      { ledger: this.deps.ledger, providers: this.deps.providers, now: this.now, observe: this.observe, signalled: this.deps.balanceSignalled },
+      core,
+      value,
+      failure,
+    );
   }
 
   private replay<T>(

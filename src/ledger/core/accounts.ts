@@ -5,7 +5,9 @@
  * paid call, never interleave their checks.
  */
 import { newId } from "../../ids.js";
-import { MAX_AMOUNT_MICRO_CREDITS, MAX_BALANCE_MICRO_CREDITS, microToCreditsText } from "../../money.js";
+import { MAX_AMOUNT_MICRO_CREDITS, MAX_BALANCE_MICRO_CREDITS, microToCredits, microToCreditsText } from "../../money.js";
+import { emitEvent } from "./billing-events.js";
+import { afterTopUp } from "./billing-watch.js";
 import { LedgerRefusal } from "../errors.js";
 import { toBudget, toOrg, toRateCard, toWallet } from "../rows.js";
 import { all, get, run, type Script } from "../script.js";
@@ -98,7 +100,16 @@ export function* grantCredits(orgId: string, amount: bigint, note: string | null
     );
   }
   yield* run(insertGrant, { id: newId("ctx"), orgId, amount, note, now });
-  return (yield* get(addBalance, { amount, now, orgId }))!;
+  const granted = (yield* get(addBalance, { amount, now, orgId }))!;
+  // A top-up: alert levels recover and re-arm, and the organisation's webhooks hear of it.
+  yield* afterTopUp(orgId, amount, now);
+  yield* emitEvent(
+    orgId,
+    "credits.granted",
+    { credits: microToCredits(amount), source: "operator", note, balance_credits: microToCredits(granted.balanceMicroCredits) },
+    now,
+  );
+  return granted;
 }
 
 export function* updateRateCard(feature: string, patch: RateCardPatch, now: number): Script<RateCardRecord> {

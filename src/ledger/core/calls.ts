@@ -105,6 +105,21 @@ const addModelDaily = statement(
      charged_micro_credits = usage_model_daily.charged_micro_credits + excluded.charged_micro_credits`,
 );
 
+/**
+ * Billing's watch on the balance, riding on the settle's own flight (no extra
+ * round trip): when the charge leaves the balance under the wallet's watch
+ * level, the crossing is recorded, once per watch epoch however many settles
+ * cross at once, for the billing processor (alerts, auto-recharge). A wallet
+ * nothing watches (watch level NULL) inserts nothing.
+ */
+const signalBalance = statement(
+  "signal_balance",
+  `INSERT INTO billing_signals (org_id, key, kind, data_json, created_at)
+   SELECT org_id, 'balance:' || watch_epoch, 'balance', '{}', CAST(@now AS BIGINT) FROM wallets
+   WHERE org_id = @orgId AND balance_micro_credits < watch_below_micro_credits
+   ON CONFLICT DO NOTHING`,
+);
+
 /** The per-model rollup's increments of one resolution: one row per provider and model its events name. */
 function modelDaily(orgId: string, day: number, events: UsageEventInput[]): Query[] {
   const byModel = new Map<string, { provider: string; model: string; events: number; cost: bigint; charged: bigint }>();
@@ -220,9 +235,11 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
     );
   }
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
+  if (charged > 0n) writes.push(runQuery(signalBalance, { now, orgId: call.orgId }));
   failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back
   const results = yield* closing(...writes);
-  return { applied: true, call, wallet: results[results.length - 1] as WalletRecord };
+  const signalled = charged > 0n && (results[results.length - 1] as number) > 0;
+  return { applied: true, call, wallet: results[results.length - (charged > 0n ? 2 : 1)] as WalletRecord, signalled };
 }
 
 export function settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Script<ResolveOutcome> {

@@ -30,7 +30,7 @@ import { LedgerRefusal } from "../errors.js";
 import { toCall, toWallet } from "../rows.js";
 import { allQuery, closing, get, getQuery, runQuery, together, type Query, type Script } from "../script.js";
 import { statement } from "../sql.js";
-import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
+import type { BudgetRecord, BudgetStanding, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
 import { budgetsFor, standingsAfter } from "./budgets.js";
 import { lockWallet, walletOf } from "./calls.js";
 
@@ -52,6 +52,40 @@ const insertNotice = statement(
   "insert_notice",
   "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
 );
+/** A budget passing 80% or 100% of its limit this period: recorded once, for the billing processor's budget.threshold alert. */
+const signalBudget = statement(
+  "signal_budget",
+  `INSERT INTO billing_signals (org_id, key, kind, data_json, created_at) VALUES (@orgId, @key, 'budget', @data, @now)
+   ON CONFLICT DO NOTHING`,
+);
+/** The alert levels of every budget, in percent of its limit. */
+const BUDGET_ALERT_PCTS = [80n, 100n];
+
+/** Signals for the alert levels this hold takes a budget to or past (the first one written wins; the rest change nothing). */
+function budgetSignals(request: HoldRequest, standings: BudgetStanding[]): Query[] {
+  const queries: Query[] = [];
+  for (const standing of standings) {
+    const { budget } = standing;
+    const after = standing.usedMicroCredits + request.holdMicroCredits;
+    for (const pct of BUDGET_ALERT_PCTS) {
+      if (after * 100n < budget.limitMicroCredits * pct) continue;
+      const data = {
+        budget_id: budget.id,
+        feature: budget.feature,
+        period: budget.period,
+        hard: budget.hard,
+        percent: Number(pct),
+        period_start: standing.periodStart,
+        used_micro_credits: after.toString(),
+        limit_micro_credits: budget.limitMicroCredits.toString(),
+      };
+      const key = `budget:${budget.id}:${standing.periodStart}:${pct}`;
+      queries.push(runQuery(signalBudget, { orgId: request.orgId, key, data: JSON.stringify(data), now: request.now }));
+    }
+  }
+  return queries;
+}
+
 const insertCall = statement(
   "insert_call",
   `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
@@ -99,17 +133,23 @@ function* holdLocked(request: HoldRequest, budgets: BudgetRecord[]): Script<Hold
   const crossed: Omit<SoftBudgetCrossing, "firstNotice">[] = [];
   for (const standing of standings) {
     if (standing.usedMicroCredits + request.holdMicroCredits <= standing.budget.limitMicroCredits) continue;
-    if (standing.budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    if (standing.budget.hard) {
+      // A hard budget is never held past its limit: a call it refuses is the moment it stands at 100%.
+      yield* closing(...budgetSignals({ ...request, holdMicroCredits: standing.budget.limitMicroCredits - standing.usedMicroCredits }, [standing]));
+      return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    }
     crossed.push(standing);
   }
   const call = newCall(request);
   const amount = request.walletHoldMicroCredits;
+  const signals = budgetSignals(request, standings);
   const noticed = (yield* closing(
     insertCallQuery(call),
     ...(amount > 0n ? [runQuery(addHeld, { amount, now: request.now, orgId })] : []),
     ...crossed.map((c) => runQuery(insertNotice, { budgetId: c.budget.id, periodStart: c.periodStart, now: request.now })),
+    ...signals,
   )) as number[];
-  const firstNotices = noticed.slice(noticed.length - crossed.length);
+  const firstNotices = noticed.slice(noticed.length - crossed.length - signals.length, noticed.length - signals.length);
   return {
     kind: "placed",
     call,

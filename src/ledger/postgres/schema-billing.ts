@@ -157,7 +157,12 @@ export const billingSignals = pgTable(
     createdAt: ms("created_at").notNull(),
     processedAt: ms("processed_at"),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.key] }), index("billing_signals_pending_idx").on(t.createdAt).where(sql`processed_at IS NULL`)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.key] }),
+    index("billing_signals_pending_idx")
+      .on(t.createdAt)
+      .where(sql`processed_at IS NULL`),
+  ],
 );
 
 /** Balance alert levels that fired and have not yet recovered: a level fires again only after its row is gone. */

@@ -153,7 +153,12 @@ export const billingSignals = sqliteTable(
     createdAt: int("created_at").notNull(),
     processedAt: int("processed_at"),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.key] }), index("billing_signals_pending_idx").on(t.createdAt).where(sql`processed_at IS NULL`)],
+  (t) => [
+    primaryKey({ columns: [t.orgId, t.key] }),
+    index("billing_signals_pending_idx")
+      .on(t.createdAt)
+      .where(sql`processed_at IS NULL`),
+  ],
 );
 
 /** Balance alert levels that fired and have not yet recovered: a level fires again only after its row is gone. */
