@@ -43,6 +43,12 @@ export interface Config {
   openrouter: { apiKey: string | undefined; baseUrl: string; embeddingModel: string };
   apify: { token: string | undefined; baseUrl: string; leadSignalActor: string; minChargeUsd: Decimal | undefined };
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
+  /** Stripe, for money coming in (checkout, auto-recharge); payments are off without a secret key. */
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined; baseUrl: string };
+  /** Outgoing webhooks: loopback http allowed (self-hosters, tests), and the first retry's delay (later ones grow). */
+  webhooks: { allowLoopback: boolean; retryMs: number };
+  /** The externally visible base URL (Stripe's return links to the dashboard); default: the HTTP listener's. */
+  publicUrl: string | undefined;
   http: {
     /** Host header names accepted (DNS rebinding protection). */
     allowedHosts: string[];
@@ -180,6 +186,16 @@ const schema = z
     ECN_ADMIN_TOKEN: optionalSecret.refine((token) => token === undefined || token.length >= 24, {
       message: "must be at least 24 characters: it reads every organisation's data (e.g. openssl rand -hex 24)",
     }),
+    ECN_STRIPE_SECRET_KEY: optionalSecret.refine((key) => key === undefined || /^(sk|rk)_(test|live)_\w+$/.test(key), {
+      message: "must be a Stripe secret key (sk_live_…, sk_test_… or a restricted rk_… key)",
+    }),
+    ECN_STRIPE_WEBHOOK_SECRET: optionalSecret.refine((secret) => secret === undefined || secret.startsWith("whsec_"), {
+      message: "must be the webhook endpoint's signing secret (whsec_…, from the Stripe dashboard or `stripe listen`)",
+    }),
+    ECN_STRIPE_BASE_URL: httpUrl.default("https://api.stripe.com"),
+    ECN_WEBHOOK_ALLOW_LOOPBACK: z.enum(["0", "1", "true", "false"]).default("0"),
+    ECN_WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+    ECN_PUBLIC_URL: httpUrl.optional(),
     ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
     ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
   })
@@ -233,7 +249,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
-  registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
+  registerSecrets(
+    v.OPENROUTER_API_KEY,
+    v.APIFY_API_TOKEN,
+    v.SOCRATA_APP_TOKEN,
+    v.ECN_METRICS_TOKEN,
+    v.ECN_ADMIN_TOKEN,
+    v.ECN_STRIPE_SECRET_KEY,
+    v.ECN_STRIPE_WEBHOOK_SECRET,
+    databasePassword(v.ECN_DATABASE_URL),
+  );
   return {
     dbPath: v.ECN_DB_PATH ?? defaultDbPath(env),
     databaseUrl: v.ECN_DATABASE_URL,
@@ -254,6 +279,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
+    stripe: { secretKey: v.ECN_STRIPE_SECRET_KEY, webhookSecret: v.ECN_STRIPE_WEBHOOK_SECRET, baseUrl: v.ECN_STRIPE_BASE_URL },
+    webhooks: { allowLoopback: v.ECN_WEBHOOK_ALLOW_LOOPBACK === "1" || v.ECN_WEBHOOK_ALLOW_LOOPBACK === "true", retryMs: v.ECN_WEBHOOK_RETRY_MS },
+    publicUrl: v.ECN_PUBLIC_URL,
     http: {
       allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,
       allowedOrigins: v.ECN_ALLOWED_ORIGINS,

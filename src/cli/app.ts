@@ -7,6 +7,7 @@ import { armFailpoint } from "../failpoints.js";
 import { openLedger, type PostgresLedger, type SqliteLedger } from "../ledger/index.js";
 import { createLogger, type Logger } from "../log.js";
 import { Accounts } from "../accounts/accounts.js";
+import { Billing } from "../billing/billing.js";
 import { Metering } from "../metering/meter.js";
 import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
@@ -34,6 +35,10 @@ export interface App {
   openrouterAudit: OpenRouterAudit | undefined;
   /** Apify's own account of the spend (cost audits only: apify-client loads when asked); undefined without a token. */
   apifyAudit(): Promise<ApifyAudit | undefined>;
+  /** Money coming in: Stripe checkout and webhooks, auto-recharge, alerts, the webhook outbox. */
+  billing: Billing;
+  /** In the sandbox: tells the simulated Stripe where this server takes its webhook. */
+  sandboxListening?: (webhookUrl: string) => void;
   /** This process as a registered server instance (servers only; CLI verbs are not instances). */
   instance: ServerInstance | null;
   /** One sweep of the reconciler with the configured deadlines. */
@@ -90,6 +95,14 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
   const apify = config.apify.token
     ? (await import("../providers/apify.js")).createApify({ token: config.apify.token, baseUrl: config.apify.baseUrl })
     : undefined;
+  const billing = new Billing({
+    ledger,
+    logger,
+    pricing,
+    stripe: config.stripe,
+    webhooks: config.webhooks,
+    publicUrl: config.publicUrl,
+  });
   const metering = new Metering({
     ledger,
     pricing,
@@ -104,6 +117,8 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     instanceId: instance?.id ?? null,
     ...(instance ? { instanceReady: () => instance.ready() } : {}),
     sandbox: config.sandbox,
+    balanceSignalled: () => billing.kick(),
+    paymentsConfigured: billing.paymentsConfigured,
   });
   const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity });
   const socrata = createSocrata({
@@ -117,6 +132,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
     pricing,
     metering,
     accounts: new Accounts(ledger, pricing),
+    billing,
     publicData: new PublicData(ledger, socrata),
     reconciler,
     openrouterAudit: config.openrouter.apiKey ? createOpenRouterAudit({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined,
@@ -125,6 +141,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
       return (await import("../providers/apify-audit.js")).createApifyAudit({ token: config.apify.token, baseUrl: config.apify.baseUrl });
     },
     instance,
+    ...(sandbox ? { sandboxListening: sandbox.listening } : {}),
     reconcile: (source = "command") =>
       reconciler.run({
         source,
@@ -138,6 +155,7 @@ async function assemble(config: Config, options: AppOptions, logger: Logger, san
         abortWaitSecs: ABORT_WAIT_SECS,
       }),
     close: async () => {
+      await billing.stop();
       await instance?.stop();
       await ledger.close();
       await sandbox?.close();

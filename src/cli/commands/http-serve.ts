@@ -43,7 +43,15 @@ export async function http(options: HttpOptions): Promise<void> {
     const health = new LedgerHealth(app.ledger);
     const keys = new ApiKeys(app.ledger);
     const httpApp = createHttpApp({
-      deps: { metering: app.metering, accounts: app.accounts, publicData: app.publicData, logger: app.logger, onToolCall: metrics.onToolCall },
+      deps: {
+        metering: app.metering,
+        accounts: app.accounts,
+        publicData: app.publicData,
+        billing: app.billing,
+        logger: app.logger,
+        onToolCall: metrics.onToolCall,
+      },
+      billing: app.billing,
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,
@@ -67,6 +75,10 @@ export async function http(options: HttpOptions): Promise<void> {
         throw error;
       },
     );
+    app.billing.servedAt(running.url);
+    app.sandboxListening?.(`${running.url}/api/v1/stripe/webhook`);
+    // Alerts, recharges and webhook deliveries left by any instance (or a dead one) are taken up here too.
+    app.billing.start();
     console.log(
       `ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; allowed hosts: ${allowedHosts.join(", ")})`,
     );

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { checkDatabaseUrl } from "../../config.js";
 import { snapshotAtStart } from "../../audit/key-usage.js";
+import { listenForStripe } from "../../billing/receiver.js";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
@@ -29,8 +30,20 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
     // OpenRouter's key usage now, so a cost audit can compare what was billed from here on (never stops the start).
     await Promise.all([metering.prices.warm(), snapshotAtStart(ledger, app.openrouterAudit, logger)]);
     startSweeps(app);
-    const server = createServer({ metering, accounts, publicData, logger, resolveOrg: async () => org });
-    await serveStdio({ server, metering, logger, close: app.close });
+    app.billing.start();
+    // The stdio sandbox serves no HTTP: a loopback listener takes the simulated Stripe's webhook, so a purchase arrives.
+    const receiver = app.sandboxListening ? await listenForStripe(app.billing) : null;
+    if (receiver) app.sandboxListening?.(receiver.url);
+    const server = createServer({ metering, accounts, publicData, billing: app.billing, logger, resolveOrg: async () => org });
+    await serveStdio({
+      server,
+      metering,
+      logger,
+      close: async () => {
+        await receiver?.close();
+        await app!.close();
+      },
+    });
   } catch (error) {
     await app?.close().catch(() => undefined);
     reportFailure(error);

@@ -1,5 +1,6 @@
 /**
- * The HTTP application: guards first (Host, Origin), the dashboard (its own
+ * The HTTP application: guards first (Host, Origin), Stripe's webhook (its
+ * signature is its authentication), checkout and the dashboard (their own
  * sign-in), then the operator token or an API key, the rate limit, the MCP
  * endpoint and the REST credit API, JSON errors last.
  */
@@ -8,6 +9,8 @@ import type { Logger } from "../../log.js";
 import type { HealthReport } from "../../fleet/health.js";
 import type { ApiKeys } from "../../accounts/api-keys.js";
 import type { ServerDeps } from "../create-server.js";
+import type { Billing } from "../../billing/billing.js";
+import { billingRoutes } from "./billing-routes.js";
 import { errorHandler, sendError } from "./errors.js";
 import { allowHosts, allowOrigins, requireApiKey, sameSecret } from "./guards.js";
 import type { Ledger } from "../../ledger/index.js";
@@ -39,6 +42,8 @@ export interface HttpAppOptions {
   ledger: Ledger;
   /** The dashboard at /dashboard/ and its data under /api/v1/dashboard/. */
   dashboard: { dashboard: Dashboard; viewers: Viewers; assets: DashboardAssets };
+  /** Stripe's webhook, checkout, and the dashboard's billing data. */
+  billing: Billing;
 }
 
 /** A body that is not JSON, on the MCP endpoint, is a JSON-RPC parse error (-32700), as a JSON-RPC client expects. */
@@ -85,6 +90,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     sendError(res, 404, "not_found", "this server does not use OAuth: send an API key as `Authorization: Bearer <key>`"),
   );
 
+  // Stripe's webhook is authenticated by its signature, checkout and billing data like the dashboard's: before the API key guard.
+  app.use(billingRoutes(options.billing, options.ledger, options.dashboard.viewers));
   app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
 
   const limiter = new KeyRateLimiter(options.rateLimitPerMinute);
