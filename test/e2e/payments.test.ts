@@ -12,7 +12,7 @@ import { assertInvariants, sqlRows } from "../helpers/store.js";
 
 const LLM_ARGS = { business_name: "Acme", notes: "A bakery in Portland with sourdough bread and a friendly, warm tone." };
 
-describe("buying credits through Stripe Checkout", () => {
+describe("buying credits through Stripe Checkout", { timeout: 120_000 }, () => {
   it("grants the pack once Stripe says paid, names the session and payment in the grant, and saves the card on the organisation's customer", async () => {
     const stack = await startPaymentsStack();
     const key = stack.keys.acme!;
@@ -108,7 +108,7 @@ describe("buying credits through Stripe Checkout", () => {
   });
 });
 
-describe("Stripe webhooks that must change nothing", () => {
+describe("Stripe webhooks that must change nothing", { timeout: 120_000 }, () => {
   it("refuses unsigned, forged, stale and unknown events with 400 and grants nothing", async () => {
     const stack = await startPaymentsStack();
     stack.stripe.webhooks.url = null; // nothing reaches the server but what this test sends

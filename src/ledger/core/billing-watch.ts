@@ -200,12 +200,9 @@ function* startRecharge(orgId: string, state: WatchState, creditUsd: Decimal, no
     yield* failed("no_saved_card", "auto-recharge has no saved card yet: buy credits once through Checkout to save one");
     return null;
   }
-  let micro = rule.targetMicroCredits - state.balance;
-  let cents = centsFor(micro, creditUsd);
-  if (cents < MIN_CHARGE_CENTS) {
-    cents = MIN_CHARGE_CENTS;
-    micro = microFor(cents, creditUsd);
-  }
+  // Whole cents, rounded up, and every cent paid for becomes credits: the customer gets exactly what the charge buys.
+  const cents = Math.max(centsFor(rule.targetMicroCredits - state.balance, creditUsd), MIN_CHARGE_CENTS);
+  const micro = microFor(cents, creditUsd);
   const spent = (yield* get(spentThisMonth, { orgId, monthStart: monthStart(now) })) ?? 0;
   if (spent + cents > rule.maxMonthUsdCents) {
     yield* failed("monthly_limit", `auto-recharge would pass its monthly maximum of $${(rule.maxMonthUsdCents / 100).toFixed(2)}`);
