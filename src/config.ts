@@ -45,8 +45,8 @@ export interface Config {
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
   /** Stripe, for money coming in (checkout, auto-recharge); payments are off without a secret key. */
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; baseUrl: string };
-  /** Outgoing webhooks: loopback http allowed (self-hosters, tests), and the first retry's delay (later ones grow). */
-  webhooks: { allowLoopback: boolean; retryMs: number };
+  /** Outgoing webhooks: loopback http allowed (self-hosters, tests), the first retry's delay (later ones grow), how long a receiver may take. */
+  webhooks: { allowLoopback: boolean; retryMs: number; timeoutMs: number };
   /** The externally visible base URL (Stripe's return links to the dashboard); default: the HTTP listener's. */
   publicUrl: string | undefined;
   http: {
@@ -195,6 +195,7 @@ const schema = z
     ECN_STRIPE_BASE_URL: httpUrl.default("https://api.stripe.com"),
     ECN_WEBHOOK_ALLOW_LOOPBACK: z.enum(["0", "1", "true", "false"]).default("0"),
     ECN_WEBHOOK_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+    ECN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
     ECN_PUBLIC_URL: httpUrl.optional(),
     ECN_FAILPOINT: z.enum(FAILPOINTS).optional(),
     ECN_SANDBOX: z.enum(["0", "1", "true", "false"]).default("0"),
@@ -280,7 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
     stripe: { secretKey: v.ECN_STRIPE_SECRET_KEY, webhookSecret: v.ECN_STRIPE_WEBHOOK_SECRET, baseUrl: v.ECN_STRIPE_BASE_URL },
-    webhooks: { allowLoopback: v.ECN_WEBHOOK_ALLOW_LOOPBACK === "1" || v.ECN_WEBHOOK_ALLOW_LOOPBACK === "true", retryMs: v.ECN_WEBHOOK_RETRY_MS },
+    webhooks: { allowLoopback: v.ECN_WEBHOOK_ALLOW_LOOPBACK === "1" || v.ECN_WEBHOOK_ALLOW_LOOPBACK === "true", retryMs: v.ECN_WEBHOOK_RETRY_MS, timeoutMs: v.ECN_WEBHOOK_TIMEOUT_MS },
     publicUrl: v.ECN_PUBLIC_URL,
     http: {
       allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,

@@ -42,7 +42,7 @@ export interface BillingDeps {
   logger: Logger;
   pricing: PricingConfig;
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; baseUrl: string };
-  webhooks: { allowLoopback: boolean; retryMs: number };
+  webhooks: { allowLoopback: boolean; retryMs: number; timeoutMs: number };
   publicUrl: string | undefined;
   now?: () => number;
 }

@@ -12,7 +12,6 @@ import type { Ledger } from "../ledger/index.js";
 import type { Logger } from "../log.js";
 import { sendWebhook } from "./webhook-sender.js";
 
-const LEASE_MS = 30_000;
 const BATCH = 20;
 export const DELIVERY_WINDOW_MS = 24 * 3_600_000;
 const MAX_DELAY_MS = 4 * 3_600_000;
@@ -23,6 +22,8 @@ export interface OutboxDeps {
   owner: string;
   allowLoopback: boolean;
   retryMs: number;
+  /** How long a receiver may take; a claim's lease is twice that, so a live sender always finishes first. */
+  timeoutMs: number;
   now: () => number;
 }
 
@@ -33,7 +34,7 @@ export function retryDelay(attempts: number, retryMs: number): number {
 
 /** Sends every due delivery once; how many were claimed. */
 export async function deliverDue(deps: OutboxDeps): Promise<number> {
-  const deliveries = await deps.ledger.billing.claimDeliveries(deps.owner, deps.now(), LEASE_MS, BATCH);
+  const deliveries = await deps.ledger.billing.claimDeliveries(deps.owner, deps.now(), 2 * deps.timeoutMs, BATCH);
   await Promise.all(
     deliveries.map(async (delivery) => {
       if (delivery.endpointRemoved) {
@@ -42,7 +43,7 @@ export async function deliverDue(deps: OutboxDeps): Promise<number> {
       }
       const result = await sendWebhook(
         { url: delivery.url, secret: delivery.secret, eventId: delivery.eventId, payload: delivery.payload },
-        { allowLoopback: deps.allowLoopback, now: deps.now },
+        { allowLoopback: deps.allowLoopback, timeoutMs: deps.timeoutMs, now: deps.now },
       );
       const now = deps.now();
       if (result.ok) return deps.ledger.billing.deliveryDone(delivery.id, result.status!, now);

@@ -21,12 +21,11 @@ export interface SendResult {
 }
 
 const MAX_REDIRECTS = 3;
-const TIMEOUT_MS = 15_000;
 
 /** Signs and posts `payload` to `url`. Never throws: the outcome says what happened. */
 export async function sendWebhook(
   target: { url: string; secret: string; eventId: string; payload: string },
-  options: { allowLoopback: boolean; now?: () => number },
+  options: { allowLoopback: boolean; timeoutMs: number; now?: () => number },
 ): Promise<SendResult> {
   const signer = new Webhook(target.secret);
   let url: URL;
@@ -46,7 +45,7 @@ export async function sendWebhook(
         "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
         "webhook-signature": signer.sign(target.eventId, at, target.payload),
       };
-      const response = await post(url, pinned, headers, target.payload);
+      const response = await post(url, pinned, headers, target.payload, options.timeoutMs);
       if ((response.status === 307 || response.status === 308) && response.location) {
         url = checkUrlForm(new URL(response.location, url).toString(), options.allowLoopback);
         continue;
@@ -66,6 +65,7 @@ function post(
   pinned: { address: string; family: 4 | 6 },
   headers: Record<string, string>,
   body: string,
+  timeoutMs: number,
 ): Promise<{ status: number; location?: string }> {
   // The checked address, whatever a second lookup would say now (DNS rebinding).
   const lookup: LookupFunction = (_host, options, callback) => {
@@ -76,14 +76,14 @@ function post(
   return new Promise((resolve, reject) => {
     const req = send(
       url,
-      { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, lookup, timeout: TIMEOUT_MS, agent: false },
+      { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, lookup, timeout: timeoutMs, agent: false },
       (res: IncomingMessage) => {
         res.resume(); // the answer's body is not needed; reading it frees the socket
         res.on("end", () => resolve({ status: res.statusCode ?? 0, ...(typeof res.headers.location === "string" ? { location: res.headers.location } : {}) }));
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
     req.on("error", reject);
     req.end(body);
   });

@@ -60,7 +60,7 @@ const markDelivered = statement(
 const markRetry = statement(
   "delivery_retry",
   `UPDATE webhook_outbox SET next_attempt_at = @next, last_status = @status, last_error = @error, lease_until = NULL,
-     failed_at = CASE WHEN @failed = 1 THEN @now ELSE NULL END
+     failed_at = CASE WHEN @failed = 1 THEN CAST(@now AS BIGINT) ELSE NULL END
    WHERE id = @id AND delivered_at IS NULL`,
 );
 const listOutbox = statement(
