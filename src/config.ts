@@ -281,7 +281,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
     stripe: { secretKey: v.ECN_STRIPE_SECRET_KEY, webhookSecret: v.ECN_STRIPE_WEBHOOK_SECRET, baseUrl: v.ECN_STRIPE_BASE_URL },
-    webhooks: { allowLoopback: v.ECN_WEBHOOK_ALLOW_LOOPBACK === "1" || v.ECN_WEBHOOK_ALLOW_LOOPBACK === "true", retryMs: v.ECN_WEBHOOK_RETRY_MS, timeoutMs: v.ECN_WEBHOOK_TIMEOUT_MS },
+    webhooks: {
+      allowLoopback: v.ECN_WEBHOOK_ALLOW_LOOPBACK === "1" || v.ECN_WEBHOOK_ALLOW_LOOPBACK === "true",
+      retryMs: v.ECN_WEBHOOK_RETRY_MS,
+      timeoutMs: v.ECN_WEBHOOK_TIMEOUT_MS,
+    },
     publicUrl: v.ECN_PUBLIC_URL,
     http: {
       allowedHosts: v.ECN_HTTP_ALLOWED_HOSTS,

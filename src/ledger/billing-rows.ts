@@ -32,4 +32,4 @@ export const toBillingEvent = (row: Row): BillingEventRecord => {
   return { ...record, type: record.type as BillingEventRecord["type"] };
 };
 export const toEndpoint = (row: Row): WebhookEndpointRecord => endpoint(row);
-export const toOutbox = (row: Row): OutboxRow => ({ ...outbox(row), type: String(row.type ?? "") });
+export const toOutbox = (row: Row): OutboxRow => ({ ...outbox(row), type: typeof row.type === "string" ? row.type : "" });

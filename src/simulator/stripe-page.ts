@@ -35,6 +35,6 @@ ${
 <button type="submit" name="method" value="bank" data-test="pay-bank">Pay by bank debit (settles later)</button>
 </form>`
 }
-<p><a href="${escape(String(session.cancel_url ?? "/"))}" data-test="cancel">Cancel and go back</a></p>
+<p><a href="${escape(typeof session.cancel_url === "string" ? session.cancel_url : "/")}" data-test="cancel">Cancel and go back</a></p>
 </body></html>`;
 }

@@ -156,7 +156,10 @@ export class StripeState {
    * unpaid, and pays later (asyncPaymentSucceeded), as a bank debit does.
    */
   pay(session: StripeObject, number: string, method: "card" | "bank"): { declined: CardError | null } {
-    const card = method === "bank" ? TEST_CARDS["4242424242424242"]! : (TEST_CARDS[number] ?? (number.length >= 12 && /^\d+$/.test(number) ? TEST_CARDS["4242424242424242"]! : null));
+    const card =
+      method === "bank"
+        ? TEST_CARDS["4242424242424242"]!
+        : (TEST_CARDS[number] ?? (number.length >= 12 && /^\d+$/.test(number) ? TEST_CARDS["4242424242424242"]! : null));
     if (!card) return { declined: { code: "card_declined", decline: "invalid_number" } };
     const intentData = (session.payment_intent_data ?? {}) as { setup_future_usage?: string; metadata?: Record<string, string> };
     const saves = intentData.setup_future_usage === "off_session" || intentData.setup_future_usage === "on_session";

@@ -47,7 +47,9 @@ describe("payments under concurrency", { timeout: 180_000 }, () => {
     await stack.cli("recharge", "set", "--org", "acme", "--below", "1000", "--to", "2000", "--max-month-usd", "100");
 
     const outcomes = await Promise.all(
-      Array.from({ length: 64 }, (_, i) => callToolOverHttp(i % 2 ? second.url : stack.url, stack.keys.acme!, "profile_draft", { ...LLM_ARGS, notes: `${LLM_ARGS.notes} #${i}` })),
+      Array.from({ length: 64 }, (_, i) =>
+        callToolOverHttp(i % 2 ? second.url : stack.url, stack.keys.acme!, "profile_draft", { ...LLM_ARGS, notes: `${LLM_ARGS.notes} #${i}` }),
+      ),
     );
     expect(outcomes.filter((o) => o.ok).length).toBeGreaterThan(32);
     await waitFor(() => stack.stripe.apiPaymentIntents().some((pi) => pi.status === "succeeded"), 20_000);
@@ -78,7 +80,9 @@ describe("payments under concurrency", { timeout: 180_000 }, () => {
 
     // 14 calls of 6.25 credits take 100 to 12.5: under 20% of the last top-up (20), above 5%.
     const outcomes = await Promise.all(
-      Array.from({ length: 14 }, (_, i) => callToolOverHttp(i % 2 ? second.url : stack.url, stack.keys.acme!, "profile_draft", { ...LLM_ARGS, notes: `${LLM_ARGS.notes} #${i}` })),
+      Array.from({ length: 14 }, (_, i) =>
+        callToolOverHttp(i % 2 ? second.url : stack.url, stack.keys.acme!, "profile_draft", { ...LLM_ARGS, notes: `${LLM_ARGS.notes} #${i}` }),
+      ),
     );
     expect(outcomes.every((o) => o.ok)).toBe(true);
     await waitFor(() => receiver.received.some((r) => r.body.includes("balance.low")), 20_000);
@@ -86,7 +90,11 @@ describe("payments under concurrency", { timeout: 180_000 }, () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const lows = receiver.received.filter((r) => (JSON.parse(r.body) as { type: string }).type === "balance.low");
     expect(lows).toHaveLength(1);
-    const body = new Webhook(added.secret).verify(lows[0]!.body, { "webhook-id": lows[0]!.id, "webhook-timestamp": lows[0]!.timestamp, "webhook-signature": lows[0]!.signature });
+    const body = new Webhook(added.secret).verify(lows[0]!.body, {
+      "webhook-id": lows[0]!.id,
+      "webhook-timestamp": lows[0]!.timestamp,
+      "webhook-signature": lows[0]!.signature,
+    });
     expect(body).toMatchObject({ type: "balance.low", data: { org_id: stack.orgIds.acme, threshold_pct: 20, threshold_credits: 20, last_topup_credits: 100 } });
     expect(JSON.parse(lows[0]!.body)).toHaveProperty("timestamp");
     expect(receiver.received.filter((r) => r.body.includes("balance.depleted"))).toEqual([]);

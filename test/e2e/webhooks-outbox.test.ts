@@ -15,7 +15,8 @@ interface Delivered {
   id: string;
   type: string;
 }
-const parsed = (received: { id: string; body: string }[]): Delivered[] => received.map((r) => ({ id: r.id, type: (JSON.parse(r.body) as { type: string }).type }));
+const parsed = (received: { id: string; body: string }[]): Delivered[] =>
+  received.map((r) => ({ id: r.id, type: (JSON.parse(r.body) as { type: string }).type }));
 
 describe("the webhook outbox", { timeout: 180_000 }, () => {
   it("delivers every event once, with its original id, after the endpoint was down for a while", async () => {
@@ -29,7 +30,11 @@ describe("the webhook outbox", { timeout: 180_000 }, () => {
     expect(events).toHaveLength(3);
     await waitFor(() => receiver.received.length >= 3, 30_000);
     expect(calls).toBeGreaterThan(6); // it was refused first, then retried
-    expect(parsed(receiver.received).map((r) => r.id).sort()).toEqual(events.map((e) => String(e.id)).sort());
+    expect(
+      parsed(receiver.received)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(events.map((e) => String(e.id)).sort());
     expect(new Set(receiver.received.map((r) => r.id)).size).toBe(3);
     const rows = await sqlRows(stack.ledger, "SELECT attempts, delivered_at, failed_at FROM webhook_outbox");
     expect(rows.every((r) => r.delivered_at !== null && r.failed_at === null)).toBe(true);

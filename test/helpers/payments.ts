@@ -33,7 +33,9 @@ afterEach(async () => {
   }
 });
 
-export async function startPaymentsStack(options: { orgs?: Record<string, string>; env?: Record<string, string>; packs?: Record<string, [string, string]> } = {}): Promise<PaymentsStack> {
+export async function startPaymentsStack(
+  options: { orgs?: Record<string, string>; env?: Record<string, string>; packs?: { name: string; credits: string; usd: string }[] } = {},
+): Promise<PaymentsStack> {
   const stripe = await startStripeSimulator();
   sims.push(stripe);
   const stripeEnv = {
@@ -46,12 +48,17 @@ export async function startPaymentsStack(options: { orgs?: Record<string, string
   };
   const stack = await startHttpStack({ orgs: options.orgs ?? { acme: "1" }, env: stripeEnv });
   stripe.webhooks.url = `${stack.url}/api/v1/stripe/webhook`;
-  for (const [name, [credits, usd]] of Object.entries(options.packs ?? { starter: ["1000", "10"] })) await stack.cli("packs", "set", name, "--credits", credits, "--usd", usd);
+  for (const pack of options.packs ?? [{ name: "starter", credits: "1000", usd: "10" }])
+    await stack.cli("packs", "set", pack.name, "--credits", pack.credits, "--usd", pack.usd);
   const post = (path: string, body: unknown, key?: string) =>
-    fetch(stack.url + path, { method: "POST", headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+    fetch(stack.url + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    });
   const balance = async (org: string) => {
     const [row] = await sqlRows(stack.ledger, `SELECT balance_micro_credits AS b FROM wallets WHERE org_id = '${stack.orgIds[org]}'`);
-    return Number(row!.b as bigint) / 1e6;
+    return Number(row!.b) / 1e6;
   };
   return {
     ...stack,
@@ -72,7 +79,12 @@ export async function startPaymentsStack(options: { orgs?: Record<string, string
 
 /** What a browser does on the simulator's page: submit the form. */
 export function payOnPage(url: string, card: string, method: "card" | "bank" = "card"): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ card, method }).toString(), redirect: "manual" });
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ card, method }).toString(),
+    redirect: "manual",
+  });
 }
 
 /** Posts a Stripe event to a server, signed with `secret` (and a timestamp `ageSeconds` old). */
@@ -87,8 +99,11 @@ export function sendEvent(url: string, event: StripeEvent, secret: string, ageSe
 
 /** Grants in the ledger (purchases and operator grants). */
 export async function grants(stack: HttpStack): Promise<{ amount: number; ref: string | null; note: string }[]> {
-  const rows = await sqlRows(stack.ledger, "SELECT amount_micro_credits AS a, external_ref AS r, note FROM credit_transactions WHERE kind = 'grant' ORDER BY created_at");
-  return rows.map((r) => ({ amount: Number(r.a as bigint) / 1e6, ref: (r.r as string | null) ?? null, note: String(r.note ?? "") }));
+  const rows = await sqlRows(
+    stack.ledger,
+    "SELECT amount_micro_credits AS a, external_ref AS r, note FROM credit_transactions WHERE kind = 'grant' ORDER BY created_at",
+  );
+  return rows.map((r) => ({ amount: Number(r.a as bigint) / 1e6, ref: (r.r as string | null) ?? null, note: typeof r.note === "string" ? r.note : "" }));
 }
 
 export interface ReceivedWebhook {
@@ -109,7 +124,12 @@ export async function webhookReceiver(answer: () => number | "hang" = () => 200)
       const status = answer();
       if (status === "hang") return void hanging.push(req);
       if (status >= 200 && status < 300) {
-        received.push({ id: String(req.headers["webhook-id"]), timestamp: String(req.headers["webhook-timestamp"]), signature: String(req.headers["webhook-signature"]), body });
+        received.push({
+          id: String(req.headers["webhook-id"]),
+          timestamp: String(req.headers["webhook-timestamp"]),
+          signature: String(req.headers["webhook-signature"]),
+          body,
+        });
       }
       res.writeHead(status).end();
     });

@@ -194,6 +194,6 @@ export function registerBillingCommands(program: Command, withApp: AppRunner): v
 function describe(data: Record<string, unknown>): string {
   return Object.entries(data)
     .filter(([k]) => k !== "org_id")
-    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v)}`)
     .join(" ");
 }

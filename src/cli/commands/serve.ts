@@ -35,13 +35,14 @@ async function stdio(options: { sandbox?: boolean }): Promise<void> {
     const receiver = app.sandboxListening ? await listenForStripe(app.billing) : null;
     if (receiver) app.sandboxListening?.(receiver.url);
     const server = createServer({ metering, accounts, publicData, billing: app.billing, logger, resolveOrg: async () => org });
+    const closeApp = app.close;
     await serveStdio({
       server,
       metering,
       logger,
       close: async () => {
         await receiver?.close();
-        await app!.close();
+        await closeApp();
       },
     });
   } catch (error) {

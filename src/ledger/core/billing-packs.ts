@@ -4,7 +4,7 @@
  * purchase, and the claim that turns a signal into alerts once.
  */
 import { microToCredits } from "../../money.js";
-import { toCheckout, toCustomer, toPack } from "../billing-rows.js";
+import { toCustomer, toPack } from "../billing-rows.js";
 import type { CheckoutRecord, CreditPackRecord, SignalOutcome, StripeCustomerRecord } from "../billing-types.js";
 import { LedgerRefusal } from "../errors.js";
 import { all, get, run, type Script } from "../script.js";

@@ -6,7 +6,7 @@
  * and says so (recharge.failed). Credits come only from Stripe's webhook.
  */
 import { LedgerRefusal } from "../errors.js";
-import { toRechargeAttempt, toRechargeRule } from "../billing-rows.js";
+import { toRechargeAttempt } from "../billing-rows.js";
 import type { RechargeAttemptRecord, RechargeInput, RechargeRuleRecord } from "../billing-types.js";
 import { all, get, run, type Script } from "../script.js";
 import { statement } from "../sql.js";
