@@ -4,7 +4,8 @@
  * on the server who may see what; the page only hides links a viewer has
  * no use for.
  */
-import { load, signIn, signOut, SignedOut, type HealthPage, type MarginsPage, type OrgDetail, type OrgSummary, type Viewer } from "./api.js";
+import { load, signIn, signOut, SignedOut, type BillingView, type HealthPage, type MarginsPage, type OrgDetail, type OrgSummary, type Viewer } from "./api.js";
+import { billingSection } from "./billing.js";
 import { destroyCharts } from "./charts.js";
 import { h } from "./format.js";
 import { healthView, marginsView, organisationsView, organisationView, type View } from "./views.js";
@@ -41,8 +42,13 @@ async function route(): Promise<void> {
   const [page, id] = location.hash.replace(/^#\/?/, "").split("/");
   main.setAttribute("aria-busy", "true");
   try {
-    if (page === "org" && id) show(organisationView(await load<OrgDetail>(`orgs/${id}?${periodQuery()}`), viewer.kind === "operator"));
-    else if (page === "margins") show(marginsView(await load<MarginsPage>(`margins?${periodQuery()}`)));
+    if (page === "org" && id) {
+      const [detail, billing] = await Promise.all([load<OrgDetail>(`orgs/${id}?${periodQuery()}`), load<BillingView>(`orgs/${id}/billing`)]);
+      const view = organisationView(detail, viewer.kind === "operator");
+      view.el.insertBefore(billingSection(billing, detail.summary.id, viewer.kind === "operator"), view.el.children[2] ?? null);
+      show(view);
+      awaitCredits(detail.summary.balance.credits);
+    } else if (page === "margins") show(marginsView(await load<MarginsPage>(`margins?${periodQuery()}`)));
     else if (page === "health") show(healthView(await load<HealthPage>("health")));
     else if (viewer.kind === "tenant") location.hash = `#/org/${encodeURIComponent(viewer.org.id)}`;
     else show(organisationsView((await load<{ orgs: OrgSummary[] }>("orgs")).orgs));
@@ -51,6 +57,15 @@ async function route(): Promise<void> {
   } finally {
     main.setAttribute("aria-busy", "false");
   }
+}
+
+/** Back from Stripe Checkout: the credits arrive with Stripe's webhook, a moment later; look again until they show (at most a minute). */
+let waitingSince: { balance: number; at: number } | null = null;
+function awaitCredits(balance: number): void {
+  if (new URLSearchParams(location.search).get("checkout") !== "success") return;
+  waitingSince ??= { balance, at: Date.now() };
+  if (balance !== waitingSince.balance || Date.now() - waitingSince.at > 60_000) return;
+  setTimeout(() => void route(), 1_500);
 }
 
 function chrome(): void {
