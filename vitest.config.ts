@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 /** Test files that are about one store only: they run in that store's project. */
 // The browser drives the same routes whatever the store; the data they show is tested on both stores.
-const SQLITE_ONLY = ["test/unit/**", "test/ledger/group-commit.test.ts", "test/e2e/sqlite-ledger-file.test.ts", "test/e2e/dashboard-browser.test.ts", "test/e2e/payments-browser.test.ts"];
+const SQLITE_ONLY = [
+  "test/unit/**",
+  "test/ledger/group-commit.test.ts",
+  "test/e2e/sqlite-ledger-file.test.ts",
+  "test/e2e/dashboard-browser.test.ts",
+  "test/e2e/payments-browser.test.ts",
+];
 const POSTGRES_ONLY = ["test/e2e/postgres-*.test.ts"];
 
 export default defineConfig({

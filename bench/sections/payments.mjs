@@ -38,7 +38,8 @@ export async function paymentsSection(sims, { purchases, rounds }) {
 
     // 1. Webhook receipt to spendable credits.
     const latencies = [];
-    const wallet = async () => (await (await fetch(`${server.url}/api/v1/credits/wallet/`, { headers: { authorization: `Bearer ${keys.buyer}` } })).json()).balance_credits;
+    const wallet = async () =>
+      (await (await fetch(`${server.url}/api/v1/credits/wallet/`, { headers: { authorization: `Bearer ${keys.buyer}` } })).json()).balance_credits;
     for (let i = 0; i < purchases; i++) {
       const checkout = await (
         await fetch(`${server.url}/api/v1/credits/checkout`, {
