@@ -86,7 +86,9 @@ export class ScriptedBillingLedger implements BillingLedger {
   removeWebhook(id: string, now: number) {
     return this.engine.write(() => events.removeWebhook(id, now));
   }
-  claimDeliveries(owner: string, now: number, leaseMs: number, limit: number) {
+  async claimDeliveries(owner: string, now: number, leaseMs: number, limit: number) {
+    // Every instance polls every second: only take the write lock when something is due.
+    if (!(await this.engine.read(() => events.deliveryDue(now)))) return [];
     return this.engine.write(() => events.claimDeliveries(owner, now, leaseMs, limit));
   }
   deliveryDone(id: string, status: number, now: number) {

@@ -10,6 +10,17 @@ import { callToolOverHttp } from "../helpers/http-stack.js";
 import { grants, payOnPage, sendEvent, startPaymentsStack, waitFor } from "../helpers/payments.js";
 import { assertInvariants, sqlRows } from "../helpers/store.js";
 
+/** A tool call's result as the MCP client sees it (Streamable HTTP, stateless). */
+async function toolResult(url: string, key: string, name: string, args: Record<string, unknown>) {
+  const response = await fetch(`${url}/mcp`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args } }),
+  });
+  const line = (await response.text()).split("\n").find((l) => l.startsWith("data: "))!;
+  return (JSON.parse(line.slice(6)) as { result: { isError?: boolean; content: { text: string }[]; structuredContent?: Record<string, unknown> } }).result;
+}
+
 const LLM_ARGS = { business_name: "Acme", notes: "A bakery in Portland with sourdough bread and a friendly, warm tone." };
 
 describe("buying credits through Stripe Checkout", { timeout: 120_000 }, () => {
@@ -105,8 +116,16 @@ describe("buying credits through Stripe Checkout", { timeout: 120_000 }, () => {
     expect((await sendEvent(stack.url, { ...refunded, id: "evt_replayed_refund" }, stack.stripe.webhookSecret)).status).toBe(200);
     expect(await stack.balance("acme")).toBeCloseTo(afterSpend - 1000, 6);
 
-    const refused = await callToolOverHttp(stack.url, stack.keys.acme!, "profile_draft", LLM_ARGS);
-    expect(refused).toEqual({ ok: false, code: "insufficient_credits" });
+    const refused = await toolResult(stack.url, stack.keys.acme!, "profile_draft", LLM_ARGS);
+    expect(refused.isError).toBe(true);
+    // Payments are configured: the refusal says how to buy credits rather than only how an operator grants them.
+    expect(refused.content[0]!.text).toMatch(/^insufficient_credits: .*buy_credits tool returns a checkout link/);
+
+    // The agent does so: a checkout link for a person, the smallest pack by default; nothing granted until paid.
+    const bought = await toolResult(stack.url, stack.keys.acme!, "buy_credits", {});
+    expect(bought.structuredContent).toMatchObject({ pack: "starter", credits: 1000, usd: 10, url: expect.stringMatching(/\/c\/pay\/cs_test_/) as string });
+    const unknownPack = await toolResult(stack.url, stack.keys.acme!, "buy_credits", { pack: "gold" });
+    expect(unknownPack.content[0]!.text).toMatch(/^invalid_input: no credit pack named "gold"; packs for sale: starter/);
     await assertInvariants(stack.ledger);
   });
 });

@@ -36,6 +36,13 @@ const claim = statement(
   },
   (row) => String(row.id),
 );
+/** Is anything due? A read on the outbox's partial index, so an idle instance's poll takes no write lock. */
+const anyDue = statement(
+  "any_delivery_due",
+  `SELECT 1 AS due FROM webhook_outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= @now
+     AND (lease_until IS NULL OR lease_until < @now) LIMIT 1`,
+  () => true,
+);
 const deliveryOf = statement(
   "delivery_of",
   `SELECT o.id, o.event_id, o.endpoint_id, o.org_id, o.attempts, o.created_at, w.url, w.secret, w.removed_at, e.payload
@@ -97,6 +104,10 @@ export function* claimDeliveries(owner: string, now: number, leaseMs: number, li
     if (delivery) deliveries.push(delivery);
   }
   return deliveries;
+}
+
+export function* deliveryDue(now: number): Script<boolean> {
+  return (yield* get(anyDue, { now })) ?? false;
 }
 
 export function* deliveryDone(id: string, status: number, now: number): Script<void> {
