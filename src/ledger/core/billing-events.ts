@@ -7,7 +7,7 @@
  */
 import { newId } from "../../ids.js";
 import type { BillingEventType } from "../billing-types.js";
-import { runQuery, together, type Script } from "../script.js";
+import { runQuery, together, type Query, type Script } from "../script.js";
 import { statement } from "../sql.js";
 
 const insertEvent = statement(
@@ -26,10 +26,16 @@ export function eventPayload(type: BillingEventType, data: Record<string, unknow
   return JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
 }
 
-/** Records an event and queues it for every endpoint of the organisation; its id (the webhook-id every delivery carries). */
-export function* emitEvent(orgId: string, type: BillingEventType, data: Record<string, unknown>, now: number): Script<string> {
+/** The writes that record an event and queue it for every endpoint of the organisation, to send in a flight with others; and its id. */
+export function eventQueries(orgId: string, type: BillingEventType, data: Record<string, unknown>, now: number): { id: string; queries: Query[] } {
   const id = newId("msg");
   const payload = eventPayload(type, { org_id: orgId, ...data }, now);
-  yield* together(runQuery(insertEvent, { id, orgId, type, payload, now }), runQuery(fanOut, { eventId: id, orgId, now }));
+  return { id, queries: [runQuery(insertEvent, { id, orgId, type, payload, now }), runQuery(fanOut, { eventId: id, orgId, now })] };
+}
+
+/** Records an event and queues it for every endpoint of the organisation; its id (the webhook-id every delivery carries). */
+export function* emitEvent(orgId: string, type: BillingEventType, data: Record<string, unknown>, now: number): Script<string> {
+  const { id, queries } = eventQueries(orgId, type, data, now);
+  yield* together(...queries);
   return id;
 }

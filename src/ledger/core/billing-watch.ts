@@ -15,19 +15,19 @@ import { toRechargeRule } from "../billing-rows.js";
 import type { RechargeRuleRecord } from "../billing-types.js";
 import { allQuery, get, getQuery, run, runQuery, together, type Query, type Script } from "../script.js";
 import { asBigInt, asNumber, statement } from "../sql.js";
-import { emitEvent } from "./billing-events.js";
+import { emitEvent, eventQueries } from "./billing-events.js";
 
 export const DEFAULT_BALANCE_PCTS = [20, 5];
 /** Stripe's smallest charge in US dollars: a recharge is never smaller. */
 export const MIN_CHARGE_CENTS = 50;
 
-interface WatchedWallet {
+export interface WatchedWallet {
   balance: bigint;
   topup: bigint;
   epoch: number;
 }
 
-const lockWatchedWallet = statement(
+export const lockWatchedWallet = statement(
   "lock_watched_wallet",
   "SELECT balance_micro_credits, topup_micro_credits, watch_epoch FROM wallets WHERE org_id = @orgId",
   (row): WatchedWallet => ({ balance: asBigInt(row.balance_micro_credits), topup: asBigInt(row.topup_micro_credits), epoch: asNumber(row.watch_epoch) }),
@@ -41,7 +41,11 @@ const savedCardOf = statement(
   "SELECT payment_method_id FROM stripe_customers WHERE org_id = @orgId AND payment_method_id IS NOT NULL",
   (row) => String(row.payment_method_id),
 );
-const rearmWatch = statement("rearm_watch", "UPDATE wallets SET watch_below_micro_credits = @below, watch_epoch = watch_epoch + 1 WHERE org_id = @orgId");
+const rearmWatch = statement(
+  "rearm_watch",
+  `UPDATE wallets SET watch_below_micro_credits = @below, watch_epoch = watch_epoch + 1, topup_micro_credits = coalesce(@topup, topup_micro_credits)
+   WHERE org_id = @orgId`,
+);
 const insertSignal = statement(
   "insert_balance_signal",
   "INSERT INTO billing_signals (org_id, key, kind, data_json, created_at) VALUES (@orgId, @key, 'balance', '{}', @now) ON CONFLICT DO NOTHING",
@@ -68,7 +72,7 @@ interface Level {
 }
 
 /** Everything the watch decides from, read under the wallet's lock in one flight. */
-interface WatchState extends WatchedWallet {
+export interface WatchState extends WatchedWallet {
   pcts: number[];
   fired: Set<string>;
   rule: RechargeRuleRecord | null;
@@ -83,16 +87,20 @@ export function parsePcts(text: string | undefined): number[] {
     .map((p) => Number(p));
 }
 
-function* readState(orgId: string): Script<WatchState | null> {
-  const [wallet, pcts, fired, rule, card] = yield* together(
-    getQuery(lockWatchedWallet, { orgId }),
-    getQuery(alertPctsOf, { orgId }),
-    allQuery(firedOf, { orgId }),
-    getQuery(ruleOf, { orgId }),
-    getQuery(savedCardOf, { orgId }),
-  );
-  if (!wallet) return null;
+/** The watch's reads besides the wallet, to send in the same flight as the wallet's lock. */
+export function watchReads(orgId: string) {
+  return [getQuery(alertPctsOf, { orgId }), allQuery(firedOf, { orgId }), getQuery(ruleOf, { orgId }), getQuery(savedCardOf, { orgId })] as const;
+}
+
+/** The watch state from a wallet and the results of watchReads. */
+export function watchState(wallet: WatchedWallet, reads: [string | undefined, string[], RechargeRuleRecord | undefined, string | undefined]): WatchState {
+  const [pcts, fired, rule, card] = reads;
   return { ...wallet, pcts: parsePcts(pcts), fired: new Set(fired), rule: rule ?? null, card: card ?? null };
+}
+
+function* readState(orgId: string): Script<WatchState | null> {
+  const [wallet, ...reads] = yield* together(getQuery(lockWatchedWallet, { orgId }), ...watchReads(orgId));
+  return wallet ? watchState(wallet, reads) : null;
 }
 
 function levelsOf(state: WatchState): Level[] {
@@ -105,13 +113,17 @@ function levelsOf(state: WatchState): Level[] {
   return levels;
 }
 
-/** Watches the highest level not yet fired; signals at once when the balance already stands under one. */
-function* rearm(orgId: string, state: WatchState, now: number): Script<void> {
+/** The writes that watch the highest level not yet fired (and set the top-up, after one); a signal at once when the balance already stands under it. */
+function rearmQueries(orgId: string, state: WatchState, now: number, topup: bigint | null = null): Query[] {
   const open = levelsOf(state).filter((l) => !state.fired.has(l.key));
   const below = open.reduce<bigint | null>((max, l) => (max === null || l.level > max ? l.level : max), null);
-  const writes: Query[] = [runQuery(rearmWatch, { below, orgId })];
+  const writes: Query[] = [runQuery(rearmWatch, { below, topup, orgId })];
   if (below !== null && state.balance < below) writes.push(runQuery(insertSignal, { orgId, key: `balance:${state.epoch + 1}`, now }));
-  yield* together(...writes);
+  return writes;
+}
+
+function* rearm(orgId: string, state: WatchState, now: number): Script<void> {
+  yield* together(...rearmQueries(orgId, state, now));
 }
 
 /** Re-arms the watch after a setting changed (alert levels, a recharge rule): the caller holds no lock, this takes it. */
@@ -121,27 +133,34 @@ export function* rewatch(orgId: string, now: number): Script<void> {
 }
 
 /**
- * After a top-up (the wallet already credited, its lock held): the new
- * top-up amount sets the levels; every fired level the balance is now at or
- * above recovers (one balance.recovered), and the watch is re-armed.
+ * The writes of a top-up, given the watch state read with the wallet's lock
+ * and the balance after it: the top-up amount sets the levels; every fired
+ * level the balance is now at or above recovers (one balance.recovered);
+ * the watch is re-armed. Written with the grant, in one flight.
  */
-export function* afterTopUp(orgId: string, amount: bigint, now: number): Script<void> {
-  yield* run(setTopup, { amount, orgId });
-  const state = yield* readState(orgId);
-  if (!state) return;
+export function topUpWrites(orgId: string, before: WatchState, amount: bigint, now: number): Query[] {
+  const state: WatchState = { ...before, balance: before.balance + amount, topup: amount, fired: new Set(before.fired) };
   const byKey = new Map(levelsOf(state).map((l) => [l.key, l]));
   const recovered = [...state.fired].filter((key) => {
     const level = byKey.get(key);
     return level === undefined || state.balance >= level.level;
   });
-  if (recovered.length) yield* together(...recovered.map((key) => runQuery(unfire, { orgId, key })));
   for (const key of recovered) state.fired.delete(key);
-  if (recovered.some((key) => key.startsWith("balance:"))) {
-    yield* emitEvent(orgId, "balance.recovered", { balance_credits: microToCredits(state.balance) }, now);
-  }
-  yield* rearm(orgId, state, now);
+  return [
+    ...recovered.map((key) => runQuery(unfire, { orgId, key })),
+    ...rearmQueries(orgId, state, now, amount),
+    ...(recovered.some((key) => key.startsWith("balance:"))
+      ? eventQueries(orgId, "balance.recovered", { balance_credits: microToCredits(state.balance) }, now).queries
+      : []),
+  ];
 }
-const setTopup = statement("set_topup", "UPDATE wallets SET topup_micro_credits = @amount WHERE org_id = @orgId");
+
+/** A top-up inside a script that has not read the watch: reads it (the wallet locked), then writes. */
+export function* afterTopUp(orgId: string, amount: bigint, now: number): Script<void> {
+  const state = yield* readState(orgId);
+  // The wallet was already credited in this transaction: the state's balance includes the top-up.
+  if (state) yield* together(...topUpWrites(orgId, { ...state, balance: state.balance - amount }, amount, now));
+}
 
 /** US cents that buy `micro` credits, rounded up (a recharge never charges less than the credits are worth). */
 export function centsFor(micro: bigint, creditUsd: Decimal): number {
