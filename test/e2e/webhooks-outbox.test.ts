@@ -36,8 +36,11 @@ describe("the webhook outbox", { timeout: 180_000 }, () => {
         .sort(),
     ).toEqual(events.map((e) => String(e.id)).sort());
     expect(new Set(receiver.received.map((r) => r.id)).size).toBe(3);
-    const rows = await sqlRows(stack.ledger, "SELECT attempts, delivered_at, failed_at FROM webhook_outbox");
-    expect(rows.every((r) => r.delivered_at !== null && r.failed_at === null)).toBe(true);
+    // The sender marks a row delivered once the answer is back: a moment after the receiver saw it.
+    const outbox = () => sqlRows(stack.ledger, "SELECT attempts, delivered_at, failed_at FROM webhook_outbox");
+    await waitFor(async () => (await outbox()).every((r) => r.delivered_at !== null), 10_000);
+    const rows = await outbox();
+    expect(rows.every((r) => r.failed_at === null)).toBe(true);
     expect(rows.some((r) => Number(r.attempts as bigint) > 1)).toBe(true);
   });
 
