@@ -11,3 +11,5 @@ export type { PoolStats } from "./postgres/engine.js";
 export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./open-any.js";
 export type * from "./dashboard-types.js";
 export type * from "./auth-types.js";
+export type * from "./billing-types.js";
+export { ALERT_TYPES, BILLING_EVENT_TYPES } from "./billing-types.js";

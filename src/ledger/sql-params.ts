@@ -37,6 +37,7 @@ export const p = {
   intOrNull: param<number | null>("int", true),
   /** An amount of money (micro-credits, nano-USD): always a BigInt, never a float. */
   money: param<bigint>("money", false),
+  moneyOrNull: param<bigint | null>("money", true),
   /** A 0/1 integer flag. */
   flag: param<0 | 1>("flag", false),
   /** Whatever a column holds, as stored (`ledger copy` moves rows it does not interpret). */
