@@ -114,6 +114,10 @@ describe("a declined auto-recharge", { timeout: 120_000 }, () => {
     await waitFor(() => receiver.received.some((r) => r.body.includes("recharge.failed")), 20_000);
     const failed = parsed(receiver.received).filter((r) => r.type === "recharge.failed");
     expect(failed).toHaveLength(1);
+    // Stripe's words stay in the server's log: the organisation reads ours, with Stripe's code and a reference.
+    const body = receiver.received.map((r) => JSON.parse(r.body) as { type: string; data: { message?: string } }).find((e) => e.type === "recharge.failed")!;
+    expect(body.data.message).toMatch(/^Stripe declined the off-session charge \((HTTP 402, )?card_declined; reference perr_[0-9a-f]{8}\)$/);
+    expect(JSON.stringify(body)).not.toContain("Your card was declined");
     const [rule] = await sqlRows(stack.ledger, "SELECT enabled, disabled_reason FROM recharge_rules");
     expect(rule).toMatchObject({ enabled: 0n, disabled_reason: expect.stringContaining("card_declined") as string });
     const alerts = JSON.parse((await stack.cli("alerts", "--org", "acme", "--json")).stdout) as { type: string; data: Record<string, unknown> }[];
