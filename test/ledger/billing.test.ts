@@ -143,3 +143,21 @@ describe("spend anomalies and the outbox fan-out", () => {
     expect(rows).toEqual([{ endpoint_id: "whe_live" }]);
   });
 });
+
+describe("clawbacks", () => {
+  it("take back a refunded purchase's credits once, even below zero, and the ledger stays sound", async () => {
+    const { ledger } = await tempLedger();
+    const org = await ledger.createOrg("acme", NOW);
+    await ledger.billing.startCheckout({ id: "chk_1", orgId: org.id, pack: "starter", microCredits: 1000n * CREDIT, usdCents: 1000, createdAt: NOW });
+    const paid = { kind: "grant_checkout", checkoutId: "chk_1", sessionId: "cs_1", paymentIntent: "pi_1", customerId: null } as const;
+    expect((await ledger.billing.applyStripeEvent("evt_1", "checkout.session.completed", paid, NOW)).kind).toBe("applied");
+    await spend(ledger, org.id, 700n * CREDIT); // 300 left
+    const refund = { kind: "clawback", paymentIntent: "pi_1", refundedCents: 1000 } as const;
+    await ledger.billing.applyStripeEvent("evt_2", "charge.refunded", refund, NOW);
+    await ledger.billing.applyStripeEvent("evt_3", "charge.refunded", refund, NOW); // the same total again: nothing more
+    expect((await ledger.getWallet(org.id)).balanceMicroCredits).toBe(-700n * CREDIT);
+    // Below zero by a clawback, not by a hold: the invariants say so, and hold.
+    await assertInvariants(ledger);
+    expect((await ledger.placeHold(holdRequest(org.id, CREDIT))).kind).toBe("insufficient_credits");
+  });
+});
