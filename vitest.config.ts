@@ -10,6 +10,7 @@ const SQLITE_ONLY = [
   "test/e2e/oauth-browser.test.ts",
   "test/e2e/oauth-upstream-browser.test.ts",
   "test/e2e/oauth-mcp-remote.test.ts",
+  "test/e2e/payments-browser.test.ts",
 ];
 const POSTGRES_ONLY = ["test/e2e/postgres-*.test.ts"];
 /** The install tests (the .mcpb bundle, the npm registry) check the package, not a store: they run once, with SQLite. */

@@ -16,7 +16,9 @@
  *  6. the dashboard over 1M events: its data answers, time to the first chart
  *     in headless Chromium, bytes shipped;
  *  7. start-up: --help, a CLI verb and the stdio server's answer to
- *     `initialize`, as ratios to a bare `node` start.
+ *     `initialize`, as ratios to a bare `node` start;
+ *  8. money coming in: Stripe webhook receipt to spendable credits, and what
+ *     alerts and auto-recharge add to a paid call.
  *
  * Results print as tables and go to bench/results/latest.json.
  * BENCH_QUICK=1 shrinks every section (a smoke run).
@@ -28,6 +30,7 @@ import { startOpenRouterSimulator } from "#dist/simulator/openrouter.js";
 import { startSocrataSimulator } from "#dist/simulator/socrata.js";
 import { dashboardSection } from "./sections/dashboard.mjs";
 import { ledgerSection } from "./sections/ledger.mjs";
+import { paymentsSection } from "./sections/payments.mjs";
 import { growthSection } from "./sections/growth.mjs";
 import { latencySection } from "./sections/latency.mjs";
 import { scaleoutSection } from "./sections/scaleout.mjs";
@@ -63,6 +66,7 @@ try {
       seeded: quick ? 20_000 : 1_000_000,
     });
   }
+  if (want("payments")) results.payments = await paymentsSection(sims, { purchases: quick ? 30 : 300, rounds: quick ? 100 : 1000 });
   if (want("dashboard"))
     results.dashboard = await dashboardSection(sims, { events: quick ? 20_000 : 1_000_000, samples: quick ? 10 : 50, loads: quick ? 2 : 7 });
   if (want("startup")) results.startup = await startupSection(sims, { samples: quick ? 5 : 20 });

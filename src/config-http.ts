@@ -6,6 +6,7 @@
  * registers the tokens as secrets).
  */
 import { z } from "zod/v3";
+import { optionalSecret } from "./config-fields.js";
 
 export interface HttpConfig {
   /** Host header names accepted (DNS rebinding protection). */
@@ -24,11 +25,6 @@ export interface HttpConfig {
   /** The operator's token: reads every organisation in the dashboard and the REST API, never /mcp. */
   adminToken: string | undefined;
 }
-
-const optionalSecret = z
-  .string()
-  .optional()
-  .transform((value) => (value && value.trim() ? value.trim() : undefined));
 
 /** The environment variables, as fields of the configuration's schema. */
 export const httpVars = {

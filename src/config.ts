@@ -13,6 +13,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod/v3";
 import { httpConfig, httpVars, type HttpConfig } from "./config-http.js";
+import { decimalVar, httpUrl, optionalSecret, postgresUrl } from "./config-fields.js";
+import { billingConfig, billingSecrets, billingVars, type StripeConfig, type WebhooksConfig } from "./config-billing.js";
 import { oauthConfig, oauthProblems, oauthVars, type OAuthConfig } from "./config-oauth.js";
 import { telemetryConfig, telemetrySecrets, telemetryVars, type TelemetryConfig } from "./config-telemetry.js";
 import { timingConfig, timingProblems, timingVars, type TimingConfig } from "./config-timing.js";
@@ -48,6 +50,10 @@ export interface Config extends TelemetryConfig, TimingConfig {
   socrata: { appToken: string | undefined; baseUrl: string | undefined };
   /** The HTTP server (`ecn-mcp http`): see ./config-http.ts. */
   http: HttpConfig;
+  /** Stripe, for money coming in (checkout, auto-recharge); payments are off without a secret key. */
+  stripe: StripeConfig;
+  /** Outgoing webhooks for alerts and grants. */
+  webhooks: WebhooksConfig;
   /** Connectors: the OAuth 2.1 authorization server of `ecn-mcp http`. */
   oauth: OAuthConfig;
 }
@@ -79,34 +85,6 @@ export function defaultDbPath(env: NodeJS.ProcessEnv, platform: NodeJS.Platform 
 export function defaultSpoolDir(dbPath: string, databaseUrl: string | undefined, env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
   return databaseUrl ? join(dataDir(env, platform), "spool") : `${dbPath}.spool`;
 }
-
-const optionalSecret = z
-  .string()
-  .optional()
-  .transform((value) => (value && value.trim() ? value.trim() : undefined));
-
-const httpUrl = z
-  .string()
-  .url({ message: "must be an http(s) URL" })
-  .refine((value) => /^https?:\/\//.test(value), { message: "must be an http(s) URL" })
-  .transform((value) => value.replace(/\/+$/, ""));
-
-function decimalVar(description: string, valid: (d: Decimal) => boolean) {
-  return z.string().transform((text, ctx) => {
-    try {
-      const value = parseDecimal(text);
-      if (valid(value)) return value;
-    } catch {
-      // reported below with the same message
-    }
-    ctx.addIssue({ code: "custom", message: `must be ${description} (got "${text}")` });
-    return z.NEVER;
-  });
-}
-
-const postgresUrl = z
-  .string()
-  .refine((value) => /^postgres(ql)?:\/\/./.test(value) && URL.canParse(value), { message: "must be a postgres:// (or postgresql://) URL" });
 
 const variables = z.object({
   ECN_DB_PATH: z.string().min(1).optional(),
@@ -145,6 +123,7 @@ const variables = z.object({
   ...httpVars,
   ...oauthVars,
   ...telemetryVars,
+  ...billingVars,
 });
 
 const schema = variables
@@ -200,7 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = parsed.data;
   // From here on no message that leaves the process can carry these values.
   registerSecrets(v.OPENROUTER_API_KEY, v.APIFY_API_TOKEN, v.SOCRATA_APP_TOKEN, v.ECN_METRICS_TOKEN, v.ECN_ADMIN_TOKEN, databasePassword(v.ECN_DATABASE_URL));
-  registerSecrets(v.ECN_OIDC_CLIENT_SECRET, ...telemetrySecrets(v));
+  registerSecrets(v.ECN_OIDC_CLIENT_SECRET, ...telemetrySecrets(v), ...billingSecrets(v));
   const dbPath = v.ECN_DB_PATH ?? defaultDbPath(env);
   return {
     dbPath,
@@ -219,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     openrouter: { apiKey: v.OPENROUTER_API_KEY, baseUrl: v.OPENROUTER_BASE_URL, embeddingModel: v.ECN_EMBEDDING_MODEL },
     apify: { token: v.APIFY_API_TOKEN, baseUrl: v.APIFY_BASE_URL, leadSignalActor: v.ECN_LEAD_SIGNAL_ACTOR, minChargeUsd: v.ECN_LEAD_SIGNAL_MIN_CHARGE_USD },
     socrata: { appToken: v.SOCRATA_APP_TOKEN, baseUrl: v.ECN_SOCRATA_BASE_URL },
+    ...billingConfig(v),
     http: httpConfig(v),
     oauth: oauthConfig(v),
   };

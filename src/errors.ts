@@ -31,7 +31,7 @@ export function isErrorCode(value: string): value is ErrorCode {
  * keeps the provider's words, redacted, under the same reference.
  */
 export interface ProviderReport {
-  provider: "openrouter" | "apify" | "socrata";
+  provider: "openrouter" | "apify" | "socrata" | "stripe";
   reference: string;
   /** The provider's own words. */
   said: string;

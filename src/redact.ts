@@ -43,6 +43,9 @@ const SHAPES: [RegExp, string][] = [
   [/\bsk-[A-Za-z0-9][A-Za-z0-9_-]{12,}/g, REDACTED],
   [/\bapify_api_[A-Za-z0-9]{8,}/g, REDACTED],
   [/\becn_sk_[A-Za-z0-9_-]{8,}/g, REDACTED],
+  // Stripe's secret and restricted keys, and webhook signing secrets (Stripe's and our endpoints').
+  [/\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}/g, REDACTED],
+  [/\bwhsec_[A-Za-z0-9+/=]{8,}/g, REDACTED],
   // name=value and "name": "value" pairs whose name says they hold a credential.
   [
     /((?:api[_-]?key|api[_-]?token|app[_-]?token|access[_-]?token|auth[_-]?token|token|secret|password|x-app-token)["']?\s*[:=]\s*["']?)(?!\[redacted\])[^\s"',;&}]{6,}/gi,

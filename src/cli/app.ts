@@ -7,6 +7,7 @@
 import type { Config } from "../config.js";
 import { armFailpoint } from "../failpoints.js";
 import { createLogger, type Logger } from "../log.js";
+import { Billing } from "../billing/billing.js";
 import { Metering } from "../metering/meter.js";
 import { ServerInstance } from "../fleet/instance.js";
 import { thisProcess } from "../fleet/liveness.js";
@@ -38,6 +39,8 @@ export interface App extends LedgerApp {
   openrouterAudit: OpenRouterAudit | undefined;
   /** Apify's own account of the spend (cost audits only: apify-client loads when asked); undefined without a token. */
   apifyAudit(): Promise<ApifyAudit | undefined>;
+  /** Money coming in: Stripe checkout and webhooks, auto-recharge, alerts, the webhook outbox. */
+  billing: Billing;
   /** This process as a registered server instance (servers only; CLI verbs are not instances). */
   instance: ServerInstance | null;
   /** The outcome spools on this machine: a server's own journal (servers only), and dead servers' journals it replays. */
@@ -105,12 +108,21 @@ async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing |
     await spool.replay();
     await instance.register();
   }
-  // Each provider's client package loads at its first request (providers/lazy.ts), not here.
+  // Each provider's client package loads at its first request (providers/lazy.ts), not here; stripe too (billing/billing.ts).
   const openrouter = config.openrouter.apiKey ? lazyOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;
   const apify = config.apify.token ? lazyApify({ token: config.apify.token, baseUrl: config.apify.baseUrl }) : undefined;
   // With metrics or traces, the metering core works through observed copies of the ledger and providers.
   const observation: Observation | null = tracing || options.timer ? { tracing, timer: options.timer } : null;
   const observe = [options.observe, tracing ? chargeOnSpan(tracing) : undefined].filter((o) => o !== undefined);
+  const billing = new Billing({
+    ledger,
+    logger,
+    pricing,
+    stripe: config.stripe,
+    webhooks: config.webhooks,
+    // The sandbox's purchases return to this server's own address, never to a public one.
+    publicUrl: config.sandbox ? undefined : config.oauth.publicUrl,
+  });
   const metering = new Metering({
     ledger: observation ? observeLedger(ledger, ledger.engine.dialect, observation) : ledger,
     pricing,
@@ -128,6 +140,8 @@ async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing |
     instanceId: instance?.id ?? null,
     ...(instance ? { instanceReady: () => instance.ready(), spool } : {}),
     sandbox: config.sandbox,
+    balanceSignalled: () => billing.kick(),
+    paymentsConfigured: billing.paymentsConfigured,
   });
   const reconciler = new Reconciler({ ledger, providers: { openrouter, apify }, pricing, logger, identity, spool });
   const reconcileOptions = (source: "sweep" | "command"): ReconcileOptions => ({
@@ -149,6 +163,7 @@ async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing |
   return {
     ...base,
     metering,
+    billing,
     publicData: new PublicData(ledger, socrata),
     tasks: new Tasks({ ledger, outcomeOf: (callId) => metering.outcomeOf(callId), logger, ttlMs: config.taskTtlMs }),
     reconciler,
@@ -166,6 +181,7 @@ async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing |
         ? reconciler.run(reconcileOptions(source))
         : reconcileAsCommand({ reconciler, ledger, watch, logger, probeEveryMs: config.instances.heartbeatMs }, reconcileOptions(source)),
     close: async () => {
+      await billing.stop();
       // The row goes only once nothing of this server waits in its spool (see ServerInstance.stop).
       await instance?.stop(() => spool.close());
       await base.close();

@@ -24,6 +24,8 @@ export interface LedgerApp {
   location: string;
   pricing: PricingConfig;
   accounts: Accounts;
+  /** In the sandbox: tells the simulated Stripe where this server takes its webhook. */
+  sandboxListening?: (webhookUrl: string) => void;
   /** Closes the ledger (and the sandbox's simulators). */
   close: () => Promise<void>;
 }
@@ -55,6 +57,7 @@ export async function openLedgerApp(given: Config, options: LedgerAppOptions = {
       location: ledgerLocation({ ...config, dbPath: config.dbPath === ":memory:" ? config.dbPath : resolve(config.dbPath) }),
       pricing,
       accounts: new Accounts(ledger, pricing),
+      ...(sandbox ? { sandboxListening: sandbox.listening } : {}),
       close: async () => {
         await ledger.close();
         await sandbox?.close();

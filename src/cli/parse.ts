@@ -84,3 +84,11 @@ export function parseFormat(text: string | undefined, json: boolean | undefined,
   if (!allowed.includes(format)) throw new EcnError("invalid_input", `--format must be one of ${allowed.join(", ")} (got "${text}")`);
   return format;
 }
+
+/** US dollars with at most cents ("9.99") as cents. */
+export function parseCents(text: string, flag: string): number {
+  if (!/^\d{1,7}(\.\d{1,2})?$/.test(text))
+    throw new EcnError("invalid_input", `${flag} must be US dollars with at most two decimals, such as 9.99 (got "${text}")`);
+  const [whole, fraction = ""] = text.split(".");
+  return Number(whole) * 100 + Number(fraction.padEnd(2, "0"));
+}

@@ -49,6 +49,13 @@ export const VERBS = {
     load: () => import("./commands/rate-card.js"),
   },
   budget: { summary: "spending limits per organisation and feature", load: () => import("./commands/budget.js") },
+  packs: { summary: "credit packs customers can buy through Stripe Checkout", load: () => import("./commands/packs.js") },
+  recharge: { summary: "auto-recharge: charge the saved card when the balance runs low", load: () => import("./commands/recharge.js") },
+  alerts: {
+    summary: "alerts raised: low, depleted and recovered balances, budgets at 80% and 100%, spend anomalies, failed recharges",
+    load: () => import("./commands/alerts.js"),
+  },
+  webhook: { summary: "where an organisation's events are sent (signed, Standard Webhooks)", load: () => import("./commands/webhook.js") },
   reconcile: {
     summary: "settle or void paid calls whose server died, or left unknown (safe beside running servers: their calls are left to them)",
     load: () => import("./commands/reconcile.js"),

@@ -12,3 +12,5 @@ export { openLedger, migrateLedger, ledgerLocation, type LedgerTarget } from "./
 export type * from "./dashboard-types.js";
 export type * from "./auth-types.js";
 export type * from "./task-types.js";
+export type * from "./billing-types.js";
+export { ALERT_TYPES, BILLING_EVENT_TYPES } from "./billing-types.js";

@@ -8,6 +8,7 @@ import type { PaidProvider } from "../features.js";
 import type { ProviderWindow, UsageSnapshot } from "./audit-types.js";
 import { AuthScripts } from "./auth-ledger.js";
 import * as accounts from "./core/accounts.js";
+import { ScriptedBillingLedger } from "./billing-ledger.js";
 import * as audit from "./core/audit.js";
 import { budgetStandings } from "./core/budgets.js";
 import * as calls from "./core/calls.js";
@@ -45,8 +46,11 @@ import type {
 const EXPORT_PAGE = 1_000;
 
 export class ScriptedLedger extends AuthScripts implements Ledger {
+  readonly billing: ScriptedBillingLedger;
+
   constructor(engine: Engine) {
     super(engine);
+    this.billing = new ScriptedBillingLedger(engine);
   }
 
   // organisations and wallets

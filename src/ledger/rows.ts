@@ -10,15 +10,14 @@
  * list against the schema's record type (every column, and a kind that fits
  * its type), and a test checks each SQL name and mapping against the schema.
  */
-import type { InferSelectModel, Table } from "drizzle-orm";
 import type { UsageSnapshot } from "./audit-types.js";
 import type { ConnectionRecord, MemberRecord, OAuthRecord } from "./auth-types.js";
 import type { DashboardSession, ReconcileRun } from "./dashboard-types.js";
-import { FROM_DRIVER, type ColumnKind } from "./driver-values.js";
+import { BILLING_TABLE_COLUMNS } from "./billing-rows.js";
+import { decoder, type ColumnKinds, type Rec } from "./row-decoder.js";
 import type { InstanceRecord } from "./instance-types.js";
 import type { TaskRecord } from "./task-types.js";
 import type { Row } from "./sql.js";
-import type * as t from "./sqlite/schema.js";
 import type {
   ApiKeyRecord,
   BudgetRecord,
@@ -32,37 +31,20 @@ import type {
   WalletRecord,
 } from "./types.js";
 
-type KindOf<V> = [V] extends [bigint] ? "money" : [V] extends [number] ? "int" : [V] extends [boolean] ? "flag" : [V] extends [string] ? "text" : never;
-
-/** Every column of a table's record with the mapping its type needs. */
-export type ColumnKinds<R> = { readonly [K in keyof R]-?: KindOf<NonNullable<R[K]>> };
-
-/** A column's SQL name: its record key in snake case (the schema's convention, checked by a test). */
-export const sqlName = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/** Turns a row (SQL column names, driver values) into the table's record. */
-function decoder<R>(kinds: ColumnKinds<R>): (row: Row) => R {
-  const columns = Object.entries<ColumnKind>(kinds as Record<string, ColumnKind>).map(([key, kind]) => ({
-    key,
-    name: sqlName(key),
-    decode: FROM_DRIVER[kind] as (value: unknown) => unknown,
-  }));
-  return (row) => {
-    const out: Record<string, unknown> = {};
-    for (const { key, name, decode } of columns) {
-      const value = row[name];
-      out[key] = value === null || value === undefined ? null : decode(value);
-    }
-    return out as R;
-  };
-}
-
-type Rec<T extends keyof typeof t> = (typeof t)[T] extends infer Tbl extends Table ? InferSelectModel<Tbl> : never;
+export { sqlName, type ColumnKinds } from "./row-decoder.js";
 
 /** The decoded tables' columns, by their schema export name (the test walks this). */
 export const TABLE_COLUMNS = {
   orgs: { id: "text", name: "text", createdAt: "int" } satisfies ColumnKinds<Rec<"orgs">>,
-  wallets: { orgId: "text", balanceMicroCredits: "money", heldMicroCredits: "money", updatedAt: "int" } satisfies ColumnKinds<Rec<"wallets">>,
+  wallets: {
+    orgId: "text",
+    balanceMicroCredits: "money",
+    heldMicroCredits: "money",
+    updatedAt: "int",
+    watchBelowMicroCredits: "money",
+    watchEpoch: "int",
+    topupMicroCredits: "money",
+  } satisfies ColumnKinds<Rec<"wallets">>,
   rateCards: {
     feature: "text",
     provider: "text",
@@ -239,6 +221,7 @@ export const TABLE_COLUMNS = {
     errorCode: "text",
     errorMessage: "text",
   } satisfies ColumnKinds<Rec<"tasks">>,
+  ...BILLING_TABLE_COLUMNS,
 } as const;
 
 const org = decoder<Rec<"orgs">>(TABLE_COLUMNS.orgs);

@@ -16,6 +16,7 @@
 import type { Feature, PaidProvider } from "../features.js";
 import type { ModelListPrices } from "../model-list-prices.js";
 import type { AuthLedger } from "./auth-types.js";
+import type { BillingLedger } from "./billing-types.js";
 import type { DashboardReads } from "./dashboard-types.js";
 import type { CostAuditLedger } from "./audit-types.js";
 import type { InstanceRecord, InstanceRegistry, OwnerOpenCalls } from "./instance-types.js";
@@ -126,6 +127,8 @@ export interface ResolveOutcome {
   applied: boolean;
   call: ToolCallRecord;
   wallet: WalletRecord;
+  /** The settle took the balance under its watch level: the billing processor has a signal to act on. */
+  signalled?: boolean;
 }
 
 export interface DataQueryInput {
@@ -156,6 +159,9 @@ export interface KeyHolder {
 }
 
 export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedger, AuthLedger, TaskLedger {
+  /** Money coming in: packs, Stripe purchases, auto-recharge, alerts, the webhook outbox. */
+  readonly billing: BillingLedger;
+
   // organisations and wallets
   createOrg(name: string, now: number): Promise<OrgRecord>;
   /** The organisation with this id or, failing that, this name. */

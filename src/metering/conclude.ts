@@ -29,6 +29,8 @@ export interface ConcludeDeps {
   spool?: OutcomeSpool | undefined;
   /** The wallet as the hold left it: what a pending charge's balance is reckoned from. */
   walletAtHold: WalletRecord;
+  /** Told when a settle took the organisation's balance under its watch level (billing acts on it). */
+  signalled?: ((orgId: string) => void) | undefined;
 }
 
 export async function concludeCall<T>(deps: ConcludeDeps, session: RequestCore, value: T | undefined, failure: unknown): Promise<PaidCallResult<T>> {
@@ -86,6 +88,7 @@ async function write<R>(deps: ConcludeDeps, session: RequestCore, action: () => 
 
 /** The events the ledger holds for the call: ours if our resolution applied, otherwise whoever resolved it first. */
 async function recordedEvents(deps: ConcludeDeps, outcome: ResolveOutcome, ours: UsageEventInput[]): Promise<UsageEventInput[]> {
+  if (outcome.signalled) deps.signalled?.(outcome.call.orgId);
   return outcome.applied ? ours : deps.ledger.usageEventsOfCall(outcome.call.id);
 }
 

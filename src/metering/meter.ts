@@ -51,6 +51,10 @@ export interface MeteringDeps {
   sandbox?: boolean;
   /** A server's outcome spool: what the ledger cannot take when a call ends waits there (none outside a server). */
   spool?: OutcomeSpool | undefined;
+  /** Told when a settle took an organisation's balance under its watch level (alerts, auto-recharge). */
+  balanceSignalled?: (orgId: string) => void;
+  /** Stripe is configured (refusals for too few credits name the buy_credits tool). */
+  paymentsConfigured?: boolean;
 }
 
 /** Only an idempotency key needs the arguments' fingerprint (a SHA-256 of them): skip it otherwise. */
@@ -134,6 +138,7 @@ export class Metering {
       instanceId: this.deps.instanceId ?? null,
       instanceReady: this.deps.instanceReady,
       ownCalls: this.ownCalls,
+      paymentsConfigured: this.deps.paymentsConfigured ?? false,
     };
   }
 
@@ -240,7 +245,8 @@ export class Metering {
       request.signal?.removeEventListener("abort", onCancel);
     }
     const { ledger, providers, spool } = this.deps;
-    return concludeCall({ ledger, providers, now: this.now, observe: this.observe, spool, walletAtHold: placed.wallet }, core, value, failure);
+    const signalled = this.deps.balanceSignalled;
+    return concludeCall({ ledger, providers, now: this.now, observe: this.observe, spool, walletAtHold: placed.wallet, signalled }, core, value, failure);
   }
 
   private replay<T>(

@@ -29,6 +29,8 @@ export interface PreflightDeps {
   instanceId: string | null;
   instanceReady: (() => Promise<void>) | undefined;
   ownCalls: OwnCalls;
+  /** Stripe is configured: the refusal for too few credits names the buy_credits tool. */
+  paymentsConfigured: boolean;
 }
 
 async function place(deps: PreflightDeps, request: PaidCallRequest, card: RateCardRecord, fingerprint: string, amounts: HoldAmounts) {
@@ -66,7 +68,7 @@ async function accepted(deps: PreflightDeps, request: PaidCallRequest, outcome: 
   switch (outcome.kind) {
     case "insufficient_credits":
       await countRefusal(deps, request, outcome.kind);
-      throw insufficientCredits(request, outcome.availableMicroCredits, outcome.neededMicroCredits);
+      throw insufficientCredits(request, outcome.availableMicroCredits, outcome.neededMicroCredits, deps.paymentsConfigured);
     case "budget_exceeded":
       await countRefusal(deps, request, outcome.kind);
       throw budgetExceeded(request, outcome.standing, outcome.neededMicroCredits);

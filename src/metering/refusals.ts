@@ -14,11 +14,19 @@ function budgetName(standing: BudgetStanding): string {
   return `the ${budget.hard ? "hard" : "soft"} ${period} budget for ${scope}`;
 }
 
-export function insufficientCredits(request: PaidCallRequest, available: bigint, needed: bigint): EcnError {
+/**
+ * Not enough credits. Where payments are configured the user can buy more
+ * at once: the `buy_credits` tool hands a person a checkout link, so an agent
+ * short of credits need not simply fail.
+ */
+export function insufficientCredits(request: PaidCallRequest, available: bigint, needed: bigint, paymentsConfigured = false): EcnError {
+  const how = paymentsConfigured
+    ? "Buy credits: the buy_credits tool returns a checkout link for a person to pay (or the operator adds them with ecn-mcp credits grant)."
+    : `Add credits with: ecn-mcp credits grant --org ${request.org.name} --credits 10`;
   return new EcnError(
     "insufficient_credits",
     `${request.feature} needs a hold of ${credits(needed)}, but organisation "${request.org.name}" has ${credits(available)} available. ` +
-      `Nothing was charged. Add credits with: ecn-mcp credits grant --org ${request.org.name} --credits 10`,
+      `Nothing was charged. ${how}`,
     { available_credits: microToCreditsText(available), needed_credits: microToCreditsText(needed) },
   );
 }

@@ -119,3 +119,14 @@ export interface ConnectionsPage {
   org: { id: string; name: string };
   connections: ConnectionItem[];
 }
+
+/** An organisation's money coming in: what it can buy, its auto-recharge, its alerts and webhook deliveries. */
+export interface BillingView {
+  payments_configured: boolean;
+  packs: { name: string; credits: number; usd: number }[];
+  recharge: { below_credits: number; to_credits: number; max_month_usd: number; enabled: boolean; disabled_reason: string | null } | null;
+  alerts: { id: string; type: string; at: string; data: Record<string, unknown> }[];
+  webhooks: { id: string; url: string; created_at: string }[];
+  /** Deliveries given up after 24 hours, and how many are still being tried. */
+  deliveries: { failed: { event_id: string; type: string; endpoint_id: string; attempts: number; last_error: string | null; at: string }[]; retrying: number };
+}

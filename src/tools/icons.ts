@@ -25,4 +25,6 @@ export const ICONS = {
   signal: svg('<circle cx="11" cy="11" r="6"/><path d="M20 20l-4.5-4.5"/><path d="M11 8v6M8 11h6"/>'),
   /** Building permits from public open data. */
   permits: svg('<path d="M4 21V8l8-5 8 5v13"/><path d="M9 21v-6h6v6"/><path d="M2 21h20"/>'),
+  /** Buying credits: a payment card. */
+  buy: svg('<rect x="2" y="5" width="20" height="14" rx="2"/><path d="M2 10h20"/><path d="M6 15h4"/>'),
 } satisfies Record<string, Icon>;

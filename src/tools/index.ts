@@ -1,4 +1,5 @@
 /** Every tool the server offers, in the order clients list them. */
+import { buyCredits } from "./buy-credits.js";
 import { contextAuthor } from "./context-author.js";
 import { contextPackCompile } from "./context-pack-compile.js";
 import { contextRefresh } from "./context-refresh.js";
@@ -19,6 +20,7 @@ export const TOOLS: ToolDefinition[] = [
   getWalletBalance,
   getRateCard,
   getUsage,
+  buyCredits,
   profileDraft,
   contextAuthor,
   contextRefresh,

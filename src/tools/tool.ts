@@ -2,6 +2,7 @@
 import type { Icon, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import type { Accounts } from "../accounts/accounts.js";
+import type { BuyCredits } from "../billing/billing.js";
 import type { Metering } from "../metering/meter.js";
 import type { PublicData } from "../metering/public-data.js";
 import type { Feature } from "../features.js";
@@ -24,6 +25,8 @@ export interface ToolDeps {
   metering: Metering;
   accounts: Accounts;
   publicData: PublicData;
+  /** Buying credits (Stripe Checkout); absent where the server was built without it. */
+  billing?: BuyCredits | undefined;
 }
 
 /**

@@ -16,6 +16,8 @@ describe(`ecn-mcp demo (${STORE})`, () => {
     expect(stdout).toMatch(/refused before any provider request: budget_exceeded: /);
     expect(stdout).toMatch(/Margin per feature[\s\S]*lead_signal_fetch[\s\S]*20%/);
     expect(stdout).toMatch(/saw 3 paid requests; the ledger holds one usage event for each/);
+    expect(stdout).toMatch(/checkout link for 1000 credits \(\$10\.00\): http:\/\/127\.0\.0\.1:\d+\/c\/pay\/cs_test_/);
+    expect(stdout).toMatch(/webhook arrived: granted 1000 credits once/);
     if (STORE === "postgres") expect(stdout).not.toContain("ecn-test"); // the database password is never printed
   });
 });

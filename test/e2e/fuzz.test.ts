@@ -16,6 +16,7 @@ const VALID: Record<string, Record<string, unknown>> = {
   get_wallet_balance: {},
   get_rate_card: {},
   get_usage: { limit: 5 },
+  buy_credits: { pack: "starter" },
   profile_draft: PROFILE_ARGS,
   context_author: { topic: "Refunds", purpose: "answer refund emails", sources: [{ title: "Policy", content: "30 days." }] },
   context_refresh: { document: "## Summary\nRefunds within 14 days.", updates: ["Now 30 days."] },

@@ -1,7 +1,8 @@
 /**
  * `ecn-mcp ledger copy` moves a SQLite ledger with every kind of row into an
  * empty PostgreSQL database: every table equal row for row (ids kept),
- * balances and sums equal, invariants holding on the target; a non-empty
+ * balances and sums equal, invariants holding on the target (connectors' and
+ * payments' tables included); a non-empty
  * target is refused.
  */
 import { execFile } from "node:child_process";
@@ -110,6 +111,41 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   await ledger.startSession({ idHash: "c".repeat(64), orgId: null, keyId: null, operatorBinding: "b".repeat(64), createdAt: NOW, expiresAt: NOW + 3_600_000 });
   await ledger.recordReconcile({ id: "rec_1", source: "command", instanceId: null, finishedAt: NOW, summary: { examined: 3, left_running: 3 } });
   await ledger.recordUsageSnapshot({ id: "us_1", provider: "openrouter", takenAt: NOW, usageNanoUsd: 123_456_789n, reason: "server_start" });
+  await connectorRows(ledger, acme.id);
+  await paymentRows(ledger, acme.id);
+}
+
+/** An app connected with OAuth (its grant record, the connection, a charged call through it) and a member. */
+async function connectorRows(ledger: TestLedger, orgId: string): Promise<void> {
+  await ledger.upsertOAuthRecord({ model: "Grant", idHash: "d".repeat(64), payloadJson: "{}", grantId: "grant_1", uid: null, userCode: null, expiresAt: null });
+  const connection = { id: "con_1", orgId, clientId: "client_1", clientName: "Claude", scope: "tools:free tools:paid", dayCapMicroCredits: 100_000_000n };
+  await ledger.createConnection({ ...connection, grantId: "grant_1", signedInVia: "api_key", signedInAs: null, createdAt: NOW });
+  const placed = await ledger.placeHold(hold(orgId, 1_000_000n, { connectionId: "con_1", requestHash: "hc" }));
+  if (placed.kind !== "placed") throw new Error("the connection's hold was refused");
+  await ledger.markDispatched(placed.call.id, NOW);
+  await ledger.settleCall(placed.call.id, [event(100_000n, { providerRequestId: "gen-c" })], { resultJson: "{}" }, NOW);
+  await ledger.addMember({ orgId, email: "dana@acme.test", createdAt: NOW });
+}
+
+/**
+ * Money coming in: a webhook endpoint (so every event below is queued for it),
+ * a pack bought through Checkout and its card saved, alert levels, and an
+ * auto-recharge rule whose threshold the balance already stands under (its
+ * signal processed into a recharge attempt).
+ */
+async function paymentRows(ledger: TestLedger, orgId: string): Promise<void> {
+  await ledger.billing.addWebhook({ id: "whe_1", orgId, url: "https://hooks.example.com/ecn", secret: "whsec_copy", createdAt: NOW });
+  await ledger.billing.setPack("starter", 1_000_000_000n, 1000, NOW);
+  await ledger.billing.saveCustomer(orgId, "cus_1", NOW);
+  await ledger.billing.startCheckout({ id: "chk_1", orgId, pack: "starter", microCredits: 1_000_000_000n, usdCents: 1000, createdAt: NOW });
+  await ledger.billing.attachCheckoutSession("chk_1", "cs_1", "https://checkout.stripe.test/cs_1");
+  const paid = { kind: "grant_checkout", checkoutId: "chk_1", sessionId: "cs_1", paymentIntent: "pi_1", customerId: "cus_1" } as const;
+  await ledger.billing.applyStripeEvent("evt_1", "checkout.session.completed", paid, NOW);
+  await ledger.billing.applyStripeEvent("evt_2", "payment_intent.succeeded", { kind: "save_card", customerId: "cus_1", paymentMethodId: "pm_1" }, NOW);
+  await ledger.billing.setBalanceAlerts(orgId, [25, 10], NOW);
+  const rule = { orgId, belowMicroCredits: 5_000_000_000n, targetMicroCredits: 6_000_000_000n, maxMonthUsdCents: 100_000 };
+  await ledger.billing.setRecharge(rule, NOW);
+  for (const signal of await ledger.billing.pendingSignals(10)) await ledger.billing.processSignal(signal.orgId, signal.key, "0.01", NOW);
 }
 
 /** Every row of every table, as comparable text. */

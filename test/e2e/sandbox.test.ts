@@ -15,7 +15,8 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callToolOverHttp, spawnHttpServer } from "../helpers/http-stack.js";
 import { match } from "../helpers/matchers.js";
-import { CLI, cliRunner, PROFILE_ARGS, textOf } from "../helpers/stack.js";
+import { payOnPage } from "../helpers/payments.js";
+import { CLI, cliRunner, PROFILE_ARGS, textOf, waitFor } from "../helpers/stack.js";
 import { freshTarget, openTestLedger, sqlRows } from "../helpers/store.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -85,7 +86,7 @@ describe("the sandbox", () => {
       { feature: "profile_draft", state: "settled" },
       { feature: "lead_signal_fetch", state: "settled" },
     ]);
-    expect(stderr).toMatch(/SANDBOX: simulated providers on loopback, sandbox ledger .*ecn\.sandbox\.db/);
+    expect(stderr).toMatch(/SANDBOX: simulated providers and Stripe on loopback, sandbox ledger .*ecn\.sandbox\.db/);
     expect(stderr).not.toMatch(/live-key-that-must-never-be-used|live_token_never_used/);
   });
 
@@ -101,6 +102,39 @@ describe("the sandbox", () => {
     expect(provider.requests).toEqual([]);
     expect(await live.findOrg("acme")).toBeNull();
     expect(await sqlRows(live, "SELECT count(*) AS n FROM tool_calls")).toEqual([{ n: 0n }]);
+  });
+
+  it("ECN_SANDBOX=1 with live Stripe keys: checkout and its webhook run on the simulated Stripe, never the configured one", async () => {
+    const { env: liveEnv, provider, live } = await liveSetup();
+    const env = {
+      ...liveEnv,
+      ECN_SANDBOX: "1",
+      ECN_STRIPE_SECRET_KEY: "sk_live_real_key_that_must_never_be_used",
+      ECN_STRIPE_WEBHOOK_SECRET: "whsec_live_secret_never_used",
+      ECN_STRIPE_BASE_URL: provider.url,
+    };
+    const cli = cliRunner(env);
+    await cli("org", "create", "acme");
+    await cli("credits", "grant", "--org", "acme", "--credits", "1");
+    await cli("packs", "set", "starter", "--credits", "100", "--usd", "1");
+    const key = (JSON.parse((await cli("key", "create", "--org", "acme", "--json")).stdout) as { key: string }).key;
+    const server = await spawnHttpServer(env);
+    const checkout = await fetch(`${server.url}/api/v1/credits/checkout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ pack: "starter" }),
+    });
+    expect(checkout.status).toBe(200);
+    const { url } = (await checkout.json()) as { url: string };
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/c\/pay\/cs_test_/);
+    expect(url.startsWith(provider.url)).toBe(false);
+    expect((await payOnPage(url, "4242424242424242")).status).toBe(303);
+    const wallet = async () =>
+      (await (await fetch(`${server.url}/api/v1/credits/wallet/`, { headers: { authorization: `Bearer ${key}` } })).json()) as { balance_credits: number };
+    await waitFor(async () => (await wallet()).balance_credits === 101, 20_000);
+    expect(provider.requests).toEqual([]);
+    expect(await live.findOrg("acme")).toBeNull();
+    expect(server.stderr()).not.toMatch(/sk_live_real_key|whsec_live_secret/);
   });
 
   it("ecn-mcp simulate prints the settings that point a server at the simulators, and stops on SIGINT", async () => {

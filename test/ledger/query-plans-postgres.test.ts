@@ -21,6 +21,8 @@ import { STORE, tempLedger } from "../helpers/store.js";
 const ORGS = 200;
 const CALLS = 40_000;
 const DAYS = 90;
+/** Billing events (alerts, grants), each with one webhook delivery. */
+const EVENTS = 20_000;
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 const ORG = "org_17";
@@ -55,10 +57,15 @@ const SEED = `
   INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at)
     SELECT 'key_' || i, 'org_' || (i % ${ORGS}), NULL, 'ecn_sk_', md5(i::text), 0 FROM generate_series(0, ${ORGS * 10 - 1}) i;
   INSERT INTO connections (id, org_id, client_id, client_name, scope, day_cap_micro_credits, grant_id, signed_in_via, created_at)
-    SELECT 'conn_' || i, 'org_' || (i % ${ORGS}), 'client_' || i, 'app', 'tools:free', 1000, 'grant_' || i, 'api_key', i
-      FROM generate_series(0, ${ORGS * 10 - 1}) i;
-  INSERT INTO members (org_id, email, created_at)
-    SELECT 'org_' || (i % ${ORGS}), 'person' || i || '@example.com', 0 FROM generate_series(0, ${ORGS * 10 - 1}) i;
+    SELECT 'con_' || i, 'org_' || (i % ${ORGS}), 'client', 'App', 'tools:free', 1000, 'grant_' || i, 'api_key', i FROM generate_series(0, ${ORGS * 10 - 1}) i;
+  INSERT INTO members (org_id, email, created_at) SELECT 'org_' || (i % ${ORGS}), 'p' || i || '@example.test', 0 FROM generate_series(0, ${ORGS * 10 - 1}) i;
+  INSERT INTO webhook_endpoints (id, org_id, url, secret, created_at)
+    SELECT 'whe_' || i, 'org_' || (i % ${ORGS}), 'https://hooks.example.test/' || i, 'whsec_x', 0 FROM generate_series(0, ${ORGS * 10 - 1}) i;
+  INSERT INTO billing_events (id, org_id, type, payload, created_at)
+    SELECT 'msg_' || i, 'org_' || (i % ${ORGS}), 'credits.granted', '{}', ${T0} + i::bigint * 60000 FROM generate_series(0, ${EVENTS - 1}) i;
+  INSERT INTO webhook_outbox (id, event_id, endpoint_id, org_id, attempts, next_attempt_at, delivered_at, created_at)
+    SELECT 'msg_' || i || '.whe', 'msg_' || i, 'whe_' || (i % ${ORGS}), 'org_' || (i % ${ORGS}), 1, ${T0}, ${T0}, ${T0} + i::bigint * 60000
+      FROM generate_series(0, ${EVENTS - 1}) i;
   ANALYZE;`;
 
 const week = { from: T0 + 30 * DAY, to: T0 + 37 * DAY };
@@ -71,8 +78,6 @@ const PLANS: { statement: string; cases: { params: Params; index: string }[] }[]
   { statement: "budget_for", cases: [{ params: { orgId: ORG, period: "day", feature: null }, index: "budgets_org_idx" }] },
   { statement: "list_budgets", cases: [{ params: { orgId: ORG }, index: "budgets_org_idx" }] },
   { statement: "list_api_keys", cases: [{ params: { orgId: ORG }, index: "api_keys_org_idx" }] },
-  { statement: "list_connections", cases: [{ params: { orgId: ORG, today: T0 }, index: "connections_org_idx" }] },
-  { statement: "list_members", cases: [{ params: { orgId: ORG }, index: "members_org_id_email_pk" }] },
   {
     statement: "recent_usage",
     cases: [
@@ -121,6 +126,12 @@ const PLANS: { statement: string; cases: { params: Params; index: string }[] }[]
   { statement: "dashboard_margin_days", cases: [{ params: window, index: DAILY_PK }] },
   { statement: "dashboard_model_spend", cases: [{ params: window, index: "usage_model_daily_org_id_day_provider_model_pk" }] },
   { statement: "dashboard_refusal_days", cases: [{ params: window, index: "refusals_daily_org_id_day_feature_code_pk" }] },
+  // An organisation's connections, members, webhook endpoints, deliveries and alerts (the CLI's lists, the dashboard).
+  { statement: "list_connections", cases: [{ params: { orgId: ORG, today: week.to }, index: "connections_org_idx" }] },
+  { statement: "list_members", cases: [{ params: { orgId: ORG }, index: "members_org_id_email_pk" }] },
+  { statement: "list_webhook_endpoints", cases: [{ params: { orgId: ORG }, index: "webhook_endpoints_org_idx" }] },
+  { statement: "list_outbox", cases: [{ params: { orgId: ORG, limit: 20 }, index: "webhook_outbox_org_idx" }] },
+  { statement: "list_billing_events", cases: [{ params: { orgId: ORG, limit: 50 }, index: "billing_events_org_idx" }] },
 ];
 
 const hasOptionalFilter = (sql: string) => /CAST\(@\w+ AS \w+\) IS NULL/.test(sql);

@@ -38,7 +38,7 @@ function pgTypeFor(column: Column): string {
   const decoded = typeof column.mapFromDriverValue(1);
   if (decoded === "bigint") return "bigint:PgBigInt64";
   if (decoded === "boolean") return "integer:PgInteger";
-  return /_at$|_ms$|^day$|^period_start$/.test(column.name) ? "bigint:PgBigInt53" : "integer:PgInteger";
+  return /_at$|_until$|_ms$|^day$|^period_start$/.test(column.name) ? "bigint:PgBigInt53" : "integer:PgInteger";
 }
 
 interface Shape {

@@ -56,11 +56,13 @@ export async function http(options: HttpOptions): Promise<void> {
         metering: app.metering,
         accounts: app.accounts,
         publicData: app.publicData,
+        billing: app.billing,
         logger: app.logger,
         onToolCall: metrics.onToolCall,
         tracing: app.tracing,
         tasks: app.tasks,
       },
+      billing: app.billing,
       keys,
       ledger: app.ledger,
       adminToken: config.http.adminToken,
@@ -121,6 +123,10 @@ export async function http(options: HttpOptions): Promise<void> {
       await running.stop("the authorization server could not start");
       throw error;
     }
+    app.billing.servedAt(running.url);
+    app.sandboxListening?.(`${running.url}/api/v1/stripe/webhook`);
+    // Alerts, recharges and webhook deliveries left by any instance (or a dead one) are taken up here too.
+    app.billing.start();
     console.log(
       `ecn-mcp HTTP server listening on ${running.url} (MCP at ${running.url}/mcp, dashboard at ${running.url}/dashboard/; OAuth issuer ${publicUrl}; allowed hosts: ${allowedHosts.join(", ")})`,
     );

@@ -1,4 +1,5 @@
 import { snapshotAtStart } from "../../audit/key-usage.js";
+import { listenForStripe } from "../../billing/receiver.js";
 import { createServer } from "../../server/create-server.js";
 import { serveStdio } from "../../server/stdio.js";
 import { createApp } from "../app.js";
@@ -30,12 +31,20 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
     const opened = app;
     let started: Promise<void> | undefined;
     const ready = () =>
-      (started ??= Promise.all([metering.prices.warm(), snapshotAtStart(ledger, opened.openrouterAudit, logger)]).then(() => startSweeps(opened)));
+      (started ??= Promise.all([metering.prices.warm(), snapshotAtStart(ledger, opened.openrouterAudit, logger)]).then(() => {
+        startSweeps(opened);
+        // Alerts, recharges and webhook deliveries left by any instance (or a dead one) are taken up here too.
+        opened.billing.start();
+      }));
+    // The stdio sandbox serves no HTTP: a loopback listener takes the simulated Stripe's webhook, so a purchase arrives.
+    const receiver = app.sandboxListening ? await listenForStripe(app.billing) : null;
+    if (receiver) app.sandboxListening?.(receiver.url);
     const server = createServer({
       metering,
       accounts,
       publicData,
       tasks,
+      billing: app.billing,
       logger,
       resolveOrg: async () => {
         await ready();
@@ -57,6 +66,7 @@ export async function stdio(options: { sandbox?: boolean }): Promise<void> {
       // What the start began finishes before the ledger closes.
       close: async () => {
         await ready().catch(() => undefined);
+        await receiver?.close();
         await opened.close();
       },
     });

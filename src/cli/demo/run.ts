@@ -19,6 +19,8 @@ import { creditsToMicro, formatDecimal, parseDecimal } from "../../money.js";
 import { startApifySimulator } from "../../simulator/apify.js";
 import { startOpenRouterSimulator } from "../../simulator/openrouter.js";
 import { startSocrataSimulator } from "../../simulator/socrata.js";
+import { startStripeSimulator } from "../../simulator/stripe.js";
+import { buyPackStep, DEMO_PACK } from "./buy.js";
 import { printMarginTable } from "../margin-table.js";
 import { printTable } from "../output.js";
 import { DEMO_CREDITS, DEMO_ORG, DEMO_STEPS, OVER_BUDGET_STEP } from "./script.js";
@@ -50,12 +52,17 @@ export interface DemoOptions {
 }
 
 export async function runDemo(config: Config, options: DemoOptions = {}): Promise<void> {
-  console.log("ecn-mcp demo: OpenRouter, Apify and Socrata are SIMULATED on loopback. No keys, no network, no real money.\n");
+  console.log("ecn-mcp demo: OpenRouter, Apify, Socrata and Stripe are SIMULATED on loopback. No keys, no network, no real money.\n");
   const dir = mkdtempSync(join(tmpdir(), "ecn-demo-"));
   const target = options.databaseUrl ? { databaseUrl: options.databaseUrl, dbPath: "" } : { dbPath: join(dir, "demo.db") };
   // A database the demo does not own gets an organisation of its own, so earlier runs and other data stay apart.
   const orgName = options.databaseUrl ? `${DEMO_ORG}-${Date.now().toString(36)}` : DEMO_ORG;
-  const [openrouter, apify, socrata] = await Promise.all([startOpenRouterSimulator(), startApifySimulator(), startSocrataSimulator()]);
+  const [openrouter, apify, socrata, stripe] = await Promise.all([
+    startOpenRouterSimulator(),
+    startApifySimulator(),
+    startSocrataSimulator(),
+    startStripeSimulator(),
+  ]);
   // The simulated run stands at its first results page until the demo has shown that progress, then goes on:
   // the progress line appears however fast or slow the machine is.
   Object.assign(apify.defaults, { durationMs: 1_500, holdAtItems: 1 });
@@ -64,6 +71,7 @@ export async function runDemo(config: Config, options: DemoOptions = {}): Promis
   try {
     const org = await ledger.createOrg(orgName, Date.now());
     await ledger.grantCredits(org.id, creditsToMicro(parseDecimal(DEMO_CREDITS)), "demo grant", Date.now());
+    await ledger.billing.setPack(DEMO_PACK.name, creditsToMicro(parseDecimal(DEMO_PACK.credits)), DEMO_PACK.usdCents, Date.now());
     console.log(`${options.databaseUrl ? "Ledger" : "Throwaway ledger"} ${ledgerLocation(target)}: organisation "${orgName}" granted ${DEMO_CREDITS} credits.`);
     console.log(`Pricing: provider cost x ${formatDecimal(config.markup)}, 1 credit = $${formatDecimal(config.creditUsdValue)}.\n`);
 
@@ -79,6 +87,8 @@ export async function runDemo(config: Config, options: DemoOptions = {}): Promis
       APIFY_API_TOKEN: apify.token,
       APIFY_BASE_URL: apify.baseUrl,
       ECN_SOCRATA_BASE_URL: socrata.baseUrl,
+      ECN_STRIPE_SECRET_KEY: stripe.secretKey,
+      ECN_STRIPE_BASE_URL: stripe.baseUrl,
     };
     client = new Client({ name: "ecn-mcp-demo", version: "1.0.0" });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [MAIN, "stdio"], env, stderr: "inherit" }));
@@ -107,6 +117,9 @@ export async function runDemo(config: Config, options: DemoOptions = {}): Promis
     const refused = (await client.callTool({ name: budgetStep.tool, arguments: budgetStep.args })) as CallToolResult;
     console.log(`   refused before any provider request: ${firstText(refused)}\n`);
 
+    console.log(`${DEMO_STEPS.length + 2}. Buy credits (buy_credits, then Stripe Checkout and its webhook, simulated)`);
+    await buyPackStep(client, ledger, stripe, config, org.id);
+
     const events = await report(ledger, org.id, config);
     const paid = openrouter.paidRequests().length + apify.startedRuns().length;
     const matched = paid === events ? "one usage event for each" : `${events} usage events: THEY DIFFER`;
@@ -115,7 +128,7 @@ export async function runDemo(config: Config, options: DemoOptions = {}): Promis
   } finally {
     await client?.close().catch(() => undefined);
     await ledger.close();
-    await Promise.all([openrouter.close(), apify.close(), socrata.close()]);
+    await Promise.all([openrouter.close(), apify.close(), socrata.close(), stripe.close()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,13 +5,15 @@
  * paid call, never interleave their checks.
  */
 import { newId } from "../../ids.js";
-import { MAX_AMOUNT_MICRO_CREDITS, MAX_BALANCE_MICRO_CREDITS, microToCreditsText } from "../../money.js";
+import { MAX_AMOUNT_MICRO_CREDITS, MAX_BALANCE_MICRO_CREDITS, microToCredits, microToCreditsText } from "../../money.js";
+import { eventQueries } from "./billing-events.js";
+import { lockWatchedWallet, topUpWrites, watchReads, watchState } from "./billing-watch.js";
 import { LedgerRefusal } from "../errors.js";
 import { toBudget, toOrg, toRateCard, toWallet } from "../rows.js";
-import { all, get, run, type Script } from "../script.js";
+import { all, closing, get, getQuery, run, runQuery, together, type Script } from "../script.js";
 import { p, statement } from "../sql.js";
 import type { BudgetInput, BudgetRecord, OrgRecord, RateCardPatch, RateCardRecord, WalletRecord } from "../types.js";
-import { requireRateCard, requireWallet } from "./calls.js";
+import { lockWallet, requireRateCard, requireWallet } from "./calls.js";
 
 const orgById = statement("org_by_id", "SELECT * FROM orgs WHERE id = @id", { id: p.text }, toOrg);
 const orgByName = statement("org_by_name", "SELECT * FROM orgs WHERE name = @name", { name: p.text }, toOrg);
@@ -104,17 +106,36 @@ export function* ensureOrg(name: string, now: number): Script<OrgRecord> {
   return (yield* get(orgByName, { name }))!;
 }
 
+/**
+ * A grant, in two flights: the wallet locked and the balance watch read
+ * together, then the grant, the balance, the watch (levels recover and
+ * re-arm) and the credits.granted event written with the COMMIT.
+ */
 export function* grantCredits(orgId: string, amount: bigint, note: string | null, now: number): Script<WalletRecord> {
   requireAmount(amount, "a grant", 1n);
-  const wallet = yield* requireWallet(orgId, true);
+  const [wallet, watched, ...reads] = yield* together(getQuery(lockWallet, { orgId }), getQuery(lockWatchedWallet, { orgId }), ...watchReads(orgId));
+  if (!wallet || !watched) throw new LedgerRefusal("not_found", `no organisation with id ${orgId}`);
   if (wallet.balanceMicroCredits + amount > MAX_BALANCE_MICRO_CREDITS) {
     throw new LedgerRefusal(
       "out_of_range",
       `this grant would take the balance above ${microToCreditsText(MAX_BALANCE_MICRO_CREDITS)} credits, the most a wallet holds`,
     );
   }
-  yield* run(insertGrant, { id: newId("ctx"), orgId, amount, note, now });
-  return (yield* get(addBalance, { amount, now, orgId }))!;
+  const balance = wallet.balanceMicroCredits + amount;
+  const granted = eventQueries(
+    orgId,
+    "credits.granted",
+    { credits: microToCredits(amount), source: "operator", note, balance_credits: microToCredits(balance) },
+    now,
+  );
+  const [, credited] = yield* closing(
+    runQuery(insertGrant, { id: newId("ctx"), orgId, amount, note, now }),
+    getQuery(addBalance, { amount, now, orgId }),
+    // A top-up: alert levels recover and re-arm, and the organisation's webhooks hear of it.
+    ...topUpWrites(orgId, watchState(watched, reads), amount, now),
+    ...granted.queries,
+  );
+  return credited as WalletRecord;
 }
 
 export function* updateRateCard(feature: string, patch: RateCardPatch, now: number): Script<RateCardRecord> {

@@ -19,6 +19,7 @@ import { closing, get, getQuery, runQuery, type Query, type Script } from "../sc
 import { idempotentStatement, p, statement } from "../sql.js";
 import { finishTasksOfCall } from "./tasks.js";
 import { OPEN_STATE_SQL, type CallResult, type RateCardRecord, type ResolveOutcome, type UsageEventInput, type WalletRecord } from "../types.js";
+import { signalBalance } from "./billing-signals.js";
 import { belowItsMarkup, rollupWrites } from "./rollups.js";
 
 const OPEN = OPEN_STATE_SQL;
@@ -205,9 +206,11 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
   // stay locked for one round trip.
   writes.push(...rollupWrites(call, events, overHold, now));
   writes.push(getQuery(releaseAndCharge, { charged, released: call.walletHoldMicroCredits, now, orgId: call.orgId }));
+  if (charged > 0n) writes.push(runQuery(signalBalance, { now, orgId: call.orgId }));
   failpoint("inside_settle"); // a crash here (the call claimed, nothing else written) must roll the whole resolution back
   const results = yield* closing(...writes);
-  return { applied: true, call, wallet: results[results.length - 1] as WalletRecord };
+  const signalled = charged > 0n && (results[results.length - 1] as number) > 0;
+  return { applied: true, call, wallet: results[results.length - (charged > 0n ? 2 : 1)] as WalletRecord, signalled };
 }
 
 export function settleCall(callId: string, events: UsageEventInput[], result: CallResult, now: number): Script<ResolveOutcome> {

@@ -32,6 +32,7 @@ import { allQuery, closing, get, getQuery, runQuery, together, type Query, type 
 import { p, statement } from "../sql.js";
 import type { ConnectionRecord } from "../auth-types.js";
 import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
+import { budgetSignals } from "./billing-signals.js";
 import { budgetsFor, standingsAfter } from "./budgets.js";
 import { lockWallet, walletOf } from "./calls.js";
 import { capBudget, connectionForHold } from "./connections.js";
@@ -143,17 +144,24 @@ function* holdLocked(request: HoldRequest, budgets: BudgetRecord[]): Script<Hold
   const crossed: Omit<SoftBudgetCrossing, "firstNotice">[] = [];
   for (const standing of standings) {
     if (standing.usedMicroCredits + request.holdMicroCredits <= standing.budget.limitMicroCredits) continue;
-    if (standing.budget.hard) return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    if (standing.budget.hard) {
+      // A hard budget is never held past its limit: a call it refuses is the moment it stands at 100%.
+      const signals = budgetSignals({ ...request, holdMicroCredits: standing.budget.limitMicroCredits - standing.usedMicroCredits }, [standing]);
+      if (signals.length > 0) yield* closing(...signals);
+      return { kind: "budget_exceeded", standing, neededMicroCredits: request.holdMicroCredits };
+    }
     crossed.push(standing);
   }
   const call = newCall(request);
   const amount = request.walletHoldMicroCredits;
+  const signals = budgetSignals(request, standings);
   const noticed = (yield* closing(
     insertCallQuery(call),
     ...(amount > 0n ? [runQuery(addHeld, { amount, now: request.now, orgId })] : []),
     ...crossed.map((c) => runQuery(insertNotice, { budgetId: c.budget.id, periodStart: c.periodStart, now: request.now })),
+    ...signals,
   )) as number[];
-  const firstNotices = noticed.slice(noticed.length - crossed.length);
+  const firstNotices = noticed.slice(noticed.length - crossed.length - signals.length, noticed.length - signals.length);
   return {
     kind: "placed",
     call,

@@ -6,7 +6,9 @@
  *  1. A wallet's balance equals the sum of its credit transactions.
  *  2. A wallet's held amount equals the sum of its open calls' wallet holds.
  *  3. Available credits (balance - held) are negative only where a settle
- *     charged beyond its hold (an over_hold event): a hold never overdraws.
+ *     charged beyond its hold (an over_hold event), or a refund or lost
+ *     dispute took back credits already spent (a clawback adjustment): a
+ *     hold never overdraws.
  *  4. A call's rows match its state: open -> no events, no spend; voided ->
  *     no spend and only zero-charge events; settled -> one spend equal to the
  *     sum of its events' charges (none when that sum is 0), and an event.
@@ -52,10 +54,11 @@ const CHECKS = [
   ),
   invariant(
     "available",
-    "available balance negative without an over-hold charge",
+    "available balance negative without an over-hold charge or a clawback",
     `SELECT org_id, balance_micro_credits - held_micro_credits AS available FROM wallets w
       WHERE balance_micro_credits - held_micro_credits < 0
-        AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = w.org_id AND e.over_hold = 1)`,
+        AND NOT EXISTS (SELECT 1 FROM usage_events e WHERE e.org_id = w.org_id AND e.over_hold = 1)
+        AND NOT EXISTS (SELECT 1 FROM credit_transactions t WHERE t.org_id = w.org_id AND t.kind = 'adjustment' AND t.external_ref LIKE 'clawback:%')`,
   ),
   invariant(
     "open_calls",

@@ -15,6 +15,7 @@ export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
 export * from "./schema-auth.js";
 export * from "./schema-tasks.js";
+export * from "./schema-billing.js";
 
 const money = (name: string) => bigint(name, { mode: "bigint" });
 /** Epoch milliseconds: beyond 32 bits, within a double's exact range. */
@@ -55,6 +56,13 @@ export const wallets = pgTable("wallets", {
     .notNull()
     .default(sql`0`),
   updatedAt: ms("updated_at").notNull(),
+  watchBelowMicroCredits: money("watch_below_micro_credits"),
+  watchEpoch: integer("watch_epoch")
+    .notNull()
+    .default(sql`0`),
+  topupMicroCredits: money("topup_micro_credits")
+    .notNull()
+    .default(sql`0`),
 });
 
 export const creditTransactions = pgTable(
@@ -69,8 +77,12 @@ export const creditTransactions = pgTable(
     toolCallId: text("tool_call_id").references(() => toolCalls.id),
     note: text("note"),
     createdAt: ms("created_at").notNull(),
+    externalRef: text("external_ref"),
   },
   (t) => [
+    uniqueIndex("credit_transactions_external_ref")
+      .on(t.externalRef)
+      .where(sql`external_ref IS NOT NULL`),
     index("credit_transactions_org_idx").on(t.orgId, t.createdAt),
     // Grants, refunds and adjustments of an organisation: with the daily rollup's spend, its balance over time.
     index("credit_transactions_org_other_idx")

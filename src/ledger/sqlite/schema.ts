@@ -24,6 +24,7 @@ export * from "./schema-dashboard.js";
 export * from "./schema-service.js";
 export * from "./schema-auth.js";
 export * from "./schema-tasks.js";
+export * from "./schema-billing.js";
 
 export const orgs = sqliteTable("orgs", {
   id: text("id").primaryKey(),
@@ -59,6 +60,20 @@ export const wallets = sqliteTable("wallets", {
     .notNull()
     .default(sql`0`),
   updatedAt: int("updated_at").notNull(),
+  /**
+   * A settle that leaves the balance below this level records a balance
+   * signal (alerts, auto-recharge) in its own transaction; null when nothing
+   * watches the balance. Kept by the billing scripts, never by a paid call.
+   */
+  watchBelowMicroCredits: money("watch_below_micro_credits"),
+  /** Bumped each time the watch is re-armed: a signal is keyed by it, so one crossing signals once. */
+  watchEpoch: int("watch_epoch")
+    .notNull()
+    .default(sql`0`),
+  /** The last top-up's amount: balance alert levels are percentages of it. */
+  topupMicroCredits: money("topup_micro_credits")
+    .notNull()
+    .default(sql`0`),
 });
 
 export const creditTransactions = sqliteTable(
@@ -73,8 +88,13 @@ export const creditTransactions = sqliteTable(
     toolCallId: text("tool_call_id").references(() => toolCalls.id),
     note: text("note"),
     createdAt: int("created_at").notNull(),
+    /** What outside payment this row answers (a Stripe session or PaymentIntent, a clawback): unique, so it is written once. */
+    externalRef: text("external_ref"),
   },
   (t) => [
+    uniqueIndex("credit_transactions_external_ref")
+      .on(t.externalRef)
+      .where(sql`external_ref IS NOT NULL`),
     index("credit_transactions_org_idx").on(t.orgId, t.createdAt),
     // Grants, refunds and adjustments of an organisation: with the daily rollup's spend, its balance over time.
     index("credit_transactions_org_other_idx")

@@ -1,6 +1,7 @@
 /**
  * The HTTP application: guards first (Host, Origin), the OAuth documents,
- * endpoints and pages (src/auth), the dashboard (its own sign-in), then the
+ * endpoints and pages (src/auth), Stripe's webhook (its signature is its
+ * authentication), checkout and the dashboard (their own sign-in), then the
  * operator token, an API key or an OAuth access token, the rate limit, the
  * MCP endpoint (with the connection's scope) and the REST credit API, JSON
  * errors last.
@@ -11,6 +12,8 @@ import type { HealthReport } from "../../fleet/health.js";
 import type { ApiKeys } from "../../accounts/api-keys.js";
 import { channelFields, type ServerDeps } from "../create-server.js";
 import type { CallChannel } from "../../metering/types.js";
+import type { Billing } from "../../billing/billing.js";
+import { billingRoutes } from "./billing-routes.js";
 import { errorHandler, sendError } from "./errors.js";
 import { isCrossOriginEndpoint } from "../../auth/index.js";
 import { allowHosts, allowOrigins, requireCaller, requireScope, sameSecret } from "./guards.js";
@@ -51,6 +54,8 @@ export interface HttpAppOptions {
   dashboard: { dashboard: Dashboard; viewers: Viewers; assets: DashboardAssets };
   /** The authorization server, once it is built (see OAuthGate). */
   oauth: OAuthGate;
+  /** Stripe's webhook, checkout, and the dashboard's billing data. */
+  billing: Billing;
 }
 
 /** A body that is not JSON, on the MCP endpoint, is a JSON-RPC parse error (-32700), as a JSON-RPC client expects. */
@@ -102,6 +107,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   // What an OAuth client discovers and talks to: resource and authorization server metadata, /oauth/* and the sign-in pages.
   app.use(options.oauth.routes());
+
+  // Stripe's webhook is authenticated by its signature, checkout and billing data like the dashboard's: before the API key guard.
+  app.use(billingRoutes(options.billing, options.ledger, options.dashboard.viewers));
   app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
 
   const local = perMinute(memoryRateCounter);

@@ -1,7 +1,7 @@
 /** The JSON the page reads from /api/v1/dashboard/ (the same answers a bearer key gets). */
 import type { PeriodView, Viewer } from "../../../../reports/views.js";
 
-export type { ConnectionItem, ConnectionsPage, HealthPage, OrgDetail, OrgSummary, Viewer } from "../../../../reports/views.js";
+export type { BillingView, ConnectionItem, ConnectionsPage, HealthPage, OrgDetail, OrgSummary, Viewer } from "../../../../reports/views.js";
 
 /** The margin report, as `ecn-mcp check-margins --json` prints it (the fields the page shows). */
 export interface MarkupLine {
@@ -63,4 +63,18 @@ export async function revokeConnection(id: string): Promise<void> {
   const res = await fetch(`/api/v1/dashboard/connections/${encodeURIComponent(id)}`, { method: "DELETE", credentials: "same-origin" });
   if (res.status === 401) throw new SignedOut();
   if (!res.ok) throw new Error(((await res.json()) as { error?: { message: string } }).error?.message ?? `HTTP ${res.status}`);
+}
+
+/** Starts a Stripe Checkout for a pack (the operator names the organisation); the page to send the person to. */
+export async function buy(pack: string, org?: string): Promise<string> {
+  const res = await fetch("/api/v1/credits/checkout", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ pack, ...(org ? { org } : {}) }),
+  });
+  if (res.status === 401) throw new SignedOut();
+  const body = (await res.json()) as { url?: string; error?: { message: string } };
+  if (!res.ok || !body.url) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
+  return body.url;
 }

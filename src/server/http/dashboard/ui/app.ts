@@ -10,6 +10,7 @@ import {
   signIn,
   signOut,
   SignedOut,
+  type BillingView,
   type ConnectionsPage,
   type HealthPage,
   type MarginsPage,
@@ -17,6 +18,7 @@ import {
   type OrgSummary,
   type Viewer,
 } from "./api.js";
+import { billingSection } from "./billing.js";
 import { connectionsView } from "./connections.js";
 import { destroyCharts } from "./charts.js";
 import { h } from "./format.js";
@@ -55,8 +57,13 @@ async function route(): Promise<void> {
   main.setAttribute("aria-busy", "true");
   try {
     if (page === "org" && id && sub === "connections") show(connectionsView(await load<ConnectionsPage>(`orgs/${id}/connections`), revoke));
-    else if (page === "org" && id) show(organisationView(await load<OrgDetail>(`orgs/${id}?${periodQuery()}`), viewer.kind === "operator"));
-    else if (page === "margins") show(marginsView(await load<MarginsPage>(`margins?${periodQuery()}`)));
+    else if (page === "org" && id) {
+      const [detail, billing] = await Promise.all([load<OrgDetail>(`orgs/${id}?${periodQuery()}`), load<BillingView>(`orgs/${id}/billing`)]);
+      const view = organisationView(detail, viewer.kind === "operator");
+      view.el.insertBefore(billingSection(billing, detail.summary.id, viewer.kind === "operator"), view.el.children[2] ?? null);
+      show(view);
+      awaitCredits(detail.summary.balance.credits);
+    } else if (page === "margins") show(marginsView(await load<MarginsPage>(`margins?${periodQuery()}`)));
     else if (page === "health") show(healthView(await load<HealthPage>("health")));
     else if (viewer.kind === "tenant") location.hash = `#/org/${encodeURIComponent(viewer.org.id)}`;
     else show(organisationsView((await load<{ orgs: OrgSummary[] }>("orgs")).orgs));
@@ -71,6 +78,15 @@ async function route(): Promise<void> {
 function revoke(connection: { id: string; client_name: string }): void {
   if (!window.confirm(`Revoke ${connection.client_name}? It stops working at its next request; connecting it again needs a new consent.`)) return;
   void revokeConnection(connection.id).then(route, fail);
+}
+
+/** Back from Stripe Checkout: the credits arrive with Stripe's webhook, a moment later; look again until they show (at most a minute). */
+let waitingSince: { balance: number; at: number } | null = null;
+function awaitCredits(balance: number): void {
+  if (new URLSearchParams(location.search).get("checkout") !== "success") return;
+  waitingSince ??= { balance, at: Date.now() };
+  if (balance !== waitingSince.balance || Date.now() - waitingSince.at > 60_000) return;
+  setTimeout(() => void route(), 1_500);
 }
 
 function chrome(): void {
