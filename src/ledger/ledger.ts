@@ -3,10 +3,8 @@
  * the work and whether it writes. The engine underneath (SQLite or
  * PostgreSQL) decides how a script's statements run.
  */
-import type { Feature } from "../features.js";
-import type { PaidProvider } from "../features.js";
+import type { Feature, PaidProvider } from "../features.js";
 import type { ProviderWindow, UsageSnapshot } from "./audit-types.js";
-import { AuthScripts } from "./auth-ledger.js";
 import * as accounts from "./core/accounts.js";
 import { ScriptedBillingLedger } from "./billing-ledger.js";
 import * as audit from "./core/audit.js";
@@ -19,10 +17,9 @@ import { checkInvariants } from "./core/invariants.js";
 import * as keys from "./core/keys.js";
 import * as prices from "./core/prices.js";
 import * as reports from "./core/reports.js";
-import * as tasks from "./core/tasks.js";
 import type { DashboardSession, DayWindow, ReconcileRun, RefusalDay } from "./dashboard-types.js";
 import type { Engine } from "./engine.js";
-import type { TaskInput, TaskQuery } from "./task-types.js";
+import { TaskScripts } from "./task-ledger.js";
 import { all, get } from "./script.js";
 import type {
   ApiKeyRecord,
@@ -45,7 +42,7 @@ import type {
 /** Events per page of an export: enough to keep round trips few, small enough to keep memory flat. */
 const EXPORT_PAGE = 1_000;
 
-export class ScriptedLedger extends AuthScripts implements Ledger {
+export class ScriptedLedger extends TaskScripts implements Ledger {
   readonly billing: ScriptedBillingLedger;
 
   constructor(engine: Engine) {
@@ -123,26 +120,6 @@ export class ScriptedLedger extends AuthScripts implements Ledger {
   }
   usageEventsOfCall(callId: string) {
     return this.engine.read(() => reports.usageEventsOfCall(callId));
-  }
-
-  // MCP tasks
-  createTask(input: TaskInput) {
-    return this.engine.write(() => tasks.createTask(input));
-  }
-  async getTask(orgId: string, taskId: string, now: number) {
-    return (await this.engine.read(() => tasks.getTask(orgId, taskId, now))) ?? null;
-  }
-  listTasks(query: TaskQuery) {
-    return this.engine.read(() => tasks.listTasks(query));
-  }
-  async noteTaskProgress(taskId: string, message: string, now: number) {
-    return (await this.engine.writeOne(tasks.noteProgressSql, { id: taskId, message, now })) > 0;
-  }
-  cancelTask(orgId: string, taskId: string, message: string, now: number) {
-    return this.engine.write(() => tasks.cancelTask(orgId, taskId, message, now));
-  }
-  deleteExpiredTasks(now: number) {
-    return this.engine.writeOne(tasks.deleteExpiredSql, { now });
   }
 
   // API keys

@@ -37,7 +37,9 @@ describe("an unknown verb", () => {
     expect(failure.code).toBe(2);
     expect(failure.stdout).toBe("");
     expect(failure.stderr).toContain("ecn-mcp: unknown command 'frobnicate'.");
-    expect(failure.stderr).toMatch(/The commands are: stdio, demo, http, .*wallet.*budget, packs, recharge, alerts, webhook, .*audit-costs, connections, member\./);
+    expect(failure.stderr).toMatch(
+      /The commands are: stdio, demo, http, .*wallet.*budget, packs, recharge, alerts, webhook, .*audit-costs, connections, member\./,
+    );
     expect(failure.stderr).not.toContain("too many arguments");
     // Not taken for the stdio server's argument: no server started, no ledger made.
     if (STORE === "sqlite") expect(existsSync(dbPath)).toBe(false);
