@@ -35,39 +35,23 @@ async function everyKindOfRow(ledger: TestLedger): Promise<void> {
   await ledger.updateRateCard("profile_draft", { floorMicroCredits: 2_000_000n, model: "openai/gpt-4o" }, NOW);
   await ledger.setBudget({ orgId: acme.id, feature: null, period: "month", limitMicroCredits: 3_000_000n, hard: false }, NOW);
   await ledger.setBudget({ orgId: acme.id, feature: "lead_qualify", period: "day", limitMicroCredits: 40_000_000n, hard: true }, NOW);
-  // A connector's rows: its connection, a call through it (written to connection_daily when settled), a member, an authorization server record.
-  const connection = await ledger.createConnection({
-    id: "con_1",
-    orgId: acme.id,
-    clientId: "https://app.example/client.json",
-    clientName: "Claude",
-    scope: "tools:free tools:paid",
-    dayCapMicroCredits: 100_000_000n,
-    grantId: "grant_1",
-    signedInVia: "api_key",
-    signedInAs: "key_1",
-    createdAt: NOW,
-  });
-  await ledger.addMember({ orgId: acme.id, email: "dana@acme.example", createdAt: NOW });
-  await ledger.upsertOAuthRecord({
-    model: "Grant",
-    idHash: "d".repeat(64),
-    payloadJson: '{"accountId":"acme"}',
-    grantId: "grant_1",
-    uid: null,
-    userCode: null,
-    expiresAt: NOW + 3_600_000,
-  });
-  const viaConnection = await ledger.placeHold(hold(acme.id, 1_000_000n, { idempotencyKey: "kc", requestHash: "hc", connectionId: connection.id }));
-  if (viaConnection.kind !== "placed") throw new Error("the connection's hold was refused");
-  await ledger.markDispatched(viaConnection.call.id, NOW);
-  await ledger.settleCall(viaConnection.call.id, [event(50_000n, { providerRequestId: "gen-c" })], { resultJson: '{"text":"ok"}' }, NOW);
   const calls = [];
   for (let i = 0; i < 6; i++) {
     const placed = await ledger.placeHold(hold(acme.id, 1_000_000n, { idempotencyKey: `k${i}`, requestHash: `h${i}` }));
     if (placed.kind !== "placed") throw new Error(`hold ${i} refused`);
     calls.push(placed.call.id);
   }
+  // An MCP task on the call that stays held (its run still going).
+  await ledger.createTask({
+    id: "task_1",
+    orgId: acme.id,
+    toolCallId: calls[0]!,
+    tool: "lead_signal_fetch",
+    statusMessage: null,
+    ttlMs: 86_400_000,
+    pollIntervalMs: 5_000,
+    now: NOW,
+  });
   for (const id of calls.slice(1)) await ledger.markDispatched(id, NOW);
   await ledger.addProviderRef(calls[1]!, "gen-1");
   await ledger.settleCall(calls[1]!, [event(125_000n, { providerRequestId: "gen-1" })], { resultJson: '{"text":"ok"}' }, NOW);

@@ -220,7 +220,7 @@ describe.skipIf(!canRun)("the published package", () => {
     } finally {
       await client.close();
     }
-    expect(stderr).toMatch(/SANDBOX: simulated providers on loopback/);
+    expect(stderr).toMatch(/SANDBOX: simulated providers and Stripe on loopback/);
   }, 300_000);
 
   it("installs globally from the registry, and the installed CLI's mcp-config block serves a tool call", async () => {
