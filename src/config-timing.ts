@@ -20,6 +20,8 @@ export interface TimingConfig {
   unknownMaxAgeMs: number;
   /** How long a finished MCP task and its result are kept (a client may ask for less). */
   taskTtlMs: number;
+  /** How long a server's read cache (API keys, rate cards, model prices) may serve an entry without news of a change; 0 caches nothing. */
+  cacheTtlMs: number;
 }
 
 const ms = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
@@ -34,6 +36,7 @@ export const timingVars = {
   ECN_SWEEP_MS: ms(100, 3_600_000, 30_000),
   ECN_UNKNOWN_MAX_AGE_MS: ms(0, 365 * DAY_MS, 7 * DAY_MS),
   ECN_TASK_TTL_MS: ms(1_000, 30 * DAY_MS, DAY_MS),
+  ECN_CACHE_TTL_MS: ms(0, 60_000, 5_000),
 };
 
 type Vars = z.output<z.ZodObject<typeof timingVars>>;
@@ -53,5 +56,6 @@ export function timingConfig(v: Vars): TimingConfig {
     instances: { heartbeatMs: v.ECN_HEARTBEAT_MS, ttlMs: v.ECN_INSTANCE_TTL_MS, sweepMs: v.ECN_SWEEP_MS },
     unknownMaxAgeMs: v.ECN_UNKNOWN_MAX_AGE_MS,
     taskTtlMs: v.ECN_TASK_TTL_MS,
+    cacheTtlMs: v.ECN_CACHE_TTL_MS,
   };
 }

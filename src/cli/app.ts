@@ -107,6 +107,16 @@ async function assemble(base: LedgerApp, options: AppOptions, tracing: Tracing |
     // Before this server sweeps or serves: what dead servers on this machine spooled goes into the ledger first.
     await spool.replay();
     await instance.register();
+    // A server reads API keys, rate cards and model prices from memory, for as long as it hears every change to them.
+    await ledger.startCache({
+      ttlMs: config.cacheTtlMs,
+      note: (on, reason) =>
+        on
+          ? logger.info("read cache on: API keys, rate cards and model prices are served from memory", { reason, ttl_ms: config.cacheTtlMs })
+          : logger.warn("read cache off: every API key, rate card and model price is read from the ledger until changes can be heard again", {
+              reason,
+            }),
+    });
   }
   // Each provider's client package loads at its first request (providers/lazy.ts), not here; stripe too (billing/billing.ts).
   const openrouter = config.openrouter.apiKey ? lazyOpenRouter({ apiKey: config.openrouter.apiKey, baseUrl: config.openrouter.baseUrl }) : undefined;

@@ -14,15 +14,13 @@ import * as dashboard from "./core/dashboard.js";
 import * as holds from "./core/holds.js";
 import * as instances from "./core/instances.js";
 import { checkInvariants } from "./core/invariants.js";
-import * as keys from "./core/keys.js";
 import * as prices from "./core/prices.js";
 import * as reports from "./core/reports.js";
 import type { DashboardSession, DayWindow, ReconcileRun, RefusalDay } from "./dashboard-types.js";
 import type { Engine } from "./engine.js";
-import { TaskScripts } from "./task-ledger.js";
+import { CachedScripts } from "./cached-ledger.js";
 import { all, get } from "./script.js";
 import type {
-  ApiKeyRecord,
   InstanceRecord,
   BudgetInput,
   CallResult,
@@ -30,9 +28,6 @@ import type {
   HoldRequest,
   Ledger,
   MarginQuery,
-  ModelPriceOverride,
-  ModelPriceRecord,
-  RateCardPatch,
   UsageEventInput,
   UsageEventRecord,
   UsageFilter,
@@ -42,7 +37,7 @@ import type {
 /** Events per page of an export: enough to keep round trips few, small enough to keep memory flat. */
 const EXPORT_PAGE = 1_000;
 
-export class ScriptedLedger extends TaskScripts implements Ledger {
+export class ScriptedLedger extends CachedScripts implements Ledger {
   readonly billing: ScriptedBillingLedger;
 
   constructor(engine: Engine) {
@@ -73,12 +68,6 @@ export class ScriptedLedger extends TaskScripts implements Ledger {
   // rate cards and budgets
   listRateCards() {
     return this.engine.read(() => all(accounts.listRateCardsSql));
-  }
-  getRateCard(feature: Feature) {
-    return this.engine.read(() => calls.requireRateCard(feature));
-  }
-  updateRateCard(feature: Feature, patch: RateCardPatch, now: number) {
-    return this.engine.write(() => accounts.updateRateCard(feature, patch, now));
   }
   setBudget(input: BudgetInput, now: number) {
     return this.engine.write(() => accounts.setBudget(input, now));
@@ -122,23 +111,6 @@ export class ScriptedLedger extends TaskScripts implements Ledger {
     return this.engine.read(() => reports.usageEventsOfCall(callId));
   }
 
-  // API keys
-  createApiKey(key: Omit<ApiKeyRecord, "lastUsedAt" | "revokedAt">) {
-    return this.engine.write(() => keys.createApiKey(key));
-  }
-  listApiKeys(orgId?: string) {
-    return this.engine.read(() => keys.listApiKeys(orgId));
-  }
-  keyHolder(keyHash: string) {
-    return this.engine.read(() => keys.keyHolder(keyHash));
-  }
-  async revokeApiKey(keyId: string, now: number) {
-    return (await this.engine.writeOne(keys.revokeKey, { now, id: keyId })) > 0;
-  }
-  async touchApiKey(keyId: string, now: number, minIntervalMs: number) {
-    await this.engine.writeOne(keys.touchKey, { now, id: keyId, before: now - minIntervalMs });
-  }
-
   // server instances
   async heartbeatInstance(instance: InstanceRecord) {
     await this.engine.writeOne(instances.heartbeat, { ...instance });
@@ -159,24 +131,6 @@ export class ScriptedLedger extends TaskScripts implements Ledger {
   // free public data, prices, health
   logDataQuery(entry: DataQueryInput) {
     return this.engine.write(() => prices.logDataQuery(entry));
-  }
-  loadModelPrices() {
-    return this.engine.read(() => prices.loadModelPrices());
-  }
-  saveModelPrices(list: ModelPriceRecord[]) {
-    return this.engine.write(() => prices.saveModelPrices(list));
-  }
-  modelPriceOverride(model: string) {
-    return this.engine.read(() => prices.modelPriceOverride(model));
-  }
-  listModelPriceOverrides() {
-    return this.engine.read(() => prices.listModelPriceOverrides());
-  }
-  setModelPriceOverride(price: ModelPriceOverride) {
-    return this.engine.write(() => prices.setModelPriceOverride(price));
-  }
-  removeModelPriceOverride(model: string) {
-    return this.engine.write(() => prices.removeModelPriceOverride(model));
   }
   async checkWritable(now: number) {
     await this.engine.writeOne(prices.touchHealth, { now });
@@ -273,7 +227,4 @@ export class ScriptedLedger extends TaskScripts implements Ledger {
     return this.engine.read(() => dashboard.lastReconcile());
   }
 
-  close() {
-    return this.engine.close();
-  }
 }

@@ -207,9 +207,11 @@ export interface Ledger extends InstanceRegistry, DashboardReads, CostAuditLedge
 
   // model price cache and the operator's own prices
   loadModelPrices(): Promise<ModelPriceRecord[]>;
+  /** What identifies the stored list ("count:fetched_at"): when it moves, the list was replaced (by this or another server). */
+  modelPriceListStamp(): Promise<string>;
   /** Replaces the cached price list. */
   saveModelPrices(prices: ModelPriceRecord[]): Promise<void>;
-  /** The operator's price for a model, if any (read on every paid call, so a change needs no restart). */
+  /** The operator's price for a model, if any (read on every paid call, from the read cache in a server, so a change needs no restart). */
   modelPriceOverride(model: string): Promise<ModelPriceOverride | null>;
   listModelPriceOverrides(): Promise<ModelPriceOverride[]>;
   setModelPriceOverride(price: ModelPriceOverride): Promise<ModelPriceOverride>;

@@ -10,8 +10,11 @@
  *    completion and reasoning prices), plus per-request and web-search fees.
  *  - A router (listed with a negative price, such as `openrouter/auto`) is
  *    priced at the most expensive listed model, for it may route to any.
+ *    Another server's refresh is seen through the stored list's stamp (its
+ *    fetch time), read on every call from the ledger's read cache, which
+ *    hears of every change: the list is loaded again when a newer one is stored.
  *  - The operator's own price (`ecn-mcp rate-card price set`), read on every
- *    call. Where OpenRouter lists the model too, the larger of the two prices
+ *    call (from the same cache). Where OpenRouter lists the model too, the larger of the two prices
  *    counts, so a hold never falls below the list.
  *  - Anything else (a model the list does not name, such as a `:nitro`
  *    variant, or every model while no list could ever be loaded) has no price,
@@ -104,8 +107,9 @@ export class ModelPrices {
 
   /** The model's worst-case price, or why it has none. */
   async lookup(model: string): Promise<PriceLookup> {
-    const override = await this.ledger.modelPriceOverride(model);
-    if (this.prices === null) await this.loadCached();
+    const [override, stored] = await Promise.all([this.ledger.modelPriceOverride(model), this.ledger.modelPriceListStamp()]);
+    // Another server stored a newer list (an older one, such as what a failed save left, never replaces this one).
+    if (this.prices === null || Number(stored.split(":")[1]) > this.fetchedAt) await this.loadCached();
     if (this.prices!.size === 0) {
       if (override) void this.refresh();
       else await this.refresh(FIRST_FETCH_TIMEOUT_MS);

@@ -28,6 +28,14 @@ const insertPrice = statement(
     fetchedAt: p.int,
   },
 );
+/** What identifies the stored list: how many models, fetched when (a save replaces every row with one fetch time). */
+const listStamp = statement(
+  "model_price_list_stamp",
+  "SELECT count(*) AS n, max(fetched_at) AS at FROM model_prices",
+  {},
+  // count and max come back as numbers (SQLite) or digit strings (PostgreSQL): the same text either way.
+  (row) => `${Number(row.n)}:${Number(row.at ?? 0)}`,
+);
 const overrideOf = statement("model_price_override", "SELECT * FROM model_price_overrides WHERE model = @model", { model: p.text }, toPriceOverride);
 const listOverrides = statement("list_model_price_overrides", "SELECT * FROM model_price_overrides ORDER BY model", {}, toPriceOverride);
 const upsertOverride = statement(
@@ -53,6 +61,10 @@ export const touchHealth = idempotentStatement(
 
 export function loadModelPrices(): Script<ModelPriceRecord[]> {
   return all(loadPrices);
+}
+
+export function* modelPriceListStamp(): Script<string> {
+  return (yield* get(listStamp)) ?? "0:0";
 }
 
 export function* saveModelPrices(prices: ModelPriceRecord[]): Script<void> {

@@ -21,6 +21,8 @@
  */
 import type pg from "pg";
 import type { Engine } from "../engine.js";
+import type { CacheTopic } from "../read-cache.js";
+import { notifySql, PostgresChangeFeed } from "./changes.js";
 import { run, runAsync, type Query, type Script, type Step } from "../script.js";
 import { bind, compile, type Params, type RetryableStatement } from "../sql.js";
 import { asLedgerFailure, DriverFailure, isConnectionFailure, isRetryableConflict } from "./errors.js";
@@ -58,6 +60,8 @@ export class PostgresEngine implements Engine {
   constructor(
     readonly pool: pg.Pool,
     readonly location: string,
+    /** A connection outside the pool, for LISTEN (see changes.ts). */
+    private readonly listener: () => pg.Client,
   ) {}
 
   get stats(): PoolStats {
@@ -128,7 +132,7 @@ export class PostgresEngine implements Engine {
     return client;
   }
 
-  async write<T>(script: () => Script<T>): Promise<T> {
+  async write<T>(script: () => Script<T>, changes?: CacheTopic): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient | undefined;
       let committing = false;
@@ -140,7 +144,9 @@ export class PostgresEngine implements Engine {
         let committed = false;
         const commit = () => {
           committing = committed = true;
-          return this.command(connection, "COMMIT");
+          if (!changes) return this.command(connection, "COMMIT");
+          // The notification goes out with the COMMIT, in the same flight: delivered if, and only when, the change is committed.
+          return Promise.all([this.command(connection, notifySql(changes)), this.command(connection, "COMMIT")]).then(() => undefined);
         };
         const result = await runAsync(script(), (step) => {
           const sent = this.execute(connection, step, begin, step.op === "batch" && step.closing ? commit : undefined);
@@ -189,6 +195,10 @@ export class PostgresEngine implements Engine {
         throw asLedgerFailure(error.original, this.location);
       }
     }
+  }
+
+  changeFeed(): PostgresChangeFeed {
+    return new PostgresChangeFeed(this.listener);
   }
 
   async checkIntegrity(): Promise<string | null> {

@@ -56,7 +56,9 @@ export async function openPostgresLedger(url: string, options: PostgresOptions =
     const failure = asLedgerFailure(error, location);
     throw failure instanceof LedgerUnavailable ? failure : new LedgerUnavailable(`cannot open the ledger ${location}: ${String(error)}`, { cause: error });
   }
-  return new PostgresLedger(new PostgresEngine(pool, location));
+  // The change feed's connection: not pooled (it stays open, listening), kept alive so a dead peer is noticed.
+  const listener = () => new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, keepAlive: true });
+  return new PostgresLedger(new PostgresEngine(pool, location, listener));
 }
 
 /** Applies pending migrations to the database at `url`; returns how many ran. */

@@ -8,6 +8,7 @@ import type Database from "better-sqlite3";
 import type { Engine } from "../engine.js";
 import { runSync, type Query, type Script } from "../script.js";
 import { bind, compile, type AnyStatement, type Params, type RetryableStatement, type SqlValue } from "../sql.js";
+import { SqliteChangeFeed } from "./changes.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkFileIntegrity } from "./open.js";
 
@@ -49,6 +50,7 @@ export class SqliteEngine implements Engine {
     return (prepared.all(...bound) as Record<string, unknown>[]).map(step.statement.decode);
   };
 
+  // Another process sees this write through the file's change counter (see changes.ts): nothing to send.
   write<T>(script: () => Script<T>): Promise<T> {
     return this.commits.run(() => runSync(script(), this.execute));
   }
@@ -65,6 +67,10 @@ export class SqliteEngine implements Engine {
 
   async checkIntegrity(): Promise<string | null> {
     return checkFileIntegrity(this.sqlite.name);
+  }
+
+  changeFeed(): SqliteChangeFeed {
+    return new SqliteChangeFeed(this.sqlite);
   }
 
   async close(): Promise<void> {
