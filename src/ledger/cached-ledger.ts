@@ -45,7 +45,10 @@ export class CachedScripts extends TaskScripts {
     return this.cache.get("rate_cards", feature, () => this.engine.read(() => calls.requireRateCard(feature)));
   }
   updateRateCard(feature: Feature, patch: RateCardPatch, now: number) {
-    return this.changing("rate_cards", this.engine.write(() => accounts.updateRateCard(feature, patch, now), "rate_cards"));
+    return this.changing(
+      "rate_cards",
+      this.engine.write(() => accounts.updateRateCard(feature, patch, now), "rate_cards"),
+    );
   }
 
   // API keys
@@ -66,7 +69,12 @@ export class CachedScripts extends TaskScripts {
   }
   async revokeApiKey(keyId: string, now: number) {
     // A transaction (not a lone statement), so the notification is sent with its COMMIT.
-    return (await this.changing("keys", this.engine.write(() => run(keys.revokeKey, { now, id: keyId }), "keys"))) > 0;
+    return (
+      (await this.changing(
+        "keys",
+        this.engine.write(() => run(keys.revokeKey, { now, id: keyId }), "keys"),
+      )) > 0
+    );
   }
   async touchApiKey(keyId: string, now: number, minIntervalMs: number) {
     // "Last used" is advisory and throttled per process (accounts/api-keys.ts): a cached copy may lag it.
@@ -82,7 +90,10 @@ export class CachedScripts extends TaskScripts {
     return this.cache.get("prices", "stamp", () => this.engine.read(() => prices.modelPriceListStamp()));
   }
   saveModelPrices(list: ModelPriceRecord[]) {
-    return this.changing("prices", this.engine.write(() => prices.saveModelPrices(list), "prices"));
+    return this.changing(
+      "prices",
+      this.engine.write(() => prices.saveModelPrices(list), "prices"),
+    );
   }
   async modelPriceOverride(model: string) {
     // Uncached, one row; cached, every operator price at once (there are few), so a model without one is a hit too.
@@ -94,10 +105,16 @@ export class CachedScripts extends TaskScripts {
     return this.engine.read(() => prices.listModelPriceOverrides());
   }
   setModelPriceOverride(price: ModelPriceOverride) {
-    return this.changing("prices", this.engine.write(() => prices.setModelPriceOverride(price), "prices"));
+    return this.changing(
+      "prices",
+      this.engine.write(() => prices.setModelPriceOverride(price), "prices"),
+    );
   }
   removeModelPriceOverride(model: string) {
-    return this.changing("prices", this.engine.write(() => prices.removeModelPriceOverride(model), "prices"));
+    return this.changing(
+      "prices",
+      this.engine.write(() => prices.removeModelPriceOverride(model), "prices"),
+    );
   }
 
   async close() {

@@ -226,5 +226,4 @@ export class ScriptedLedger extends CachedScripts implements Ledger {
   lastReconcile() {
     return this.engine.read(() => dashboard.lastReconcile());
   }
-
 }

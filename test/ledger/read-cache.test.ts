@@ -62,7 +62,11 @@ describe(`the read cache across servers (${STORE})`, () => {
     const key = await keyed(writer);
     expect((await reader.keyHolder(key.keyHash))?.key.revokedAt).toBeNull();
     expect(await writer.revokeApiKey(key.id, NOW + 1)).toBe(true);
-    await waitFor(async () => (await reader.keyHolder(key.keyHash))?.key.revokedAt === NOW + 1, undefined, () => "the revoke never reached the other server");
+    await waitFor(
+      async () => (await reader.keyHolder(key.keyHash))?.key.revokedAt === NOW + 1,
+      undefined,
+      () => "the revoke never reached the other server",
+    );
   });
 
   it("holds at a floor another server set, and prices at an operator's price another server set or removed", async () => {
@@ -88,7 +92,11 @@ describe(`the read cache across servers (${STORE})`, () => {
     };
     expect(await promptOf()).toEqual({ units: 1n, scale: 6 });
     await writer.saveModelPrices(list("0.000005", NOW + 1_000));
-    await waitFor(async () => (await promptOf())?.units === 5n, undefined, () => "the refreshed list never reached the other server");
+    await waitFor(
+      async () => (await promptOf())?.units === 5n,
+      undefined,
+      () => "the refreshed list never reached the other server",
+    );
   });
 });
 
@@ -100,7 +108,11 @@ describe.skipIf(STORE !== "postgres")("the read cache when its LISTEN connection
     expect(notes[0]).toMatch(/^on: listening/);
     expect((await reader.keyHolder(key.keyHash))?.key.revokedAt).toBeNull();
     await sqlRows(writer, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()");
-    await waitFor(() => notes.length === 3, undefined, () => `notes: ${notes.join(" | ")}`);
+    await waitFor(
+      () => notes.length === 3,
+      undefined,
+      () => `notes: ${notes.join(" | ")}`,
+    );
     expect(notes[1]).toMatch(/^off: /);
     expect(notes[2]).toMatch(/^on: listening/);
     await writer.revokeApiKey(key.id, NOW + 1);
