@@ -10,7 +10,7 @@
 import { describe, expect, it } from "vitest";
 import { startHttpStack } from "../helpers/http-stack.js";
 import {
-  authorizeUrl,
+  codeRequestUrl,
   authorizeWithKey,
   browse,
   callTool,
@@ -37,16 +37,7 @@ describe(`the authorization server under attack (${STORE})`, () => {
       browse(
         base,
         new CookieJar(),
-        authorizeUrl(base, {
-          client_id: client.client_id,
-          redirect_uri: REDIRECT,
-          response_type: "code",
-          scope: "tools:free",
-          code_challenge: challenge,
-          code_challenge_method: "S256",
-          state: "s",
-          ...params,
-        }),
+        codeRequestUrl(base, { clientId: client.client_id, redirectUri: REDIRECT, challenge }, { scope: "tools:free", state: "s", ...params }),
       );
 
     // PKCE: missing and plain are refused before any page; the error goes back to the (registered) redirect URI.
@@ -115,19 +106,7 @@ describe(`the authorization server under attack (${STORE})`, () => {
     const client = (await register(base, { client_name: "Sneaky <b>App</b>", redirect_uris: [REDIRECT] })).body;
     const jar = new CookieJar();
     const { challenge } = pkcePair();
-    const signIn = await browse(
-      base,
-      jar,
-      authorizeUrl(base, {
-        client_id: client.client_id,
-        redirect_uri: REDIRECT,
-        response_type: "code",
-        scope: "tools:free tools:paid",
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-        resource: `${base}/mcp`,
-      }),
-    );
+    const signIn = await browse(base, jar, codeRequestUrl(base, { clientId: client.client_id, redirectUri: REDIRECT, challenge }, { resource: `${base}/mcp` }));
     // The page may not be framed, loads nothing from elsewhere, and shows the client's name as text.
     for (const page of [signIn]) {
       expect(page.headers.get("x-frame-options")).toBe("DENY");

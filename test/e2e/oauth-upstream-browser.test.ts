@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CHROMIUM } from "../helpers/chromium.js";
 import { startHttpStack } from "../helpers/http-stack.js";
 import { allow, openBrowser, SHOTS, signInWithKey } from "../helpers/oauth-browser.js";
-import { authorizeUrl, callTool, pkcePair, register, tokenRequest } from "../helpers/oauth-browserless.js";
+import { callTool, codeRequestUrl, pkcePair, register, tokenRequest } from "../helpers/oauth-browserless.js";
 import { callbackServer } from "../helpers/oauth-sdk.js";
 
 const servers: Server[] = [];
@@ -80,17 +80,7 @@ describe.skipIf(!CHROMIUM)("sign-in through the organisation's identity provider
     const start = async (login: string) => {
       const { page } = await openBrowser([stack.url, idp.url, callback.url.replace(/\/callback$/, "")]);
       const { verifier, challenge } = pkcePair();
-      await page.goto(
-        authorizeUrl(stack.url, {
-          client_id: client.client_id,
-          redirect_uri: callback.url,
-          response_type: "code",
-          scope: "tools:free tools:paid",
-          code_challenge: challenge,
-          code_challenge_method: "S256",
-          resource: `${stack.url}/mcp`,
-        }),
-      );
+      await page.goto(codeRequestUrl(stack.url, { clientId: client.client_id, redirectUri: callback.url, challenge }, { resource: `${stack.url}/mcp` }));
       await page.locator("[data-test=upstream]").click();
       await page.locator("input[name=login]").fill(login);
       await page.locator("input[name=password]").fill("any password");
@@ -161,16 +151,7 @@ describe.skipIf(!CHROMIUM)("sign-in through the organisation's identity provider
 
     const { context, page } = await openBrowser([stack.url, hostile.url]);
     const { challenge } = pkcePair();
-    await page.goto(
-      authorizeUrl(stack.url, {
-        client_id: client.client_id,
-        redirect_uri: callback.url,
-        response_type: "code",
-        scope: "tools:free tools:paid",
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-      }),
-    );
+    await page.goto(codeRequestUrl(stack.url, { clientId: client.client_id, redirectUri: callback.url, challenge }));
     await signInWithKey(page, stack.keys.acme!);
     const consentUrl = page.url();
 

@@ -89,6 +89,27 @@ export function authorizeUrl(base: string, params: Record<string, string | undef
   return url.href;
 }
 
+/**
+ * The authorization request a client makes: the code flow with a PKCE S256
+ * challenge for both scopes; `extra` adds parameters or replaces these
+ * (undefined leaves one out).
+ */
+export function codeRequestUrl(
+  base: string,
+  client: { clientId: string; redirectUri: string; challenge: string },
+  extra: Record<string, string | undefined> = {},
+): string {
+  return authorizeUrl(base, {
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    response_type: "code",
+    scope: "tools:free tools:paid",
+    code_challenge: client.challenge,
+    code_challenge_method: "S256",
+    ...extra,
+  });
+}
+
 /** The CSRF token of the page's forms. */
 export const csrfOf = (html: string): string => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
 
@@ -128,16 +149,11 @@ export async function authorizeWithKey(base: string, options: FlowOptions): Prom
   const signIn = await browse(
     base,
     jar,
-    authorizeUrl(base, {
-      client_id: options.clientId,
-      redirect_uri: options.redirectUri,
-      response_type: "code",
-      scope: options.scope ?? "tools:free tools:paid",
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-      state,
-      resource: options.resource ?? `${base}/mcp`,
-    }),
+    codeRequestUrl(
+      base,
+      { clientId: options.clientId, redirectUri: options.redirectUri, challenge },
+      { scope: options.scope ?? "tools:free tools:paid", state, resource: options.resource ?? `${base}/mcp` },
+    ),
   );
   if (!signIn.html.includes('data-test="key-form"')) throw new Error(`no sign-in page (${signIn.status}): ${signIn.html.slice(0, 300)}`);
   const consent = await submit(base, jar, signIn, "key", { key: options.apiKey });
