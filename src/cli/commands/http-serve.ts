@@ -117,7 +117,11 @@ export async function http(options: HttpOptions): Promise<void> {
     try {
       // A ledger that cannot be written does not stop the server (it reports itself unhealthy): OAuth is retried at its next request.
       await oauth.start(buildOAuth, (error) =>
-        logFailure(app.logger, classifyFailure(error), "the authorization server cannot start until the ledger can be written; its routes answer 503"),
+        logFailure(
+          app.logger,
+          classifyFailure(error),
+          "the authorization server could not be built; its routes answer 503 and it is tried again at the next OAuth request",
+        ),
       );
     } catch (error) {
       await running.stop("the authorization server could not start");

@@ -17,20 +17,22 @@ import { sendError } from "./errors.js";
 export class OAuthGate {
   current: OAuthServer | undefined;
   private build: (() => Promise<OAuthServer>) | undefined;
+  private onFailure: ((error: unknown) => void) | undefined;
   private building: Promise<OAuthServer | undefined> | undefined;
 
   /**
    * Builds the authorization server now. A ledger failure is not fatal: it is
-   * handed to `onLedgerFailure` and the build is retried on demand; any other
-   * failure is thrown.
+   * handed to `onFailure` (as is any failure of a later retry) and the build
+   * is retried on demand; any other failure at start is thrown.
    */
-  async start(build: () => Promise<OAuthServer>, onLedgerFailure: (error: unknown) => void): Promise<void> {
+  async start(build: () => Promise<OAuthServer>, onFailure: (error: unknown) => void): Promise<void> {
     this.build = build;
+    this.onFailure = onFailure;
     try {
       this.current = await build();
     } catch (error) {
       if (classifyFailure(error).kind !== "ledger") throw error;
-      onLedgerFailure(error);
+      onFailure(error);
     }
   }
 
@@ -40,7 +42,10 @@ export class OAuthGate {
     const build = this.build;
     this.building ??= build()
       .then((server) => (this.current = server))
-      .catch(() => undefined)
+      .catch((error: unknown) => {
+        this.onFailure?.(error);
+        return undefined;
+      })
       .finally(() => (this.building = undefined));
     return this.building;
   }
