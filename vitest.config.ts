@@ -5,6 +5,7 @@ import { defineConfig } from "vitest/config";
 const SQLITE_ONLY = [
   "test/unit/**",
   "test/ledger/group-commit.test.ts",
+  "test/ledger/durability.test.ts",
   "test/e2e/sqlite-ledger-file.test.ts",
   "test/e2e/dashboard-browser.test.ts",
   "test/e2e/oauth-browser.test.ts",

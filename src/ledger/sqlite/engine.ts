@@ -1,24 +1,55 @@
 /**
  * The SQLite store: better-sqlite3 is synchronous, so a script runs to its
  * end in one go. Writes run inside the group commit (many paid calls in
- * flight share one durable commit, each in its own savepoint); reads run
- * directly. Every statement is prepared once per connection.
+ * flight share one commit, each in its own savepoint); reads run directly.
+ * Every statement is prepared once per connection.
+ *
+ * The event loop never waits for the disk: a commit only appends to the WAL
+ * (synchronous = NORMAL) and is acknowledged after an fdatasync on libuv's
+ * thread pool (durability.ts); checkpoints run on a worker thread
+ * (checkpointer.ts). A read that may have seen a commit not yet on disk waits
+ * for the flush before it answers.
  */
 import type Database from "better-sqlite3";
 import type { Engine } from "../engine.js";
+import { touchHealth } from "../core/prices.js";
 import { runSync, type Query, type Script } from "../script.js";
 import { bind, compile, type AnyStatement, type Params, type RetryableStatement, type SqlValue } from "../sql.js";
 import { SqliteChangeFeed } from "./changes.js";
+import { Checkpointer, CHECKPOINT_DEFAULTS, type CheckpointOptions } from "./checkpointer.js";
+import { WalDurability } from "./durability.js";
 import { GroupCommit } from "./group-commit.js";
 import { checkFileIntegrity } from "./open.js";
 
 export class SqliteEngine implements Engine {
   readonly dialect = "sqlite" as const;
   readonly commits: GroupCommit;
+  readonly durability: WalDurability;
+  /** Null for a database without a WAL (in memory). */
+  readonly checkpointer: Checkpointer | null;
   private readonly prepared = new Map<AnyStatement, Database.Statement>();
 
-  constructor(readonly sqlite: Database.Database) {
-    this.commits = new GroupCommit(sqlite);
+  constructor(
+    readonly sqlite: Database.Database,
+    checkpoints: CheckpointOptions = CHECKPOINT_DEFAULTS,
+  ) {
+    const wal = String(sqlite.pragma("journal_mode", { simple: true })) === "wal" && !sqlite.memory;
+    const dataVersion = sqlite.prepare("PRAGMA data_version").pluck();
+    this.durability = new WalDurability(wal ? `${sqlite.name}-wal` : null, () => BigInt(dataVersion.get() as bigint | number));
+    this.commits = new GroupCommit(sqlite, this.durability);
+    if (wal) {
+      // Durability comes from the flush after each commit, checkpoints from the worker: see the files named above.
+      sqlite.pragma("synchronous = NORMAL");
+      sqlite.pragma("wal_autocheckpoint = 0");
+      this.checkpointer = new Checkpointer(
+        sqlite.name,
+        compile(touchHealth, "sqlite").text,
+        this.commits,
+        () => sqlite.pragma("wal_autocheckpoint = 1000"),
+        checkpoints,
+      );
+      this.commits.afterCommit = () => this.checkpointer?.afterCommit();
+    } else this.checkpointer = null;
   }
 
   get location(): string {
@@ -62,7 +93,9 @@ export class SqliteEngine implements Engine {
   }
 
   async read<T>(script: () => Script<T>): Promise<T> {
-    return runSync(script(), this.execute);
+    const result = runSync(script(), this.execute);
+    await this.durability.readable(); // what was read may be a commit not yet on disk: answer once it is
+    return result;
   }
 
   async checkIntegrity(): Promise<string | null> {
@@ -75,7 +108,11 @@ export class SqliteEngine implements Engine {
 
   async close(): Promise<void> {
     if (!this.sqlite.open) return;
-    this.commits.flush();
+    await this.checkpointer?.close();
+    await this.commits.flush();
+    // A flush may still be running on the thread pool with the WAL's descriptor: wait for it before closing that.
+    await this.durability.flushed().catch(() => undefined);
     this.sqlite.close();
+    this.durability.close();
   }
 }
