@@ -70,7 +70,7 @@ export class GroupCommit implements WriteGate {
   private schedule(): void {
     if (this.scheduled || this.paused || this.queue.length === 0) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(() => void this.flush());
   }
 
   /** Holds batches back (queued) until resume(). */
