@@ -6,7 +6,7 @@
  * which the metering core lets escape untouched (the in-process simulation
  * uses it to abandon a call the way a dead process would).
  */
-export const FAILPOINTS = ["after_hold", "after_dispatch", "after_provider_response", "inside_settle"] as const;
+export const FAILPOINTS = ["after_hold", "after_dispatch", "after_provider_ref", "after_provider_response", "inside_settle"] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 export type FailpointMode = "kill" | "throw";
 

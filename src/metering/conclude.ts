@@ -109,6 +109,7 @@ async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | 
   const { ledger } = deps;
   const call = session.call;
   if (session.unresolved.length > 0) {
+    await refsFirst(session); // the provider lookups take a while, and the call may stay open for the reconciler
     const stillOpen = await resolveByLookup(deps, session, session.unresolved);
     const error = unresolvedError(session.unresolved[0]!.failure, stillOpen, call);
     if (stillOpen) {
@@ -126,6 +127,7 @@ async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | 
     }
     throw error;
   }
+  await session.refsBeforeConclusion(true); // the settle or void below writes every event's reference
   const events = session.settlementEvents();
   if (failure === undefined) {
     const { done, recorded } = await settle(deps, session, events, { resultJson: JSON.stringify(value) }, report);
@@ -154,6 +156,21 @@ async function conclude<T>(deps: ConcludeDeps, session: RequestCore, value: T | 
   }
   if (classified.kind === "programming") throw new PaidWorkDefect(error.message, classified.cause);
   throw error;
+}
+
+/** Stores the call's provider references before it may be left open; a ledger that cannot take them is reported as such. */
+async function refsFirst(session: RequestCore): Promise<void> {
+  try {
+    await session.refsBeforeConclusion(false);
+  } catch (error) {
+    const reason = storageFailure(error);
+    if (!reason) throw error;
+    throw ledgerUnavailable(
+      reason,
+      `The provider work may be done, but its reference could not be recorded: call ${session.call.id} stays open with its hold, ` +
+        "and `ecn-mcp reconcile` resolves it once the ledger is writable.",
+    );
+  }
 }
 
 /**

@@ -2,10 +2,10 @@
  * The request core every paid call's session sends through (the LLM and the
  * actor sessions in call-sessions.ts): marks the call dispatched just before the
  * first request leaves (and sends nothing if that transition no longer
- * applies), stores provider references the moment they are known, and turns
- * every request's outcome into a priced usage event, an unresolved request
- * the core must settle later, or an estimate when the provider reported a
- * cost no request can have.
+ * applies), stores provider references as soon as they are known (see
+ * noteRef), and turns every request's outcome into a priced usage event, an
+ * unresolved request the core must settle later, or an estimate when the
+ * provider reported a cost no request can have.
  */
 import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
@@ -64,6 +64,12 @@ export class RequestCore {
   readonly unresolved: UnresolvedRequest[] = [];
   readonly estimates: EstimatedRequest[] = [];
   private dispatched = false;
+  /** Provider references as they became known, how many of them are stored, and the write storing them (if one runs). */
+  private readonly refs: string[] = [];
+  private storedRefs = 0;
+  private refWrites: Promise<void> | null = null;
+  /** Set when the call concludes: references not stored by then go with the conclusion. */
+  private concluding = false;
 
   constructor(
     readonly call: ToolCallRecord,
@@ -140,14 +146,53 @@ export class RequestCore {
   }
 
   /**
-   * Stores a provider reference the moment it is known. Awaited: a crash any
-   * time after this still lets reconcile price the request from the provider.
-   * (Not awaiting saves a commit's wait, but a crash right after the response
-   * then loses the reference and the call is charged its whole hold; the
-   * crash tests caught exactly that.) When the ledger cannot take it, a
-   * server keeps it in its outcome spool and the request goes on: its answer
-   * is worth more than the reference alone.
+   * A provider reference, the moment it is known. Once it is stored, a crash
+   * lets reconcile price the request from the provider instead of charging
+   * the whole hold. The request does not wait for it: the answer keeps
+   * arriving while the reference is written.
+   *
+   * The write starts on the next turn of the event loop, and only if the call
+   * has not concluded by then. When the whole answer arrived with the
+   * reference (a fast or non-streamed answer), the call's conclusion (settle
+   * or void) writes the reference in its own commit instead: one durable
+   * commit fewer, and no larger crash window, since "answer received -> first
+   * commit after it" is one commit either way. A streamed answer still
+   * arriving has its reference written on its own, during the stream.
    */
+  private noteRef(ref: string): void {
+    if (this.refs.includes(ref)) return;
+    this.refs.push(ref);
+    this.refWrites ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.storeRefs());
+  }
+
+  private async storeRefs(): Promise<void> {
+    try {
+      while (!this.concluding && this.storedRefs < this.refs.length) {
+        await this.storeRef(this.refs[this.storedRefs]!);
+        this.storedRefs++;
+        failpoint("after_provider_ref");
+      }
+    } finally {
+      this.refWrites = null;
+    }
+  }
+
+  /**
+   * Called as the call concludes. A settle or void writes every event's
+   * reference itself (`withConclusion`), so references not stored yet are left
+   * to it; a call that stays open for the reconciler (unknown) needs them
+   * stored first. A write under way is waited for either way. Its failure
+   * matters only when nothing else will store the references.
+   */
+  async refsBeforeConclusion(withConclusion: boolean): Promise<void> {
+    this.concluding = true;
+    const running = this.refWrites;
+    if (running) await (withConclusion ? running.catch(() => undefined) : running);
+    if (withConclusion) return;
+    for (; this.storedRefs < this.refs.length; this.storedRefs++) await this.storeRef(this.refs[this.storedRefs]!);
+  }
+
+  /** Stores a reference; when the ledger cannot take it, a server keeps it in its outcome spool. */
   private async storeRef(ref: string): Promise<void> {
     try {
       await this.deps.ledger.addProviderRef(this.call.id, ref);
@@ -174,7 +219,7 @@ export class RequestCore {
     try {
       result = await send(async (id) => {
         ref = id;
-        await this.storeRef(id);
+        this.noteRef(id);
       });
     } catch (error) {
       const failure =

@@ -99,6 +99,12 @@ export interface OpenRouterSimulator {
    * meanwhile is cancelled and not billed).
    */
   hold(): () => void;
+  /**
+   * Pauses streamed answers after their first chunk (the generation begun and billed, its id sent) until the
+   * returned function is called, as a provider does that is still generating; a client that goes away meanwhile
+   * is billed the prompt only, as OpenRouter bills a cancelled generation.
+   */
+  pauseStreams(): () => void;
   paidRequests(): SimulatedRequest[];
   /** The most paid requests that were ever in progress at the same time. */
   maxInFlight(): number;

@@ -34,6 +34,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   let gate: Promise<void> | null = null;
   /** Paid requests still being worked on, also after their client left (ignoreDisconnect goes on and bills). */
   let working = 0;
+  /** While set, streams wait here after their first chunk (the provider still generating). */
+  let midStream: Promise<void> | null = null;
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -147,6 +149,10 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       );
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-generation-id": id });
+    // Written as one piece unless something interrupts the stream, as a fast provider's answer arrives.
+    const paused = midStream;
+    const interrupted = (behaviour.stallMs ?? 0) > 0 || behaviour.inBandError !== undefined || paused !== null;
+    if (!interrupted) res.cork();
     res.write(": OPENROUTER PROCESSING\n\n");
     const frame = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
     const chunk = (delta: object, finishReason: string | null, extra: object = {}) =>
@@ -156,6 +162,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     // From here on the generation exists and is billed, whatever happens to the connection.
     const promptOnly = priceUsd(prices, promptTokens, 0);
     if (!(await waitUnlessClosed(res, behaviour.stallMs ?? 0))) return finish(Math.min(promptOnly, costUsd), true);
+    if (paused && !(await waitForUnlessClosed(res, paused))) return finish(Math.min(promptOnly, costUsd), true);
     if (behaviour.inBandError) {
       finish(Math.min(promptOnly, costUsd), false);
       frame({
@@ -255,6 +262,15 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
       gate = held;
       return () => {
         if (gate === held) gate = null;
+        release();
+      };
+    },
+    pauseStreams: () => {
+      let release!: () => void;
+      const paused = new Promise<void>((resolve) => (release = resolve));
+      midStream = paused;
+      return () => {
+        if (midStream === paused) midStream = null;
         release();
       };
     },

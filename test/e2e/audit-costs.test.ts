@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { match } from "../helpers/matchers.js";
-import { cliRunner, countRows, PROFILE_ARGS, rows, startStack, textOf, waitFor, type Stack } from "../helpers/stack.js";
+import { cliRunner, countRows, PROFILE_ARGS, releaseOnceReferenced, rows, startStack, textOf, waitFor, type Stack } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/store.js";
 
 interface ProviderJson {
@@ -80,7 +80,9 @@ async function everyKindOfCall(stack: Stack): Promise<void> {
   // The server dies after OpenRouter answered; reconcile settles the call at the cost OpenRouter reports.
   stack.env.ECN_FAILPOINT = "after_provider_response";
   await stack.restart();
+  const referenced = releaseOnceReferenced(stack); // the reference is stored during the stream
   await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+  await referenced;
   delete stack.env.ECN_FAILPOINT;
   const reconciled = JSON.parse((await stack.cli("reconcile", "--json")).stdout) as { action: string }[];
   expect(reconciled.map((r) => r.action)).toEqual(["settled"]);

@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { FAILPOINTS } from "../../src/failpoints.js";
 import { match } from "../helpers/matchers.js";
-import { cliRunner, PROFILE_ARGS, rows, type Stack, startStack, waitFor } from "../helpers/stack.js";
+import { cliRunner, PROFILE_ARGS, releaseOnceReferenced, rows, type Stack, startStack, waitFor } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/temp-ledger.js";
 
 /** The CLI without the failpoint (a reconcile must not kill itself). */
@@ -37,15 +37,38 @@ async function assertChargedOnce(stack: Stack): Promise<void> {
   }
 }
 
+/**
+ * How the provider answers: `streamed` is still generating when its reference arrives (the stream pauses until the
+ * server has stored it), `whole` arrives in one piece with its reference (which then goes with the settle).
+ */
+type Answer = "streamed" | "whole";
+
+const SCENARIOS: { point: (typeof FAILPOINTS)[number]; answer: Answer; expected: string }[] = [
+  { point: "after_hold", answer: "whole", expected: "voided" },
+  { point: "after_dispatch", answer: "whole", expected: "estimated" },
+  { point: "after_provider_ref", answer: "streamed", expected: "settled" },
+  { point: "after_provider_response", answer: "streamed", expected: "settled" },
+  { point: "inside_settle", answer: "streamed", expected: "settled" },
+  // The reference came with the whole answer and goes with the settle: a crash before that commit is charged the
+  // hold, as a crash between a streamed answer's first bytes and its reference's commit is.
+  { point: "after_provider_response", answer: "whole", expected: "estimated" },
+  { point: "inside_settle", answer: "whole", expected: "estimated" },
+];
+
 describe("crash at each failpoint, then reconcile at once", () => {
-  it.each(FAILPOINTS)("%s: the call is resolved once and nothing is lost", async (point) => {
+  it("covers every failpoint", () => {
+    expect(new Set(SCENARIOS.map((s) => s.point))).toEqual(new Set(FAILPOINTS));
+  });
+
+  it.each(SCENARIOS)("$point, answer $answer: the call is resolved once ($expected) and nothing is lost", async ({ point, answer, expected }) => {
     const stack = await startStack({ credits: "10", env: { ECN_FAILPOINT: point } });
+    const referenced = answer === "streamed" ? releaseOnceReferenced(stack) : Promise.resolve();
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+    await referenced;
     const [open] = await stack.ledger.openCalls();
     expect(open, "the crash left the call open").toBeDefined();
     expect(open!.ownerInstanceId).toMatch(/^in_/);
     const report = await reconcile(stack);
-    const expected = { after_hold: "voided", after_dispatch: "estimated", after_provider_response: "settled", inside_settle: "settled" }[point];
     expect(report).toEqual([
       expect.objectContaining({
         tool_call_id: open!.id,
@@ -55,14 +78,14 @@ describe("crash at each failpoint, then reconcile at once", () => {
     ]);
     expect(await stack.ledger.openCalls()).toEqual([]);
     expect(await stack.ledger.getWallet(stack.orgId)).toMatchObject({ heldMicroCredits: 0n });
-    await assertChargedOnce(stack);
-    if (point === "after_dispatch") {
-      // Nothing reached the provider, but nobody can prove it: charged the hold, flagged estimated.
-      expect(stack.sim.paidRequests()).toHaveLength(0);
+    if (expected === "estimated") {
+      // Charged the hold, flagged estimated: never less than what the provider billed (nothing, when nothing was sent).
       const [event] = await stack.ledger.usageEventsOfCall(open!.id);
-      expect(event).toMatchObject({ estimated: true, chargedMicroCredits: open!.walletHoldMicroCredits });
-    }
-    if (point === "after_hold") expect(stack.sim.paidRequests()).toHaveLength(0);
+      expect(event).toMatchObject({ estimated: true, providerRequestId: null, chargedMicroCredits: open!.walletHoldMicroCredits });
+      const billedUsd = stack.sim.paidRequests().reduce((sum, r) => sum + r.billedUsd, 0);
+      expect(Number(event!.chargedMicroCredits)).toBeGreaterThanOrEqual(Math.ceil(billedUsd * 125_000_000));
+    } else await assertChargedOnce(stack);
+    if (point === "after_dispatch" || point === "after_hold") expect(stack.sim.paidRequests()).toHaveLength(0);
     await assertInvariants(stack.ledger);
     // A second reconcile finds nothing to do.
     expect(await reconcile(stack)).toEqual([]);
@@ -71,7 +94,9 @@ describe("crash at each failpoint, then reconcile at once", () => {
   it("charges the hold, flagged estimated, when the provider tells the reconciler a cost no request can have", async () => {
     const stack = await startStack({ credits: "10", env: { ECN_FAILPOINT: "after_provider_response" } });
     stack.sim.behave({ reportedCost: 1e300 });
+    const referenced = releaseOnceReferenced(stack); // the reference is stored during the stream
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+    await referenced;
     const [open] = await stack.ledger.openCalls();
     expect(open!.providerRefs).toHaveLength(1);
     expect(await reconcile(stack)).toEqual([expect.objectContaining({ tool_call_id: open!.id, action: "estimated" })]);
@@ -83,7 +108,9 @@ describe("crash at each failpoint, then reconcile at once", () => {
 
   it("the next server's start-up sweep resolves a crashed call by itself", async () => {
     const stack = await startStack({ credits: "10", env: { ECN_FAILPOINT: "after_provider_response" } });
+    const referenced = releaseOnceReferenced(stack); // the reference is stored during the stream
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+    await referenced;
     delete stack.env.ECN_FAILPOINT;
     await stack.restart();
     await waitFor(async () => (await stack.ledger.openCalls()).length === 0);
@@ -119,7 +146,9 @@ describe("crash at each failpoint, then reconcile at once", () => {
 
   it("is safe from several reconcilers at once: each call resolves once", async () => {
     const stack = await startStack({ credits: "10", env: { ECN_FAILPOINT: "after_provider_response" } });
+    const referenced = releaseOnceReferenced(stack); // the reference is stored during the stream
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+    await referenced;
     const reports = await Promise.all([reconcile(stack), reconcile(stack), reconcile(stack)]);
     const actions = reports
       .flat()

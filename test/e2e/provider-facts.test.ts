@@ -4,7 +4,7 @@
  * reconcile path, and an Apify run that reports no usageTotalUsd.
  */
 import { describe, expect, it } from "vitest";
-import { cliRunner, PROFILE_ARGS, rows, startStack, textOf } from "../helpers/stack.js";
+import { cliRunner, PROFILE_ARGS, releaseOnceReferenced, rows, startStack, textOf } from "../helpers/stack.js";
 import { assertInvariants } from "../helpers/store.js";
 
 describe("BYOK: OpenRouter's fee plus the upstream spend on the operator's own key", () => {
@@ -23,7 +23,9 @@ describe("BYOK: OpenRouter's fee plus the upstream spend on the operator's own k
   it("is what reconcile charges when it prices the request from the generation endpoint", async () => {
     const stack = await startStack({ credits: "10", env: { ECN_FAILPOINT: "after_provider_response" } });
     stack.sim.behave({ byok: true, costUsd: 0.0012 });
+    const referenced = releaseOnceReferenced(stack); // the reference is stored during the stream
     await expect(stack.call("profile_draft", PROFILE_ARGS)).rejects.toThrow();
+    await referenced;
     const { ECN_FAILPOINT: _armed, ...env } = stack.env;
     const report = JSON.parse((await cliRunner(env)("reconcile", "--json")).stdout) as { action: string; cost_usd: number }[];
     expect(report).toEqual([expect.objectContaining({ action: "settled", cost_usd: 0.0012 })]);

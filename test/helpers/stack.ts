@@ -171,3 +171,17 @@ export function rows(stack: { ledger: TestLedger }, text: string): Promise<Recor
 }
 
 export { waitFor } from "./wait.js";
+/**
+ * Holds OpenRouter's streamed answers after their first chunk until the open
+ * call's provider reference is in the ledger, then lets them finish: the
+ * answer of a provider still generating, whose reference the server stores
+ * during the stream. Resolves once released.
+ */
+export async function releaseOnceReferenced(stack: { sim: OpenRouterSimulator; ledger: TestLedger }): Promise<void> {
+  const release = stack.sim.pauseStreams();
+  try {
+    await waitFor(async () => (await stack.ledger.openCalls()).some((call) => call.providerRefs.length > 0));
+  } finally {
+    release();
+  }
+}

@@ -189,6 +189,9 @@ function* resolve(callId: string, events: UsageEventInput[], resolution: Resolut
       apiKeyId: call.apiKeyId,
     }),
   );
+  // References the call did not store while it ran (its answer came whole: see RequestCore.noteRef) are kept with it now.
+  const refs = new Set(events.flatMap((e) => (e.providerRequestId !== null && !call.providerRefs.includes(e.providerRequestId) ? [e.providerRequestId] : [])));
+  writes.unshift(...[...refs].map((ref) => runQuery(addProviderRefSql, { id: call.id, ref })));
   if (charged > 0n) writes.push(runQuery(insertSpend, { id: newId("ctx"), orgId: call.orgId, amount: -charged, callId: call.id, note: call.feature, now }));
   // Its tasks (if a client asked for one) end with it, whoever resolves it.
   writes.push(

@@ -51,11 +51,18 @@ export interface PoolStats {
   waiting: number;
   /** Queries and connections that failed, since start. */
   errors: number;
+  /**
+   * Round trips to the database since start: each flight of statements sent
+   * together and waited for (a BEGIN or COMMIT riding along counts nothing
+   * more). Tests count a paid call's with it.
+   */
+  flights: number;
 }
 
 export class PostgresEngine implements Engine {
   readonly dialect = "postgres" as const;
   private failures = 0;
+  private flights = 0;
 
   constructor(
     readonly pool: pg.Pool,
@@ -65,7 +72,7 @@ export class PostgresEngine implements Engine {
   ) {}
 
   get stats(): PoolStats {
-    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, errors: this.failures };
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, errors: this.failures, flights: this.flights };
   }
 
   /** Sends one statement on a connection (or the pool); its decoded result, or a DriverFailure. */
@@ -102,6 +109,7 @@ export class PostgresEngine implements Engine {
    */
   private async execute(on: pg.Pool | pg.PoolClient, step: Step, before?: Promise<void>, after?: () => Promise<void>): Promise<unknown> {
     const queries = step.op === "batch" ? step.queries : [step];
+    this.flights++;
     const stream = socketOf(on);
     stream?.cork(); // the whole flight in one write: a write per statement costs a system call each
     let pending: Promise<unknown>[];
@@ -153,15 +161,24 @@ export class PostgresEngine implements Engine {
           begin = undefined;
           return sent;
         });
-        if (begin !== undefined) await begin; // a script without a single statement
-        if (!committed) await commit();
+        if (begin !== undefined) {
+          this.flights++;
+          await begin; // a script without a single statement
+        }
+        if (!committed) {
+          this.flights++;
+          await commit();
+        }
         client.release();
         return result;
       } catch (error) {
         const original = error instanceof DriverFailure ? error.original : undefined;
         const broken = original !== undefined && isConnectionFailure(original);
         if (client) {
-          if (!broken) await client.query("ROLLBACK").catch(() => undefined);
+          if (!broken) {
+            this.flights++;
+            await client.query("ROLLBACK").catch(() => undefined);
+          }
           client.release(broken ? (original as Error) : undefined);
         }
         if (original === undefined) throw error; // the script's own error (a refusal, a bug): rolled back, passed on
