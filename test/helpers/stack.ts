@@ -16,6 +16,7 @@ import { startApifySimulator, type ApifySimulator, type ApifySimulatorOptions } 
 import { startOpenRouterSimulator, type OpenRouterSimulator } from "../../src/simulator/openrouter.js";
 import { startSocrataSimulator, type SocrataSimulator } from "../../src/simulator/socrata.js";
 import { freshTarget, openTestLedger, sqlRows, type FreshTarget, type TestLedger } from "./store.js";
+import { waitFor } from "./wait.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 const run = promisify(execFile);
