@@ -19,12 +19,14 @@ import * as reports from "./core/reports.js";
 import type { DashboardSession, DayWindow, ReconcileRun, RefusalDay } from "./dashboard-types.js";
 import type { Engine } from "./engine.js";
 import { CachedScripts } from "./cached-ledger.js";
+import { RecentSet } from "./recent-set.js";
 import { all, get } from "./script.js";
 import type {
   InstanceRecord,
   BudgetInput,
   CallResult,
   DataQueryInput,
+  HoldOutcome,
   HoldRequest,
   Ledger,
   MarginQuery,
@@ -39,6 +41,8 @@ const EXPORT_PAGE = 1_000;
 
 export class ScriptedLedger extends CachedScripts implements Ledger {
   readonly billing: ScriptedBillingLedger;
+  /** Organisations lately refused the one-flight hold for a budget (see placeHold). */
+  private readonly budgeted = new RecentSet();
 
   constructor(engine: Engine) {
     super(engine);
@@ -82,7 +86,18 @@ export class ScriptedLedger extends CachedScripts implements Ledger {
   }
 
   // the life of a paid call
-  placeHold(request: HoldRequest) {
+  /**
+   * The common hold in one flight when it can be (holds.placeHoldAtOnce);
+   * otherwise, or when that claims nothing, the full path, which says why.
+   * Organisations seen with a budget skip the attempt for a while: each
+   * attempt refused for a budget would cost them a round trip.
+   */
+  async placeHold(request: HoldRequest): Promise<HoldOutcome> {
+    if (holds.atOnceEligible(request) && !this.budgeted.has(request.orgId, request.now)) {
+      const { placed, budgeted } = await this.engine.write(() => holds.placeHoldAtOnce(request));
+      if (placed) return placed;
+      if (budgeted) this.budgeted.add(request.orgId, request.now);
+    }
     return this.engine.write(() => holds.placeHold(request));
   }
   // Single conditional statements: written on their own (see Engine.writeOne).

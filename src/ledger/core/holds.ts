@@ -9,9 +9,12 @@
  * it locked bounds how many paid calls a second one organisation can start.
  * Either way it stays locked for one round trip plus the COMMIT:
  *
- * - A hold with no budget to check and no idempotency key claims the wallet
- *   with one conditional update that is also the balance check
- *   (`available >= hold`), then writes the call with the COMMIT.
+ * - A hold with no budget to check, no idempotency key and no connection
+ *   (placeHoldAtOnce) is one flight: one conditional update of the wallet
+ *   that is the balance check and the no-budget check at once, the call's
+ *   insert (made only if that update claimed the wallet), and the COMMIT. On
+ *   PostgreSQL that is one round trip for the whole hold. When it claims
+ *   nothing, nothing was written and placeHold decides, and says why.
  * - A hold with budgets must see every other open hold of the organisation,
  *   and a hold with a key must see every other call with that key, so these
  *   are placed one at a time: the wallet row is locked first (`SELECT ...
@@ -62,13 +65,12 @@ const insertNotice = statement(
   "INSERT INTO budget_notices (budget_id, period_start, created_at) VALUES (@budgetId, @periodStart, @now) ON CONFLICT DO NOTHING",
   { budgetId: p.text, periodStart: p.int, now: p.int },
 );
-const insertCall = statement(
-  "insert_call",
-  `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
-     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at, owner_instance_id, connection_id, api_key_id)
-   VALUES (@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now,
-     @owner, @connectionId, @apiKeyId)`,
-  {
+/** The columns of a new call (insertCall, insertCallIfClaimed). */
+const CALL_COLUMNS = `INSERT INTO tool_calls (id, org_id, feature, provider, state, deployment_mode, hold_micro_credits, wallet_hold_micro_credits,
+     idempotency_key, request_hash, markup, credit_usd_value, provider_refs, created_at, owner_instance_id, connection_id, api_key_id)`;
+const CALL_VALUES = `@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now,
+     @owner, @connectionId, @apiKeyId`;
+const CALL_PARAMS = {
     id: p.text,
     orgId: p.text,
     feature: p.text,
@@ -84,8 +86,8 @@ const insertCall = statement(
     owner: p.textOrNull,
     connectionId: p.textOrNull,
     apiKeyId: p.textOrNull,
-  },
-);
+  } as const;
+const insertCall = statement("insert_call", `${CALL_COLUMNS} VALUES (${CALL_VALUES})`, CALL_PARAMS);
 
 /** A connection that may still spend for this organisation: it exists, is not revoked, and is the organisation's. */
 const live = (connection: ConnectionRecord | undefined, request: HoldRequest): connection is ConnectionRecord =>
@@ -208,8 +210,8 @@ function newCall(request: HoldRequest): ToolCallRecord {
   };
 }
 
-function insertCallQuery(call: ToolCallRecord): Query {
-  return runQuery(insertCall, {
+function insertCallQuery(call: ToolCallRecord, insert = insertCall): Query {
+  return runQuery(insert, {
     id: call.id,
     orgId: call.orgId,
     feature: call.feature,
@@ -226,4 +228,61 @@ function insertCallQuery(call: ToolCallRecord): Query {
     connectionId: call.connectionId,
     apiKeyId: call.apiKeyId,
   });
+}
+
+/**
+ * The wallet claimed only where no budget covers the feature: no row when a
+ * budget does, or the wallet cannot cover the hold. A budget kind placeHold
+ * checks must be excluded here too (a connection's cap: no connection here).
+ */
+const claimUnbudgetedHold = statement(
+  "claim_unbudgeted_hold",
+  `UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now
+   WHERE org_id = @orgId AND balance_micro_credits - held_micro_credits >= @amount
+     AND NOT EXISTS (SELECT 1 FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature))
+   RETURNING org_id, balance_micro_credits, held_micro_credits`,
+  { amount: p.money, now: p.int, orgId: p.text, feature: p.text },
+  toWallet,
+);
+/**
+ * The call, inserted only if the statement before claimed the wallet in this
+ * transaction. SQLite: that statement changed a row. PostgreSQL: the wallet
+ * row's current version was written by this transaction (its xmin is this
+ * transaction's id, which is assigned only once it writes).
+ */
+const insertCallIfClaimed = statement(
+  "insert_call_if_claimed",
+  {
+    sqlite: `${CALL_COLUMNS} SELECT ${CALL_VALUES} WHERE changes() = 1`,
+    postgres: `${CALL_COLUMNS} SELECT ${CALL_VALUES} WHERE EXISTS (SELECT 1 FROM wallets WHERE org_id = @orgId
+       AND xmin::text::bigint = pg_current_xact_id_if_assigned()::text::bigint % 4294967296)`,
+  },
+  CALL_PARAMS,
+);
+/** Whether a budget covers the feature: sent in the same flight, so a refused attempt says why at no cost. */
+const budgeted = statement(
+  "budgeted",
+  "SELECT EXISTS (SELECT 1 FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)) AS budgeted",
+  { orgId: p.text, feature: p.text },
+  (row) => Boolean(row.budgeted),
+);
+
+/** A hold placeHoldAtOnce may place: no idempotency key to look up and no connection whose cap counts. */
+export const atOnceEligible = (request: HoldRequest) => request.idempotencyKey === null && (request.connectionId ?? null) === null;
+
+/**
+ * The common hold in one flight (see the top of this file). `placed` null
+ * means nothing was written (a budget covers the feature, the wallet cannot
+ * cover the hold, or there is no such organisation); `budgeted` says whether
+ * the first was the reason.
+ */
+export function* placeHoldAtOnce(request: HoldRequest): Script<{ placed: HoldOutcome | null; budgeted: boolean }> {
+  const call = newCall(request);
+  const { orgId, feature } = request;
+  const [claimed, , hasBudget] = yield* closing(
+    getQuery(claimUnbudgetedHold, { amount: request.walletHoldMicroCredits, now: request.now, orgId, feature }),
+    insertCallQuery(call, insertCallIfClaimed),
+    getQuery(budgeted, { orgId, feature }),
+  );
+  return { placed: claimed ? { kind: "placed", call, wallet: claimed, softBudgetsCrossed: [] } : null, budgeted: hasBudget === true };
 }
