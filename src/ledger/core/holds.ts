@@ -71,22 +71,22 @@ const CALL_COLUMNS = `INSERT INTO tool_calls (id, org_id, feature, provider, sta
 const CALL_VALUES = `@id, @orgId, @feature, @provider, 'held', @deploymentMode, @hold, @walletHold, @key, @requestHash, @markup, @creditUsdValue, '[]', @now,
      @owner, @connectionId, @apiKeyId`;
 const CALL_PARAMS = {
-    id: p.text,
-    orgId: p.text,
-    feature: p.text,
-    provider: p.text,
-    deploymentMode: p.text,
-    hold: p.money,
-    walletHold: p.money,
-    key: p.textOrNull,
-    requestHash: p.text,
-    markup: p.textOrNull,
-    creditUsdValue: p.textOrNull,
-    now: p.int,
-    owner: p.textOrNull,
-    connectionId: p.textOrNull,
-    apiKeyId: p.textOrNull,
-  } as const;
+  id: p.text,
+  orgId: p.text,
+  feature: p.text,
+  provider: p.text,
+  deploymentMode: p.text,
+  hold: p.money,
+  walletHold: p.money,
+  key: p.textOrNull,
+  requestHash: p.text,
+  markup: p.textOrNull,
+  creditUsdValue: p.textOrNull,
+  now: p.int,
+  owner: p.textOrNull,
+  connectionId: p.textOrNull,
+  apiKeyId: p.textOrNull,
+} as const;
 const insertCall = statement("insert_call", `${CALL_COLUMNS} VALUES (${CALL_VALUES})`, CALL_PARAMS);
 
 /** A connection that may still spend for this organisation: it exists, is not revoked, and is the organisation's. */
