@@ -75,7 +75,7 @@ async function write<R>(deps: ConcludeDeps, session: RequestCore, action: () => 
   } catch (error) {
     const reason = storageFailure(error);
     if (!reason) throw error;
-    if (deps.spool?.keep(spooled)) return { kind: "spooled" };
+    if (deps.spool && spoolAll(deps.spool, session, spooled)) return { kind: "spooled" };
     throw ledgerUnavailable(
       reason,
       `The provider work may be done, but this call's charge could not be recorded: call ${session.call.id} stays open with its hold, ` +
@@ -84,6 +84,18 @@ async function write<R>(deps: ConcludeDeps, session: RequestCore, action: () => 
   }
   deps.spool?.ledgerWrote();
   return { kind: "written", value };
+}
+
+/**
+ * Keeps a resolution in the spool, after the references the call has not
+ * stored yet (an answer that arrived whole leaves its reference to the
+ * settle): each is a record of its own, synced before the next, so a crash
+ * tearing the resolution's record still leaves the reference, and the call is
+ * priced by the provider, not charged its hold.
+ */
+function spoolAll(spool: OutcomeSpool, session: RequestCore, spooled: SpooledOutcome): boolean {
+  for (const ref of session.unstoredRefs()) if (!spool.keep({ kind: "ref", callId: session.call.id, ref })) return false;
+  return spool.keep(spooled);
 }
 
 /** The events the ledger holds for the call: ours if our resolution applied, otherwise whoever resolved it first. */

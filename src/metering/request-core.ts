@@ -192,6 +192,11 @@ export class RequestCore {
     for (; this.storedRefs < this.refs.length; this.storedRefs++) await this.storeRef(this.refs[this.storedRefs]!);
   }
 
+  /** References known but not stored (left to the conclusion, or not yet written). */
+  unstoredRefs(): string[] {
+    return this.refs.slice(this.storedRefs);
+  }
+
   /** Stores a reference; when the ledger cannot take it, a server keeps it in its outcome spool. */
   private async storeRef(ref: string): Promise<void> {
     try {
