@@ -30,11 +30,15 @@ export function cpuSeconds(pid) {
 export const cpuOf = (pids) => pids.reduce((/** @type {number} */ sum, pid) => sum + (pid == null ? 0 : cpuSeconds(pid)), 0);
 
 /**
- * CPU seconds of a process and its children now alive: a PostgreSQL server is its postmaster and one backend per connection.
+ * CPU seconds of a process and of all its children, alive or ended: a PostgreSQL server is its postmaster and one
+ * backend per connection, and a backend whose connection closed (a pool dropping an idle one) has its CPU added to
+ * the postmaster's reaped children's time, so the sum never goes back.
  * @param {number} rootPid
  */
 export function familyCpuSeconds(rootPid) {
-  let total = 0;
+  const root = statFields(rootPid);
+  // cutime and cstime: the CPU of children that ended and were waited for.
+  let total = (Number(root[13]) + Number(root[14])) / HZ;
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
       if (Number(pid) === rootPid || Number(statFields(pid)[1]) === rootPid) total += cpuSeconds(pid);
