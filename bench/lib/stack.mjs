@@ -70,15 +70,19 @@ export async function stdioClient(command, args, env) {
 }
 
 /**
- * `ecn-mcp http` on a free port; resolves with its URL and process.
+ * `ecn-mcp http` on a free port; resolves with its URL and process. With `keepStderr`, its log is kept
+ * (the last 64 KiB, read with stderr()) instead of shown.
  * @param {NodeJS.ProcessEnv} env
+ * @param {{ keepStderr?: boolean }} [options]
  */
-export async function httpServer(env) {
-  const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+export async function httpServer(env, { keepStderr = false } = {}) {
+  const proc = spawn(process.execPath, [CLI, "http", "--port", "0"], { env, stdio: ["ignore", "pipe", keepStderr ? "pipe" : "inherit"] });
+  let log = "";
+  proc.stderr?.on("data", (chunk) => (log = (log + String(chunk)).slice(-65_536)));
   const url = await new Promise(
     /** @param {(url: string) => void} resolveUrl @param {(error: Error) => void} reject */ (resolveUrl, reject) => {
       let out = "";
-      proc.stdout.on("data", (chunk) => {
+      /** @type {import("node:stream").Readable} */ (proc.stdout).on("data", (chunk) => {
         out += String(chunk);
         const match = /listening on (http:\/\/[\d.:]+)/.exec(out);
         if (match?.[1]) resolveUrl(match[1]);
@@ -86,7 +90,19 @@ export async function httpServer(env) {
       proc.once("exit", (code) => reject(new Error(`http server exited ${code}`)));
     },
   );
-  return { url, proc };
+  return { url, proc, stderr: () => log };
+}
+
+/**
+ * Ends a server process and waits for it to exit.
+ * @param {import("node:child_process").ChildProcess} proc
+ */
+export function stopProcess(proc) {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve(undefined);
+    proc.once("exit", resolve);
+    proc.kill("SIGTERM");
+  });
 }
 
 /**
