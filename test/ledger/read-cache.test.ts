@@ -100,6 +100,17 @@ describe(`the read cache across servers (${STORE})`, () => {
   });
 });
 
+describe("model price lists saved by two servers at once (as when instances start together)", () => {
+  it("both saves succeed, and the list is whole", async () => {
+    const { writer, reader } = await twoServers();
+    for (let round = 0; round < 5; round++) {
+      await Promise.all([writer.saveModelPrices(list("0.000001", NOW + round)), reader.saveModelPrices(list("0.000002", NOW + round))]);
+    }
+    const stored = await sqlRows(writer, "SELECT model FROM model_prices ORDER BY model");
+    expect(stored.map((row) => row.model)).toEqual(list("0", NOW).map((price) => price.model).sort());
+  });
+});
+
 describe.skipIf(STORE !== "postgres")("the read cache when its LISTEN connection drops (postgres)", () => {
   it("says so, caches nothing until it listens again, then hears changes again", async () => {
     const { writer, reader, notes } = await twoServers();

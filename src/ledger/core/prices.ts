@@ -9,12 +9,18 @@ import { idempotentStatement, p, statement } from "../sql.js";
 import type { DataQueryInput, ModelPriceOverride, ModelPriceRecord } from "../types.js";
 
 const loadPrices = statement("load_model_prices", "SELECT * FROM model_prices", {}, toModelPrice);
+// Two instances saving the list at once (starting together) both clear and insert; a row the other one inserted after
+// this clear's snapshot is updated, not a duplicate key (which made one of them log that it could not keep the list).
 const clearPrices = statement("clear_model_prices", "DELETE FROM model_prices", {});
 const insertPrice = statement(
   "insert_model_price",
   `INSERT INTO model_prices (model, prompt_usd, completion_usd, request_usd, input_cache_read_usd, input_cache_write_usd,
      internal_reasoning_usd, web_search_usd, max_completion_tokens, fetched_at)
-   VALUES (@model, @prompt, @completion, @request, @cacheRead, @cacheWrite, @reasoning, @webSearch, @maxCompletionTokens, @fetchedAt)`,
+   VALUES (@model, @prompt, @completion, @request, @cacheRead, @cacheWrite, @reasoning, @webSearch, @maxCompletionTokens, @fetchedAt)
+   ON CONFLICT (model) DO UPDATE SET prompt_usd = excluded.prompt_usd, completion_usd = excluded.completion_usd,
+     request_usd = excluded.request_usd, input_cache_read_usd = excluded.input_cache_read_usd,
+     input_cache_write_usd = excluded.input_cache_write_usd, internal_reasoning_usd = excluded.internal_reasoning_usd,
+     web_search_usd = excluded.web_search_usd, max_completion_tokens = excluded.max_completion_tokens, fetched_at = excluded.fetched_at`,
   {
     model: p.text,
     prompt: p.text,
