@@ -107,7 +107,11 @@ describe("model price lists saved by two servers at once (as when instances star
       await Promise.all([writer.saveModelPrices(list("0.000001", NOW + round)), reader.saveModelPrices(list("0.000002", NOW + round))]);
     }
     const stored = await sqlRows(writer, "SELECT model FROM model_prices ORDER BY model");
-    expect(stored.map((row) => row.model)).toEqual(list("0", NOW).map((price) => price.model).sort());
+    expect(stored.map((row) => row.model)).toEqual(
+      list("0", NOW)
+        .map((price) => price.model)
+        .sort(),
+    );
   });
 });
 
