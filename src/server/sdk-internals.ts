@@ -19,9 +19,11 @@
  *  5. `isMessageIgnored(level, sessionId)` (protected) answers what the
  *     client asked with logging/setLevel.
  *  6. The stateless exchange: notifications a handler sends carry
- *     `relatedRequestId`, responses the request's id; the `extra` a transport
- *     passes with a message reaches the handler (authInfo, requestInfo); and
- *     closing the transport aborts the handlers in flight.
+ *     `relatedRequestId`, responses the request's id, sent once the handler
+ *     returned; the `extra` a transport passes with a message reaches the
+ *     handler (authInfo, requestInfo); and closing the transport aborts the
+ *     handlers in flight (only those: an exchange whose every request is
+ *     answered is not closed, which spares the SDK's close its work).
  *  7. stdio: nothing. stdin is cut into lines before the SDK's transport sees
  *     it (./stdio-input.ts), with public API only (see the end of this file).
  *  8. MCP tasks (./tasks.ts), experimental in the SDK: given no TaskStore,
@@ -173,6 +175,7 @@ export class ExchangeTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   private readonly unanswered: Set<RequestId>;
+  private readonly sharedIds: boolean;
   private streaming = false;
   private closed = false;
 
@@ -182,10 +185,22 @@ export class ExchangeTransport implements Transport {
     private readonly messages: JSONRPCMessage[],
     private readonly authInfo: AuthInfo | undefined,
   ) {
-    this.unanswered = new Set(messages.filter(isJSONRPCRequest).map((m) => m.id));
+    const ids = messages.filter(isJSONRPCRequest).map((m) => m.id);
+    this.unanswered = new Set(ids);
+    this.sharedIds = this.unanswered.size < ids.length;
   }
 
   async start(): Promise<void> {}
+
+  /**
+   * True once every request among the messages is answered (or there was
+   * none): the server sends a response only after its handler returned, so
+   * no handler of this exchange is left to abort. Not with two requests of
+   * one id in a batch, as one answer stands for both.
+   */
+  get answered(): boolean {
+    return this.unanswered.size === 0 && !this.sharedIds;
+  }
 
   /** Hands the messages to the server; with no request among them, the exchange is over at once (202). */
   deliver(): void {

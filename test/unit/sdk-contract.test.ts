@@ -141,10 +141,11 @@ describe("the MCP SDK, as sdk-internals.ts relies on it", () => {
     expect(isMessageIgnored(server, "error", undefined)).toBe(false);
   });
 
-  it("6. sends a handler's notifications with relatedRequestId, its response with the id, passes the transport's extra, and aborts handlers on close", async () => {
+  it("6. sends a handler's notifications with relatedRequestId, its response with the id once the handler returned, passes the transport's extra, and aborts handlers in flight on close", async () => {
     const server = newServer();
     let extraSeen: { authInfo?: unknown; requestInfo?: unknown } = {};
     let signal: AbortSignal | undefined;
+    let answeredSignal: AbortSignal | undefined;
     let release: () => void = () => undefined;
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       extraSeen = { authInfo: extra.authInfo, requestInfo: extra.requestInfo };
@@ -152,7 +153,7 @@ describe("the MCP SDK, as sdk-internals.ts relies on it", () => {
       if (req.params.name === "wait") {
         signal = extra.signal;
         await new Promise<void>((resolve) => (release = resolve));
-      }
+      } else answeredSignal = extra.signal;
       return { content: [] };
     });
     const wire = new Wire();
@@ -172,6 +173,8 @@ describe("the MCP SDK, as sdk-internals.ts relies on it", () => {
     expect(signal!.aborted).toBe(false);
     await wire.close();
     expect(signal!.aborted).toBe(true);
+    // An answered request's handler had returned: closing aborts nothing of it, so an exchange answered in full need not be closed.
+    expect(answeredSignal!.aborted).toBe(false);
     release();
   });
 

@@ -4,31 +4,34 @@
  * authentication), checkout and the dashboard (their own sign-in), then the
  * operator token, an API key or an OAuth access token, the rate limit, the
  * MCP endpoint (with the connection's scope) and the REST credit API, JSON
- * errors last.
+ * errors last. POST /mcp, the paid path, is served beside Express by the
+ * same guards in the same order (mcp.ts says why).
  */
-import express, { type ErrorRequestHandler, type Express } from "express";
+import type { RequestListener } from "node:http";
+import express, { type Express } from "express";
 import type { Logger } from "../../log.js";
 import type { HealthReport } from "../../fleet/health.js";
 import type { ApiKeys } from "../../accounts/api-keys.js";
-import { channelFields, type ServerDeps } from "../create-server.js";
+import type { ServerDeps } from "../create-server.js";
 import type { CallChannel } from "../../metering/types.js";
 import type { Billing } from "../../billing/billing.js";
 import { billingRoutes } from "./billing-routes.js";
 import { errorHandler, sendError } from "./errors.js";
 import { isCrossOriginEndpoint } from "../../auth/index.js";
-import { allowHosts, allowOrigins, requireCaller, requireScope, sameSecret } from "./guards.js";
+import { allowHosts, allowOrigins, requireCaller, sameSecret } from "./guards.js";
 import type { OAuthGate } from "./oauth-gate.js";
 import type { Ledger } from "../../ledger/index.js";
 import type { Dashboard } from "../../reports/dashboard.js";
 import type { DashboardAssets } from "./dashboard/assets.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import type { Viewers } from "./dashboard/viewers.js";
-import { mcpHandler } from "./mcp.js";
+import { McpEndpoint } from "./mcp.js";
 import { operatorToken } from "./operator.js";
 import type { Metrics } from "./metrics.js";
 import { memoryRateCounter } from "../../ledger/rate-limits.js";
 import { perMinute, RateLimiter, type RateCounterFactory } from "./rate-limit.js";
 import { restRoutes } from "./rest.js";
+import { watchRequest } from "./watch.js";
 
 export interface HttpAppOptions {
   deps: Omit<ServerDeps, "resolveOrg">;
@@ -58,34 +61,34 @@ export interface HttpAppOptions {
   billing: Billing;
 }
 
-/** A body that is not JSON, on the MCP endpoint, is a JSON-RPC parse error (-32700), as a JSON-RPC client expects. */
-const jsonRpcParseError: ErrorRequestHandler = (error: unknown, _req, res, next) => {
-  if ((error as { type?: string }).type !== "entity.parse.failed") return next(error);
-  res.status(400).json({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the request body is not valid JSON" }, id: null });
-};
+/** The request listener of `ecn-mcp http`: POST /mcp by the MCP endpoint, everything else by the Express app. */
+export function createHttpApp(options: HttpAppOptions): RequestListener {
+  const local = perMinute(memoryRateCounter);
+  const limiter = new RateLimiter({
+    perKey: options.rateLimitPerMinute,
+    perOrg: options.orgRateLimitPerMinute,
+    counter: options.rateCounter ?? local,
+    localCounter: local,
+    logger: options.logger,
+  });
+  const mcp = new McpEndpoint({ ...options, limiter });
+  const app = expressApp(options, limiter, mcp);
+  return (req, res) => (McpEndpoint.owns(req) ? mcp.handle(req, res) : void app(req, res));
+}
 
-export function createHttpApp(options: HttpAppOptions): Express {
+function expressApp(options: HttpAppOptions, limiter: RateLimiter, mcp: McpEndpoint): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(allowHosts(options.allowedHosts));
   app.use(allowOrigins(options.allowedOrigins, isCrossOriginEndpoint));
   app.use((req, res, next) => {
-    const started = performance.now();
-    res.on("finish", () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? "unmatched";
-      const seconds = (performance.now() - started) / 1000;
-      options.metrics.httpSeconds.observe({ route, status: String(res.statusCode) }, seconds);
-      if (typeof res.locals.errorCode === "string") options.metrics.onHttpRefusal(res.locals.errorCode);
-      const channel = (req as { auth?: { extra?: { channel?: CallChannel } } }).auth?.extra?.channel;
-      options.logger.debug("http", {
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        ms: Math.round(seconds * 1000),
-        ...(channel ? channelFields(channel) : {}),
-      });
-    });
+    watchRequest(options.metrics, options.logger, req, res, () => ({
+      route: (req.route as { path?: string } | undefined)?.path ?? "unmatched",
+      path: req.path,
+      errorCode: res.locals.errorCode,
+      channel: (req as { auth?: { extra?: { channel?: CallChannel } } }).auth?.extra?.channel,
+    }));
     next();
   });
 
@@ -112,25 +115,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(billingRoutes(options.billing, options.ledger, options.dashboard.viewers));
   app.use(dashboardRoutes(options.dashboard.dashboard, options.dashboard.viewers, options.dashboard.assets));
 
-  const local = perMinute(memoryRateCounter);
-  const limiter = new RateLimiter({
-    perKey: options.rateLimitPerMinute,
-    perOrg: options.orgRateLimitPerMinute,
-    counter: options.rateCounter ?? local,
-    localCounter: local,
-    logger: options.logger,
-  });
   app.use(operatorToken(options.adminToken, options.ledger));
   app.use(requireCaller(options.keys, options.oauth));
   app.use(limiter.perRequest());
-  app.post(
-    "/mcp",
-    express.json({ limit: options.bodyLimitBytes }),
-    jsonRpcParseError,
-    requireScope(options.oauth),
-    limiter.perBatchMessage(),
-    mcpHandler(options.deps),
-  );
+  app.post("/mcp", mcp.route());
   app.all("/mcp", (_req, res) => sendError(res, 405, "method_not_allowed", "this server is stateless: POST JSON-RPC messages to /mcp", { Allow: "POST" }));
   app.use(restRoutes(options.deps.accounts));
   app.use((req, res) => sendError(res, 404, "not_found", `no route ${req.method} ${req.path}`));

@@ -119,11 +119,8 @@ export class RateLimiter {
     const channel = (req as { auth?: { extra?: { channel?: CallChannel } } }).auth?.extra?.channel;
     const verdict = await this.take(callerOf(res), weight, channel);
     if (verdict.ok) return true;
-    const own = channel?.connectionId ? "with this connection" : "with this API key";
-    const who = verdict.scope === "key" ? own : "for this organisation (all its API keys and connections together)";
-    sendError(res, 429, "rate_limited", `more than ${verdict.perMinute} requests a minute ${who}; retry after ${verdict.retryAfterSeconds} s`, {
-      "Retry-After": String(verdict.retryAfterSeconds),
-    });
+    const refusal = refusalOf(verdict, channel);
+    sendError(res, 429, "rate_limited", refusal.message, refusal.headers);
     return false;
   }
 
@@ -135,17 +132,16 @@ export class RateLimiter {
       }, next);
     };
   }
+}
 
-  /** After the body is parsed: each further message of a JSON-RPC batch costs one more. */
-  perBatchMessage(): RequestHandler {
-    return (req, res, next) => {
-      const extra = Array.isArray(req.body) ? req.body.length - 1 : 0;
-      if (extra <= 0) return next();
-      this.admit(req, res, extra).then((ok) => {
-        if (ok) next();
-      }, next);
-    };
-  }
+/** What a 429 says: which allowance is spent, and when to retry. */
+export function refusalOf(verdict: Exclude<Verdict, { ok: true }>, channel: CallChannel | undefined): { message: string; headers: Record<string, string> } {
+  const own = channel?.connectionId ? "with this connection" : "with this API key";
+  const who = verdict.scope === "key" ? own : "for this organisation (all its API keys and connections together)";
+  return {
+    message: `more than ${verdict.perMinute} requests a minute ${who}; retry after ${verdict.retryAfterSeconds} s`,
+    headers: { "Retry-After": String(verdict.retryAfterSeconds) },
+  };
 }
 
 /** The library refuses with the window's state: how long until it ends. */

@@ -15,9 +15,8 @@
  * timeout is above it: a client reusing a connection near the end of its
  * idle time must still get the time to send its headers.
  */
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Express } from "express";
 import type { Logger } from "../../log.js";
 import type { Metering } from "../../metering/meter.js";
 import { stopTaskRuns } from "../shutdown.js";
@@ -29,7 +28,8 @@ export const KEEP_ALIVE_MS = 65_000;
 const REQUEST_TIMEOUT_MS = 300_000;
 
 export interface HttpServeOptions {
-  app: Express;
+  /** What answers requests: an Express app, or the HTTP app's own listener (app.ts). */
+  app: RequestListener;
   host: string;
   port: number;
   metering: Metering;
@@ -59,8 +59,9 @@ export function httpTimeouts(keepAliveMs: number): { keepAliveTimeout: number; h
 }
 
 export async function serveHttp(options: HttpServeOptions): Promise<RunningHttpServer> {
-  const server: Server = options.app.listen(options.port, options.host);
+  const server: Server = createServer(options.app);
   Object.assign(server, httpTimeouts(options.keepAliveMs ?? KEEP_ALIVE_MS));
+  server.listen(options.port, options.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
