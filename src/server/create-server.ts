@@ -125,6 +125,11 @@ function listingOf(tools: ToolDefinition[]): Listing {
   return listing;
 }
 
+/** The tools/list answer, as every server gives it (the build writes it beside the server for the stdio prelude). */
+export function publishedToolList(tools: ToolDefinition[] = TOOLS): { tools: Tool[] } {
+  return { tools: listingOf(tools).tools };
+}
+
 /** One JSON Schema validator for every server: the SDK would build an Ajv instance per server (per HTTP request). */
 let sharedValidator: AjvJsonSchemaValidator | undefined;
 

@@ -138,7 +138,11 @@ function skipAnswered(transport: StdioServerTransport, early: PreludeHandover, l
     if (id === undefined || id === null || !early.answered.has(id)) return send(message);
     const sent = early.answered.get(id);
     early.answered.delete(id);
-    if ("result" in message && isDeepStrictEqual(message.result, sent)) logger.debug("answered before the server loaded, as the server answers", { id });
-    else logger.error("the answer given before the server loaded differs from the server's own (a bug: please report it)", { id, sent, server: message });
+    if ("result" in message && isDeepStrictEqual(asJson(message.result), asJson(sent)))
+      logger.debug("answered before the server loaded, as the server answers", { id });
+    else logger.error("the answer given before the server loaded differs from the server's own (a bug: please report it)", { id });
   };
 }
+
+/** A value as it goes over the wire (no undefined fields). */
+const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;

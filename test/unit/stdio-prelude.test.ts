@@ -7,9 +7,9 @@
 import { InitializeRequestSchema, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { plainInitialize } from "../../src/server/stdio-prelude.js";
+import { plainInitialize, plainToolsList } from "../../src/server/stdio-prelude.js";
 
-const message = (params: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params, ...extra });
+const message = (params: unknown, extra: Record<string, unknown> = {}): unknown => ({ jsonrpc: "2.0", id: 1, method: "initialize", params, ...extra });
 
 /** Values a field may hold: right, wrong and odd. */
 const anyValue = fc.oneof(
@@ -79,10 +79,10 @@ describe("the initialize answered before the SDK loads", () => {
     let accepted = 0;
     fc.assert(
       fc.property(envelope, (sent) => {
-        const line = JSON.stringify(sent);
-        if (plainInitialize(line) === null) return;
+        // As it comes over the wire (JSON has no undefined).
+        const parsed = JSON.parse(JSON.stringify(sent)) as unknown;
+        if (plainInitialize(parsed) === null) return;
         accepted++;
-        const parsed: unknown = JSON.parse(line);
         expect(JSONRPCMessageSchema.safeParse(parsed).success).toBe(true);
         expect(InitializeRequestSchema.safeParse(parsed).success).toBe(true);
       }),
@@ -111,17 +111,34 @@ describe("the initialize answered before the SDK loads", () => {
 
   it("is not one with anything the prelude does not check as the SDK would: left to the SDK", () => {
     const base = { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1" } };
-    for (const line of [
+    for (const sent of [
       message({ ...base, _meta: { progressToken: 1 } }),
       message({ ...base, capabilities: { tasks: {} } }),
       message({ ...base, clientInfo: { name: "c", version: "1", icons: [] } }),
       message({ ...base, protocolVersion: undefined }),
       message(base, { id: 1.5 }),
       message(base, { extra: 1 }),
-      message(base).slice(0, -1),
-      JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+      { ...(message(base) as object), jsonrpc: "1.0" },
+      { jsonrpc: "2.0", id: 1, method: "ping" },
+      undefined,
     ]) {
-      expect(plainInitialize(line), line).toBeNull();
+      expect(plainInitialize(sent), JSON.stringify(sent)).toBeNull();
+    }
+  });
+});
+
+describe("the tools/list answered before the SDK loads", () => {
+  it("is one asking for the whole list and nothing else", () => {
+    expect(plainToolsList({ jsonrpc: "2.0", id: 2, method: "tools/list" })).toBe(2);
+    expect(plainToolsList({ jsonrpc: "2.0", id: "b", method: "tools/list", params: {} })).toBe("b");
+    for (const sent of [
+      { jsonrpc: "2.0", id: 2, method: "tools/list", params: { cursor: "x" } },
+      { jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: { progressToken: 1 } } },
+      { jsonrpc: "2.0", id: 2.5, method: "tools/list" },
+      { jsonrpc: "2.0", method: "tools/list" },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: {} },
+    ]) {
+      expect(plainToolsList(sent), JSON.stringify(sent)).toBeNull();
     }
   });
 });
