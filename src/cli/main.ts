@@ -12,7 +12,6 @@
  * an MCP client waits on its answer to `initialize` at every launch, and
  * that answer needs none of the rest (see ../server/stdio-prelude.ts).
  */
-import { startStdioPrelude } from "../server/stdio-prelude.js";
 import { SERVER_VERSION } from "../server/version.js";
 import { EXIT } from "./exit-codes.js";
 import { dispatch, servesStdio, unknownVerbMessage, VERB_NAMES, VERBS } from "./verbs.js";
@@ -22,7 +21,8 @@ if (route.kind === "unknown") {
   console.error(unknownVerbMessage(route.word));
   process.exitCode = EXIT.config;
 } else {
-  const prelude = servesStdio(route) ? startStdioPrelude() : undefined;
+  // Loaded for the stdio server only: the other verbs and --help do without it.
+  const prelude = servesStdio(route) ? (await import("../server/stdio-prelude.js")).startStdioPrelude() : undefined;
   try {
     const { Command } = await import("commander");
     const program = new Command("ecn-mcp")
