@@ -2,9 +2,11 @@
 /**
  * Start-up: how long a user waits for `ecn-mcp --help`, for a CLI verb
  * (`wallet`), and for the stdio server to answer an MCP client's
- * `initialize` (a client starts it at every launch), each against a bare
- * `node -e 0` on the same machine in the same rounds, as ratios.
- * Targets: --help and wallet within 2x bare node, initialize within 3x.
+ * `initialize` (a client starts it at every launch) and to the `tools/list`
+ * the client sends next, each against a bare `node -e 0` on the same machine
+ * in the same rounds, as ratios.
+ * Targets: --help and wallet within 2x bare node, initialize within 3x (the
+ * tools' listing has none: it is shown for what a client waits on next).
  */
 import { spawn } from "node:child_process";
 import { benchEnv, cli, CLI, freshDb } from "../lib/stack.mjs";
@@ -34,12 +36,17 @@ const INITIALIZE = JSON.stringify({
   params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench-startup", version: "1.0.0" } },
 });
 
+const INITIALIZED = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
+const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+
 /**
- * Milliseconds from spawn to the stdio server's answer to `initialize` (sent at once, as a client does); then the server is closed.
+ * Milliseconds from spawn to the stdio server's answer to request `id`: `initialize` (1), sent at once as a client
+ * does, or the `tools/list` (2) a client sends right after it; then the server is closed.
  * @param {NodeJS.ProcessEnv} env
+ * @param {1 | 2} id
  * @returns {Promise<number>}
  */
-function timedInitialize(env) {
+function timedAnswer(env, id) {
   return new Promise((resolve, reject) => {
     const started = now();
     const child = spawn(process.execPath, [CLI, "stdio"], { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -50,15 +57,15 @@ function timedInitialize(env) {
     child.stderr.on("data", (chunk) => (err += chunk));
     child.stdout.on("data", (chunk) => {
       out += chunk;
-      if (answeredAt === null && out.includes('"id":1')) {
+      if (answeredAt === null && out.includes(`"id":${id}`)) {
         answeredAt = now() - started;
-        if (!out.includes('"result"')) reject(new Error(`initialize failed: ${out}`));
+        if (!out.includes('"result"')) reject(new Error(`request ${id} failed: ${out}`));
         child.stdin.end(); // a client going away: the server closes its ledger and exits
       }
     });
     child.once("error", reject);
     child.once("exit", (code) => (answeredAt === null ? reject(new Error(`stdio server exited ${code} before answering: ${err}`)) : resolve(answeredAt)));
-    child.stdin.write(INITIALIZE + "\n");
+    child.stdin.write([INITIALIZE, ...(id === 2 ? [INITIALIZED, TOOLS_LIST] : [])].join("\n") + "\n");
   });
 }
 
@@ -74,7 +81,8 @@ export async function startupSection(sims, { samples }) {
     "bare node (node -e 0)": () => timedRun(["-e", "0"], env),
     "ecn-mcp --help": () => timedRun([CLI, "--help"], env),
     "ecn-mcp wallet --org bench": () => timedRun([CLI, "wallet", "--org", "bench"], env),
-    "stdio server answers initialize": () => timedInitialize(env),
+    "stdio server answers initialize": () => timedAnswer(env, 1),
+    "stdio server lists its tools": () => timedAnswer(env, 2),
   };
   const names = Object.keys(variants);
   /** @type {Record<string, number[]>} */

@@ -25,6 +25,7 @@ import type { ApifyAudit } from "../providers/apify-audit.js";
 import { lazyApify, lazyOpenRouter, lazyOpenRouterAudit } from "../providers/lazy.js";
 import type { OpenRouterAudit } from "../providers/openrouter-audit.js";
 import { createSocrata } from "../providers/socrata.js";
+import { boundHeapGrowth } from "../server/heap.js";
 import { SERVER_VERSION } from "../server/version.js";
 import { observeApify, observeLedger, observeOpenRouter, type Observation, type StepTimer } from "../telemetry/instrument.js";
 import { chargeOnSpan, type Tracing } from "../telemetry/tracing.js";
@@ -69,6 +70,8 @@ export interface AppOptions {
 const ABORT_WAIT_SECS = 20;
 
 export async function createApp(given: Config, options: AppOptions = {}): Promise<App> {
+  // A server lives long and serves many calls: its heap is kept near what it holds (see server/heap.ts).
+  if (options.serve) boundHeapGrowth();
   // Servers trace when a collector is configured; OpenTelemetry loads only then (a verb never loads it).
   const traced = options.serve !== undefined && given.otel !== null;
   let tracing: Tracing | undefined;

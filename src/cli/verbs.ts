@@ -132,6 +132,11 @@ export type Dispatch =
   /** Run a verb (its module defines it), or answer the program's own --help / --version (no verb). */
   { kind: "run"; verb: VerbName | null; argv: string[] } | { kind: "unknown"; word: string };
 
+/** Whether the command line starts the stdio server (not its --help). */
+export function servesStdio(route: Dispatch): boolean {
+  return route.kind === "run" && route.verb === "stdio" && !route.argv.slice(2).some((arg) => arg === "-h" || arg === "--help");
+}
+
 /**
  * What to do with a command line: the verb given, or `stdio` when none is
  * (its options, such as --sandbox, then go to stdio); `help <verb>` is that

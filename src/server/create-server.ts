@@ -28,13 +28,13 @@ import { withLogFields, type Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
-import { ICONS } from "../tools/icons.js";
 import { publishedOutput } from "../tools/tool.js";
 import type { Tasks } from "../tasks/tasks.js";
 import type { Tracing } from "../telemetry/tracing.js";
 import { answerInvalidParams, isMessageIgnored, ProtocolError, RawArguments } from "./sdk-internals.js";
 import { errorResult, invalidInput, outputResult } from "./results.js";
-import { callAsTask, refusal, registerTaskHandlers, TASK_CAPABILITIES } from "./tasks.js";
+import { INSTRUCTIONS, SERVER_INFO, serverCapabilities } from "./server-info.js";
+import { callAsTask, refusal, registerTaskHandlers } from "./tasks.js";
 import { traceRequests, type TraceOptions } from "./trace-requests.js";
 import { SERVER_NAME, SERVER_VERSION } from "./version.js";
 
@@ -58,11 +58,6 @@ export interface ServerDeps extends ToolDeps {
   /** MCP tasks: without them the server declares no task capability. */
   tasks?: Tasks | undefined;
 }
-
-const INSTRUCTIONS =
-  "ecn-mcp tools cost credits: each paid call is charged the provider's real cost x markup. " +
-  "Check get_rate_card for prices and get_wallet_balance before long runs. " +
-  "Pass idempotency_key when you may retry a paid call, so a retry is never charged twice.";
 
 export { errorResult, invalidInput };
 
@@ -130,6 +125,11 @@ function listingOf(tools: ToolDefinition[]): Listing {
   return listing;
 }
 
+/** The tools/list answer, as every server gives it (the build writes it beside the server for the stdio prelude). */
+export function publishedToolList(tools: ToolDefinition[] = TOOLS): { tools: Tool[] } {
+  return { tools: listingOf(tools).tools };
+}
+
 /** One JSON Schema validator for every server: the SDK would build an Ajv instance per server (per HTTP request). */
 let sharedValidator: AjvJsonSchemaValidator | undefined;
 
@@ -154,14 +154,11 @@ class EcnServer extends Server {
 
 export function createServer(deps: ServerDeps): Server {
   const { tools, byName } = listingOf(deps.tools ?? TOOLS);
-  const server = new EcnServer(
-    { name: SERVER_NAME, title: "ecn-mcp: metered lead-generation tools", version: SERVER_VERSION, icons: [ICONS.server] },
-    {
-      capabilities: { tools: {}, logging: {}, ...(deps.tasks ? { tasks: TASK_CAPABILITIES } : {}) },
-      instructions: INSTRUCTIONS,
-      jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
-    },
-  );
+  const server = new EcnServer(SERVER_INFO, {
+    capabilities: serverCapabilities(deps.tasks !== undefined),
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
+  });
   if (deps.tracing) server.trace = { tracing: deps.tracing, tools: new Set(byName.keys()), connectionId: deps.connectionId };
   server.setRequestHandler(ListToolsRequestSchema, async (request) => {
     if (request.params?.cursor !== undefined) {

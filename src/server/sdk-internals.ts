@@ -33,6 +33,12 @@
  *     what it returns is sent as the CreateTaskResult; a notification a
  *     handler sends after its answer still goes out with the request's id as
  *     relatedRequestId (a task's progress, on a connection that lasts).
+ *  9. `initialize` (./stdio-prelude.ts answers it before the SDK loads, from
+ *     ./server-info.ts): the SDK answers the protocol version asked for when
+ *     it is among its SUPPORTED_PROTOCOL_VERSIONS (copied there), else the
+ *     latest, with the server's info, capabilities and instructions as given
+ *     to its constructor; its schema for the request is at least as lenient
+ *     as the prelude's checks.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";

@@ -13,13 +13,19 @@
  * is a request with an id; an oversized message nobody can be answered for
  * stops the server (exit code 1), so the client sees it end instead of
  * waiting on a server that no longer reads.
+ *
+ * What stdin carried while the server loaded (./stdio-prelude.ts) is read
+ * first, as if it had just arrived; an answer the prelude gave already is
+ * not sent twice.
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { isDeepStrictEqual } from "node:util";
 import { ErrorCode, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.js";
 import type { Metering } from "../metering/meter.js";
 import { MAX_MESSAGE_BYTES, StdioInput, type InputProblem } from "./stdio-input.js";
+import { takeStdioPrelude, type PreludeHandover } from "./stdio-prelude.js";
 import type { Tasks } from "../tasks/tasks.js";
 import { SHUTDOWN, stopTaskRuns } from "./shutdown.js";
 
@@ -94,7 +100,6 @@ export async function serveStdio(options: StdioOptions): Promise<StdioEnd> {
     })());
   const onData = (chunk: Buffer) => input.push(chunk);
   await options.server.connect(transport);
-  process.stdin.on("data", onData);
   logger.info("stdio server ready");
   options.onConnected?.();
   return new Promise<StdioEnd>((resolve) => {
@@ -105,11 +110,39 @@ export async function serveStdio(options: StdioOptions): Promise<StdioEnd> {
       if (options.tasks?.stopAll(SHUTDOWN)) logger.warn("task runs stopped by a signal, each charged what it cost", { reason });
       finish(reason, "stopped");
     };
-    process.stdin.once("end", () => {
+    const ended = () => {
       input.end();
       finish("stdin closed", "stopped", true);
-    });
+    };
     process.once("SIGTERM", () => signalled("SIGTERM"));
     process.once("SIGINT", () => signalled("SIGINT"));
+    // What came while the server loaded is read first (it may end the server: `finish` is set), then stdin, in one
+    // go: no chunk can arrive in between.
+    const early = takeStdioPrelude();
+    if (early) {
+      skipAnswered(transport, early, logger);
+      for (const chunk of early.chunks) input.push(chunk);
+    }
+    process.stdin.on("data", onData);
+    if (early?.ended) ended();
+    else process.stdin.once("end", ended);
   });
 }
+
+/** The SDK's answers to requests the prelude answered already are not sent again; one that differs is a bug, logged. */
+function skipAnswered(transport: StdioServerTransport, early: PreludeHandover, logger: Logger): void {
+  if (early.answered.size === 0) return;
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    const id = "id" in message && !("method" in message) ? message.id : undefined;
+    if (id === undefined || id === null || !early.answered.has(id)) return send(message);
+    const sent = early.answered.get(id);
+    early.answered.delete(id);
+    if ("result" in message && isDeepStrictEqual(asJson(message.result), asJson(sent)))
+      logger.debug("answered before the server loaded, as the server answers", { id });
+    else logger.error("the answer given before the server loaded differs from the server's own (a bug: please report it)", { id });
+  };
+}
+
+/** A value as it goes over the wire (no undefined fields). */
+const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;

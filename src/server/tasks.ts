@@ -22,7 +22,6 @@ import {
   RELATED_TASK_META_KEY,
   type CallToolResult,
   type CreateTaskResult,
-  type ServerCapabilities,
   type Task,
 } from "@modelcontextprotocol/sdk/types.js";
 import { classifyFailure, logFailure } from "../failures.js";
@@ -36,9 +35,6 @@ import { paidOutput, publishedOutput } from "../tools/tool.js";
 import type { Extra, ServerDeps } from "./create-server.js";
 import { ProtocolError } from "./sdk-internals.js";
 import { errorResult, outputResult } from "./results.js";
-
-/** Tasks for tools/call, with tasks/list and tasks/cancel. */
-export const TASK_CAPABILITIES: NonNullable<ServerCapabilities["tasks"]> = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

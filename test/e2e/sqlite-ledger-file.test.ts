@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openSqliteLedger } from "../../src/ledger/index.js";
 import { match } from "../helpers/matchers.js";
+import { initializeLine, spawnRawServer } from "../helpers/raw-stdio.js";
 import { CLI, cliRunner, countRows, PROFILE_ARGS, startProviders } from "../helpers/stack.js";
 import { startHttpStack } from "../helpers/http-stack.js";
 import { tempDir } from "../helpers/temp-ledger.js";
@@ -43,6 +44,16 @@ describe("an empty or unusable ledger file", () => {
       expect(run.stdout.toString()).toBe("");
     }
     expect(statSync(path).size).toBe(0);
+  });
+
+  it("answers an MCP client's initialize (sent before the ledger is opened), then stops the same way", async () => {
+    const path = join(tempDir(), "ecn.db");
+    writeFileSync(path, "");
+    const raw = spawnRawServer({ PATH: process.env.PATH ?? "", ECN_DB_PATH: path });
+    raw.send(initializeLine(1));
+    expect(await raw.exited).toBe(4);
+    expect(raw.messages).toEqual([{ jsonrpc: "2.0", id: 1, result: match.objectContaining({ protocolVersion: "2025-06-18" }) }]);
+    expect(oneLine(Buffer.from(raw.stderr()))).toMatch(/^error: ledger_unavailable: .*is empty \(0 bytes\)/);
   });
 
   it("says in one line that the ledger path cannot be opened", () => {

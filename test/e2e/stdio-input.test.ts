@@ -6,70 +6,9 @@
  * ends the server with exit code 1 and an error in its log, instead of
  * leaving it alive and deaf.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { logLine } from "../helpers/logs.js";
-import { CLI, startProviders, waitFor } from "../helpers/stack.js";
-
-interface RawServer {
-  proc: ChildProcessWithoutNullStreams;
-  messages: Record<string, unknown>[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-  send: (line: string) => void;
-  /** The answer to request `id`, once it comes. */
-  answer: (id: unknown) => Promise<Record<string, unknown>>;
-}
-
-const started: RawServer[] = [];
-afterEach(() => {
-  for (const server of started.splice(0)) if (server.proc.exitCode === null) server.proc.kill("SIGKILL");
-});
-
-async function rawServer(): Promise<RawServer> {
-  const providers = await startProviders();
-  const proc = spawn(process.execPath, [CLI, "stdio"], { env: providers.env, stdio: ["pipe", "pipe", "pipe"] });
-  const messages: Record<string, unknown>[] = [];
-  let stdout = "";
-  let stderr = "";
-  proc.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-    for (let newline = stdout.indexOf("\n"); newline >= 0; newline = stdout.indexOf("\n")) {
-      messages.push(JSON.parse(stdout.slice(0, newline)) as Record<string, unknown>);
-      stdout = stdout.slice(newline + 1);
-    }
-  });
-  proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
-  void exited.then(() => providers.close());
-  const server: RawServer = {
-    proc,
-    messages,
-    stderr: () => stderr,
-    exited,
-    send: (line) => void proc.stdin.write(line + "\n"),
-    answer: async (id) => {
-      await waitFor(
-        () => messages.some((m) => m.id === id),
-        60_000,
-        () => `no answer to ${JSON.stringify(id)}; log: ${stderr}`,
-      );
-      return messages.find((m) => m.id === id)!;
-    },
-  };
-  started.push(server);
-  server.send(
-    JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-    }),
-  );
-  await server.answer(0);
-  server.send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));
-  return server;
-}
+import { rawServer } from "../helpers/raw-stdio.js";
 
 const toolsList = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/list" });
 const ELEVEN_MIB = 11 * 1024 * 1024;

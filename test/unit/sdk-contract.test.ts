@@ -11,7 +11,9 @@ import {
   CallToolRequestSchema,
   ErrorCode,
   GetTaskRequestSchema,
+  LATEST_PROTOCOL_VERSION,
   ListToolsRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
   type MessageExtraInfo,
   type RequestId,
@@ -19,6 +21,7 @@ import {
 import { describe, expect, it, vi } from "vitest";
 import { match } from "../helpers/matchers.js";
 import { answerInvalidParams, isMessageIgnored, isValidationError, ProtocolError, RawArguments, requestHandlers } from "../../src/server/sdk-internals.js";
+import { INSTRUCTIONS, PROTOCOL_VERSIONS, SERVER_INFO, serverCapabilities } from "../../src/server/server-info.js";
 
 /** A transport that records what the server sends, and hands it messages as a client would. */
 class Wire implements Transport {
@@ -206,5 +209,29 @@ describe("the MCP SDK, as sdk-internals.ts relies on it", () => {
     expect(wire.sent.at(-1)).toMatchObject({ message: { method: "notifications/progress" }, options: { relatedRequestId: 1 } });
     wire.receive(request(2, "tasks/get", { taskId: "task_9" }));
     expect((await wire.answer(2)).result).toEqual({ ...task, taskId: "task_9" });
+  });
+
+  it("9. answers initialize with the version asked for when it supports it, else its latest, and its info, capabilities and instructions as given", async () => {
+    expect(PROTOCOL_VERSIONS).toEqual(SUPPORTED_PROTOCOL_VERSIONS);
+    expect(PROTOCOL_VERSIONS[0]).toBe(LATEST_PROTOCOL_VERSION);
+    const server = new Server(SERVER_INFO, { capabilities: serverCapabilities(true), instructions: INSTRUCTIONS });
+    const wire = new Wire();
+    await server.connect(wire);
+    const asks = [...SUPPORTED_PROTOCOL_VERSIONS, "2099-01-01"];
+    asks.forEach((version, i) =>
+      wire.receive(request(i, "initialize", { protocolVersion: version, capabilities: {}, clientInfo: { name: "c", version: "1" } })),
+    );
+    for (const [i, version] of asks.entries()) {
+      expect(await wire.answer(i)).toEqual({
+        jsonrpc: "2.0",
+        id: i,
+        result: {
+          protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(version) ? version : LATEST_PROTOCOL_VERSION,
+          capabilities: serverCapabilities(true),
+          serverInfo: SERVER_INFO,
+          instructions: INSTRUCTIONS,
+        },
+      });
+    }
   });
 });
