@@ -12,7 +12,7 @@
  * collections per 10,000 calls instead of 7, a few percent more CPU at 64
  * calls in flight (growing by 30% would save 6 MiB more for 20% more CPU).
  * The young generation (32 MiB) can only be sized when node starts:
- * `--max-semi-space-size=8` takes RSS under 150 MiB (docs/performance.md).
+ * `--max-semi-space-size=8` takes RSS to ~150 MiB (docs/performance.md).
  *
  * This is no cap: the heap may still grow to V8's limit when the live data
  * does. A flag given to node wins: `--heap-growing-percent` on its command
