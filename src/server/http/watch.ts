@@ -4,9 +4,8 @@
  * the API key or OAuth connection it came through.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../../log.js";
+import { channelFields, type Logger } from "../../log.js";
 import type { CallChannel } from "../../metering/types.js";
-import { channelFields } from "../create-server.js";
 import type { Metrics } from "./metrics.js";
 
 /** What is known of a request once it is answered. */
@@ -32,7 +31,7 @@ export function watchRequest(metrics: Metrics, logger: Logger, req: IncomingMess
       path,
       status: res.statusCode,
       ms: Math.round(seconds * 1000),
-      ...(channel ? channelFields(channel) : {}),
+      ...channelFields(channel),
     });
   });
 }
