@@ -56,7 +56,7 @@ export interface McpEndpointOptions {
   bodyLimitBytes: number;
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
-  metrics: Metrics;
+  metrics: Metrics | undefined;
   logger: Logger;
 }
 
