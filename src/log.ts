@@ -11,8 +11,10 @@
  * pino loads when a logger writes its first line, not when this module is
  * imported or a logger is made: a verb that logs nothing never loads it.
  *
- * Lines written while a request is served carry what it came through (the
- * API key or OAuth connection, see withLogFields), whichever module logs.
+ * The lines about a tool call name what it came through (the API key or
+ * OAuth connection): the call's own lines carry channelFields, and a task's
+ * run, which goes on after its request, is run inside withLogFields so that
+ * every line written meanwhile carries them, whichever module logs.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createRequire } from "node:module";
@@ -59,11 +61,39 @@ function clean(value: unknown, depth: number): unknown {
 type Pino = typeof pinoModule;
 let pino: Pino | undefined;
 
-const scoped = new AsyncLocalStorage<Record<string, string>>();
+/** The API key or OAuth connection a call came through, as log fields (`connection_id` or `api_key_id`; none over stdio). */
+export function channelFields(channel: { connectionId: string | null; apiKeyId: string | null } | undefined): Record<string, string> {
+  return channel?.connectionId ? { connection_id: channel.connectionId } : channel?.apiKeyId ? { api_key_id: channel.apiKeyId } : {};
+}
 
-/** Runs `run` with `fields` added to every line any logger writes inside it (and in what it starts): who a request came from. */
+const scoped = new AsyncLocalStorage<Record<string, string>>();
+/** Runs of withLogFields not yet over. */
+let open = 0;
+
+/**
+ * Runs `run` with `fields` added to every line any logger writes inside it
+ * (and in what it starts), until what it returns settles. The storage this
+ * takes makes every promise of the process dearer (Node 20 tracks them all
+ * while any such run is going on), so it is turned off again once the last
+ * run is over: meant for long background work, such as a task's run.
+ */
 export function withLogFields<T>(fields: Record<string, string>, run: () => T): T {
-  return scoped.run(fields, run);
+  open++;
+  let result: T;
+  try {
+    result = scoped.run(fields, run);
+  } catch (error) {
+    closeRun();
+    throw error;
+  }
+  if (result instanceof Promise) void result.then(closeRun, closeRun);
+  else closeRun();
+  return result;
+}
+
+function closeRun(): void {
+  // Not at once: what was waiting for the run (its end, logged by whoever started it) still logs with its fields.
+  if (--open === 0) setImmediate(() => open === 0 && scoped.disable());
 }
 
 /** A logger writing one line per event, dropping events below `level`. A function as the second argument is `options.write`. */

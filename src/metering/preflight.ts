@@ -5,7 +5,7 @@
  * sensible minimum) and the hold retried.
  */
 import type { HoldOutcome, Ledger, RateCardRecord } from "../ledger/index.js";
-import type { Logger } from "../log.js";
+import { channelFields, type Logger } from "../log.js";
 import { formatDecimal } from "../money.js";
 import { fitMaxTokens, llmHold, type LlmCostShape } from "./llm-plan.js";
 import type { OwnCalls } from "./own-calls.js";
@@ -60,7 +60,9 @@ async function countRefusal(deps: PreflightDeps, request: PaidCallRequest, code:
   deps.observe({ kind: "hold_rejected", feature: request.feature, reason: code });
   await deps.ledger
     .recordRefusal(request.org.id, request.feature, code, deps.now())
-    .catch((error: unknown) => deps.logger.warn("could not count a refused call", { org: request.org.id, error: String(error) }));
+    .catch((error: unknown) =>
+      deps.logger.warn("could not count a refused call", { org: request.org.id, ...channelFields(request.channel), error: String(error) }),
+    );
 }
 
 /** Throws the refusal the user sees; returns placed or existing holds. */
@@ -79,7 +81,7 @@ async function accepted(deps: PreflightDeps, request: PaidCallRequest, outcome: 
     case "placed":
       for (const crossing of outcome.softBudgetsCrossed.filter((c) => c.firstNotice)) {
         const message = softBudgetMessage(request, crossing, hold);
-        deps.logger.warn(message, { org: request.org.id });
+        deps.logger.warn(message, { org: request.org.id, ...channelFields(request.channel) });
         await request.notify?.("warning", message).catch(() => undefined);
       }
       return outcome;
@@ -131,6 +133,6 @@ export async function preflightLlm(
 export async function noteLoweredMaxTokens(deps: PreflightDeps, request: PaidCallRequest, requested: number, granted: number) {
   if (granted >= requested) return;
   const message = `${request.feature}: max_tokens lowered from ${requested} to ${granted} so the worst-case cost fits the credits available.`;
-  deps.logger.info(message, { org: request.org.id });
+  deps.logger.info(message, { org: request.org.id, ...channelFields(request.channel) });
   await request.notify?.("info", message).catch(() => undefined);
 }

@@ -11,7 +11,7 @@ import { EcnError } from "../errors.js";
 import { failpoint } from "../failpoints.js";
 import type { PaidProvider } from "../features.js";
 import { storageFailure, type Ledger, type ToolCallRecord, type UsageEventInput } from "../ledger/index.js";
-import type { Logger } from "../log.js";
+import { channelFields, type Logger } from "../log.js";
 import { NO_TOKENS, type ReportedCost, type TokenUsage } from "../providers/cost.js";
 import { ProviderFailure } from "../providers/failure.js";
 import { estimatedPrice, priceEvent, type PricingConfig } from "./pricing.js";
@@ -95,6 +95,7 @@ export class RequestCore {
     this.estimates.push(request);
     this.deps.logger.warn("a provider reported an impossible cost; the request is charged the rest of its hold, flagged estimated", {
       call: this.call.id,
+      ...channelFields(this.call),
       provider: request.provider,
       ref: request.providerRef,
       reported: request.reported,

@@ -24,7 +24,7 @@ import {
 import { z } from "zod";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
-import { withLogFields, type Logger } from "../log.js";
+import { channelFields, withLogFields, type Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
@@ -93,11 +93,6 @@ function contextFor(server: EcnServer, org: OrgRef, channel: CallChannel | undef
 export function publishedSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const { $schema: _dialect, ...published } = z.toJSONSchema(schema, { target: "draft-2020-12", io });
   return published;
-}
-
-/** The API key or OAuth connection a request came through, as log fields. */
-export function channelFields(channel: CallChannel): Record<string, string> {
-  return channel.connectionId ? { connection_id: channel.connectionId } : channel.apiKeyId ? { api_key_id: channel.apiKeyId } : {};
 }
 
 type Listing = { tools: Tool[]; byName: Map<string, ToolDefinition> };
@@ -211,14 +206,15 @@ export function createServer(deps: ServerDeps): Server {
       } catch (error) {
         // A cancelled request may be rejected with its bare abort reason: a cancellation, not a bug.
         const failure = classifyFailure(extra.signal.aborted && !(error instanceof EcnError) ? cancellation() : error);
-        logFailure(deps.logger, failure, "tool call failed", { tool: tool.name });
+        logFailure(deps.logger, failure, "tool call failed", { tool: tool.name, ...channelFields(channel) });
         if (failure.kind !== "programming") return refuse(failure.error);
         deps.onToolCall?.(tool.name, "error", (performance.now() - started) / 1000, "internal");
         throw new ProtocolError(ErrorCode.InternalError, `${tool.name}: ${failure.publicMessage}`);
       }
     };
-    // Every line logged during the call (a provider's error, a budget warning…) names what it came through.
-    return channel ? withLogFields(channelFields(channel), call) : call();
+    // The call's lines (its failure here, a budget warning in the metering core…) name what it came through, each by itself:
+    // run inside withLogFields, every promise of the process would cost more while any call is in flight.
+    return call();
   });
   return server;
 }

@@ -25,6 +25,7 @@ import {
   type Task,
 } from "@modelcontextprotocol/sdk/types.js";
 import { classifyFailure, logFailure } from "../failures.js";
+import { channelFields, withLogFields } from "../log.js";
 import type { TaskRecord } from "../ledger/index.js";
 import type { StoredOutcome } from "../metering/stored-outcome.js";
 import type { OrgRef } from "../metering/types.js";
@@ -114,7 +115,11 @@ export async function callAsTask(
       org,
       tool: tool.name,
       requestedTtlMs,
-      run: (control) => tool.handler(args, taskContext(live, control), deps),
+      // The run goes on after its request: every line written meanwhile, whoever writes it, names what it came through.
+      run: (control) => {
+        const run = () => tool.handler(args, taskContext(live, control), deps);
+        return live.channel ? withLogFields(channelFields(live.channel), run) : run();
+      },
     });
     return { task: protocolTask(task) };
   } catch (error) {

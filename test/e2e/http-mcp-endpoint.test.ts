@@ -6,7 +6,9 @@
  * not refusals (a ping, a gzip body, a trailing slash, notifications only),
  * and what the server counts and logs about them. Then many paid calls of
  * two organisations in flight together: each charged to its own
- * organisation and key, with its own answer.
+ * organisation and key, with its own answer; and the lines a paid call
+ * writes (a budget warning from the metering core, a provider's failure)
+ * naming the key it came through.
  */
 import { request } from "node:http";
 import { gzipSync } from "node:zlib";
@@ -215,5 +217,31 @@ describe("POST /mcp, many organisations at once", () => {
       expect(wallet.balance_credits).toBeCloseTo(100 - charged[org]!, 6);
     }
     await assertInvariants(stack.ledger);
+  });
+});
+
+describe("POST /mcp, what a paid call logs", () => {
+  it("names the API key a call came through on each line the call writes, whichever part of the server writes it", async () => {
+    const stack = await startHttpStack({ orgs: { acme: "100", beta: "100" } });
+    await stack.cli("budget", "set", "--org", "acme", "--period", "day", "--credits", "0.000001", "--soft");
+    const keyIds = Object.fromEntries((await stack.ledger.listApiKeys()).map((k) => [k.orgId, k.id]));
+    const call = (key: string) =>
+      raw(stack, key, { body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "profile_draft", arguments: PROFILE_ARGS } }) });
+
+    // acme's call crosses its soft budget (the metering core warns) while beta's call fails at the provider (the server warns).
+    const failure = { fail: { status: 500, message: "upstream exploded" } };
+    stack.providers.sim.behave({}, failure, failure);
+    const crossing = await call(stack.keys.acme!);
+    expect(crossing.status).toBe(200);
+    const failed = await call(stack.keys.beta!);
+    expect(failed.status).toBe(200);
+    expect(JSON.stringify(events(failed))).toMatch(/provider_error/);
+
+    const lines = logLines(stack.stderr());
+    const budget = lines.find((line) => line.level === "warn" && /budget/.test(line.msg));
+    expect(budget).toMatchObject({ org: stack.orgIds.acme, api_key_id: keyIds[stack.orgIds.acme!] });
+    const provider = lines.find((line) => line.level === "warn" && line.provider_said === "upstream exploded");
+    expect(provider).toMatchObject({ msg: "tool call failed: provider error", api_key_id: keyIds[stack.orgIds.beta!] });
+    expect(provider).not.toHaveProperty("connection_id");
   });
 });

@@ -79,4 +79,28 @@ describe("the logger", () => {
       expect.not.objectContaining({ connection_id: expect.anything() as unknown }),
     ]);
   });
+
+  it("keeps the fields for what was waiting for a run to end, and for runs that follow one another", async () => {
+    const { lines, logger } = capture({ terminal: false });
+    let finish!: () => void;
+    let ended!: Promise<void>;
+    // As a task is started: the request is over at once, its run goes on; whoever started the run logs its end.
+    await withLogFields({ api_key_id: "key_1" }, async () => {
+      const run = withLogFields({ api_key_id: "key_1" }, () => new Promise<void>((resolve) => (finish = resolve)));
+      ended = run.then(() => logger.warn("run ended"));
+    });
+    finish();
+    await ended;
+    await new Promise((resolve) => setImmediate(resolve));
+    await withLogFields({ connection_id: "con_2" }, async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      logger.warn("next run");
+    });
+    logger.info("between runs");
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ msg: "run ended", api_key_id: "key_1" }),
+      expect.objectContaining({ msg: "next run", connection_id: "con_2" }),
+      expect.not.objectContaining({ connection_id: expect.anything() as unknown }),
+    ]);
+  });
 });

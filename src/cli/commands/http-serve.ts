@@ -29,11 +29,12 @@ export async function http(options: HttpOptions): Promise<void> {
   try {
     const config = await withSandbox(options);
     const port = options.port === "0" ? 0 : parsePositiveInt(options.port, "--port", 65_535);
-    const metrics = new Metrics();
-    const app = await createApp(config, { observe: metrics.observe, timer: metrics.timer, serve: "http" });
+    // Metrics are kept only when they can be read (a metrics token): otherwise every paid call would time itself for nobody.
+    const metrics = config.http.metricsToken ? new Metrics() : undefined;
+    const app = await createApp(config, metrics ? { observe: metrics.observe, timer: metrics.timer, serve: "http" } : { serve: "http" });
     // Asked of the engine, not by class: the PostgreSQL store's modules (pg) load only when it is the one configured.
     const engine = app.ledger.engine;
-    if (engine.dialect === "postgres") metrics.watchPool(() => engine.stats);
+    if (metrics && engine.dialect === "postgres") metrics.watchPool(() => engine.stats);
     const configuredHosts = options.allowedHosts
       ? options.allowedHosts
           .split(",")
@@ -58,7 +59,7 @@ export async function http(options: HttpOptions): Promise<void> {
         publicData: app.publicData,
         billing: app.billing,
         logger: app.logger,
-        onToolCall: metrics.onToolCall,
+        onToolCall: metrics?.onToolCall,
         tracing: app.tracing,
         tasks: app.tasks,
       },

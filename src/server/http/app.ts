@@ -37,7 +37,8 @@ export interface HttpAppOptions {
   deps: Omit<ServerDeps, "resolveOrg">;
   keys: ApiKeys;
   logger: Logger;
-  metrics: Metrics;
+  /** Prometheus metrics: kept only with a metrics token, as nothing else could read them. */
+  metrics: Metrics | undefined;
   allowedHosts: readonly string[];
   /** Browser origins served (none by default); requests without an Origin header always are. */
   allowedOrigins: readonly string[];
@@ -101,7 +102,7 @@ function expressApp(options: HttpAppOptions, limiter: RateLimiter, mcp: McpEndpo
     }
   });
   app.get("/metrics", async (req, res) => {
-    if (!options.metricsToken) return sendError(res, 404, "not_found", "metrics are off: set ECN_METRICS_TOKEN to turn them on");
+    if (!options.metricsToken || !options.metrics) return sendError(res, 404, "not_found", "metrics are off: set ECN_METRICS_TOKEN to turn them on");
     if (!sameSecret(req.headers.authorization ?? "", `Bearer ${options.metricsToken}`)) {
       return sendError(res, 401, "unauthorized", "send ECN_METRICS_TOKEN as a bearer token", { "WWW-Authenticate": 'Bearer realm="ecn-mcp-metrics"' });
     }

@@ -56,7 +56,7 @@ export interface McpEndpointOptions {
   bodyLimitBytes: number;
   allowedHosts: readonly string[];
   allowedOrigins: readonly string[];
-  metrics: Metrics;
+  metrics: Metrics | undefined;
   logger: Logger;
 }
 
@@ -168,7 +168,8 @@ export class McpEndpoint {
         return answers.refuse(429, "rate_limited", refusal.message, refusal.headers);
       }
     }
-    if (!isJson(req)) return answers.json(415, rpcError(-32000, "Unsupported Media Type: Content-Type must be application/json"));
+    // A body express.json parsed passed this very check already (its type test is the same).
+    if (body === undefined && !isJson(req)) return answers.json(415, rpcError(-32000, "Unsupported Media Type: Content-Type must be application/json"));
     const messages = readExchange(req, body);
     if (!Array.isArray(messages)) return answers.json(messages.status, rpcError(messages.code, messages.message));
     const server = createServer(this.serverDeps);
