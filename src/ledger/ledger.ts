@@ -93,12 +93,13 @@ export class ScriptedLedger extends CachedScripts implements Ledger {
    * attempt refused for a budget would cost them a round trip.
    */
   async placeHold(request: HoldRequest): Promise<HoldOutcome> {
-    if (holds.atOnceEligible(request) && !this.budgeted.has(request.orgId, request.now)) {
-      const { placed, budgeted } = await this.engine.write(() => holds.placeHoldAtOnce(request));
-      if (placed) return placed;
-      if (budgeted) this.budgeted.add(request.orgId, request.now);
-    }
-    return this.engine.write(() => holds.placeHold(request));
+    if (!holds.atOnceEligible(request) || this.budgeted.has(request.orgId, request.now)) return this.engine.write(() => holds.placeHold(request));
+    const placed = await this.engine.write(() => holds.placeHoldAtOnce(request));
+    if (placed) return placed;
+    const outcome = await this.engine.write(() => holds.placeHold(request));
+    // The one flight claimed nothing, yet the wallet covered the hold: a budget covers the feature.
+    if (outcome.kind === "placed" || outcome.kind === "budget_exceeded") this.budgeted.add(request.orgId, request.now);
+    return outcome;
   }
   // Single conditional statements: written on their own (see Engine.writeOne).
   async markDispatched(callId: string, now: number) {

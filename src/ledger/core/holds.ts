@@ -36,7 +36,7 @@ import { p, statement } from "../sql.js";
 import type { ConnectionRecord } from "../auth-types.js";
 import type { BudgetRecord, HoldOutcome, HoldRequest, SoftBudgetCrossing, ToolCallRecord, WalletRecord } from "../types.js";
 import { budgetSignals } from "./billing-signals.js";
-import { budgetsFor, standingsAfter } from "./budgets.js";
+import { budgetsFor, COVERING_BUDGETS, standingsAfter } from "./budgets.js";
 import { lockWallet, walletOf } from "./calls.js";
 import { capBudget, connectionForHold } from "./connections.js";
 
@@ -231,15 +231,15 @@ function insertCallQuery(call: ToolCallRecord, insert = insertCall): Query {
 }
 
 /**
- * The wallet claimed only where no budget covers the feature: no row when a
- * budget does, or the wallet cannot cover the hold. A budget kind placeHold
- * checks must be excluded here too (a connection's cap: no connection here).
+ * The wallet claimed only where no budget covers the feature (the budgets
+ * placeHold checks; a connection's cap cannot apply, there is no connection):
+ * no row when one does, or the wallet cannot cover the hold.
  */
 const claimUnbudgetedHold = statement(
   "claim_unbudgeted_hold",
   `UPDATE wallets SET held_micro_credits = held_micro_credits + @amount, updated_at = @now
    WHERE org_id = @orgId AND balance_micro_credits - held_micro_credits >= @amount
-     AND NOT EXISTS (SELECT 1 FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature))
+     AND NOT EXISTS (SELECT 1 ${COVERING_BUDGETS})
    RETURNING org_id, balance_micro_credits, held_micro_credits`,
   { amount: p.money, now: p.int, orgId: p.text, feature: p.text },
   toWallet,
@@ -259,30 +259,20 @@ const insertCallIfClaimed = statement(
   },
   CALL_PARAMS,
 );
-/** Whether a budget covers the feature: sent in the same flight, so a refused attempt says why at no cost. */
-const budgeted = statement(
-  "budgeted",
-  "SELECT EXISTS (SELECT 1 FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)) AS budgeted",
-  { orgId: p.text, feature: p.text },
-  (row) => Boolean(row.budgeted),
-);
-
 /** A hold placeHoldAtOnce may place: no idempotency key to look up and no connection whose cap counts. */
 export const atOnceEligible = (request: HoldRequest) => request.idempotencyKey === null && (request.connectionId ?? null) === null;
 
 /**
- * The common hold in one flight (see the top of this file). `placed` null
- * means nothing was written (a budget covers the feature, the wallet cannot
- * cover the hold, or there is no such organisation); `budgeted` says whether
- * the first was the reason.
+ * The common hold in one flight (see the top of this file): null when it
+ * wrote nothing (a budget covers the feature, the wallet cannot cover the
+ * hold, or there is no such organisation).
  */
-export function* placeHoldAtOnce(request: HoldRequest): Script<{ placed: HoldOutcome | null; budgeted: boolean }> {
+export function* placeHoldAtOnce(request: HoldRequest): Script<HoldOutcome | null> {
   const call = newCall(request);
   const { orgId, feature } = request;
-  const [claimed, , hasBudget] = yield* closing(
+  const [claimed] = yield* closing(
     getQuery(claimUnbudgetedHold, { amount: request.walletHoldMicroCredits, now: request.now, orgId, feature }),
     insertCallQuery(call, insertCallIfClaimed),
-    getQuery(budgeted, { orgId, feature }),
   );
-  return { placed: claimed ? { kind: "placed", call, wallet: claimed, softBudgetsCrossed: [] } : null, budgeted: hasBudget === true };
+  return claimed ? { kind: "placed", call, wallet: claimed, softBudgetsCrossed: [] } : null;
 }
