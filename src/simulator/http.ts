@@ -62,6 +62,24 @@ export function waitForUnlessClosed(res: ServerResponse, until: Promise<void>): 
   });
 }
 
+/**
+ * A gate requests wait at while it is shut (`current`, null when open). `shut()` shuts it and
+ * returns its release, which opens it unless a later `shut()` took over (that one stays shut).
+ */
+export class Gate {
+  current: Promise<void> | null = null;
+
+  shut(): () => void {
+    let release!: () => void;
+    const shut = new Promise<void>((resolve) => (release = resolve));
+    this.current = shut;
+    return () => {
+      if (this.current === shut) this.current = null;
+      release();
+    };
+  }
+}
+
 export interface LoopbackServer {
   server: Server;
   port: number;

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { listenLoopback, readJson, sendJson, sleep, waitForUnlessClosed, waitUnlessClosed, type LoopbackServer } from "./http.js";
+import { Gate, listenLoopback, readJson, sendJson, sleep, waitForUnlessClosed, waitUnlessClosed, type LoopbackServer } from "./http.js";
 import { echoSentence } from "./echo.js";
 import { estimateTokens, MODEL_PRICES, priceUsd, reasoningTokens, serveModel, messageText, simulatedReply } from "./openrouter-content.js";
 import { sendEmbeddings } from "./openrouter-embeddings.js";
@@ -31,11 +31,11 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
   let inFlight = 0;
   let maxInFlight = 0;
   /** While set, paid requests wait here before any answer (the provider still working on them). */
-  let gate: Promise<void> | null = null;
+  const gate = new Gate();
   /** Paid requests still being worked on, also after their client left (ignoreDisconnect goes on and bills). */
   let working = 0;
   /** While set, streams wait here after their first chunk (the provider still generating). */
-  let midStream: Promise<void> | null = null;
+  const midStream = new Gate();
 
   const log = (req: IncomingMessage, url: URL, entry: Partial<SimulatedRequest>): SimulatedRequest => {
     const record: SimulatedRequest = {
@@ -66,7 +66,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     const entry = log(req, url, { paid: true, body, model: typeof body.model === "string" ? body.model : null });
     if (behaviour.ignoreDisconnect) await sleep(behaviour.latencyMs ?? 0);
     else if (!(await waitUnlessClosed(res, behaviour.latencyMs ?? 0))) return void (entry.cancelled = true);
-    if (gate && !(await waitForUnlessClosed(res, gate))) return void (entry.cancelled = true);
+    if (gate.current && !(await waitForUnlessClosed(res, gate.current))) return void (entry.cancelled = true);
     if (behaviour.fail) {
       entry.status = behaviour.fail.status;
       const headers: Record<string, string> = behaviour.fail.retryAfterSeconds ? { "retry-after": String(behaviour.fail.retryAfterSeconds) } : {};
@@ -150,7 +150,7 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     }
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-generation-id": id });
     // Written as one piece unless something interrupts the stream, as a fast provider's answer arrives.
-    const paused = midStream;
+    const paused = midStream.current;
     const interrupted = (behaviour.stallMs ?? 0) > 0 || behaviour.inBandError !== undefined || paused !== null;
     if (!interrupted) res.cork();
     res.write(": OPENROUTER PROCESSING\n\n");
@@ -256,24 +256,8 @@ export async function startOpenRouterSimulator(options: { apiKey?: string; port?
     requests,
     defaults,
     behave: (...next) => void queue.push(...next),
-    hold: () => {
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      gate = held;
-      return () => {
-        if (gate === held) gate = null;
-        release();
-      };
-    },
-    pauseStreams: () => {
-      let release!: () => void;
-      const paused = new Promise<void>((resolve) => (release = resolve));
-      midStream = paused;
-      return () => {
-        if (midStream === paused) midStream = null;
-        release();
-      };
-    },
+    hold: () => gate.shut(),
+    pauseStreams: () => midStream.shut(),
     paidRequests: () => requests.filter((r) => r.paid),
     maxInFlight: () => maxInFlight,
     working: () => working,
