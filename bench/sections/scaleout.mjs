@@ -213,7 +213,7 @@ export async function scaleoutSection(sims, { calls, rounds, samples, seeded }) 
     };
     Object.assign(results, throughput);
     table(
-      `Scaling out: paid calls/s at 64 in flight per server process, median of ${rounds} interleaved rounds of ${calls} calls (targets: HTTP >= 80% of stdio; PostgreSQL >= 60% of SQLite)`,
+      `Scaling out: paid calls/s at 64 in flight per server process, median of ${rounds} interleaved rounds of ${calls} calls (targets: HTTP >= 90% of stdio; PostgreSQL >= 60% of SQLite)`,
       ["setup", "paid calls/s", "server CPU ms / call", "database CPU ms / call", "machine busy", "failed", "ratio"],
       [
         row("SQLite, stdio (SDK client)", r.stdio_sqlite, "100%"),
