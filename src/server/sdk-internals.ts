@@ -44,15 +44,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  ErrorCode,
-  isJSONRPCErrorResponse,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type LoggingLevel,
-  type RequestId,
-} from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, isJSONRPCRequest, type JSONRPCMessage, type LoggingLevel, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 
 // 1. Errors answered as they are --------------------------------------------------------------------------------
 
@@ -191,7 +183,8 @@ export class ExchangeTransport implements Transport {
     private readonly messages: JSONRPCMessage[],
     private readonly authInfo: AuthInfo | undefined,
   ) {
-    const ids = messages.filter(isJSONRPCRequest).map((m) => m.id);
+    // Checked by their shape, not the SDK's schemas: readExchange validated them already, and a schema parse per message is not free.
+    const ids = messages.flatMap((m) => ("method" in m && "id" in m ? [m.id] : []));
     this.unanswered = new Set(ids);
     this.sharedIds = this.unanswered.size < ids.length;
   }
@@ -217,7 +210,8 @@ export class ExchangeTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed || this.res.writableEnded) return;
-    const isResponse = isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message);
+    // The server's own messages: a response has an id and no method (the SDK's schemas would parse the whole result again).
+    const isResponse = "id" in message && !("method" in message);
     const related = isResponse ? message.id : options?.relatedRequestId;
     // A stateless exchange has no stream for anything that is not about its own requests.
     if (related === undefined || !this.unanswered.has(related)) return;

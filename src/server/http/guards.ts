@@ -148,7 +148,7 @@ export async function identify(keys: ApiKeys, oauth: OAuthGate, path: string, he
   };
 }
 
-/** requireCaller's refusal or verdict on Express's request: the caller on res.locals, what tools see on req.auth. */
+/** identify() as Express middleware: the caller (and an OAuth connection's scopes) on res.locals, what tools see on req.auth. */
 export function requireCaller(keys: ApiKeys, oauth: OAuthGate): RequestHandler {
   return async (req, res, next) => {
     if (res.locals.caller) return next(); // the operator token, already resolved to the organisation it asked for
