@@ -1,7 +1,7 @@
 // @ts-check
 /** Starting what the benchmark measures: the built server over stdio or HTTP, the echo floor, the simulators. */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -42,8 +42,16 @@ export function benchEnv(sims, dbPath) {
   };
 }
 
+/** Ledger directories this run made, removed when it exits (a full run makes a dozen). */
+const ledgerDirs = /** @type {string[]} */ ([]);
+process.on("exit", () => {
+  for (const dir of ledgerDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function freshDb() {
-  return join(mkdtempSync(join(tmpdir(), "ecn-bench-")), "bench.db");
+  const dir = mkdtempSync(join(tmpdir(), "ecn-bench-"));
+  ledgerDirs.push(dir);
+  return join(dir, "bench.db");
 }
 
 /**
