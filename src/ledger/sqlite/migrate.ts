@@ -8,17 +8,18 @@
  */
 import type Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { migrationsFolder } from "../migrations.js";
+import { migrationsFolder, newestMigrationMillis } from "../migrations.js";
 
 const MIGRATIONS_TABLE = "__drizzle_migrations";
 
 /** Applies pending migrations; returns how many were applied. Safe to run from many processes at once. */
 export function applyMigrations(sqlite: Database.Database): number {
-  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder("sqlite") });
+  const folder = migrationsFolder("sqlite");
   const latest = () => sqlite.prepare(`SELECT max(created_at) AS latest FROM ${MIGRATIONS_TABLE}`).get() as { latest: number | bigint | null };
   sqlite.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+  if (Number(latest().latest ?? 0) >= newestMigrationMillis(folder)) return 0;
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
   const pending = (after: number) => migrations.filter((m) => m.folderMillis > after);
-  if (pending(Number(latest().latest ?? 0)).length === 0) return 0;
 
   const apply = sqlite.transaction(() => {
     const todo = pending(Number(latest().latest ?? 0));
