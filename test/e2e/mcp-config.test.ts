@@ -6,8 +6,7 @@
  * BOM, big numbers, formatting, and a symbolic link as a link.
  */
 import { execFile } from "node:child_process";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -15,14 +14,13 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { describe, expect, it } from "vitest";
 import { match } from "../helpers/matchers.js";
 import { CLI, cliRunner, startStack } from "../helpers/stack.js";
+import { tempDir } from "../helpers/temp-ledger.js";
 
 interface Entry {
   command: string;
   args: string[];
   env: Record<string, string>;
 }
-
-const freshDir = (name: string) => mkdtempSync(join(tmpdir(), `ecn-${name}-`));
 
 const run = promisify(execFile);
 const BOM = "\uFEFF";
@@ -31,7 +29,7 @@ const BOM = "\uFEFF";
 const mcpConfigIn = (cwd: string, env: Record<string, string>, ...args: string[]) => run(process.execPath, [CLI, "mcp-config", ...args], { cwd, env });
 
 /** What mcp-config needs to run: a ledger location (it opens no ledger and starts no server). */
-const bareEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? "", HOME: freshDir("home"), ECN_DB_PATH: join(freshDir("ledger"), "ecn.db") });
+const bareEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? "", HOME: tempDir("home"), ECN_DB_PATH: join(tempDir("ledger"), "ecn.db") });
 
 /** True when `lines` appear in `text` in this order, each whole and unchanged. */
 function keepsLines(text: string, lines: string[]): boolean {
@@ -48,7 +46,7 @@ function keepsLines(text: string, lines: string[]): boolean {
 describe("ecn-mcp mcp-config", () => {
   it("writes a block that a client can launch from anywhere, and it answers get_wallet_balance", async () => {
     const stack = await startStack({ credits: "10" });
-    const home = freshDir("home");
+    const home = tempDir("home");
     const { stdout } = await cliRunner({ ...stack.env, HOME: home })("mcp-config", "--client", "cursor", "--org", "e2e", "--write");
     const printed = (JSON.parse(stdout) as { mcpServers: Record<string, Entry> }).mcpServers["ecn-mcp"]!;
     const written = (JSON.parse(readFileSync(join(home, ".cursor", "mcp.json"), "utf8")) as { mcpServers: Record<string, Entry> }).mcpServers["ecn-mcp"]!;
@@ -59,7 +57,7 @@ describe("ecn-mcp mcp-config", () => {
 
     const client = new Client({ name: "as-a-client-launches", version: "1.0.0" });
     await client.connect(
-      new StdioClientTransport({ command: written.command, args: written.args, env: { ...written.env, HOME: freshDir("client-home") }, cwd: freshDir("cwd") }),
+      new StdioClientTransport({ command: written.command, args: written.args, env: { ...written.env, HOME: tempDir("client-home") }, cwd: tempDir("cwd") }),
     );
     try {
       const result = await client.callTool({ name: "get_wallet_balance", arguments: {} });
@@ -71,7 +69,7 @@ describe("ecn-mcp mcp-config", () => {
 
   it("keeps the client's other servers and settings, and the old file as a backup", async () => {
     const stack = { env: bareEnv() };
-    const home = freshDir("home");
+    const home = tempDir("home");
     mkdirSync(join(home, ".cursor"));
     const before = JSON.stringify({ theme: "dark", mcpServers: { other: { command: "other-server" } } });
     writeFileSync(join(home, ".cursor", "mcp.json"), before);
@@ -108,7 +106,7 @@ describe("ecn-mcp mcp-config --write on the client's own file", () => {
 
   it("reads VS Code's JSONC (comments, trailing commas, a BOM) and keeps every byte of it but our entry", async () => {
     const stack = { env: bareEnv() };
-    const workspace = freshDir("workspace");
+    const workspace = tempDir("workspace");
     mkdirSync(join(workspace, ".vscode"));
     const file = join(workspace, ".vscode", "mcp.json");
     writeFileSync(file, BOM + VSCODE_JSONC.join("\n"));
@@ -133,7 +131,7 @@ describe("ecn-mcp mcp-config --write on the client's own file", () => {
     ["null", '{ "mcpServers": null }', "null"],
   ])("refuses an mcpServers that is %s, and changes nothing", async (_name, text, kind) => {
     const stack = { env: bareEnv() };
-    const home = freshDir("home");
+    const home = tempDir("home");
     mkdirSync(join(home, ".cursor"));
     writeFileSync(join(home, ".cursor", "mcp.json"), text);
     const failure = cliRunner({ ...stack.env, HOME: home })("mcp-config", "--client", "cursor", "--write");
@@ -147,7 +145,7 @@ describe("ecn-mcp mcp-config --write on the client's own file", () => {
 
   it("refuses a file that is not JSON with where it goes wrong, not as an internal error", async () => {
     const stack = { env: bareEnv() };
-    const home = freshDir("home");
+    const home = tempDir("home");
     mkdirSync(join(home, ".cursor"));
     writeFileSync(join(home, ".cursor", "mcp.json"), '{\n  "mcpServers": {\n    "a": { "command": "x" \n}\n');
     await expect(cliRunner({ ...stack.env, HOME: home })("mcp-config", "--client", "cursor", "--write")).rejects.toMatchObject({
@@ -158,8 +156,8 @@ describe("ecn-mcp mcp-config --write on the client's own file", () => {
 
   it("writes a symlinked config through the link: the link stays a link", async () => {
     const stack = { env: bareEnv() };
-    const home = freshDir("home");
-    const dotfiles = freshDir("dotfiles");
+    const home = tempDir("home");
+    const dotfiles = tempDir("dotfiles");
     writeFileSync(join(dotfiles, "cursor-mcp.json"), '{ "mcpServers": { "other": { "command": "other-server" } } }\n');
     mkdirSync(join(home, ".cursor"));
     symlinkSync(join(dotfiles, "cursor-mcp.json"), join(home, ".cursor", "mcp.json"));
@@ -178,7 +176,7 @@ describe("ecn-mcp mcp-config in the sandbox", () => {
     ["--sandbox", {}, ["--sandbox"]],
   ])("with %s prints a sandbox block, and a client launching it gets the sandbox, not the live ledger", async (_name, env, flags) => {
     const stack = await startStack({ credits: "10" });
-    const home = freshDir("home");
+    const home = tempDir("home");
     const { stdout, stderr } = await cliRunner({ ...stack.env, ...env, HOME: home })("mcp-config", "--client", "cursor", "--write", ...flags);
     const printed = (JSON.parse(stdout) as { mcpServers: Record<string, Entry> }).mcpServers;
     expect(Object.keys(printed)).toEqual(["ecn-mcp-sandbox"]);
@@ -191,7 +189,7 @@ describe("ecn-mcp mcp-config in the sandbox", () => {
 
     const client = new Client({ name: "sandbox-client", version: "1.0.0" });
     await client.connect(
-      new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...entry.env, HOME: home }, cwd: freshDir("cwd"), stderr: "ignore" }),
+      new StdioClientTransport({ command: entry.command, args: entry.args, env: { ...entry.env, HOME: home }, cwd: tempDir("cwd"), stderr: "ignore" }),
     );
     try {
       const result = await client.callTool({ name: "get_wallet_balance", arguments: {} });

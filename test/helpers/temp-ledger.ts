@@ -9,9 +9,9 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()?.();
 });
 
-/** A fresh directory removed after the test. */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "ecn-test-"));
+/** A fresh directory (ecn-<name>-…) removed after the test. */
+export function tempDir(name = "test"): string {
+  const dir = mkdtempSync(join(tmpdir(), `ecn-${name}-`));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -2,23 +2,15 @@
  * A SQLite ledger made by an earlier release gets the migrations it lacks, and an up-to-date
  * one is opened without applying anything (the quick check reads only drizzle-kit's journal).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { migrationsFolder } from "../../src/ledger/migrations.js";
 import { applyMigrations } from "../../src/ledger/sqlite/migrate.js";
+import { tempDir } from "../helpers/temp-ledger.js";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-function freshFile(): Database.Database {
-  const dir = mkdtempSync(join(tmpdir(), "ecn-migrate-"));
-  dirs.push(dir);
-  return new Database(join(dir, "ledger.db"));
-}
+const freshFile = () => new Database(join(tempDir("migrate"), "ledger.db"));
 
 const tables = (db: Database.Database) => (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
 
