@@ -24,7 +24,8 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     // End-to-end files spawn servers and child processes: keep the two cores
-    // of a CI machine from being oversubscribed.
+    // of a CI machine from being oversubscribed (3 workers made the whole suite
+    // slower on the 2-core machine: 798 s against 677 s, 2026-12-08).
     maxWorkers: 2,
     // Every random choice comes from one printed seed, so any failure replays.
     setupFiles: ["test/helpers/seeded.ts"],
