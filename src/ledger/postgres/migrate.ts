@@ -8,20 +8,28 @@
  */
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import type pg from "pg";
-import { migrationsFolder } from "../migrations.js";
+import { migrationsFolder, newestMigrationMillis } from "../migrations.js";
 
 /** "ecn-mcp" in ASCII: the advisory lock every instance's migration takes. */
 const MIGRATION_LOCK = "28548170425524080";
+const LATEST_APPLIED = "SELECT max(created_at) AS latest FROM drizzle.__drizzle_migrations";
 
 export async function applyPostgresMigrations(pool: pg.Pool): Promise<number> {
-  const migrations = readMigrationFiles({ migrationsFolder: migrationsFolder("postgres") });
+  const folder = migrationsFolder("postgres");
   const client = await pool.connect();
   try {
+    // An up-to-date database (the common start) takes no lock and reads no migration file; a missing table means a new one.
+    const applied = await client.query<{ latest: string | null }>(LATEST_APPLIED).then(
+      ({ rows }) => Number(rows[0]?.latest ?? 0),
+      () => 0,
+    );
+    if (applied >= newestMigrationMillis(folder)) return 0;
+    const migrations = readMigrationFiles({ migrationsFolder: folder });
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
     await client.query("CREATE SCHEMA IF NOT EXISTS drizzle");
     await client.query("CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)");
-    const { rows } = await client.query<{ latest: string | null }>("SELECT max(created_at) AS latest FROM drizzle.__drizzle_migrations");
+    const { rows } = await client.query<{ latest: string | null }>(LATEST_APPLIED);
     const latest = Number(rows[0]?.latest ?? 0);
     const pending = migrations.filter((m) => m.folderMillis > latest);
     for (const migration of pending) {
