@@ -32,7 +32,7 @@ import { callerOf, hostCheck, hostRefusal, identify, originCheck, originRefusal,
 import type { Metrics } from "./metrics.js";
 import type { OAuthGate } from "./oauth-gate.js";
 import { isOperatorToken, OPERATOR_ON_MCP } from "./operator.js";
-import { refusalOf, type RateLimiter } from "./rate-limit.js";
+import type { RateLimiter } from "./rate-limit.js";
 import { watchRequest } from "./watch.js";
 
 /** The organisation of the authenticated API key, as the auth guard put it on the request. */
@@ -123,11 +123,7 @@ export class McpEndpoint {
       const who = await identify(keys, oauth, PATH, authorization ?? "");
       if ("why" in who) return answers.refuse(401, "unauthorized", who.why, who.headers);
       channel = who.auth.extra.channel;
-      const verdict = await limiter.take(who.caller, 1, channel);
-      if (!verdict.ok) {
-        const refusal = refusalOf(verdict, channel);
-        return answers.refuse(429, "rate_limited", refusal.message, refusal.headers);
-      }
+      if (!(await limiter.admits(who.caller, 1, channel, answers.refuse))) return;
       route = PATH;
       await this.exchange(req, res, { caller: who.caller, auth: who.auth, scopes: who.scopes }, answers);
     })().catch(answers.fail);
@@ -162,11 +158,7 @@ export class McpEndpoint {
     const further = Array.isArray(body) ? body.length - 1 : 0;
     if (further > 0) {
       const channel = (who.auth?.extra as { channel?: CallChannel } | undefined)?.channel;
-      const verdict = await this.options.limiter.take(who.caller, further, channel);
-      if (!verdict.ok) {
-        const refusal = refusalOf(verdict, channel);
-        return answers.refuse(429, "rate_limited", refusal.message, refusal.headers);
-      }
+      if (!(await this.options.limiter.admits(who.caller, further, channel, answers.refuse))) return;
     }
     // A body express.json parsed passed this very check already (its type test is the same).
     if (body === undefined && !isJson(req)) return answers.json(415, rpcError(-32000, "Unsupported Media Type: Content-Type must be application/json"));

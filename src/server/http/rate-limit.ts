@@ -23,7 +23,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Caller } from "../../accounts/api-keys.js";
 import type { Logger } from "../../log.js";
 import type { CallChannel } from "../../metering/types.js";
-import { sendError } from "./errors.js";
+import { sendError, type HttpErrorCode } from "./errors.js";
 import { callerOf } from "./guards.js";
 
 const WINDOW_SECONDS = 60;
@@ -51,6 +51,9 @@ export interface RateLimitOptions {
   localCounter: RateCounterFactory;
   logger: Logger;
 }
+
+/** How a refusal is answered (the status, our code, the message and headers). */
+export type Refuse = (status: number, code: HttpErrorCode, message: string, headers: Record<string, string>) => void;
 
 export type Verdict = { ok: true } | { ok: false; scope: Scope; perMinute: number; retryAfterSeconds: number };
 
@@ -114,14 +117,19 @@ export class RateLimiter {
     this.options.logger.warn("the shared rate limit counters cannot be reached; counting in this process until they can", { error: error.message });
   }
 
-  /** Refuses with 429 and Retry-After; true when the request may go on. */
-  async admit(req: Request, res: Response, weight: number): Promise<boolean> {
-    const channel = (req as { auth?: { extra?: { channel?: CallChannel } } }).auth?.extra?.channel;
-    const verdict = await this.take(callerOf(res), weight, channel);
+  /** Takes `weight` from the caller's allowances; true when the request may go on, else refused through `refuse` (429, Retry-After). */
+  async admits(caller: Caller, weight: number, channel: CallChannel | undefined, refuse: Refuse): Promise<boolean> {
+    const verdict = await this.take(caller, weight, channel);
     if (verdict.ok) return true;
     const refusal = refusalOf(verdict, channel);
-    sendError(res, 429, "rate_limited", refusal.message, refusal.headers);
+    refuse(429, "rate_limited", refusal.message, refusal.headers);
     return false;
+  }
+
+  /** admits() for an Express request, refused with sendError. */
+  admit(req: Request, res: Response, weight: number): Promise<boolean> {
+    const channel = (req as { auth?: { extra?: { channel?: CallChannel } } }).auth?.extra?.channel;
+    return this.admits(callerOf(res), weight, channel, (...refusal) => sendError(res, ...refusal));
   }
 
   /** Every authenticated request costs one. */
@@ -135,7 +143,7 @@ export class RateLimiter {
 }
 
 /** What a 429 says: which allowance is spent, and when to retry. */
-export function refusalOf(verdict: Exclude<Verdict, { ok: true }>, channel: CallChannel | undefined): { message: string; headers: Record<string, string> } {
+function refusalOf(verdict: Exclude<Verdict, { ok: true }>, channel: CallChannel | undefined): { message: string; headers: Record<string, string> } {
   const own = channel?.connectionId ? "with this connection" : "with this API key";
   const who = verdict.scope === "key" ? own : "for this organisation (all its API keys and connections together)";
   return {
