@@ -24,7 +24,7 @@ import {
 import { z } from "zod";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { EcnError } from "../errors.js";
-import { channelFields, withLogFields, type Logger } from "../log.js";
+import { channelFields, type Logger } from "../log.js";
 import { cancellation, classifyFailure, logFailure } from "../failures.js";
 import type { CallChannel, OrgRef } from "../metering/types.js";
 import { TOOLS, type ToolContext, type ToolDefinition, type ToolDeps } from "../tools/index.js";
@@ -180,13 +180,12 @@ export function createServer(deps: ServerDeps): Server {
       }
       const parsed = tool.input.safeParse(sent ?? request.params.arguments ?? {});
       if (!parsed.success) throw new ProtocolError(ErrorCode.InvalidParams, invalidInput(parsed.error).render(), { code: "invalid_input" });
-      const org = await deps.resolveOrg(extra).catch((error: unknown) => {
-        throw refusal(error, deps, tool.name);
-      });
       // Its call is recorded with the connection or API key it came through, like any call, and so is every line its run logs.
       const channel = deps.resolveChannel?.(extra);
-      const start = () => callAsTask({ ...deps, tasks }, tool, parsed.data, org, contextFor(server, org, channel, extra), task.ttl);
-      return channel ? withLogFields(channelFields(channel), start) : start();
+      const org = await deps.resolveOrg(extra).catch((error: unknown) => {
+        throw refusal(error, deps, tool.name, channel);
+      });
+      return callAsTask({ ...deps, tasks }, tool, parsed.data, org, contextFor(server, org, channel, extra), task.ttl);
     }
     const started = performance.now();
     const finish = (result: CallToolResult, code?: string) => {

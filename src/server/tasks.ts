@@ -28,7 +28,7 @@ import { classifyFailure, logFailure } from "../failures.js";
 import { channelFields, withLogFields } from "../log.js";
 import type { TaskRecord } from "../ledger/index.js";
 import type { StoredOutcome } from "../metering/stored-outcome.js";
-import type { OrgRef } from "../metering/types.js";
+import type { CallChannel, OrgRef } from "../metering/types.js";
 import type { TaskControl, Tasks } from "../tasks/tasks.js";
 import { taskStatusMessage } from "../tasks/view.js";
 import type { ToolContext, ToolDefinition } from "../tools/index.js";
@@ -60,9 +60,9 @@ function callResultOf(outcome: Exclude<StoredOutcome, { kind: "open" }>): CallTo
 }
 
 /** A refusal before the task was accepted, as a JSON-RPC error whose message begins with our code. */
-export function refusal(error: unknown, deps: ServerDeps, tool: string): ProtocolError {
+export function refusal(error: unknown, deps: ServerDeps, tool: string, channel?: CallChannel): ProtocolError {
   const failure = classifyFailure(error);
-  logFailure(deps.logger, failure, "task refused", { tool });
+  logFailure(deps.logger, failure, "task refused", { tool, ...channelFields(channel) });
   if (failure.kind === "programming") return new ProtocolError(ErrorCode.InternalError, `${tool}: ${failure.publicMessage}`);
   const code = failure.error.code === "invalid_input" || failure.error.code === "idempotency_conflict" ? ErrorCode.InvalidParams : -32000;
   return new ProtocolError(code, failure.error.render(), { code: failure.error.code });
@@ -123,7 +123,7 @@ export async function callAsTask(
     });
     return { task: protocolTask(task) };
   } catch (error) {
-    throw refusal(error, deps, tool.name);
+    throw refusal(error, deps, tool.name, live.channel);
   }
 }
 
