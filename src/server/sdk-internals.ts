@@ -168,6 +168,12 @@ export function isMessageIgnored(server: Server, level: LoggingLevel, sessionId:
  * is 202 and no body. The client cancels by closing the request: closing this
  * transport makes the server abort the handlers of its requests.
  */
+/**
+ * Whether one of the server's own messages is a response: it has an id and no method. Told by its shape, as
+ * the SDK's schema checks would parse the whole result again.
+ */
+export const isResponseShape = (message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } => "id" in message && !("method" in message);
+
 export class ExchangeTransport implements Transport {
   onmessage?: Transport["onmessage"];
   onclose?: () => void;
@@ -210,8 +216,7 @@ export class ExchangeTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed || this.res.writableEnded) return;
-    // The server's own messages: a response has an id and no method (the SDK's schemas would parse the whole result again).
-    const isResponse = "id" in message && !("method" in message);
+    const isResponse = isResponseShape(message);
     const related = isResponse ? message.id : options?.relatedRequestId;
     // A stateless exchange has no stream for anything that is not about its own requests.
     if (related === undefined || !this.unanswered.has(related)) return;
@@ -226,7 +231,7 @@ export class ExchangeTransport implements Transport {
     }
     this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     if (isResponse) {
-      this.unanswered.delete(message.id as RequestId);
+      this.unanswered.delete(message.id);
       if (this.unanswered.size === 0) this.res.end();
     }
   }

@@ -80,7 +80,7 @@ export function startStdioPrelude(): StdioPrelude {
       if (!request) return false;
       answer(request.id, {
         protocolVersion: negotiatedVersion(request.protocolVersion),
-        capabilities: serverCapabilities(true),
+        capabilities: serverCapabilities(true), // the stdio server always runs tasks (its App has them)
         serverInfo: SERVER_INFO,
         instructions: INSTRUCTIONS,
       });

@@ -24,6 +24,7 @@ import { isDeepStrictEqual } from "node:util";
 import { ErrorCode, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.js";
 import type { Metering } from "../metering/meter.js";
+import { isResponseShape } from "./sdk-internals.js";
 import { MAX_MESSAGE_BYTES, StdioInput, type InputProblem } from "./stdio-input.js";
 import { takeStdioPrelude, type PreludeHandover } from "./stdio-prelude.js";
 import type { Tasks } from "../tasks/tasks.js";
@@ -134,7 +135,7 @@ function skipAnswered(transport: StdioServerTransport, early: PreludeHandover, l
   if (early.answered.size === 0) return;
   const send = transport.send.bind(transport);
   transport.send = async (message: JSONRPCMessage) => {
-    const id = "id" in message && !("method" in message) ? message.id : undefined;
+    const id = isResponseShape(message) ? message.id : undefined;
     if (id === undefined || id === null || !early.answered.has(id)) return send(message);
     const sent = early.answered.get(id);
     early.answered.delete(id);
