@@ -7,8 +7,10 @@ import { OPEN_STATE_SQL, type BudgetRecord, type BudgetStanding } from "../types
 
 const OPEN = OPEN_STATE_SQL;
 
-/** The organisation's budgets that cover a feature: its own and the organisation-wide ones. */
-/** The budgets a call of `@feature` counts against, for `@orgId` (a hold checks all of them, or claims where there are none). */
+/**
+ * The budgets a call of `@feature` counts against for `@orgId`: the feature's own and the
+ * organisation-wide ones (a hold checks all of them, or claims at once where there are none).
+ */
 export const COVERING_BUDGETS = "FROM budgets WHERE org_id = @orgId AND (feature IS NULL OR feature = @feature)";
 export const budgetsFor = statement("budgets_for", `SELECT * ${COVERING_BUDGETS}`, { orgId: p.text, feature: p.text }, toBudget);
 
