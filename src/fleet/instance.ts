@@ -64,6 +64,9 @@ export class ServerInstance {
     try {
       await this.deps.ledger.heartbeatInstance(this.record());
     } catch (error) {
+      // A heartbeat missed may outlive the TTL (a ledger outage): a sweep may then prune this row as a dead server's
+      // while it owns no open call. The next hold writes it again first (ready()), so no call is owned by a missing row.
+      this.registered = false;
       this.deps.onHeartbeat?.(false);
       throw error;
     }
